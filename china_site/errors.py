@@ -1,0 +1,58 @@
+"""User-facing errors of the core.
+
+Every error a user can cause is a :class:`ChinaSiteError`: one line saying what is wrong, where (source,
+entry, field) and how to fix it. The CLI prints ``str(err)`` and exits 2; it never shows a traceback for
+these unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+
+class ChinaSiteError(Exception):
+    """Base class of every user error. ``str()`` is a single line: what, where, how to fix."""
+
+    def __init__(self, what: str, *, where: str | None = None, fix: str | None = None) -> None:
+        self.what = what
+        self.where = where
+        self.fix = fix
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        parts = []
+        if self.where:
+            parts.append(f"{self.where}: ")
+        parts.append(self.what.rstrip("."))
+        if self.fix:
+            parts.append(f". Fix: {self.fix.rstrip('.')}")
+        return "".join(parts).replace("\n", " ") + "."
+
+
+class NumberError(ChinaSiteError, ValueError):
+    """A filing, permit or PSB number does not have any known shape."""
+
+
+class RegistryError(ChinaSiteError):
+    """The filing registry cannot be read, parsed or validated (names source, entry and field)."""
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        source: str,
+        entry: str | None = None,
+        field: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.source = source
+        self.entry = entry
+        self.field = field
+        where = source
+        if entry:
+            where += f", {entry}"
+        if field:
+            where += f", field '{field}'"
+        super().__init__(what, where=where, fix=fix)
+
+
+class InputError(ChinaSiteError):
+    """Bad command-line input, artifact or configuration."""
