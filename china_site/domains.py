@@ -1,0 +1,255 @@
+"""Host names, registrable domains and approved top-level domains (DOMAIN.md §3 rules 7–8).
+
+- Host names are compared in ASCII: :func:`to_ascii` strips whitespace, a trailing dot and a leading ``*.``
+  wildcard, applies IDNA 2008 with UTS #46 mapping (the ``idna`` package: case folding, full-width characters,
+  ``。`` dots) and checks every label (letters, digits, hyphens; valid punycode). IP literals, URLs, ports and
+  anything else raise :class:`~china_site.errors.InputError`.
+- "Registrable domain" comes from the Public Suffix List shipped inside the ``publicsuffixlist`` package (never
+  downloaded). Only the **ICANN section** is used: private suffixes such as ``github.io`` or ``myqcloud.com`` are
+  run by companies, not registries, so they say nothing about which domain was registered and filed —
+  ``x.github.io`` has the registrable domain ``github.io`` and the public suffix ``io``. Unknown TLDs count as
+  one-label public suffixes (the PSL's default rule), so ``example.zzz`` is registrable and simply not approved.
+- The approved-TLD list is data (``china_site/data/tlds.yaml``): ``approved``, ``restricted`` (approved for
+  some holders only, e.g. ``gov.cn``) and ``disputed`` (``org``, ``dev``: not approved by default). A domain's
+  public suffix is checked from its most specific form to its last label (``com.cn`` then ``cn``); a user's
+  ``denied`` entries win over everything, then ``extra`` approvals and the data file.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+import idna
+from publicsuffixlist import PublicSuffixList
+from pydantic import BaseModel, ConfigDict, Field
+
+from china_site import datafiles
+from china_site.errors import InputError
+
+__all__ = [
+    "TldStatus",
+    "is_ip",
+    "normalize_suffix",
+    "registrable_domain",
+    "tld_approved",
+    "tld_note",
+    "tld_of",
+    "tld_status",
+    "to_ascii",
+    "to_unicode",
+    "top_label",
+]
+
+TldStatus = Literal["approved", "restricted", "disputed", "denied", "unlisted"]
+
+_MAX_INPUT = 1024  # longer text cannot be a host name (253 octets max); refuse before doing any work
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_NOT_HOST = re.compile(r"[/:@?#\\\s]")
+_FIX_HOST = "give a host name such as www.example.cn (no scheme, port, path or IP address)"
+
+
+def _show(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:60] + "…")
+
+
+def is_ip(host: str) -> bool:
+    """True when ``host`` is an IPv4 or IPv6 literal (brackets and surrounding whitespace allowed)."""
+    if not isinstance(host, str) or len(host) > _MAX_INPUT:
+        return False
+    h = host.strip()
+    if h.startswith("[") and h.endswith("]"):
+        h = h[1:-1]
+    try:
+        ipaddress.ip_address(h)
+    except ValueError:
+        return False
+    return True
+
+
+def to_ascii(host: str) -> str:
+    """Canonical ASCII (punycode, lower case) form of a host name; InputError when it is not a valid host name."""
+    if not isinstance(host, str):
+        raise InputError(f"expected a host name as text, got {type(host).__name__}", where="host name", fix=_FIX_HOST)
+    if len(host) > _MAX_INPUT:
+        raise InputError(
+            f"text of {len(host)} characters is too long for a host name", where="host name", fix=_FIX_HOST
+        )
+    return _to_ascii(host)
+
+
+@functools.lru_cache(maxsize=4096)
+def _to_ascii(host: str) -> str:
+    where = f"host name {_show(host)}"
+    h = host.strip()
+    if is_ip(h):
+        raise InputError(
+            "an IP address is not a host name",
+            where=where,
+            fix="give the domain name the site is served under (a site reached by IP alone still needs an ICP filing)",
+        )
+    h = h.removesuffix(".").removesuffix("。").removesuffix("．")
+    if h.startswith(("*.", "*。", "*．")):
+        h = h[2:]
+    if not h:
+        raise InputError("the host name is empty", where=where, fix=_FIX_HOST)
+    if _NOT_HOST.search(h):
+        raise InputError(
+            "not a bare host name (it has a scheme, port, path, user or space)", where=where, fix=_FIX_HOST
+        )
+    try:
+        ascii_host = idna.encode(h, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError) as exc:
+        raise InputError(f"not a valid host name ({exc})", where=where, fix=_FIX_HOST) from exc
+    ascii_host = ascii_host.removesuffix(".")
+    if is_ip(ascii_host):
+        raise InputError("an IP address is not a host name", where=where, fix=_FIX_HOST)
+    labels = ascii_host.split(".")
+    bad = next((label for label in labels if not _LABEL.fullmatch(label)), None)
+    if bad is not None:
+        raise InputError(f"label {_show(bad)} is not a valid host name label", where=where, fix=_FIX_HOST)
+    if labels[-1].isdigit():
+        raise InputError("the last label is all digits, so this is not a domain name", where=where, fix=_FIX_HOST)
+    if len(ascii_host) > 253:
+        raise InputError("longer than 253 characters in ASCII form", where=where, fix=_FIX_HOST)
+    return ascii_host
+
+
+def to_unicode(host: str) -> str:
+    """Display form of a host name: punycode labels decoded (``xn--fiqs8s`` → ``中国``), lower case."""
+    ascii_host = to_ascii(host)
+    try:
+        return idna.decode(ascii_host)
+    except (idna.IDNAError, UnicodeError, ValueError) as exc:
+        raise InputError(f"cannot decode ({exc})", where=f"host name {_show(host)}", fix=_FIX_HOST) from exc
+
+
+@functools.cache
+def _psl() -> PublicSuffixList:
+    """The bundled Public Suffix List, ICANN section only, unknown TLDs accepted as suffixes (created once)."""
+    return PublicSuffixList(accept_unknown=True, only_icann=True)
+
+
+def registrable_domain(host: str) -> str:
+    """The registrable domain (public suffix + one label) of ``host``, in ASCII: ``a.b.shop.com.cn`` → ``shop.com.cn``.
+
+    A bare public suffix (``com.cn``) has none: InputError.
+    """
+    ascii_host = to_ascii(host)
+    registrable = _psl().privatesuffix(ascii_host)
+    if registrable is None:
+        raise InputError(
+            f"{_show(ascii_host)} is a public suffix, not a registrable domain",
+            where=f"host name {_show(host)}",
+            fix=f"use a domain registered under it, e.g. example.{ascii_host}",
+        )
+    return registrable
+
+
+def tld_of(domain: str) -> str:
+    """The effective public suffix of ``domain`` in ASCII, e.g. ``com.cn`` for ``www.example.com.cn``."""
+    ascii_host = to_ascii(domain)
+    return _psl().publicsuffix(ascii_host) or ascii_host.rsplit(".", 1)[-1]
+
+
+def top_label(domain: str) -> str:
+    """The last label of ``domain`` in ASCII, e.g. ``cn`` for ``www.example.com.cn``."""
+    return to_ascii(domain).rsplit(".", 1)[-1]
+
+
+def normalize_suffix(suffix: str) -> str:
+    """ASCII form of a suffix as written in configuration or data (``.中国`` → ``xn--fiqs8s``).
+
+    Raises InputError when it is not a valid suffix.
+    """
+    if not isinstance(suffix, str):
+        raise InputError(
+            f"expected a domain suffix as text, got {type(suffix).__name__}", where="TLD list", fix="write e.g. 'org'"
+        )
+    text = suffix.strip().lstrip(".．。")
+    try:
+        if "*" in text:
+            raise InputError("wildcard in a suffix")
+        return to_ascii(text)
+    except InputError as exc:
+        raise InputError(
+            f"{_show(suffix)} is not a domain suffix",
+            where="TLD list",
+            fix="write a suffix without dot or wildcard, e.g. 'org', 'com.cn' or '中国'",
+        ) from exc
+
+
+class _TldFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1]
+    approved: tuple[str, ...] = Field(min_length=1)
+    restricted: dict[str, str] = Field(default_factory=dict)
+    disputed: dict[str, str] = Field(default_factory=dict)
+
+
+class _Tlds:
+    def __init__(self, data: _TldFile) -> None:
+        try:
+            self.approved = frozenset(normalize_suffix(s) for s in data.approved)
+            self.restricted = {normalize_suffix(k): v for k, v in data.restricted.items()}
+            self.disputed = {normalize_suffix(k): v for k, v in data.disputed.items()}
+        except InputError as exc:
+            raise datafiles.DataFileError(
+                exc.what, where="china_site/data/tlds.yaml", fix="correct the entry or reinstall china-site"
+            ) from exc
+        both = self.approved & self.disputed.keys()
+        if both:
+            raise datafiles.DataFileError(
+                f"suffixes listed as both approved and disputed: {', '.join(sorted(both))}",
+                where="china_site/data/tlds.yaml",
+                fix="keep each suffix in one list",
+            )
+
+
+@functools.cache
+def _tlds() -> _Tlds:
+    return _Tlds(datafiles.validated("tlds", _TldFile))
+
+
+def _candidates(domain: str) -> tuple[str, ...]:
+    """The public suffix of ``domain`` and its shorter tails: ``com.cn``, ``cn``."""
+    labels = tld_of(domain).split(".")
+    return tuple(".".join(labels[i:]) for i in range(len(labels)))
+
+
+def tld_status(domain: str, *, extra: Iterable[str] = (), denied: Iterable[str] = ()) -> TldStatus:
+    """How the data file and the user's lists classify ``domain``'s suffix (see the module docstring)."""
+    candidates = _candidates(domain)
+    if not set(candidates).isdisjoint(normalize_suffix(s) for s in denied):
+        return "denied"
+    extra_set = {normalize_suffix(s) for s in extra}
+    data = _tlds()
+    for suffix in candidates:
+        if suffix in extra_set or suffix in data.approved:
+            return "approved"
+        if suffix in data.restricted:
+            return "restricted"
+        if suffix in data.disputed:
+            return "disputed"
+    return "unlisted"
+
+
+def tld_approved(domain: str, *, extra: Iterable[str] = (), denied: Iterable[str] = ()) -> bool:
+    """True when ``domain`` is under a suffix on MIIT's approved list (restricted ones included)."""
+    return tld_status(domain, extra=extra, denied=denied) in ("approved", "restricted")
+
+
+def tld_note(domain: str) -> str | None:
+    """The data file's note for a restricted or disputed suffix of ``domain`` (for messages), else None."""
+    data = _tlds()
+    for suffix in _candidates(domain):
+        if suffix in data.approved:
+            return None
+        note = data.restricted.get(suffix) or data.disputed.get(suffix)
+        if note:
+            return f".{idna.decode(suffix)}: {note}"
+    return None

@@ -1,0 +1,104 @@
+"""Where an Alibaba Cloud region serves from: mainland China, Hong Kong, or overseas (DOMAIN.md §4).
+
+The region list is data (``china_site/data/regions.yaml``). Lookups ignore case and surrounding whitespace.
+Anything not listed fails closed: it is treated as mainland and marked ``guessed=True``; an unlisted ``cn-*`` ID
+(other than ``cn-hongkong``) is mainland by Alibaba Cloud's naming rule, but still a guess.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from china_site import datafiles
+from china_site.model import Area
+
+__all__ = ["HONGKONG", "RegionInfo", "classify", "describe", "is_mainland", "known_regions", "mainland_regions"]
+
+HONGKONG = "cn-hongkong"
+
+
+@dataclass(frozen=True)
+class RegionInfo:
+    region_id: str | None  # normalised (lower case, stripped); None when no region was given
+    area: Literal["mainland", "hongkong", "overseas"]
+    guessed: bool  # True when the region is not in the data file and ``area`` is a fail-closed guess
+    name: str  # English name, e.g. "China (Shanghai)"; "unknown region" when guessed
+    special: bool = False  # finance / government / industry-cloud region
+
+
+class _Region(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)+$")
+    name: str = Field(min_length=1)
+    area: Area
+    special: bool = False
+
+
+class _RegionFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1]
+    regions: tuple[_Region, ...] = Field(min_length=1)
+
+
+@functools.cache
+def _regions() -> dict[str, RegionInfo]:
+    table: dict[str, RegionInfo] = {}
+    for r in datafiles.validated("regions", _RegionFile).regions:
+        if r.id in table:
+            raise datafiles.DataFileError(
+                f"region {r.id} is listed twice", where="china_site/data/regions.yaml", fix="remove one"
+            )
+        table[r.id] = RegionInfo(region_id=r.id, area=r.area, guessed=False, name=r.name, special=r.special)
+    return table
+
+
+def classify(region_id: str | None) -> RegionInfo:
+    """Where ``region_id`` serves from. Unknown, empty or None → mainland with ``guessed=True`` (fail closed)."""
+    key = region_id.strip().lower() if isinstance(region_id, str) else ""
+    if not key:
+        return RegionInfo(region_id=None, area="mainland", guessed=True, name="unknown region")
+    known = _regions().get(key)
+    if known is not None:
+        return known
+    return RegionInfo(region_id=key, area="mainland", guessed=True, name="unknown region")
+
+
+def is_mainland(region_id: str | None) -> bool:
+    """True when content served from ``region_id`` needs an ICP filing (unknown regions count as mainland)."""
+    return classify(region_id).area == "mainland"
+
+
+def mainland_regions() -> tuple[str, ...]:
+    """The known mainland region IDs, in data-file order (special-purpose regions included)."""
+    return tuple(r.region_id for r in _regions().values() if r.area == "mainland" and r.region_id)
+
+
+def known_regions() -> tuple[RegionInfo, ...]:
+    """Every region in the data file."""
+    return tuple(_regions().values())
+
+
+def describe(info: RegionInfo) -> str:
+    """One English sentence about the region, for messages."""
+    rid = info.region_id
+    if info.guessed:
+        if rid is None:
+            return "no region is known; treated as mainland (fail closed)"
+        if rid.startswith("cn-"):
+            return (
+                f"region '{rid}' is not in the known region list; treated as mainland because every 'cn-' region "
+                "except cn-hongkong is in the mainland (fail closed)"
+            )
+        return f"region '{rid}' is unknown; treated as mainland (fail closed)"
+    if info.area == "mainland":
+        kind = "a special-purpose region in mainland China" if info.special else "in mainland China"
+        return f"region '{rid}' ({info.name}) is {kind}, where public websites need an ICP filing"
+    if info.area == "hongkong":
+        return f"region '{rid}' ({info.name}) is in Hong Kong SAR, outside the mainland ICP filing rules"
+    return f"region '{rid}' ({info.name}) is outside China, where no ICP filing applies"
