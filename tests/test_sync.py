@@ -1,0 +1,411 @@
+"""china_site.sync against a real S3-compatible server (moto's server mode on loopback, tests/conftest.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from china_site.errors import ChinaSiteError
+from china_site.sync import (
+    CachePolicy,
+    SyncError,
+    apply,
+    content_type_for,
+    describe_error,
+    file_hashes,
+    load_manifest,
+    plan,
+    refresh,
+    teardown,
+)
+
+SECRET = "testing-secret-never-shown"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Fixtures
+
+
+@pytest.fixture
+def oss_env(monkeypatch: pytest.MonkeyPatch, aws_test_env: Any) -> Any:
+    """The OSS client of china_site.oss pointed at the loopback server, with throwaway Alibaba Cloud credentials."""
+    monkeypatch.setenv("CHINA_SITE_OSS_ENDPOINT", aws_test_env.endpoint)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+    return aws_test_env
+
+
+@pytest.fixture
+def bucket(oss_env: Any) -> str:
+    name = f"site-{uuid.uuid4().hex[:12]}"
+    oss_env.client().create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def admin(oss_env: Any) -> Any:
+    """A plain boto3 client to look at the server side (not the one under test)."""
+    return oss_env.client()
+
+
+class PutCounter:
+    """Counts the PutObject calls a real client sends (a botocore event hook; nothing is mocked)."""
+
+    def __init__(self, client: Any) -> None:
+        self.keys: list[str] = []
+        self._lock = threading.Lock()
+        client.meta.events.register("before-call.s3.PutObject", self._on_put)
+
+    def _on_put(self, params: dict[str, Any], **_: Any) -> None:
+        with self._lock:
+            self.keys.append(params["url_path"].rsplit("/", 1)[-1])
+
+    @property
+    def count(self) -> int:
+        return len(self.keys)
+
+
+def oss_client() -> Any:
+    from china_site.oss import client
+
+    return client("oss", region="cn-shanghai")
+
+
+def make_site(root: Path, n_assets: int = 6) -> Path:
+    (root / "css").mkdir(parents=True, exist_ok=True)
+    (root / "js").mkdir(exist_ok=True)
+    (root / "img").mkdir(exist_ok=True)
+    (root / "index.html").write_text("<html><body>首页</body></html>", encoding="utf-8")
+    (root / "404.html").write_text("<html><body>404</body></html>", encoding="utf-8")
+    (root / "css" / "style.css").write_text("body{color:#333}", encoding="utf-8")
+    (root / "js" / "app.3f2a9c1b.js").write_text("console.log(1)", encoding="utf-8")
+    (root / "img" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    for i in range(n_assets):
+        (root / "img" / f"pic{i}.webp").write_bytes(f"webp-{i}".encode())
+    return root
+
+
+def server_objects(admin: Any, bucket: str, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for page in admin.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            out[obj["Key"]] = obj["ETag"].strip('"')
+    return out
+
+
+def sync(local: Path, bucket: str, manifest: Any = None, **kw: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    events: list[tuple[str, str]] = []
+    client = kw.pop("client", None) or oss_client()
+    result = apply(client, bucket, plan(local, manifest), on_event=lambda e, k: events.append((e, k)), **kw)
+    return result, events
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Pure parts
+
+
+def test_content_types() -> None:
+    assert content_type_for("index.html") == "text/html; charset=utf-8"
+    assert content_type_for("a/b/style.CSS") == "text/css; charset=utf-8"
+    assert content_type_for("app.js").startswith("application/javascript")
+    assert content_type_for("data.json").startswith("application/json")
+    assert content_type_for("logo.svg") == "image/svg+xml"
+    assert content_type_for("font.woff2") == "font/woff2"
+    assert content_type_for("pic.webp") == "image/webp"
+    assert content_type_for("mod.wasm") == "application/wasm"
+    assert content_type_for("README") == "application/octet-stream"
+
+
+def test_cache_policy() -> None:
+    policy = CachePolicy()
+    assert policy.for_key("index.html") == "no-cache"
+    assert policy.for_key("assets/app.3f2a9c1b.js") == "public, max-age=31536000, immutable"
+    assert policy.for_key("assets/index-B4fK3l2X.css") == "public, max-age=31536000, immutable"
+    assert policy.for_key("css/style.css") == "public, max-age=3600"
+    assert policy.for_key("img/background-illustration.png") == "public, max-age=3600"
+    custom = CachePolicy(default="max-age=60", overrides=(("robots.txt", "no-store"),))
+    assert custom.for_key("robots.txt") == "no-store" and custom.for_key("a.png") == "max-age=60"
+    assert CachePolicy.from_dict(custom.to_dict()) == custom
+
+
+def test_plan_by_content_hash(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    first = plan(site, None)
+    assert not first.deletes and not first.unchanged and len(first.uploads) == 11
+    manifest = {
+        f.key: {"sha256": f.sha256, "etag": f.md5, "size": float(f.size), **_meta(f)} for f in first.uploads
+    }  # sizes come back from Pulumi state as floats
+    manifest["gone.txt"] = {"sha256": "0" * 64, "etag": "0" * 32, "size": 1, **_meta(first.uploads[0])}
+    (site / "css" / "style.css").write_text("body{color:#000}", encoding="utf-8")
+    again = plan(site, manifest)
+    assert [f.key for f in again.uploads] == ["css/style.css"]
+    assert again.deletes == ("gone.txt",)
+    assert len(again.unchanged) == 10
+    assert file_hashes(site)["css/style.css"] == hashlib.sha256(b"body{color:#000}").hexdigest()
+
+
+def _meta(f: Any) -> dict[str, str]:
+    return {"content_type": f.content_type, "cache_control": f.cache_control}
+
+
+def test_plan_reuploads_when_the_cache_policy_changes(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    p = plan(site, None)
+    manifest = {f.key: f.entry().model_dump() for f in p.uploads}
+    assert plan(site, manifest).empty
+    changed = plan(site, manifest, cache_policy=CachePolicy(default="max-age=60"))
+    assert {f.key for f in changed.uploads} == {"css/style.css", "img/logo.png"}
+
+
+def test_plan_skips_vcs_and_os_litter(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    (site / ".git").mkdir()
+    (site / ".git" / "config").write_text("x")
+    (site / ".DS_Store").write_bytes(b"x")
+    (site / ".well-known").mkdir()
+    (site / ".well-known" / "security.txt").write_text("Contact: x")
+    keys = set(file_hashes(site))
+    assert ".well-known/security.txt" in keys
+    assert not any(k.startswith(".git/") or k.endswith(".DS_Store") for k in keys)
+
+
+def test_missing_folder_and_bad_manifest_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(ChinaSiteError) as err:
+        plan(tmp_path / "nope", None)
+    assert "\n" not in str(err.value) and "content directory" in str(err.value)
+    with pytest.raises(SyncError) as err:
+        load_manifest({"index.html": {"sha256": "x"}})
+    assert "index.html" in str(err.value) and "\n" not in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Against the server
+
+
+def test_first_sync_uploads_everything_with_the_right_headers(tmp_path: Path, bucket: str, admin: Any) -> None:
+    site = make_site(tmp_path / "site")
+    client = oss_client()
+    puts = PutCounter(client)
+    manifest, events = sync(site, bucket, client=client)
+    assert puts.count == 11
+    assert Counter(e for e, _ in events) == {"uploaded": 11}
+    remote = server_objects(admin, bucket)
+    assert set(remote) == set(manifest) == set(file_hashes(site))
+    for key, entry in manifest.items():
+        assert remote[key] == entry["etag"] == hashlib.md5((site / key).read_bytes()).hexdigest()
+
+    head = admin.head_object(Bucket=bucket, Key="index.html")
+    assert head["ContentType"] == "text/html; charset=utf-8"
+    assert head["CacheControl"] == "no-cache"
+    head = admin.head_object(Bucket=bucket, Key="js/app.3f2a9c1b.js")
+    assert head["ContentType"].startswith("application/javascript")
+    assert head["CacheControl"] == "public, max-age=31536000, immutable"
+    head = admin.head_object(Bucket=bucket, Key="img/pic0.webp")
+    assert head["ContentType"] == "image/webp"
+    assert head["CacheControl"] == "public, max-age=3600"
+    head = admin.head_object(Bucket=bucket, Key="css/style.css")
+    assert head["ContentType"] == "text/css; charset=utf-8"
+
+
+def test_second_sync_uploads_only_the_changed_file(tmp_path: Path, bucket: str, admin: Any) -> None:
+    site = make_site(tmp_path / "site")
+    manifest, _ = sync(site, bucket)
+    before = {k: admin.head_object(Bucket=bucket, Key=k)["LastModified"] for k in manifest}
+
+    client = oss_client()
+    puts = PutCounter(client)
+    same, events = sync(site, bucket, manifest, client=client)
+    assert puts.count == 0 and events == [] and same == manifest
+
+    (site / "css" / "style.css").write_text("body{color:#c00}", encoding="utf-8")
+    updated, events = sync(site, bucket, manifest, client=client)
+    assert puts.keys == ["style.css"]
+    assert events == [("uploaded", "css/style.css")]
+    assert updated["css/style.css"]["etag"] == hashlib.md5(b"body{color:#c00}").hexdigest()
+    assert server_objects(admin, bucket)["css/style.css"] == updated["css/style.css"]["etag"]
+    after = {k: admin.head_object(Bucket=bucket, Key=k)["LastModified"] for k in manifest if k != "css/style.css"}
+    assert after == {k: v for k, v in before.items() if k != "css/style.css"}
+
+
+def test_removed_file_is_deleted_and_foreign_objects_are_untouched(tmp_path: Path, bucket: str, admin: Any) -> None:
+    admin.put_object(Bucket=bucket, Key="www/uploads/user-photo.jpg", Body=b"theirs")
+    admin.put_object(Bucket=bucket, Key="other-app/index.html", Body=b"theirs")
+    site = make_site(tmp_path / "site")
+    manifest, _ = sync(site, bucket, prefix="www")
+    assert "www/img/pic3.webp" in server_objects(admin, bucket)
+
+    (site / "img" / "pic3.webp").unlink()
+    manifest2, events = sync(site, bucket, manifest, prefix="www")
+    assert events == [("deleted", "img/pic3.webp")]
+    remote = server_objects(admin, bucket)
+    assert "www/img/pic3.webp" not in remote and "img/pic3.webp" not in manifest2
+    assert "www/uploads/user-photo.jpg" in remote and "other-app/index.html" in remote
+
+    # tearing the site down removes exactly its own objects
+    assert teardown(oss_client(), bucket, manifest2, prefix="www/") == {}
+    assert set(server_objects(admin, bucket)) == {"www/uploads/user-photo.jpg", "other-app/index.html"}
+
+
+def test_a_key_never_uploaded_is_never_deleted(tmp_path: Path, bucket: str, admin: Any) -> None:
+    admin.put_object(Bucket=bucket, Key="legacy.html", Body=b"old site")
+    site = make_site(tmp_path / "site", n_assets=0)
+    manifest, _ = sync(site, bucket)
+    assert "legacy.html" not in manifest
+    sync(site, bucket, manifest)
+    assert "legacy.html" in server_objects(admin, bucket)
+
+
+class FailAfter:
+    """A real client that stops reaching the server after ``k`` PutObject calls (a network drop mid-sync)."""
+
+    def __init__(self, client: Any, k: int) -> None:
+        self._client = client
+        self._k = k
+        self._lock = threading.Lock()
+        self.puts = 0
+        self.meta = client.meta
+
+    def put_object(self, **kw: Any) -> Any:
+        from botocore.exceptions import EndpointConnectionError
+
+        with self._lock:
+            self.puts += 1
+            if self.puts > self._k:
+                raise EndpointConnectionError(endpoint_url=self.meta.endpoint_url)
+        return self._client.put_object(**kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+@pytest.mark.parametrize("resume_from", ["partial-manifest", "old-manifest"])
+def test_interrupted_sync_converges(tmp_path: Path, bucket: str, admin: Any, resume_from: str) -> None:
+    site = make_site(tmp_path / "site")
+    total = len(file_hashes(site))
+    k = 4
+    with pytest.raises(SyncError) as err:
+        sync(site, bucket, client=FailAfter(oss_client(), k), max_workers=3)
+    message = str(err.value)
+    assert "\n" not in message and "cannot reach" in message and SECRET not in message
+    partial = err.value.manifest
+    assert partial is not None and len(partial) == k  # only completed uploads are recorded
+    assert set(partial) <= set(server_objects(admin, bucket))
+    assert not any(key.endswith(".html") for key in partial)  # pages go up last
+
+    client = oss_client()
+    puts = PutCounter(client)
+    start = partial if resume_from == "partial-manifest" else None  # a failed Pulumi create keeps no state
+    final, events = sync(site, bucket, start, client=client)
+    assert puts.count == total - k
+    kinds = Counter(e for e, _ in events)
+    assert kinds["uploaded"] == total - k
+    assert kinds["adopted"] == (k if resume_from == "old-manifest" else 0)
+    assert set(final) == set(file_hashes(site))
+    remote = server_objects(admin, bucket)
+    assert all(remote[key] == entry["etag"] for key, entry in final.items())
+    # and a further run has nothing to do
+    assert plan(site, final).empty
+
+
+def test_a_file_changed_after_planning_fails_the_sync_cleanly(tmp_path: Path, bucket: str, admin: Any) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    p = plan(site, None)
+    (site / "css" / "style.css").write_text("rewritten by a build", encoding="utf-8")
+    with pytest.raises(SyncError) as err:
+        apply(oss_client(), bucket, p, max_workers=1)
+    assert "changed after the sync was planned" in str(err.value)
+    assert "css/style.css" not in (err.value.manifest or {})
+    final = apply(oss_client(), bucket, plan(site, err.value.manifest))
+    assert server_objects(admin, bucket)["css/style.css"] == final["css/style.css"]["etag"]
+
+
+class Corrupting:
+    """A real client behind a "proxy" that alters the bytes on the way (the server stores what it receives)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.meta = client.meta
+
+    def put_object(self, **kw: Any) -> Any:
+        kw["Body"] = kw["Body"] + b"<!-- injected -->"
+        kw.pop("ContentMD5", None)  # a proxy that recomputes the header; the ETag still tells
+        return self._client.put_object(**kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_an_etag_that_is_not_the_files_md5_fails_the_sync(tmp_path: Path, bucket: str) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    with pytest.raises(SyncError) as err:
+        apply(Corrupting(oss_client()), bucket, plan(site, None), max_workers=1)
+    assert "checksum mismatch" in str(err.value) and "校验和" in str(err.value)
+    assert err.value.manifest == {}  # nothing unverified is recorded
+
+
+def test_adopting_requires_same_content_and_headers(tmp_path: Path, bucket: str, admin: Any) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    # same bytes but the wrong Content-Type (someone uploaded by hand): must be re-uploaded
+    admin.put_object(Bucket=bucket, Key="css/style.css", Body=(site / "css/style.css").read_bytes())
+    _, events = sync(site, bucket)
+    assert ("uploaded", "css/style.css") in events
+    assert admin.head_object(Bucket=bucket, Key="css/style.css")["ContentType"] == "text/css; charset=utf-8"
+
+
+def test_refresh_drops_objects_changed_behind_our_back(tmp_path: Path, bucket: str, admin: Any) -> None:
+    site = make_site(tmp_path / "site", n_assets=1)
+    manifest, _ = sync(site, bucket)
+    admin.delete_object(Bucket=bucket, Key="img/pic0.webp")
+    admin.put_object(Bucket=bucket, Key="css/style.css", Body=b"defaced")
+    kept = refresh(oss_client(), bucket, manifest)
+    assert set(manifest) - set(kept) == {"img/pic0.webp", "css/style.css"}
+    final, events = sync(site, bucket, kept)
+    assert {k for e, k in events if e == "uploaded"} == {"img/pic0.webp", "css/style.css"}
+    assert server_objects(admin, bucket)["css/style.css"] == final["css/style.css"]["etag"]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Errors: one line, bilingual, never credentials
+
+
+def test_missing_bucket(tmp_path: Path, oss_env: Any) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    with pytest.raises(SyncError) as err:
+        sync(site, f"no-such-{uuid.uuid4().hex[:8]}")
+    assert err.value.code == "NoSuchBucket"
+    text = str(err.value)
+    assert "\n" not in text and "does not exist" in text and "不存在" in text and SECRET not in text
+
+
+def test_unreachable_endpoint(tmp_path: Path, oss_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("CHINA_SITE_OSS_ENDPOINT", f"http://127.0.0.1:{port}")
+    from china_site.oss import client
+
+    c = client("oss", region="cn-shanghai", connect_timeout=0.5, max_attempts=1)
+    site = make_site(tmp_path / "site", n_assets=0)
+    with pytest.raises(SyncError) as err:
+        apply(c, "b", plan(site, None))
+    assert "cannot reach" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_access_denied_message_names_the_variables_not_their_values(oss_env: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    exc = ClientError(
+        {"Error": {"Code": "InvalidAccessKeyId", "Message": f"key testing / {SECRET} rejected"}}, "PutObject"
+    )
+    error = describe_error(exc, client=oss_client(), bucket="b", key="index.html", operation="PutObject")
+    text = str(error)
+    assert "access denied" in text and "ALIBABA_CLOUD_ACCESS_KEY_ID" in text and "访问被拒绝" in text
+    assert SECRET not in text and "\n" not in text
