@@ -42,6 +42,7 @@ class RegistryError(ChinaSiteError):
         entry: str | None = None,
         field: str | None = None,
         fix: str | None = None,
+        problems: list[str] | None = None,
     ) -> None:
         self.source = source
         self.entry = entry
@@ -52,6 +53,8 @@ class RegistryError(ChinaSiteError):
         if field:
             where += f", field '{field}'"
         super().__init__(what, where=where, fix=fix)
+        # Every problem found, one line each (the message names only the first); at least this error's own line.
+        self.problems: list[str] = list(problems) if problems else [self.line()]
 
 
 class InputError(ChinaSiteError):

@@ -1,33 +1,266 @@
 """The filing registry (DESIGN.md contract): pydantic v2 models, cross-field checks, lookup and loaders.
 
-INTERFACE STUB — models' fields and public functions are the contract; validators, index and loaders in progress.
+The registry is outside data: every key is checked (unknown keys are rejected), every number is parsed by
+:mod:`china_site.numbers` and stored in its normalised form, domains are stored as ASCII (punycode) lower-case
+registrable domains, access providers under one canonical name (``aliyun`` → ``alibaba-cloud``).
+
+Every problem found — field errors and cross-field errors alike — ends up in ONE
+:class:`~china_site.errors.RegistryError`: its message is one line naming the first problem (source, entry, field,
+how to fix) and a count of the others; ``.problems`` lists them all, one line each. Non-fatal findings (alias
+province characters, a number without its closing 号, a cached copy used offline) are in
+:attr:`FilingRegistry.warnings`.
+
+Sources (:func:`load_registry`): a local path (``.json`` is JSON; ``.yaml``/``.yml``/anything else YAML),
+``oss://BUCKET/KEY`` (Alibaba Cloud OSS through its S3-compatible API, see :mod:`china_site.oss`) and
+``s3://BUCKET/KEY`` (boto3's own settings, e.g. ``AWS_ENDPOINT_URL``). Remote objects are cached on disk with their
+ETag and re-validated with ``If-None-Match`` on every load; an unreachable server fails closed unless
+``CHINA_SITE_REGISTRY_OFFLINE_CACHE=1`` allows the last cached copy (said in a warning). boto3 is imported only
+when a remote source is loaded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from typing import Literal
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+import yaml
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticUndefined
+
+from china_site import domains, numbers
+from china_site.errors import ChinaSiteError, RegistryError
+
+__all__ = [
+    "ACCESS_PROVIDER_ALIASES",
+    "Entity",
+    "Expiring",
+    "FetchInfo",
+    "FilingRegistry",
+    "Permit",
+    "Site",
+    "decode_registry",
+    "default_cache_dir",
+    "load_registry",
+    "normalize_access_provider",
+    "parse_registry",
+]
 
 EntityType = Literal["enterprise", "individual", "government", "institution", "other"]
 Ownership = Literal["domestic", "foreign-invested", "foreign"]
 SiteStatus = Literal["approved", "pending", "cancelled"]
 PermitKind = Literal["B25", "B21"]
 
+OFFLINE_CACHE_ENV = "CHINA_SITE_REGISTRY_OFFLINE_CACHE"
+CACHE_DIR_ENV = "CHINA_SITE_CACHE_DIR"
+MAX_REGISTRY_BYTES = 32 * 1024 * 1024  # a registry is a few KB; anything this large is not one
+
+# --- access providers ---------------------------------------------------------------------------------------------
+
+# Canonical name → accepted spellings (compared after lower-casing and turning spaces/underscores/dots into dashes).
+_PROVIDERS: dict[str, tuple[str, ...]] = {
+    "alibaba-cloud": (
+        "aliyun",
+        "alibaba",
+        "alibabacloud",
+        "alicloud",
+        "ali-cloud",
+        "aliyun-com",
+        "阿里云",
+        "阿里巴巴云",
+    ),
+    "tencent-cloud": ("qcloud", "tencent", "tencentcloud", "腾讯云"),
+    "huawei-cloud": ("huawei", "huaweicloud", "hwcloud", "华为云"),
+    "baidu-cloud": ("baidu", "baiducloud", "baidu-ai-cloud", "bce", "百度云", "百度智能云"),
+    "jd-cloud": ("jdcloud", "京东云"),
+    "volcengine": ("volcano-engine", "火山引擎"),
+    "ctyun": ("天翼云",),
+    "ksyun": ("kingsoft-cloud", "金山云"),
+    "ucloud": ("优刻得",),
+}
+
+
+def _dashed(name: str) -> str:
+    return re.sub(r"[\s_.\-]+", "-", name.strip().lower()).strip("-")
+
+
+ACCESS_PROVIDER_ALIASES: dict[str, str] = {
+    _dashed(alias): canonical for canonical, aliases in _PROVIDERS.items() for alias in (canonical, *aliases)
+}
+
+
+def normalize_access_provider(name: str) -> str:
+    """``"Alibaba Cloud"``/``aliyun``/``阿里云`` → ``alibaba-cloud``; unknown names lower-case-dashed."""
+    dashed = _dashed(name)
+    return ACCESS_PROVIDER_ALIASES.get(dashed, dashed)
+
+
+# --- validation helpers -------------------------------------------------------------------------------------------
+
+
+class _Invalid(ValueError):
+    """A field error raised by our validators; carries the fix (and optionally the field it belongs to)."""
+
+    def __init__(self, what: str, *, fix: str | None = None, field: str | None = None) -> None:
+        self.what = what
+        self.fix = fix
+        self.field = field
+        super().__init__(what)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    entry: str | None
+    field: str | None
+    what: str
+    fix: str | None = None
+
+    def error(self, source: str, **extra: Any) -> RegistryError:
+        return RegistryError(self.what, source=source, entry=self.entry, field=self.field, fix=self.fix, **extra)
+
+
+class _Problems(ValueError):
+    """Raised by the registry's cross-field check; carries every problem found."""
+
+    def __init__(self, source: str, problems: list[_Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("; ".join(p.error(source).line() for p in problems))
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATE_FIX = "write the date as YYYY-MM-DD, e.g. 2021-06-01"
+
+
+def _iso_date(value: object) -> object:
+    """Dates: a YAML date or an ISO ``YYYY-MM-DD`` string; not a timestamp, a date-time or a number."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        raise _Invalid(f"expected a date, got a date and time ({value.isoformat()})", fix=_DATE_FIX)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if _ISO_DATE.fullmatch(text):
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                raise _Invalid(f"{text!r} is not a calendar date", fix=_DATE_FIX) from None
+        raise _Invalid(f"{value!r} is not an ISO date", fix=_DATE_FIX)
+    raise _Invalid(f"expected an ISO date, got {type(value).__name__} {value!r}", fix=_DATE_FIX)
+
+
+def _none_to_empty(value: object) -> object:
+    """``entities:``/``sites:``/``permits:`` left empty in YAML read as an empty collection."""
+    return () if value is None else value
+
+
+def _parse_number(parser: Callable[[str], Any], value: str) -> Any:
+    try:
+        return parser(value)
+    except numbers.NumberError as err:
+        what = f"{err.where}: {err.what}" if err.where else err.what
+        raise _Invalid(what, fix=err.fix) from None
+
+
+def _number_warnings(data: object, fields: Mapping[str, Callable[[str], Any]]) -> tuple[tuple[str, str], ...]:
+    """Warnings the number parsers give for the numbers as written (``(field, warning)``)."""
+    if not isinstance(data, Mapping):
+        return ()
+    out: list[tuple[str, str]] = []
+    for name, parser in fields.items():
+        raw = data.get(name)
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        if isinstance(raw, str) and raw.strip():
+            out.extend((name, w) for w in parser(raw).warnings)
+    return tuple(out)
+
+
+def _province_name(code: str) -> str:
+    try:
+        p = numbers.province_by_code(code)
+    except numbers.NumberError:
+        return code
+    return f"{p.name_en} ({code}, {p.char})"
+
+
+# --- models -------------------------------------------------------------------------------------------------------
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
+    # (field, warning) pairs from the number parsers, for the numbers as written; collected by the registry.
+    _number_warnings: tuple[tuple[str, str], ...] = PrivateAttr(default=())
+
 
 class Permit(_Model):
+    """A commercial permit (value-added telecom licence). B25 = information services (ICP), B21 = EDI/platforms."""
+
     number: str
     kind: PermitKind
     issued: dt.date
     expires: dt.date
 
+    _dates = field_validator("issued", "expires", mode="before")(_iso_date)
+
+    @field_validator("number")
+    @classmethod
+    def _number(cls, value: str) -> str:
+        permit: numbers.PermitNumber = _parse_number(numbers.parse_permit, value)
+        return permit.normalized
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _collect(cls, data: Any, handler: Callable[[Any], Permit]) -> Permit:
+        permit = handler(data)
+        if isinstance(data, Mapping):  # not when given an already-validated instance
+            permit._number_warnings = _number_warnings(data, {"number": numbers.parse_permit})
+        return permit
+
+    @model_validator(mode="after")
+    def _check(self) -> Permit:
+        if self.issued >= self.expires:
+            raise _Invalid(
+                f"expires {self.expires} is not after issued {self.issued}",
+                fix="copy both dates from the licence (a permit is valid for 5 years from its issue date)",
+                field="expires",
+            )
+        parsed = self.parsed()
+        if self.kind == "B21" and parsed.form == "icp-cert":
+            raise _Invalid(
+                f"{self.number} is an ICP证 (B25 information services) licence, not a B21 (EDI) licence",
+                fix="set kind: B25, or give the number of the B21 licence (…B2-nnnnnnnn)",
+                field="kind",
+            )
+        if parsed.form == "licence" and "B2" not in parsed.categories:
+            raise _Invalid(
+                f"{self.number} covers categories {'.'.join(parsed.categories)}, without B2 (B21 EDI / B25 ICP)",
+                fix="give the licence that covers category B2, or remove this permit",
+                field="number",
+            )
+        return self
+
+    def parsed(self) -> numbers.PermitNumber:
+        return numbers.parse_permit(self.number)
+
+    def valid_on(self, day: dt.date) -> bool:
+        return self.issued <= day < self.expires
+
 
 class Entity(_Model):
+    """The filing entity (主体): the company, person or body the filings and permits belong to."""
+
     name: str
     type: EntityType
     ownership: Ownership
@@ -36,8 +269,62 @@ class Entity(_Model):
     status: Literal["active", "cancelled"] = "active"  # cancelling the entity cancels all of its sites
     permits: tuple[Permit, ...] = ()
 
+    _permits_none = field_validator("permits", mode="before")(_none_to_empty)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value:
+            raise _Invalid("the name is empty", fix="give the entity's registered name, as on its business licence")
+        return value
+
+    @field_validator("province", mode="before")
+    @classmethod
+    def _province(cls, value: object) -> str:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise _Invalid(
+                f"expected a two-digit province code, got {type(value).__name__}",
+                fix="use the GB/T 2260 code of the entity's home province, e.g. 31 for Shanghai",
+            )
+        province: numbers.Province = _parse_number(numbers.province_by_code, value)  # type: ignore[arg-type]
+        return province.code
+
+    @field_validator("icp_number")
+    @classmethod
+    def _icp_number(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        number: numbers.FilingNumber = _parse_number(numbers.parse_icp, value)
+        if number.kind != "icp-entity":
+            raise _Invalid(
+                f"{number.normalized} is a website filing number (it ends in -{number.site_index}), "
+                "but an entity holds the entity number",
+                fix=f"use the entity number {number.base} here and put {number.normalized} on the site",
+            )
+        return number.normalized
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _collect(cls, data: Any, handler: Callable[[Any], Entity]) -> Entity:
+        entity = handler(data)
+        if isinstance(data, Mapping):  # not when given an already-validated instance
+            entity._number_warnings = _number_warnings(data, {"icp_number": numbers.parse_icp})
+        return entity
+
+    def icp(self) -> numbers.FilingNumber | None:
+        """The parsed entity filing number, if any."""
+        return numbers.parse_icp(self.icp_number) if self.icp_number else None
+
+    def province_info(self) -> numbers.Province:
+        return numbers.province_by_code(self.province)
+
+    def permits_of_kind(self, kind: PermitKind) -> tuple[Permit, ...]:
+        return tuple(p for p in self.permits if p.kind == kind)
+
 
 class Site(_Model):
+    """One website filing: a registrable domain and everything served under it."""
+
     domain: str  # registrable domain, stored in ASCII (punycode) lower case
     entity: str
     icp_number: str | None = None
@@ -53,29 +340,1052 @@ class Site(_Model):
     payments: bool | None = None  # optional hint: the site takes payments
     platform: bool | None = None  # optional hint: third-party sellers (needs B21)
 
+    _dates = field_validator("approved", "cancelled", "launched", "psb_filed", mode="before")(_iso_date)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        host = value.strip().rstrip(".")
+        fix = "give the registrable domain the filing is for, e.g. example.cn or shop.com.cn"
+        if not host:
+            raise _Invalid("the domain is empty", fix=fix)
+        if domains.is_ip(host):
+            raise _Invalid(f"{value!r} is an IP address; a filing entry is for a domain name", fix=fix)
+        try:
+            ascii_host = domains.to_ascii(host).lower()
+            registrable = domains.registrable_domain(ascii_host)
+        except ChinaSiteError as err:
+            raise _Invalid(f"{value!r}: {err.what}", fix=err.fix or fix) from None
+        if registrable != ascii_host:
+            raise _Invalid(
+                f"{value!r} is a subdomain of {registrable}; filings are per registrable domain and cover "
+                "all of its subdomains",
+                fix=f"use domain: {registrable}",
+            )
+        return ascii_host
+
+    @field_validator("entity")
+    @classmethod
+    def _entity(cls, value: str) -> str:
+        if not value:
+            raise _Invalid("the entity id is empty", fix="give the id of an entry under 'entities'")
+        return value
+
+    @field_validator("icp_number")
+    @classmethod
+    def _icp_number(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        number: numbers.FilingNumber = _parse_number(numbers.parse_icp, value)
+        if number.kind != "icp-site":
+            raise _Invalid(
+                f"{number.normalized} is an entity filing number; a site has its own number ending in -n",
+                fix=f"use the website number shown on beian.miit.gov.cn, e.g. {number.normalized}-1",
+            )
+        return number.normalized
+
+    @field_validator("psb_number", mode="before")
+    @classmethod
+    def _psb_before(cls, value: object) -> object:
+        # A bare 14-digit PSB number is read by YAML as an integer.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("psb_number")
+    @classmethod
+    def _psb_number(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        number: numbers.PsbNumber = _parse_number(numbers.parse_psb, value)
+        return number.normalized
+
+    @field_validator("access_providers", mode="before")
+    @classmethod
+    def _providers_before(cls, value: object) -> object:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        return value
+
+    @field_validator("access_providers")
+    @classmethod
+    def _providers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        out: list[str] = []
+        for name in value:
+            canonical = normalize_access_provider(name)
+            if not canonical:
+                raise _Invalid("an access provider name is empty", fix="e.g. access_providers: [alibaba-cloud]")
+            if canonical not in out:
+                out.append(canonical)
+        return tuple(out)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _collect(cls, data: Any, handler: Callable[[Any], Site]) -> Site:
+        site = handler(data)
+        if isinstance(data, Mapping):  # not when given an already-validated instance
+            site._number_warnings = _number_warnings(
+                data, {"icp_number": numbers.parse_icp, "psb_number": numbers.parse_psb}
+            )
+        return site
+
+    def icp(self) -> numbers.FilingNumber | None:
+        """The parsed website filing number, if any."""
+        return numbers.parse_icp(self.icp_number) if self.icp_number else None
+
+    def psb(self) -> numbers.PsbNumber | None:
+        """The parsed PSB number, if any (``.digits``, ``.link``)."""
+        return numbers.parse_psb(self.psb_number) if self.psb_number else None
+
+    @property
+    def domain_unicode(self) -> str:
+        """The domain as people write it (IDN decoded), for messages."""
+        try:
+            return domains.to_unicode(self.domain)
+        except ChinaSiteError:
+            return self.domain
+
+    def psb_deadline(self, grace_days: int = 30) -> dt.date | None:
+        """Last day to file with the PSB (launch + ``grace_days``), or None when not launched."""
+        return self.launched + dt.timedelta(days=grace_days) if self.launched else None
+
+
+class Expiring(NamedTuple):
+    """One row of :meth:`FilingRegistry.expiring`."""
+
+    kind: Literal["permit", "psb"]
+    subject: str  # permit: "<entity id>: <number> (<kind>)"; psb: the domain (ASCII)
+    date: dt.date  # the permit's expiry, or the last day of the PSB 30-day window
+
+
+@dataclass(frozen=True)
+class FetchInfo:
+    """How a remote registry was obtained (``FilingRegistry.fetch``); None for local files."""
+
+    url: str
+    status: int | None  # 200 downloaded, 304 not modified (cache used), None: server not reached
+    from_cache: bool
+    etag: str | None
+    offline: bool = False  # the server could not be reached and the cached copy was used (opt-in)
+    cache_file: str | None = None
+
 
 class FilingRegistry(_Model):
+    """The whole registry: entities by id, and sites (one per registrable domain)."""
+
     version: Literal[1] = 1
     entities: dict[str, Entity] = {}
     sites: tuple[Site, ...] = ()
     source: str = "<memory>"  # where it was loaded from (set by the loaders; not part of the file format)
 
+    # domain → site, built once per ``sites`` tuple (rebuilt if a copy replaced the tuple).
+    _index: tuple[tuple[Site, ...], dict[str, Site]] | None = PrivateAttr(default=None)
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
+    _fetch: FetchInfo | None = PrivateAttr(default=None)
+
+    FILE_KEYS: ClassVar[tuple[str, ...]] = ("version", "entities", "sites")
+
+    _sites_none = field_validator("sites", mode="before")(_none_to_empty)
+
+    @field_validator("entities", mode="before")
+    @classmethod
+    def _entities_none(cls, value: object) -> object:
+        return {} if value is None else value
+
+    @model_validator(mode="after")
+    def _check(self) -> FilingRegistry:
+        problems, warnings = _cross_check(self)
+        if problems:
+            raise _Problems(self.source, problems)
+        self._index = (self.sites, {site.domain: site for site in self.sites})
+        self._warnings = tuple(warnings)
+        return self
+
+    # -- lookups ---------------------------------------------------------------------------------------------------
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Non-fatal findings: alias province characters, numbers without 号, an offline cached copy, …"""
+        return self._warnings
+
+    @property
+    def fetch(self) -> FetchInfo | None:
+        """For a registry loaded from oss:// or s3://: status, ETag and whether the cache was used."""
+        return self._fetch
+
+    def _site_index(self) -> dict[str, Site]:
+        if self._index is None or self._index[0] is not self.sites:
+            self._index = (self.sites, {site.domain: site for site in self.sites})
+        return self._index[1]
+
     def covering(self, host: str) -> Site | None:
         """The site entry whose registrable domain covers ``host`` (any subdomain), else None.
 
-        Time proportional to the number of labels in ``host``.
+        Time proportional to the number of labels in ``host``: the host and each parent suffix are looked up in a
+        dict built once. A leading ``*.`` (wildcard certificate/CDN name) is ignored; IP addresses and names that
+        are not valid host names are covered by nothing.
         """
-        raise NotImplementedError
+        name = _lookup_name(host)
+        if name is None:
+            return None
+        index = self._site_index()
+        start = 0
+        while True:
+            site = index.get(name[start:])
+            if site is not None:
+                return site
+            dot = name.find(".", start)
+            if dot < 0:
+                return None
+            start = dot + 1
 
     def entity_of(self, site: Site) -> Entity:
-        raise NotImplementedError
+        """The entity a site belongs to (always exists in a validated registry)."""
+        try:
+            return self.entities[site.entity]
+        except KeyError:
+            raise RegistryError(
+                f"unknown entity {site.entity!r}",
+                source=self.source,
+                entry=f"site {site.domain}",
+                field="entity",
+                fix="use a site of this registry, or add the entity under 'entities'",
+            ) from None
+
+    def sites_of(self, entity_id: str) -> tuple[Site, ...]:
+        """The sites filed under ``entity_id`` (empty for an unknown id)."""
+        return tuple(site for site in self.sites if site.entity == entity_id)
+
+    def effective_status(self, site: Site) -> SiteStatus:
+        """The site's status, with a cancelled entity cancelling all of its sites (DOMAIN.md rule 9)."""
+        entity = self.entities.get(site.entity)
+        if entity is None or entity.status == "cancelled":
+            return "cancelled"
+        return site.status
+
+    def expiring(self, within_days: int, today: dt.date, *, psb_grace_days: int = 30) -> list[Expiring]:
+        """Deadlines due by ``today + within_days`` (already-passed ones included), soonest first.
+
+        - ``("permit", "<entity id>: <number> (<kind>)", expires)`` for each permit of an active entity that
+          expires by then;
+        - ``("psb", domain, last_day)`` for each effectively approved, launched site without a PSB number whose
+          ``psb_grace_days`` window (from launch) ends by then.
+        """
+        horizon = today + dt.timedelta(days=within_days)
+        rows: list[Expiring] = []
+        for entity_id, entity in self.entities.items():
+            if entity.status == "cancelled":
+                continue
+            rows.extend(
+                Expiring("permit", f"{entity_id}: {p.number} ({p.kind})", p.expires)
+                for p in entity.permits
+                if p.expires <= horizon
+            )
+        for site in self.sites:
+            if site.psb_number or self.effective_status(site) != "approved":
+                continue
+            deadline = site.psb_deadline(psb_grace_days)
+            if deadline is not None and deadline <= horizon:
+                rows.append(Expiring("psb", site.domain, deadline))
+        rows.sort(key=lambda row: (row.date, row.kind, row.subject))
+        return rows
+
+
+def _lookup_name(host: str) -> str | None:
+    name = host.strip().rstrip(".").lower()
+    if name.startswith("*."):
+        name = name[2:]
+    if not name:
+        return None
+    if not name.isascii():
+        try:
+            name = domains.to_ascii(name).lower()
+        except ChinaSiteError:
+            return None
+    return name
+
+
+# --- cross-field checks -------------------------------------------------------------------------------------------
+
+
+def _base_key(number: numbers.FilingNumber) -> tuple[str | None, str]:
+    """The entity number, independent of alias province characters (川ICP备… and 蜀ICP备… are the same)."""
+    char = number.province_char
+    if char and number.base.startswith(char):
+        return number.province_code, number.base[len(char) :]
+    return number.province_code, number.base
+
+
+def _site_entry(index: int, site: Site) -> str:
+    return f"sites[{index}] ({site.domain_unicode})"
+
+
+def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
+    problems: list[_Problem] = []
+    warnings: list[str] = []
+    source = reg.source
+
+    def warn(entry: str, field: str, text: str) -> None:
+        warnings.append(f"{source}, {entry}, field '{field}': {text.rstrip('.')}.")
+
+    no_filing_fix = (
+        "an entity with no PRC legal entity cannot file (DOMAIN.md rule 6): set up a PRC entity "
+        "(WFOE or joint venture) and file under it with ownership: foreign-invested, or host in Hong Kong"
+    )
+    province_fix = (
+        "the character is the entity's home province (not the server's location): correct the number or the "
+        "entity's province"
+    )
+
+    for entity_id, entity in reg.entities.items():
+        entry = f"entities.{entity_id}"
+        for field, text in entity._number_warnings:
+            warn(entry, field, text)
+        if entity.ownership == "foreign":
+            if entity.icp_number:
+                problems.append(
+                    _Problem(
+                        entry,
+                        "icp_number",
+                        "an entity with ownership 'foreign' cannot hold an ICP filing",
+                        no_filing_fix,
+                    )
+                )
+            if entity.permits:
+                problems.append(
+                    _Problem(
+                        entry,
+                        "permits",
+                        "an entity with ownership 'foreign' cannot hold a commercial permit",
+                        no_filing_fix,
+                    )
+                )
+        icp = entity.icp()
+        if icp is not None and icp.province_code and icp.province_code != entity.province:
+            problems.append(
+                _Problem(
+                    entry,
+                    "icp_number",
+                    f"{entity.icp_number} carries the character {icp.province_char!r} "
+                    f"({_province_name(icp.province_code)}) but the entity's province is "
+                    f"{_province_name(entity.province)}",
+                    province_fix,
+                )
+            )
+        for j, permit in enumerate(entity.permits):
+            permit_entry = f"{entry}.permits[{j}] ({permit.number})"
+            for field, text in permit._number_warnings:
+                warn(permit_entry, field, text)
+            parsed = permit.parsed()
+            if parsed.province_code and parsed.province_code != entity.province:
+                problems.append(
+                    _Problem(
+                        permit_entry,
+                        "number",
+                        f"the permit was issued by {_province_name(parsed.province_code)} but the entity's province "
+                        f"is {_province_name(entity.province)}",
+                        "a provincial permit is issued by the entity's home province: correct the number or the "
+                        "entity's province",
+                    )
+                )
+
+    seen: dict[str, int] = {}
+    for i, site in enumerate(reg.sites):
+        entry = _site_entry(i, site)
+        for field, text in site._number_warnings:
+            warn(entry, field, text)
+        if site.domain in seen:
+            problems.append(
+                _Problem(
+                    entry,
+                    "domain",
+                    f"{site.domain_unicode} is already listed as sites[{seen[site.domain]}]",
+                    "keep one entry per registrable domain (merge the two entries)",
+                )
+            )
+        else:
+            seen[site.domain] = i
+
+        if site.status == "approved":
+            if site.approved is None:
+                problems.append(
+                    _Problem(
+                        entry,
+                        "approved",
+                        "status 'approved' needs the approval date",
+                        "add approved: YYYY-MM-DD (the date of the MIIT record), or set status: pending",
+                    )
+                )
+            if site.icp_number is None:
+                problems.append(
+                    _Problem(
+                        entry,
+                        "icp_number",
+                        "status 'approved' needs the website filing number",
+                        "add icp_number as shown on beian.miit.gov.cn, e.g. 沪ICP备2021012345号-1",
+                    )
+                )
+        if site.cancelled is not None and site.status != "cancelled":
+            problems.append(
+                _Problem(
+                    entry,
+                    "cancelled",
+                    f"a cancellation date is given but the status is {site.status!r}",
+                    "set status: cancelled, or remove the cancellation date",
+                )
+            )
+        if site.psb_filed is not None and site.psb_number is None:
+            problems.append(
+                _Problem(
+                    entry,
+                    "psb_number",
+                    "psb_filed is set but the PSB number is missing",
+                    "add psb_number as shown on beian.mps.gov.cn (e.g. 沪公网安备31011502012345号), or remove "
+                    "psb_filed",
+                )
+            )
+
+        entity = reg.entities.get(site.entity)
+        if entity is None:
+            known = ", ".join(sorted(reg.entities)) or "none defined"
+            problems.append(
+                _Problem(
+                    entry,
+                    "entity",
+                    f"unknown entity {site.entity!r}",
+                    f"use the id of an entry under 'entities' (known: {known}) or add it there",
+                )
+            )
+            continue
+        if entity.ownership == "foreign":
+            problems.append(
+                _Problem(
+                    entry,
+                    "entity",
+                    f"entity {site.entity!r} has ownership 'foreign' and cannot hold a website filing",
+                    no_filing_fix,
+                )
+            )
+        icp = site.icp()
+        if icp is not None:
+            if icp.province_code and icp.province_code != entity.province:
+                problems.append(
+                    _Problem(
+                        entry,
+                        "icp_number",
+                        f"{site.icp_number} carries the character {icp.province_char!r} "
+                        f"({_province_name(icp.province_code)}) but entity {site.entity!r} is in "
+                        f"{_province_name(entity.province)}",
+                        province_fix,
+                    )
+                )
+            entity_icp = entity.icp()
+            if entity_icp is not None and _base_key(icp) != _base_key(entity_icp):
+                problems.append(
+                    _Problem(
+                        entry,
+                        "icp_number",
+                        f"{site.icp_number} is not under the number of entity {site.entity!r}, {entity.icp_number} "
+                        f"(its base is {icp.base})",
+                        f"a website number is the entity number plus '-n' ({entity.icp_number}-n): correct either "
+                        "number, or file the site under the right entity",
+                    )
+                )
+        psb = site.psb()
+        if psb is not None and psb.province_code != entity.province:
+            problems.append(
+                _Problem(
+                    entry,
+                    "psb_number",
+                    f"digits 1-2 of {site.psb_number} ({_province_name(psb.province_code)}) are not the entity's "
+                    f"province ({_province_name(entity.province)})",
+                    "the 14 digits start with the code of the police bureau where the entity is: copy the number "
+                    "from beian.mps.gov.cn, or correct the entity's province",
+                )
+            )
+    return problems, warnings
+
+
+# --- turning pydantic errors into one-line problems ---------------------------------------------------------------
+
+_MODEL_KEYS: dict[str, tuple[str, ...]] = {
+    "top": FilingRegistry.FILE_KEYS,
+    "site": tuple(Site.model_fields),
+    "entity": tuple(Entity.model_fields),
+    "permit": tuple(Permit.model_fields),
+}
+
+
+def _raw_domain(data: object, index: int) -> str | None:
+    if isinstance(data, Mapping):
+        sites = data.get("sites")
+        if isinstance(sites, list | tuple) and 0 <= index < len(sites):
+            item = sites[index]
+            if isinstance(item, Mapping) and isinstance(item.get("domain"), str):
+                return str(item["domain"]).strip()
+    return None
+
+
+def _dotted(parts: list[int | str]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _locate(loc: tuple[int | str, ...], data: object) -> tuple[str | None, list[int | str], str]:
+    """(entry, remaining path, model kind) for a pydantic error location."""
+    parts = list(loc)
+    if len(parts) >= 2 and parts[0] == "sites" and isinstance(parts[1], int):
+        domain = _raw_domain(data, parts[1])
+        entry = f"sites[{parts[1]}]" + (f" ({domain})" if domain else "")
+        return entry, parts[2:], "site"
+    if len(parts) >= 2 and parts[0] == "entities":
+        rest = parts[2:]
+        if rest and rest[-1] == "[key]":  # the id itself is wrong (e.g. a number in YAML)
+            return f"entities.{parts[1]}", [], "entity-id"
+        entry = f"entities.{parts[1]}"
+        if len(rest) >= 2 and rest[0] == "permits" and isinstance(rest[1], int):
+            return f"{entry}.permits[{rest[1]}]", rest[2:], "permit"
+        return entry, rest, "entity"
+    return None, parts, "top"
+
+
+_TYPE_FIXES = {
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "string_type": "write it as text (quote it in YAML)",
+}
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _from_pydantic(err: ValidationError, data: object) -> list[_Problem]:
+    problems: list[_Problem] = []
+    for e in err.errors(include_url=False):
+        exc = e.get("ctx", {}).get("error")
+        if isinstance(exc, _Problems):
+            problems.extend(exc.problems)
+            continue
+        entry, rest, kind = _locate(e["loc"], data)
+        field = _dotted(rest) or None
+        kind_type = e["type"]
+        value = e.get("input", PydanticUndefined)
+        if isinstance(exc, _Invalid):
+            if exc.field and not field:
+                field = exc.field
+            problems.append(_Problem(entry, field, exc.what, exc.fix))
+        elif kind == "entity-id":
+            problems.append(
+                _Problem(
+                    entry,
+                    None,
+                    f"entity id {_short(rest or value)} must be text",
+                    "quote the id or start it with a letter, e.g. acme",
+                )
+            )
+        elif kind_type == "extra_forbidden":
+            allowed = ", ".join(_MODEL_KEYS.get(kind, ()))
+            problems.append(
+                _Problem(
+                    entry,
+                    field,
+                    "unknown key (not part of the registry format)",
+                    f"remove it or correct its spelling; allowed keys here: {allowed}",
+                )
+            )
+        elif kind_type == "missing":
+            problems.append(_Problem(entry, field, "required field is missing", "add it"))
+        elif kind_type == "literal_error":
+            fix = (
+                "this version of china-site reads registry version 1"
+                if field == "version"
+                else ("use one of the listed values")
+            )
+            problems.append(_Problem(entry, field, f"{e['msg']} (got {_short(value)})", fix))
+        elif kind_type in ("dict_type", "model_type", "model_attributes_type"):
+            problems.append(
+                _Problem(
+                    entry,
+                    field,
+                    f"expected a mapping of keys to values, got {type(value).__name__}",
+                    "write it as 'key: value' lines (see filings.yaml for the format)",
+                )
+            )
+        elif kind_type in ("tuple_type", "list_type"):
+            problems.append(
+                _Problem(
+                    entry,
+                    field,
+                    f"expected a list, got {type(value).__name__}",
+                    "write it as a YAML list ('- item' lines or [a, b])",
+                )
+            )
+        else:
+            msg = e["msg"].removeprefix("Value error, ")
+            shown = value is not PydanticUndefined and not isinstance(value, Mapping)
+            got = f" (got {_short(value)})" if shown else ""
+            fix = _TYPE_FIXES.get(kind_type, "correct the value (see filings.yaml for the format)")
+            problems.append(_Problem(entry, field, f"{msg}{got}", fix))
+    return problems
+
+
+def _raise(problems: list[_Problem], source: str) -> None:
+    if not problems:
+        return
+    first = problems[0]
+    others = len(problems) - 1
+    what = first.what + (f" (and {others} more problem{'s' if others > 1 else ''})" if others else "")
+    raise RegistryError(
+        what,
+        source=source,
+        entry=first.entry,
+        field=first.field,
+        fix=first.fix,
+        problems=[p.error(source).line() for p in problems],
+    )
 
 
 def parse_registry(data: object, *, source: str) -> FilingRegistry:
     """Validate already-decoded data; raises RegistryError naming source, entry and field."""
-    raise NotImplementedError
+    if data is None:
+        raise RegistryError(
+            "the registry is empty",
+            source=source,
+            fix="write version: 1, entities: and sites: (see filings.yaml for the format)",
+        )
+    if not isinstance(data, Mapping):
+        raise RegistryError(
+            f"the registry must be a mapping with version, entities and sites, got {type(data).__name__}",
+            source=source,
+            fix="write version: 1, entities: and sites: at the top level (see filings.yaml for the format)",
+        )
+    problems: list[_Problem] = []
+    content = dict(data)
+    if "source" in content:
+        content.pop("source")
+        problems.append(
+            _Problem(
+                None,
+                "source",
+                "unknown key (not part of the registry format)",
+                f"remove it; allowed keys here: {', '.join(FilingRegistry.FILE_KEYS)}",
+            )
+        )
+    content["source"] = source
+    try:
+        registry = FilingRegistry.model_validate(content)
+    except ValidationError as err:
+        problems.extend(_from_pydantic(err, data))
+        _raise(problems, source)
+        raise  # pragma: no cover - _raise always raises when there are problems
+    _raise(problems, source)
+    return registry
 
 
-def load_registry(source: str, *, cache_dir: str | None = None) -> FilingRegistry:
-    """Load from a path (YAML/JSON), ``oss://BUCKET/KEY`` or ``s3://BUCKET/KEY``; raises RegistryError."""
-    raise NotImplementedError
+# --- decoding -----------------------------------------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one: a lost entity or site)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # unhashable key: the base class reports it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _format_of(name: str) -> Literal["json", "yaml"]:
+    return "json" if name.lower().endswith(".json") else "yaml"
+
+
+def decode_registry(raw: bytes, *, source: str, fmt: Literal["json", "yaml"]) -> object:
+    """Bytes → Python data (UTF-8; JSON or YAML); raises RegistryError with line and column on malformed input."""
+    if len(raw) > MAX_REGISTRY_BYTES:
+        raise RegistryError(
+            f"{len(raw)} bytes is too large for a filing registry (limit {MAX_REGISTRY_BYTES})",
+            source=source,
+            fix="point at the registry file itself",
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise RegistryError(
+            f"not UTF-8 text (invalid byte at offset {err.start})", source=source, fix="save the file as UTF-8"
+        ) from None
+    if fmt == "json":
+        try:
+            return json.loads(text, object_pairs_hook=_json_pairs)
+        except json.JSONDecodeError as err:
+            raise RegistryError(
+                f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
+                source=source,
+                fix="fix the JSON syntax there (quotes, commas, brackets)",
+            ) from None
+        except ValueError as err:  # duplicate key
+            raise RegistryError(f"malformed JSON: {err}", source=source, fix="keep each key once") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = err.problem or err.context or "syntax error"
+        context = f" ({err.context})" if err.context and err.problem else ""
+        raise RegistryError(
+            f"malformed YAML{where}: {problem}{context}",
+            source=source,
+            fix="fix the YAML syntax there (indentation, a missing ':' or quote, duplicate keys)",
+        ) from None
+    except yaml.YAMLError as err:
+        raise RegistryError(f"malformed YAML: {err}", source=source, fix="fix the YAML syntax") from None
+
+
+# --- loaders ------------------------------------------------------------------------------------------------------
+
+_REMOTE = re.compile(r"(?P<scheme>oss|s3)://(?P<bucket>[^/?#]+)/(?P<key>[^?#]+)")
+
+
+def default_cache_dir() -> Path:
+    """``$CHINA_SITE_CACHE_DIR``, else ``$XDG_CACHE_HOME/china-site``, else ``~/.cache/china-site``."""
+    env = os.environ.get(CACHE_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "china-site"
+
+
+def load_registry(
+    source: str,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 15.0,
+    max_attempts: int = 3,
+) -> FilingRegistry:
+    """Load from a path (YAML/JSON), ``oss://BUCKET/KEY`` or ``s3://BUCKET/KEY``; raises RegistryError.
+
+    Remote objects are cached under ``cache_dir`` (default :func:`default_cache_dir`) with their ETag and
+    re-validated with ``If-None-Match``; timeouts (seconds) and attempts bound the time spent on an unreachable
+    server, which fails closed unless ``CHINA_SITE_REGISTRY_OFFLINE_CACHE=1``.
+    """
+    text = str(source).strip()
+    if not text:
+        raise RegistryError(
+            "no registry given", source="<none>", fix="pass a path, oss://BUCKET/KEY or s3://BUCKET/KEY"
+        )
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme in ("oss", "s3"):
+        m = _REMOTE.fullmatch(text)
+        if m is None:
+            raise RegistryError(
+                "a remote registry is named oss://BUCKET/KEY or s3://BUCKET/KEY",
+                source=text,
+                fix="give both the bucket and the object key, e.g. oss://my-bucket/filings.yaml",
+            )
+        raw, info, notes = _fetch_remote(
+            text,
+            m["scheme"],  # type: ignore[arg-type]
+            m["bucket"],
+            m["key"],
+            cache_root=Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(),
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_attempts=max_attempts,
+        )
+        registry = parse_registry(decode_registry(raw, source=text, fmt=_format_of(m["key"])), source=text)
+        registry._fetch = info
+        registry._warnings = (*notes, *registry._warnings)
+        return registry
+    if scheme and scheme != "file":
+        raise RegistryError(
+            f"unsupported source scheme '{scheme}://'",
+            source=text,
+            fix="use a local path, oss://BUCKET/KEY or s3://BUCKET/KEY",
+        )
+    path = Path(text[len("file://") :] if scheme == "file" else text).expanduser()
+    raw = _read_file(path, text)
+    return parse_registry(decode_registry(raw, source=text, fmt=_format_of(path.name)), source=text)
+
+
+def _read_file(path: Path, source: str) -> bytes:
+    try:
+        if path.is_file() and path.stat().st_size > MAX_REGISTRY_BYTES:
+            raise RegistryError(
+                f"{path.stat().st_size} bytes is too large for a filing registry",
+                source=source,
+                fix="point at the registry file itself",
+            )
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise RegistryError(
+            "file not found", source=source, fix="check the path (relative paths start at the current directory)"
+        ) from None
+    except IsADirectoryError:
+        raise RegistryError("is a directory, not a file", source=source, fix="name the registry file itself") from None
+    except PermissionError:
+        raise RegistryError(
+            "permission denied reading the file", source=source, fix="make the file readable by this user"
+        ) from None
+    except OSError as err:
+        raise RegistryError(
+            f"cannot read the file: {err.strerror or type(err).__name__}", source=source, fix="check the path"
+        ) from None
+
+
+# --- remote sources and the ETag cache ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cached:
+    body: bytes
+    etag: str | None
+    fetched_at: str
+    path: Path
+
+
+class _Cache:
+    """One cached object: ``<sha>.body`` plus ``<sha>.json`` (source, ETag, SHA-256 of the body, time)."""
+
+    def __init__(self, root: Path, source: str) -> None:
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:40]
+        self.root = root
+        self.source = source
+        self.body_path = root / f"registry-{digest}.body"
+        self.meta_path = root / f"registry-{digest}.json"
+
+    def read(self) -> _Cached | None:
+        try:
+            meta = json.loads(self.meta_path.read_text("utf-8"))
+            body = self.body_path.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if not isinstance(meta, dict) or meta.get("source") != self.source:
+            return None
+        if meta.get("sha256") != hashlib.sha256(body).hexdigest():  # torn or tampered copy: not used
+            return None
+        etag = meta.get("etag")
+        return _Cached(
+            body=body,
+            etag=etag if isinstance(etag, str) and etag else None,
+            fetched_at=str(meta.get("fetched_at", "?")),
+            path=self.body_path,
+        )
+
+    def write(self, body: bytes, etag: str | None) -> None:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        meta = {
+            "source": self.source,
+            "etag": etag,
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        _atomic_write(self.body_path, body)
+        _atomic_write(self.meta_path, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _safe_endpoint(url: str | None) -> str:
+    """scheme://host[:port] — never user info, path or query."""
+    if not url:
+        return "the default endpoint"
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}" if parts.scheme else host
+
+
+def _offline_allowed() -> bool:
+    return os.environ.get(OFFLINE_CACHE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _fetch_remote(
+    source: str,
+    scheme: Literal["oss", "s3"],
+    bucket: str,
+    key: str,
+    *,
+    cache_root: Path,
+    connect_timeout: float,
+    read_timeout: float,
+    max_attempts: int,
+) -> tuple[bytes, FetchInfo, list[str]]:
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+        ReadTimeoutError,
+        ResponseStreamingError,
+        SSLError,
+    )
+
+    from china_site import oss
+
+    creds_fix = (
+        "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+        if scheme == "oss"
+        else "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile)"
+    )
+    endpoint_hint = "CHINA_SITE_OSS_ENDPOINT / ALIBABA_CLOUD_REGION_ID" if scheme == "oss" else "AWS_ENDPOINT_URL"
+    cache = _Cache(cache_root, source)
+    cached = cache.read()
+    notes: list[str] = []
+
+    def fail(what: str, fix: str) -> RegistryError:
+        return RegistryError(what, source=source, fix=fix)
+
+    def unreachable(endpoint: str, why: str) -> tuple[bytes, FetchInfo, list[str]]:
+        if cached is not None and _offline_allowed():
+            notes.append(
+                f"{source}: cannot reach {endpoint} ({why}); using the cached copy fetched {cached.fetched_at} "
+                f"because {OFFLINE_CACHE_ENV} is set — it may be out of date."
+            )
+            info = FetchInfo(source, None, True, cached.etag, offline=True, cache_file=str(cached.path))
+            return cached.body, info, notes
+        hint = (
+            f"; or set {OFFLINE_CACHE_ENV}=1 to use the cached copy from {cached.fetched_at}"
+            if cached is not None
+            else ""
+        )
+        raise fail(
+            f"cannot reach {endpoint} ({why}); the filing registry is required, so this fails closed",
+            f"check the network and the endpoint ({endpoint_hint}){hint}",
+        )
+
+    try:
+        client = oss.client(
+            scheme, connect_timeout=connect_timeout, read_timeout=read_timeout, max_attempts=max_attempts
+        )
+    except BotoCoreError as err:
+        raise fail(f"cannot set up the {scheme} client ({type(err).__name__})", f"check {endpoint_hint}") from None
+    endpoint = _safe_endpoint(getattr(client.meta, "endpoint_url", None))
+
+    request: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if cached is not None and cached.etag:
+        request["IfNoneMatch"] = cached.etag
+    try:
+        response = client.get_object(**request)
+        body = response["Body"].read(MAX_REGISTRY_BYTES + 1)
+    except ClientError as err:
+        meta = err.response.get("ResponseMetadata", {})
+        status = meta.get("HTTPStatusCode")
+        code = str(err.response.get("Error", {}).get("Code", "") or status)
+        if (status == 304 or code in ("304", "NotModified")) and cached is not None:
+            info = FetchInfo(source, 304, True, cached.etag, cache_file=str(cached.path))
+            return cached.body, info, notes
+        if code == "NoSuchKey" or (status == 404 and code in ("404", "NotFound")):
+            raise fail(
+                f"object {key!r} not found in bucket {bucket!r} at {endpoint} (NoSuchKey)",
+                "check the key, or upload the registry there",
+            ) from None
+        if code == "NoSuchBucket":
+            raise fail(
+                f"bucket {bucket!r} does not exist at {endpoint} (NoSuchBucket)",
+                f"check the bucket name and the region/endpoint ({endpoint_hint})",
+            ) from None
+        if code == "InvalidAccessKeyId":
+            raise fail(
+                f"the access key is not known to {endpoint} (InvalidAccessKeyId, HTTP {status})",
+                f"check the credentials: {creds_fix}",
+            ) from None
+        if code == "SignatureDoesNotMatch":
+            raise fail(
+                f"the request signature was rejected by {endpoint} (SignatureDoesNotMatch, HTTP {status})",
+                f"check the secret key: {creds_fix}",
+            ) from None
+        if code in ("ExpiredToken", "InvalidToken", "TokenRefreshRequired", "SecurityTokenExpired"):
+            raise fail(f"the security token was rejected ({code})", "refresh the temporary credentials") from None
+        if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"):
+            raise fail(
+                f"bucket {bucket!r} is in another region than {endpoint} ({code})",
+                f"set the bucket's region/endpoint ({endpoint_hint})",
+            ) from None
+        if code == "AccessDenied" or status == 403:
+            raise fail(
+                f"access denied to {bucket}/{key} ({code}, HTTP {status})",
+                f"grant GetObject on the object ({'oss:GetObject' if scheme == 'oss' else 's3:GetObject'}) to these "
+                "credentials",
+            ) from None
+        if isinstance(status, int) and status >= 500:
+            return unreachable(endpoint, f"server error {code}, HTTP {status}")
+        raise fail(
+            f"the server refused to return the object ({code}, HTTP {status})",
+            "check the bucket, key and credentials",
+        ) from None
+    except SSLError:
+        raise fail(
+            f"TLS handshake with {endpoint} failed",
+            f"check the endpoint ({endpoint_hint}) and the system's CA certificates",
+        ) from None
+    except (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError) as err:
+        why = "timed out" if isinstance(err, ConnectTimeoutError) else "connection failed"
+        return unreachable(endpoint, f"{why} after {max_attempts} attempt(s)")
+    except (ReadTimeoutError, ResponseStreamingError):
+        return unreachable(endpoint, f"no response within {read_timeout:g} s after {max_attempts} attempt(s)")
+    except (NoCredentialsError, PartialCredentialsError):
+        raise fail(f"no usable credentials to read {scheme}://{bucket}/{key}", creds_fix) from None
+    except BotoCoreError as err:
+        raise fail(
+            f"cannot read the object ({type(err).__name__})", f"check the source and the endpoint ({endpoint_hint})"
+        ) from None
+
+    if len(body) > MAX_REGISTRY_BYTES:
+        raise fail(
+            f"the object is larger than {MAX_REGISTRY_BYTES} bytes, too large for a filing registry",
+            "point at the registry object itself",
+        )
+    etag = response.get("ETag")
+    etag = etag if isinstance(etag, str) and etag else None
+    try:
+        cache.write(body, etag)
+    except OSError as err:
+        notes.append(f"{source}: could not write the local cache in {cache_root} ({err.strerror or err}).")
+    info = FetchInfo(source, 200, False, etag, cache_file=str(cache.body_path))
+    return body, info, notes

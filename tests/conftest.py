@@ -96,3 +96,73 @@ def aws_test_env(monkeypatch: pytest.MonkeyPatch, s3_server: S3Server) -> S3Serv
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
     return s3_server
+
+
+# --- added for the registry loader tests (tests/test_registry_s3.py) ----------------------------------------------
+
+
+@dataclass
+class AuthS3Server:
+    """A moto server that checks credentials, with one bucket/object and one IAM user without any permission.
+
+    Requests signed with an unknown access key get 403 ``InvalidAccessKeyId``; requests signed with
+    ``denied_key``/``denied_secret`` (a real user with no policy) get 403 ``AccessDenied``.
+    """
+
+    server: S3Server
+    bucket: str
+    key: str
+    denied_key: str
+    denied_secret: str
+
+    @property
+    def endpoint(self) -> str:
+        return self.server.endpoint
+
+
+# create_bucket, put_object, create_user, create_access_key run before authentication starts.
+_AUTH_SETUP_ACTIONS = 4
+
+
+@pytest.fixture(scope="session")
+def s3_auth_server() -> Iterator[AuthS3Server]:
+    import boto3
+
+    server = start_s3_server(extra_env={"INITIAL_NO_AUTH_ACTION_COUNT": str(_AUTH_SETUP_ACTIONS)})
+    try:
+        s3 = server.client()
+        s3.create_bucket(Bucket="locked-registry")
+        s3.put_object(Bucket="locked-registry", Key="filings.yaml", Body=b"version: 1\n")
+        iam = boto3.client(
+            "iam",
+            endpoint_url=server.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        iam.create_user(UserName="no-permissions")
+        key = iam.create_access_key(UserName="no-permissions")["AccessKey"]
+        yield AuthS3Server(
+            server=server,
+            bucket="locked-registry",
+            key="filings.yaml",
+            denied_key=key["AccessKeyId"],
+            denied_secret=key["SecretAccessKey"],
+        )
+    finally:
+        stop_s3_server(server)
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port with nothing listening (connection refused)."""
+    return _free_port()
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty registry cache directory, also set as CHINA_SITE_CACHE_DIR; offline use of the cache off."""
+    path = tmp_path / "cache"
+    monkeypatch.setenv("CHINA_SITE_CACHE_DIR", str(path))
+    monkeypatch.delenv("CHINA_SITE_REGISTRY_OFFLINE_CACHE", raising=False)
+    return path
