@@ -1,6 +1,7 @@
 """Hong Kong vs mainland: the advisor (``china-site advise``) and the components' hosting decision.
 
-INTERFACE STUB — signatures are the contract.
+Both ask the rules in :mod:`china_site.rules`; nothing here restates a rule. The advisor adds the questions the
+registry cannot answer (entity, registrar, payments, games) as requirements with their reasons.
 """
 
 from __future__ import annotations
@@ -9,15 +10,30 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-from china_site.errors import ChinaSiteError
+from china_site import regions
+from china_site.errors import ChinaSiteError, InputError
 from china_site.filings import FilingRegistry
-from china_site.model import Finding, RuleOptions
+from china_site.model import Exposure, Finding, RuleOptions
 
 HostingMode = Literal["mainland", "hongkong", "auto"]
 CdnScope = Literal["domestic", "global", "overseas"]
+EntityKind = Literal["domestic", "foreign-invested", "foreign", "individual"]
 
 DEFAULT_MAINLAND_REGION = "cn-shanghai"
 HONGKONG_REGION = "cn-hongkong"
+
+# What mainland hosting may still need (DESIGN.md advise contract), in display order.
+NEEDS: tuple[str, ...] = (
+    "china-entity",
+    "china-registrar-domain",
+    "icp-filing",
+    "psb-filing",
+    "commercial-permit",
+    "edi-permit",
+    "game-publishing-partner",
+)
+# psb-filing is due within 30 days of launch: it never stops a mainland deploy by itself.
+BLOCKING_NEEDS = frozenset(NEEDS) - {"psb-filing"}
 
 
 class HostingError(ChinaSiteError):
@@ -35,6 +51,56 @@ class HostingDecision:
     psb_number: str | None = None
 
 
+def _check_mainland_region(region: str) -> None:
+    info = regions.classify(region)
+    if info.area != "mainland" or info.guessed:
+        raise InputError(
+            f"mainland_region '{region}' is not a known mainland Alibaba Cloud region ({regions.describe(info)})",
+            where="Site args / china-site:mainlandRegion",
+            fix="use a mainland region ID such as cn-shanghai, cn-hangzhou, cn-beijing or cn-shenzhen",
+        )
+
+
+def _footer_numbers(
+    domain: str, registry: FilingRegistry | None, options: RuleOptions
+) -> tuple[str | None, str | None]:
+    if registry is None:
+        return None, None
+    site = registry.covering(domain)
+    if site is None or registry.effective_status(site) != "approved":
+        return None, None
+    from china_site import footer
+
+    return footer.footer_numbers(site, registry.entity_of(site), options)
+
+
+def site_findings(
+    domain: str,
+    registry: FilingRegistry,
+    *,
+    today: dt.date,
+    payments: bool = False,
+    platform: bool = False,
+    region: str = DEFAULT_MAINLAND_REGION,
+    options: RuleOptions | None = None,
+) -> list[Finding]:
+    """The rules' findings for serving ``domain`` publicly from a mainland region."""
+    from china_site import rules
+
+    exposure = Exposure(
+        resource="china-site:index:Site",
+        name=domain,
+        public=True,
+        area="mainland",
+        region=region,
+        domains=(domain,),
+        payments=payments,
+        platform=platform,
+        product="cdn",
+    )
+    return rules.evaluate(exposure, registry, today, options or RuleOptions())
+
+
 def decide(
     domain: str,
     mode: HostingMode,
@@ -47,4 +113,198 @@ def decide(
     options: RuleOptions | None = None,
 ) -> HostingDecision:
     """Where a site may be hosted. ``mainland`` that the rules refuse raises HostingError (bilingual)."""
-    raise NotImplementedError
+    options = options or RuleOptions()
+    if mode not in ("mainland", "hongkong", "auto"):
+        raise InputError(
+            f"hosting '{mode}' is not one of mainland, hongkong, auto",
+            where="Site args / china-site:hosting",
+            fix="set hosting to mainland, hongkong or auto",
+        )
+    if mode != "hongkong":
+        _check_mainland_region(mainland_region)
+    icp, psb = _footer_numbers(domain, registry, options)
+    if mode == "hongkong":
+        reasons = ["hosting: hongkong was asked; Hong Kong needs no ICP filing, CDN scope overseas"]
+        return HostingDecision("hongkong", HONGKONG_REGION, "overseas", tuple(reasons), (), icp, psb)
+
+    if registry is None:
+        findings: list[Finding] = []
+        blocked = True
+        reasons = [f"no filing registry is configured, so no filing for {domain} can be shown"]
+    else:
+        findings = site_findings(
+            domain, registry, today=today, payments=payments, region=mainland_region, options=options
+        )
+        mandatory = [f for f in findings if f.enforcement == "mandatory"]
+        blocked = bool(mandatory)
+        reasons = [f.message_en for f in mandatory]
+
+    if not blocked:
+        scope: CdnScope = "global" if cdn_global else "domestic"
+        ok = [f"{domain} has an approved ICP filing accessed through Alibaba Cloud: mainland {mainland_region}"]
+        ok += [f.message_en for f in findings]  # advisories (PSB window, footer) travel along
+        return HostingDecision("mainland", mainland_region, scope, tuple(ok), tuple(findings), icp, psb)
+
+    if mode == "mainland":
+        lines = [
+            f"hosting: mainland was asked for {domain}, but Alibaba Cloud would reject or block it:",
+        ]
+        if registry is None:
+            lines.append("no filing registry configured (china-site:filings) / 未配置备案登记，无法确认 ICP 备案。")
+        for f in findings:
+            if f.enforcement == "mandatory":
+                lines.append(f"[{f.policy}] {f.message_en} / {f.message_zh}")
+                if f.alibaba_error:
+                    lines.append(f"  Alibaba Cloud error: {f.alibaba_error}")
+                lines.append(f"  Fix: {f.fix}")
+        raise HostingError(
+            " ".join(lines),
+            where=f"Site '{domain}'",
+            fix="file the domain first, or set hosting: auto or hongkong (Hong Kong needs no ICP filing)",
+        )
+
+    reasons = [
+        f"{domain} cannot be served from the mainland yet, so it is served from Hong Kong (cn-hongkong, "
+        "CDN scope overseas), which needs no ICP filing",
+        *reasons,
+    ]
+    return HostingDecision("hongkong", HONGKONG_REGION, "overseas", tuple(reasons), tuple(findings), icp, psb)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The advisor.
+
+
+@dataclass(frozen=True)
+class AdviceInput:
+    entity: EntityKind = "domestic"
+    payments: bool = False
+    platform: bool = False
+    game: bool = False
+    mainland_audience: bool = True
+    registrar_in_china: bool = True
+    domain: str | None = None
+    registry: FilingRegistry | None = None
+    today: dt.date | None = None
+    mainland_region: str = DEFAULT_MAINLAND_REGION
+    options: RuleOptions = field(default_factory=RuleOptions)
+
+
+@dataclass(frozen=True)
+class Advice:
+    hosting: Literal["mainland", "hongkong"]
+    region: str
+    cdn_scope: CdnScope
+    required: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "hosting": self.hosting,
+            "region": self.region,
+            "cdn_scope": self.cdn_scope,
+            "required": list(self.required),
+            "reasons": list(self.reasons),
+        }
+
+
+def advise(inp: AdviceInput) -> Advice:
+    """Hong Kong or mainland, and what mainland would still need (DOMAIN.md §5's five questions)."""
+    _check_mainland_region(inp.mainland_region)
+    today = inp.today or dt.date.today()
+    needs: dict[str, str] = {}
+
+    def need(slug: str, reason: str) -> None:
+        needs.setdefault(slug, reason)
+
+    reasons: list[str] = []
+    if not inp.mainland_audience:
+        reasons.append(
+            "no mainland audience: host in Hong Kong (or elsewhere); Hong Kong is outside the ICP rules and "
+            "needs no filing / 无内地用户：香港无需 ICP 备案"
+        )
+        return Advice("hongkong", HONGKONG_REGION, "overseas", (), tuple(reasons))
+
+    if inp.entity == "foreign":
+        need(
+            "china-entity",
+            "a company with no legal entity in China cannot file for ICP: set up a PRC entity (or a presence "
+            "through a partner) first / 境外公司无法办理 ICP 备案，须先设立境内主体",
+        )
+    if not inp.registrar_in_china:
+        need(
+            "china-registrar-domain",
+            "a domain bought from an overseas registrar cannot be filed: transfer it to an MIIT-accredited "
+            "registrar or buy a new one there, then file it / 境外注册商的域名须转入境内注册商",
+        )
+    if inp.game:
+        need(
+            "game-publishing-partner",
+            "online games need publishing permits that are practically closed to foreign companies: distribute "
+            "through a Chinese publishing partner (often with a software-copyright transfer) / "
+            "网络游戏须经境内出版合作方",
+        )
+
+    filed_ok = False
+    if inp.domain and inp.registry is not None:
+        findings = site_findings(
+            inp.domain,
+            inp.registry,
+            today=today,
+            payments=inp.payments,
+            platform=inp.platform,
+            region=inp.mainland_region,
+            options=inp.options,
+        )
+        for f in findings:
+            if f.need:
+                need(f.need, f.message_en)
+        filed_ok = not any(f.need == "icp-filing" for f in findings)
+        if filed_ok:
+            reasons.append(f"{inp.domain} has an approved ICP filing accessed through Alibaba Cloud")
+    else:
+        if inp.entity != "foreign":
+            need(
+                "icp-filing",
+                "a site served from a mainland region needs an approved ICP filing through Alibaba Cloud before "
+                "it is reachable / 内地服务器上的网站须先完成 ICP 备案",
+            )
+        need(
+            "psb-filing",
+            "the public-security (PSB) filing is due within 30 days of launch / 网站开通 30 日内须办理公安联网备案",
+        )
+        if inp.platform:
+            need(
+                "edi-permit",
+                "a platform for third-party sellers needs an EDI permit (B21) / 第三方交易平台须取得 EDI 许可证",
+            )
+        elif inp.payments:
+            need(
+                "commercial-permit",
+                "taking payments (own e-commerce, paid content) needs a commercial ICP permit (B25); a store "
+                "inside Tmall or Taobao needs none of its own / 在线收费须取得 ICP 经营许可证，天猫/淘宝店铺无需",
+            )
+    if inp.entity == "foreign-invested" and (inp.payments or inp.platform):
+        reasons.append(
+            "foreign-invested: B21 (e-commerce) is open up to 100%; B25 only in the pilot zones (Beijing, Shanghai "
+            "Lin-gang/Pudong, Shenzhen, Hainan)"
+        )
+    if inp.entity == "individual" and (inp.payments or inp.platform):
+        need(
+            "china-entity",
+            "an individual cannot hold a commercial permit: payments need a company as the filing entity / "
+            "个人备案不能经营收费业务",
+        )
+
+    required = tuple(slug for slug in NEEDS if slug in needs)
+    blocking = [slug for slug in required if slug in BLOCKING_NEEDS]
+    if not blocking:
+        reasons.extend(needs[s] for s in required)
+        return Advice("mainland", inp.mainland_region, "domestic", required, tuple(reasons))
+    reasons.insert(
+        0,
+        "Hong Kong for now: servers in Hong Kong need no ICP filing and are a common relay for mainland users "
+        "(~28 ms from South China) / 暂用香港：香港服务器无需 ICP 备案",
+    )
+    reasons.extend(needs[s] for s in required)
+    return Advice("hongkong", HONGKONG_REGION, "overseas", required, tuple(reasons))

@@ -79,6 +79,7 @@ class Finding:
     link: str | None = None
     domain: str | None = None
     resource: str | None = None
+    need: str | None = None  # advise slug of what is missing: icp-filing, psb-filing, commercial-permit, …
 
     @property
     def message(self) -> str:
@@ -104,7 +105,7 @@ class RuleOptions:
     denied_tlds: tuple[str, ...] = ()  # TLDs to treat as not approved
     require_registrar_in_china: bool = True
     require_real_name: bool = True
-    pilot_zones: tuple[str, ...] | None = None  # None = the bundled data file
+    pilot_zones: tuple[str, ...] | None = None  # zone ids from data/pilot_zones.yaml; None = all of them
     untied_exposure: Enforcement = "advisory"  # mainland public resource with no known domain
     guangdong_entity_number_in_footer: bool = True
     extra: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,30 @@
+# Two commands for a fresh machine (README): `make demo` runs the main job on the bundled defaults,
+# `make test` installs everything and runs the whole test suite (what .ci/run calls).
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test lint bench
+
+$(BIN)/china-site: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/china-site
+
+install: $(BIN)/china-site
+
+demo: install
+	$(BIN)/china-site filings validate filings.yaml
+	$(BIN)/china-site advise --entity foreign --mainland-audience
+	$(BIN)/china-site advise --domain mingyue-tea.cn --filings filings.yaml --today 2026-11-28
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install lint
+	$(BIN)/pytest -q -n 2 -p no:cacheprovider
+
+bench: install
+	$(BIN)/python -m bench

@@ -1,0 +1,146 @@
+"""The advisor's answers to the seed's five questions (DOMAIN.md §5) and the components' hosting decision."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+from test_rules import REGISTRY_YAML, TODAY
+
+from china_site.errors import InputError
+from china_site.filings import FilingRegistry, parse_registry
+from china_site.hosting import AdviceInput, HostingError, advise, decide
+
+
+@pytest.fixture(scope="module")
+def registry() -> FilingRegistry:
+    return parse_registry(yaml.safe_load(REGISTRY_YAML), source="test-registry.yaml")
+
+
+# --- the five questions ------------------------------------------------------------------------------------------
+
+
+def test_q1_overseas_registrar_domain_is_not_usable() -> None:
+    a = advise(AdviceInput(registrar_in_china=False, today=TODAY))
+    assert a.hosting == "hongkong"
+    assert "china-registrar-domain" in a.required and "icp-filing" in a.required
+    assert any("Chinese registrar" in r or "accredited registrar" in r for r in a.reasons)
+
+
+def test_q2_hong_kong_needs_no_filing() -> None:
+    a = advise(AdviceInput(mainland_audience=False, today=TODAY))
+    assert (a.hosting, a.region, a.cdn_scope, a.required) == ("hongkong", "cn-hongkong", "overseas", ())
+    assert any("no filing" in r for r in a.reasons)
+    b = advise(AdviceInput(today=TODAY))  # no filing yet: Hong Kong as the relay
+    assert b.hosting == "hongkong" and any("relay" in r for r in b.reasons)
+
+
+def test_q3_online_game_needs_a_chinese_partner() -> None:
+    a = advise(AdviceInput(entity="foreign", game=True, today=TODAY))
+    assert "game-publishing-partner" in a.required
+    assert any("partner" in r for r in a.reasons)
+
+
+def test_q4_own_shop_needs_a_commercial_permit_tmall_store_none() -> None:
+    a = advise(AdviceInput(payments=True, today=TODAY))
+    assert "commercial-permit" in a.required
+    assert any("Tmall" in r for r in a.reasons)
+    assert "commercial-permit" not in advise(AdviceInput(today=TODAY)).required
+
+
+def test_q5_no_legal_entity_cannot_file() -> None:
+    a = advise(AdviceInput(entity="foreign", today=TODAY))
+    assert a.hosting == "hongkong"
+    assert a.required[0] == "china-entity"
+    assert "icp-filing" not in a.required  # it cannot file at all until it has an entity
+    assert any("cannot file" in r for r in a.reasons)
+
+
+def test_platform_needs_edi_permit() -> None:
+    assert "edi-permit" in advise(AdviceInput(platform=True, today=TODAY)).required
+
+
+def test_json_contract() -> None:
+    data = advise(AdviceInput(entity="foreign", today=TODAY)).to_json()
+    assert set(data) == {"hosting", "region", "cdn_scope", "required", "reasons"}
+    assert set(data["required"]) <= {  # type: ignore[arg-type]
+        "china-entity",
+        "china-registrar-domain",
+        "icp-filing",
+        "psb-filing",
+        "commercial-permit",
+        "edi-permit",
+        "game-publishing-partner",
+    }
+
+
+# --- with the registry -------------------------------------------------------------------------------------------
+
+
+def test_registry_approved_with_alibaba_means_mainland(registry: FilingRegistry) -> None:
+    a = advise(AdviceInput(domain="www.example.cn", registry=registry, today=TODAY))
+    assert (a.hosting, a.region, a.cdn_scope, a.required) == ("mainland", "cn-shanghai", "domestic", ())
+
+
+@pytest.mark.parametrize("domain", ["waiting.com.cn", "dropped.cn", "unfiled.cn", "elsewhere.cn"])
+def test_registry_pending_cancelled_unfiled_other_provider_mean_hong_kong(
+    registry: FilingRegistry, domain: str
+) -> None:
+    a = advise(AdviceInput(domain=domain, registry=registry, today=TODAY))
+    assert a.hosting == "hongkong" and "icp-filing" in a.required
+
+
+def test_registry_psb_due_does_not_block_mainland(registry: FilingRegistry) -> None:
+    a = advise(AdviceInput(domain="fresh.cn", registry=registry, today=TODAY))
+    assert a.hosting == "mainland" and a.required == ("psb-filing",)
+
+
+def test_registry_payments_without_permit(registry: FilingRegistry) -> None:
+    a = advise(AdviceInput(domain="tea-shop.com", registry=registry, payments=True, today=TODAY))
+    assert a.hosting == "hongkong"
+    assert {"commercial-permit", "china-registrar-domain"} <= set(a.required)
+
+
+# --- decide (components) -----------------------------------------------------------------------------------------
+
+
+def test_decide_mainland_filed(registry: FilingRegistry) -> None:
+    d = decide("example.cn", "mainland", registry, today=TODAY)
+    assert (d.hosting, d.region, d.cdn_scope) == ("mainland", "cn-shanghai", "domestic")
+    assert d.icp_number == "沪ICP备2021012345号-1" and d.psb_number == "沪公网安备31011502012345号"
+    assert decide("example.cn", "mainland", registry, today=TODAY, cdn_global=True).cdn_scope == "global"
+
+
+def test_decide_mainland_unfiled_raises_bilingual(registry: FilingRegistry) -> None:
+    with pytest.raises(HostingError) as err:
+        decide("unfiled.cn", "mainland", registry, today=TODAY)
+    text = str(err.value)
+    assert "DomainNotRegistration" in text and "备案" in text and "\n" not in text
+
+
+def test_decide_auto_both_ways(registry: FilingRegistry) -> None:
+    assert decide("example.cn", "auto", registry, today=TODAY).hosting == "mainland"
+    d = decide("unfiled.cn", "auto", registry, today=TODAY)
+    assert (d.hosting, d.region, d.cdn_scope) == ("hongkong", "cn-hongkong", "overseas")
+    assert d.findings and d.reasons
+
+
+def test_decide_hongkong_and_no_registry(registry: FilingRegistry) -> None:
+    assert decide("example.cn", "hongkong", registry, today=TODAY).region == "cn-hongkong"
+    assert decide("example.cn", "auto", None, today=TODAY).hosting == "hongkong"
+    with pytest.raises(HostingError):
+        decide("example.cn", "mainland", None, today=TODAY)
+
+
+def test_decide_rejects_bad_region_and_mode(registry: FilingRegistry) -> None:
+    with pytest.raises(InputError):
+        decide("example.cn", "mainland", registry, today=TODAY, mainland_region="cn-hongkong")
+    with pytest.raises(InputError):
+        decide("example.cn", "moon", registry, today=TODAY)  # type: ignore[arg-type]
+
+
+def test_today_is_used(registry: FilingRegistry) -> None:
+    # Before the approval date the filing does not count yet.
+    with pytest.raises(HostingError):
+        decide("fresh.cn", "mainland", registry, today=dt.date(2026, 10, 1))

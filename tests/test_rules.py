@@ -1,0 +1,391 @@
+"""DOMAIN.md §3: a passing and a failing case for every rule, with the date edges."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+import yaml
+
+from china_site import rules
+from china_site.filings import FilingRegistry, parse_registry
+from china_site.model import Exposure, RuleOptions
+
+TODAY = dt.date(2026, 11, 28)
+
+REGISTRY_YAML = """
+version: 1
+entities:
+  acme:
+    name: 上海阿克米信息技术有限公司
+    type: enterprise
+    ownership: domestic
+    province: 31
+    icp_number: 沪ICP备2021012345号
+    permits:
+      - {number: 沪B2-20220001, kind: B25, issued: 2022-03-01, expires: 2027-03-01}
+  shop:
+    name: 杭州小店科技有限公司
+    type: enterprise
+    ownership: domestic
+    province: 33
+    icp_number: 浙ICP备2019054321号
+  wfoe:
+    name: 广州外资网络科技有限公司
+    type: enterprise
+    ownership: foreign-invested
+    province: 44
+    icp_number: 粤ICP备2020011111号
+    permits:
+      - {number: 粤B2-20210002, kind: B25, issued: 2021-01-01, expires: 2030-01-01}
+  gone:
+    name: 北京已注销科技有限公司
+    type: enterprise
+    ownership: domestic
+    province: 11
+    icp_number: 京ICP备2018000001号
+    status: cancelled
+sites:
+  - domain: example.cn
+    entity: acme
+    icp_number: 沪ICP备2021012345号-1
+    status: approved
+    approved: 2021-06-01
+    access_providers: [aliyun]
+    registrar_in_china: true
+    real_name_verified: true
+    launched: 2021-06-05
+    psb_number: 沪公网安备31011502012345号
+    psb_filed: 2021-06-20
+  - domain: fresh.cn
+    entity: acme
+    icp_number: 沪ICP备2021012345号-2
+    status: approved
+    approved: 2026-10-20
+    access_providers: [alibaba-cloud]
+    registrar_in_china: true
+    real_name_verified: true
+    launched: 2026-10-29
+  - domain: waiting.com.cn
+    entity: acme
+    status: pending
+    access_providers: [alibaba-cloud]
+    registrar_in_china: true
+    real_name_verified: true
+  - domain: elsewhere.cn
+    entity: acme
+    icp_number: 沪ICP备2021012345号-3
+    status: approved
+    approved: 2022-01-01
+    access_providers: [tencent-cloud]
+    registrar_in_china: true
+    real_name_verified: true
+    psb_number: 沪公网安备31011502012346号
+    psb_filed: 2022-01-10
+  - domain: tea-shop.com
+    entity: shop
+    icp_number: 浙ICP备2019054321号-1
+    status: approved
+    approved: 2019-05-01
+    access_providers: [alibaba-cloud]
+    registrar_in_china: false
+    real_name_verified: false
+    psb_number: 浙公网安备33010602011111号
+    psb_filed: 2019-05-20
+  - domain: wfoe-shop.cn
+    entity: wfoe
+    icp_number: 粤ICP备2020011111号-1
+    status: approved
+    approved: 2020-06-01
+    access_providers: [alibaba-cloud]
+    registrar_in_china: true
+    real_name_verified: true
+    psb_number: 粤公网安备44010602012222号
+    psb_filed: 2020-06-20
+  - domain: closed.cn
+    entity: gone
+    icp_number: 京ICP备2018000001号-1
+    status: approved
+    approved: 2018-03-01
+    access_providers: [alibaba-cloud]
+    registrar_in_china: true
+    real_name_verified: true
+  - domain: dropped.cn
+    entity: acme
+    icp_number: 沪ICP备2021012345号-4
+    status: cancelled
+    access_providers: [alibaba-cloud]
+    registrar_in_china: true
+    real_name_verified: true
+"""
+
+
+@pytest.fixture(scope="module")
+def registry() -> FilingRegistry:
+    return parse_registry(yaml.safe_load(REGISTRY_YAML), source="test-registry.yaml")
+
+
+def cdn(*domains: str, area: str = "mainland", **kw: object) -> Exposure:
+    return Exposure(
+        resource="alicloud:cdn/domainNew:DomainNew",
+        name="site-cdn",
+        area=area,  # type: ignore[arg-type]
+        region="cn-shanghai" if area == "mainland" else "cn-hongkong",
+        domains=domains,
+        product="cdn",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def policies(findings: list) -> list[tuple[str, str]]:
+    return [(f.policy, f.enforcement) for f in findings]
+
+
+# --- icp-filing-required -----------------------------------------------------------------------------------------
+
+
+def test_icp_approved_with_alibaba_passes(registry: FilingRegistry) -> None:
+    assert rules.check_icp_filing(cdn("www.example.cn"), registry, TODAY) == []
+
+
+def test_icp_subdomain_of_filed_domain_passes(registry: FilingRegistry) -> None:
+    assert rules.check_icp_filing(cdn("a.b.example.cn"), registry, TODAY) == []
+
+
+def test_icp_unfiled_fails_with_alibaba_error(registry: FilingRegistry) -> None:
+    [f] = rules.check_icp_filing(cdn("unfiled.cn"), registry, TODAY)
+    assert (f.policy, f.enforcement) == ("icp-filing-required", "mandatory")
+    assert "DomainNotRegistration" in (f.alibaba_error or "")
+    assert "unfiled.cn" in f.message_en and "备案" in f.message_zh
+    assert f.need == "icp-filing"
+    lines = f.message.splitlines()
+    assert lines[0] == f.message_en and lines[1] == f.message_zh
+    assert any(line.startswith("Fix: ") for line in lines)
+
+
+def test_icp_pending_fails(registry: FilingRegistry) -> None:
+    [f] = rules.check_icp_filing(cdn("waiting.com.cn"), registry, TODAY)
+    assert "pending" in f.message_en and f.enforcement == "mandatory"
+
+
+def test_icp_cancelled_site_and_cancelled_entity_fail(registry: FilingRegistry) -> None:
+    [f] = rules.check_icp_filing(cdn("dropped.cn"), registry, TODAY)
+    assert "cancelled" in f.message_en
+    [g] = rules.check_icp_filing(cdn("closed.cn"), registry, TODAY)
+    assert "entity" in g.message_en
+
+
+def test_icp_other_access_provider_fails(registry: FilingRegistry) -> None:
+    [f] = rules.check_icp_filing(cdn("elsewhere.cn"), registry, TODAY)
+    assert "tencent-cloud" in f.message_en and "新增接入" in f.fix
+
+
+def test_icp_access_provider_is_configurable(registry: FilingRegistry) -> None:
+    opts = RuleOptions(access_provider="tencent-cloud")
+    assert rules.check_icp_filing(cdn("elsewhere.cn"), registry, TODAY, opts) == []
+
+
+def test_icp_not_applicable_off_mainland_or_private(registry: FilingRegistry) -> None:
+    assert rules.check_icp_filing(cdn("unfiled.cn", area="hongkong"), registry, TODAY) == []
+    assert rules.check_icp_filing(cdn("unfiled.cn", area="overseas"), registry, TODAY) == []
+    private = dataclasses.replace(cdn("unfiled.cn"), public=False)
+    assert rules.check_icp_filing(private, registry, TODAY) == []
+
+
+def test_icp_unknown_region_fails_closed_and_says_so(registry: FilingRegistry) -> None:
+    exp = Exposure(
+        resource="alicloud:ecs/eipAddress:EipAddress",
+        region="xx-moon-1",
+        region_guessed=True,
+        domains=("unfiled.cn",),
+        product="ecs",
+    )
+    [f] = rules.check_icp_filing(exp, registry, TODAY)
+    assert "unknown" in f.message_en and "xx-moon-1" in f.message_en
+    assert "interception" in (f.alibaba_error or "")
+
+
+def test_icp_untied_exposure_is_advisory_by_default_and_configurable(registry: FilingRegistry) -> None:
+    exp = Exposure(resource="alicloud:ecs/instance:Instance", region="cn-beijing", product="ecs")
+    [f] = rules.check_icp_filing(exp, registry, TODAY)
+    assert f.enforcement == "advisory" and "china-site:domain" in f.fix
+    assert rules.check_icp_filing(exp, registry, TODAY, RuleOptions(untied_exposure="mandatory"))[0].enforcement == (
+        "mandatory"
+    )
+    assert rules.check_icp_filing(exp, registry, TODAY, RuleOptions(untied_exposure="disabled")) == []
+
+
+def test_icp_oss_product_names_misleading_error(registry: FilingRegistry) -> None:
+    exp = Exposure(
+        resource="alicloud:oss/bucketCname:BucketCname", region="cn-hangzhou", domains=("x.unfiled.cn",), product="oss"
+    )
+    [f] = rules.check_icp_filing(exp, registry, TODAY)
+    assert "NoSuchCnameInRecord" in (f.alibaba_error or "")
+
+
+def test_icp_unknown_values_are_named(registry: FilingRegistry) -> None:
+    exp = dataclasses.replace(cdn("unfiled.cn"), unknown=("scope",))
+    [f] = rules.check_icp_filing(exp, registry, TODAY)
+    assert "scope unknown during preview" in f.message_en
+
+
+def test_icp_idn_domain(registry: FilingRegistry) -> None:
+    [f] = rules.check_icp_filing(cdn("www.例子.中国"), registry, TODAY)
+    assert "xn--" in f.message_en and "例子" in f.message_en
+
+
+# --- psb-filing-required (30-day window) ----------------------------------------------------------------------------
+
+
+def test_psb_filed_passes(registry: FilingRegistry) -> None:
+    assert rules.check_psb_filing(cdn("example.cn"), registry, TODAY) == []
+
+
+@pytest.mark.parametrize(
+    ("today", "enforcement"),
+    [
+        (dt.date(2026, 10, 29), "advisory"),  # launch day
+        (dt.date(2026, 11, 28), "advisory"),  # day 30: last day of the window
+        (dt.date(2026, 11, 29), "mandatory"),  # day 31: overdue
+    ],
+)
+def test_psb_window_edges(registry: FilingRegistry, today: dt.date, enforcement: str) -> None:
+    [f] = rules.check_psb_filing(cdn("fresh.cn"), registry, today)
+    assert (f.policy, f.enforcement) == ("psb-filing-required", enforcement)
+    assert "2026-11-28" in f.message_en
+
+
+def test_psb_grace_is_configurable(registry: FilingRegistry) -> None:
+    [f] = rules.check_psb_filing(cdn("fresh.cn"), registry, dt.date(2026, 11, 29), RuleOptions(psb_grace_days=45))
+    assert f.enforcement == "advisory"
+
+
+def test_psb_not_checked_for_unfiled(registry: FilingRegistry) -> None:
+    assert rules.check_psb_filing(cdn("unfiled.cn"), registry, TODAY) == []
+
+
+# --- commercial-permit-required ----------------------------------------------------------------------------------
+
+
+def test_permit_valid_b25_passes(registry: FilingRegistry) -> None:
+    assert rules.check_commercial_permit(cdn("example.cn", payments=True), registry, TODAY) == []
+
+
+def test_permit_not_needed_without_payments(registry: FilingRegistry) -> None:
+    assert rules.check_commercial_permit(cdn("tea-shop.com"), registry, TODAY) == []
+
+
+def test_permit_missing_fails(registry: FilingRegistry) -> None:
+    [f] = rules.check_commercial_permit(cdn("tea-shop.com", payments=True), registry, TODAY)
+    assert f.enforcement == "mandatory" and "B25" in f.message_en and "Tmall" in f.fix
+    assert f.need == "commercial-permit"
+
+
+def test_permit_expiry_day_edge(registry: FilingRegistry) -> None:
+    assert rules.check_commercial_permit(cdn("example.cn", payments=True), registry, dt.date(2027, 2, 28)) == []
+    [f] = rules.check_commercial_permit(cdn("example.cn", payments=True), registry, dt.date(2027, 3, 1))
+    assert "expired on 2027-03-01" in f.message_en
+
+
+def test_platform_needs_b21(registry: FilingRegistry) -> None:
+    [f] = rules.check_commercial_permit(cdn("example.cn", platform=True), registry, TODAY)
+    assert "B21" in f.message_en and f.need == "edi-permit"
+
+
+def test_own_goods_strict_by_default_relaxable(registry: FilingRegistry) -> None:
+    exp = cdn("tea-shop.com", payments=True, own_goods=True)
+    assert rules.check_commercial_permit(exp, registry, TODAY)
+    assert rules.check_commercial_permit(exp, registry, TODAY, RuleOptions(own_goods_need_permit=False)) == []
+
+
+def test_foreign_invested_b25_outside_pilot_zone(registry: FilingRegistry) -> None:
+    # Guangdong holds the Shenzhen pilot zone: allowed with all zones, refused when only Beijing counts.
+    assert rules.check_commercial_permit(cdn("wfoe-shop.cn", payments=True), registry, TODAY) == []
+    [f] = rules.check_commercial_permit(
+        cdn("wfoe-shop.cn", payments=True), registry, TODAY, RuleOptions(pilot_zones=("beijing",))
+    )
+    assert "pilot" in f.message_en
+
+
+def test_payments_unfiled_domain_needs_permit_too(registry: FilingRegistry) -> None:
+    [f] = rules.check_commercial_permit(cdn("unfiled.cn", payments=True), registry, TODAY)
+    assert f.policy == "commercial-permit-required"
+
+
+# --- domain-eligible ---------------------------------------------------------------------------------------------
+
+
+def test_domain_eligible_passes(registry: FilingRegistry) -> None:
+    assert rules.check_domain_eligible(cdn("example.cn"), registry, TODAY) == []
+
+
+def test_domain_registrar_abroad_and_real_name_fail(registry: FilingRegistry) -> None:
+    found = rules.check_domain_eligible(cdn("tea-shop.com"), registry, TODAY)
+    assert {f.need for f in found} == {"china-registrar-domain"}
+    assert len(found) == 2
+    relaxed = RuleOptions(require_registrar_in_china=False, require_real_name=False)
+    assert rules.check_domain_eligible(cdn("tea-shop.com"), registry, TODAY, relaxed) == []
+
+
+def test_domain_disputed_tld_fails_unless_allowed(registry: FilingRegistry) -> None:
+    [f] = rules.check_domain_eligible(cdn("project.org"), registry, TODAY)
+    assert ".org" in f.message_en
+    assert rules.check_domain_eligible(cdn("project.org"), registry, TODAY, RuleOptions(approved_tlds=("org",))) == []
+
+
+# --- filed-domain-off-mainland -----------------------------------------------------------------------------------
+
+
+def test_filed_domain_in_hongkong_is_advisory(registry: FilingRegistry) -> None:
+    [f] = rules.check_filed_domain_off_mainland(cdn("example.cn", area="hongkong"), registry, TODAY)
+    assert (f.policy, f.enforcement) == ("filed-domain-off-mainland", "advisory")
+
+
+def test_filed_domain_on_mainland_or_unfiled_in_hongkong_passes(registry: FilingRegistry) -> None:
+    assert rules.check_filed_domain_off_mainland(cdn("example.cn"), registry, TODAY) == []
+    assert rules.check_filed_domain_off_mainland(cdn("unfiled.cn", area="hongkong"), registry, TODAY) == []
+
+
+# --- icp-number-displayed ----------------------------------------------------------------------------------------
+
+
+def test_footer_shown_passes_and_missing_is_advisory(registry: FilingRegistry) -> None:
+    ok = cdn("example.cn", icp_number_displayed=True, psb_number_displayed=True)
+    assert rules.check_icp_number_displayed(ok, registry, TODAY) == []
+    bad = cdn("example.cn", icp_number_displayed=False, psb_number_displayed=False)
+    found = rules.check_icp_number_displayed(bad, registry, TODAY)
+    assert [f.policy for f in found] == ["icp-number-displayed"] * 2
+    assert "沪ICP备2021012345号-1" in found[0].message_en
+
+
+def test_footer_guangdong_shows_entity_number(registry: FilingRegistry) -> None:
+    [f] = rules.check_icp_number_displayed(cdn("wfoe-shop.cn", icp_number_displayed=False), registry, TODAY)
+    assert "粤ICP备2020011111号 " in f.message_en
+
+
+def test_footer_unchecked_is_silent(registry: FilingRegistry) -> None:
+    assert rules.check_icp_number_displayed(cdn("example.cn"), registry, TODAY) == []
+
+
+# --- evaluate / registry ---------------------------------------------------------------------------------------------
+
+
+def test_evaluate_filed_site_is_clean(registry: FilingRegistry) -> None:
+    assert rules.evaluate(cdn("www.example.cn", payments=True), registry, TODAY) == []
+
+
+def test_evaluate_collects_every_rule(registry: FilingRegistry) -> None:
+    found = rules.evaluate(cdn("tea-shop.com", payments=True), registry, TODAY)
+    assert {f.policy for f in found} == {"commercial-permit-required", "domain-eligible"}
+
+
+def test_registry_unavailable_is_mandatory() -> None:
+    f = rules.registry_unavailable(RuntimeError("cannot reach oss://b/filings.yaml"), "oss://b/filings.yaml")
+    assert (f.policy, f.enforcement) == ("filing-registry-available", "mandatory")
+    assert "cannot reach" in f.message_en
+
+
+def test_icp_invalid_host_name_fails_closed(registry: FilingRegistry) -> None:
+    [f] = rules.check_icp_filing(cdn("not a host!"), registry, TODAY)
+    assert f.enforcement == "mandatory" and "not a valid host name" in f.message_en
