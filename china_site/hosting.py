@@ -269,10 +269,10 @@ def advise(inp: AdviceInput) -> Advice:
                 "a site served from a mainland region needs an approved ICP filing through Alibaba Cloud before "
                 "it is reachable / 内地服务器上的网站须先完成 ICP 备案",
             )
-        need(
-            "psb-filing",
-            "the public-security (PSB) filing is due within 30 days of launch / 网站开通 30 日内须办理公安联网备案",
-        )
+            need(
+                "psb-filing",
+                "the public-security (PSB) filing is due within 30 days of launch / 网站开通 30 日内须办理公安联网备案",
+            )
         if inp.platform:
             need(
                 "edi-permit",
