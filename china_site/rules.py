@@ -289,7 +289,8 @@ def _approved_site(
 def psb_deadline(site: Site, today: dt.date, options: RuleOptions = RuleOptions()) -> tuple[dt.date, dt.date]:
     """(launch day, last day of the PSB window). An unlaunched site launches with this deploy (today)."""
     launch = site.launched or today
-    return launch, launch + dt.timedelta(days=options.psb_grace_days)
+    deadline = site.psb_deadline(options.psb_grace_days) or launch + dt.timedelta(days=options.psb_grace_days)
+    return launch, deadline
 
 
 def check_psb_filing(
@@ -354,7 +355,7 @@ def check_psb_filing(
 
 def permit_valid(permit: Permit, today: dt.date) -> bool:
     """A permit is valid from ``issued`` up to the day before ``expires`` (strict: the expiry day is out)."""
-    return permit.issued <= today < permit.expires
+    return permit.valid_on(today)
 
 
 def _pilot_provinces(options: RuleOptions) -> tuple[str, ...]:
@@ -584,10 +585,9 @@ def check_icp_number_displayed(
             continue
         site, entity = found
         if exposure.icp_number_displayed is False:
-            number = (
-                entity.icp_number if entity.province == "44" and options.guangdong_entity_number_in_footer else None
-            )
-            number = number or site.icp_number
+            from china_site.footer import footer_numbers
+
+            number = footer_numbers(site, entity, options)[0] or site.icp_number
             findings.append(
                 _finding(
                     ICP_NUMBER_DISPLAYED,
