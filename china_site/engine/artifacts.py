@@ -1,0 +1,665 @@
+"""Readers for real Pulumi CLI artifacts: ``pulumi stack export`` (versions 3 and 4) and ``pulumi preview --json``.
+
+Both are read into one common shape, :class:`Artifact` holding :class:`Record` s, so the pack driver
+(:mod:`china_site.engine.driver`) can hand them to the *same* Policy objects the engine would run.
+
+Property values are kept in Pulumi's JSON property form, with these normalisations:
+
+* **Secrets** always become the wire form the policy SDK deserialises as a secret:
+  ``{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": …}``.
+  A ``ciphertext`` secret (a normal export) and a masked ``"[secret]"`` string (``pulumi preview --json``)
+  cannot be decrypted here, so their value is the engine's *unknown* sentinel: a policy that reads one gets
+  the SDK's ``UnknownValueError`` (an advisory "can't run policy … during preview" diagnostic) instead of a
+  made-up value. A ``plaintext`` secret (``pulumi stack export --show-secrets``) keeps its value, still wrapped.
+* **Unknowns** (``"04da6b54-80e4-46f7-96ec-b56ff0331ba9"`` and the other typed sentinels) are kept as they are:
+  they are exactly what the engine sends for unknown values.
+* Assets, archives and resource references are kept; the driver encodes them as the engine does.
+
+This module imports nothing from Pulumi: it is safe to import when the CLI starts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+
+from china_site.errors import InputError
+
+# Pulumi's special signature key and the signatures that can follow it (sdk/go/common/resource/properties.go).
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+RESOURCE_REFERENCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+
+# The engine's unknown sentinels (sdk/go/common/resource/plugin/rpc.go; pulumi_policy/proxy.py).
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # unknown string: what `pulumi preview --json` writes
+UNKNOWN_VALUES = frozenset(
+    {
+        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # bool
+        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
+        UNKNOWN,  # string
+        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
+        "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
+        "e48ece36-62e2-4504-bad9-02848725956a",  # archive
+        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
+    }
+)
+MASKED_SECRET = "[secret]"  # how `pulumi preview --json` prints a secret it does not show
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+SUPPORTED_EXPORT_VERSIONS = (3, 4)
+
+# `pulumi preview --json` step ops (sdk/go/common/display/... StepOp). Deletes are skipped: a deleted resource is
+# not part of the stack the policies judge (the engine does not analyze it either).
+INCLUDED_OPS = frozenset(
+    {
+        "same",
+        "create",
+        "update",
+        "replace",
+        "create-replacement",
+        "read",
+        "read-replacement",
+        "import",
+        "import-replacement",
+        "refresh",
+    }
+)
+SKIPPED_OPS = frozenset({"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"})
+READ_OPS = frozenset({"read", "read-replacement"})
+
+_EXPORT_FIX = (
+    "run `pulumi stack export --file state.json` (or `pulumi preview --json > preview.json`) and pass that file"
+)
+_PREVIEW_FIX = "run `pulumi preview --json > preview.json` and pass that file"
+
+ArtifactKind = Literal["export", "preview"]
+
+
+def secret(value: Any = UNKNOWN) -> dict[str, Any]:
+    """The secret wire form the policy SDK deserialises as a secret; ``value`` defaults to *unknown*."""
+    return {SIG_KEY: SECRET_SIG, "value": value}
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, str) and value in UNKNOWN_VALUES
+
+
+@dataclass(frozen=True)
+class ParsedURN:
+    """The parts of ``urn:pulumi:<stack>::<project>::<parent-type$…$type>::<name>``."""
+
+    stack: str
+    project: str
+    qualified_type: str
+    type: str
+    name: str
+
+    @property
+    def parent_types(self) -> tuple[str, ...]:
+        return tuple(self.qualified_type.split("$")[:-1])
+
+
+def parse_urn(urn: str) -> ParsedURN:
+    """Split a URN the way Pulumi builds it (``resource.NewURN``). The name is everything after the fourth
+    ``::`` and may itself contain ``::``; stack, project and type never do. Raises ValueError if malformed."""
+    prefix = "urn:pulumi:"
+    if not isinstance(urn, str) or not urn.startswith(prefix):
+        raise ValueError("does not start with 'urn:pulumi:'")
+    parts = urn[len(prefix) :].split("::", 3)
+    if len(parts) != 4 or not all(parts[:3]):
+        raise ValueError("expected urn:pulumi:<stack>::<project>::<type>::<name>")
+    stack, project, qualified_type, name = parts
+    return ParsedURN(stack, project, qualified_type, qualified_type.rsplit("$", 1)[-1], name)
+
+
+def root_stack_urn(stack: str, project: str) -> str:
+    """``resource.DefaultRootStackURN``: where the engine files stack-level policy violations."""
+    return f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
+
+
+@dataclass(frozen=True)
+class ProviderRef:
+    """The provider a resource is managed by, as the engine sends it to policies (its *inputs*)."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    """The resource options the engine passes to policies (``AnalyzerResourceOptions``), as far as an artifact
+    records them. ``delete_before_replace`` is never in an artifact, so it is always "not defined"."""
+
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    additional_secret_outputs: tuple[str, ...] = ()
+    custom_timeouts: tuple[float, float, float] = (0.0, 0.0, 0.0)  # create, update, delete (seconds)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One resource of an artifact.
+
+    ``inputs`` feed resource policies (Analyze, Remediate); ``outputs`` feed stack policies (AnalyzeStack) and
+    are ``None`` when the artifact has none (preview creates). ``op`` is the preview step op, ``None`` for exports.
+    ``external`` marks read resources (``.get``/``read`` steps), which the engine does not analyze one by one.
+    """
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] | None
+    provider: ProviderRef | None
+    parent: str | None
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    op: str | None
+    external: bool = False
+    options: RecordOptions = field(default_factory=RecordOptions)
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith(PROVIDER_TYPE_PREFIX)
+
+    @property
+    def is_stack(self) -> bool:
+        return self.type == STACK_TYPE
+
+
+@dataclass(frozen=True)
+class Artifact:
+    kind: ArtifactKind
+    records: list[Record]
+    config: dict[str, str]
+    stack: str | None
+    project: str | None
+    source: str = ""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Errors: one line naming the file, the entry and the field, and how to fix it.
+
+
+def _fail(source: str, what: str, *, entry: str | None = None, field: str | None = None, fix: str) -> NoReturn:
+    where = source
+    if entry:
+        where += f", {entry}"
+    if field:
+        where += f", field '{field}'"
+    raise InputError(what, where=where, fix=fix)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_artifact(path_or_dash: str) -> Artifact:
+    """Read a ``pulumi stack export`` or ``pulumi preview --json`` file; ``-`` reads standard input.
+
+    Raises :class:`~china_site.errors.InputError` (one line: file, entry, field, fix) for anything unreadable.
+    """
+    if path_or_dash == "-":
+        source = "<stdin>"
+        try:
+            data = sys.stdin.buffer.read()
+        except OSError as exc:
+            _fail(source, f"cannot read standard input ({exc.strerror or exc})", fix=_EXPORT_FIX)
+    else:
+        source = path_or_dash
+        try:
+            data = Path(path_or_dash).read_bytes()
+        except OSError as exc:
+            _fail(source, f"cannot read the file ({exc.strerror or type(exc).__name__})", fix=_EXPORT_FIX)
+    return parse_artifact(data, source)
+
+
+def parse_artifact(data: bytes | str, source: str = "<artifact>") -> Artifact:
+    """Parse artifact text (bytes or str); ``source`` names it in error messages."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            _fail(source, f"is not UTF-8 text (byte {exc.start})", fix=_EXPORT_FIX)
+    else:
+        text = data
+    if not text.strip():
+        _fail(source, "is empty", fix=_EXPORT_FIX)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(source, f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", fix=_EXPORT_FIX)
+    return parse_document(doc, source)
+
+
+def parse_document(doc: Any, source: str = "<artifact>") -> Artifact:
+    """Parse an already-decoded JSON document."""
+    if not isinstance(doc, dict):
+        _fail(source, f"expected a JSON object at the top level, found {_kind(doc)}", fix=_EXPORT_FIX)
+    if "deployment" in doc or ("version" in doc and "steps" not in doc):
+        return _parse_export(doc, source)
+    if "steps" in doc:
+        return _parse_preview(doc, source)
+    _fail(
+        source,
+        "is neither a `pulumi stack export` document (no 'deployment') nor a `pulumi preview --json` "
+        "document (no 'steps')",
+        fix=_EXPORT_FIX,
+    )
+
+
+def _parse_export(doc: dict[str, Any], source: str) -> Artifact:
+    version = doc.get("version")
+    if "version" not in doc:
+        _fail(source, "the export has no version", field="version", fix=_EXPORT_FIX)
+    if isinstance(version, bool) or not isinstance(version, int):
+        _fail(source, f"the export version must be a number, found {_kind(version)}", field="version", fix=_EXPORT_FIX)
+    if version not in SUPPORTED_EXPORT_VERSIONS:
+        fix = (
+            "export with Pulumi CLI 3.x: `pulumi stack export --file state.json`"
+            if version < SUPPORTED_EXPORT_VERSIONS[0]
+            else "re-export with a Pulumi CLI that writes version 3 or 4, or upgrade china-site"
+        )
+        _fail(
+            source,
+            f"unsupported export version {version} (china-site reads versions 3 and 4)",
+            field="version",
+            fix=fix,
+        )
+    deployment = doc.get("deployment")
+    if not isinstance(deployment, dict):
+        _fail(source, f"expected an object, found {_kind(deployment)}", field="deployment", fix=_EXPORT_FIX)
+    resources = deployment.get("resources")
+    if resources is None:
+        resources = []
+    if not isinstance(resources, list):
+        _fail(source, f"expected a list, found {_kind(resources)}", field="deployment.resources", fix=_EXPORT_FIX)
+    if not resources:
+        _fail(
+            source,
+            "the export contains no resources, so there is nothing to audit",
+            field="deployment.resources",
+            fix="export the stack after `pulumi up`, or audit `pulumi preview --json` output instead",
+        )
+
+    raw: list[_RawRecord] = []
+    for index, res in enumerate(resources):
+        entry = f"deployment.resources[{index}]"
+        rec = _parse_state(res, source, entry, fix=_EXPORT_FIX, masked_secrets=False)
+        if rec is not None:
+            raw.append(rec)
+
+    if not raw:
+        _fail(
+            source,
+            "every exported resource is pending deletion, so there is nothing to audit",
+            field="deployment.resources",
+            fix=_EXPORT_FIX,
+        )
+    by_urn = {r.urn: r for r in raw}
+    records: list[Record] = []
+    for r in raw:
+        provider = None
+        if r.provider_urn is not None:
+            prov = by_urn.get(r.provider_urn)
+            if prov is None:
+                _fail(
+                    source,
+                    f"the provider {r.provider_urn} is not among the exported resources",
+                    entry=r.entry,
+                    field="provider",
+                    fix=_EXPORT_FIX,
+                )
+            provider = ProviderRef(prov.urn, prov.type, prov.name, prov.inputs)
+        records.append(r.build(provider))
+    first = parse_urn(raw[0].urn)
+    return Artifact(
+        kind="export",
+        records=records,
+        config={},
+        stack=first.stack,
+        project=first.project,
+        source=source,
+    )
+
+
+def _parse_preview(doc: dict[str, Any], source: str) -> Artifact:
+    steps = doc.get("steps")
+    if not isinstance(steps, list):
+        _fail(source, f"expected a list, found {_kind(steps)}", field="steps", fix=_PREVIEW_FIX)
+    config_doc = doc.get("config")
+    if config_doc is None:
+        config_doc = {}
+    if not isinstance(config_doc, dict):
+        _fail(source, f"expected an object, found {_kind(config_doc)}", field="config", fix=_PREVIEW_FIX)
+    config = {str(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in config_doc.items()}
+
+    raw: list[_RawRecord] = []
+    seen: set[str] = set()
+    for index, step in enumerate(steps):
+        entry = f"steps[{index}]"
+        if not isinstance(step, dict):
+            _fail(source, f"expected an object, found {_kind(step)}", entry=entry, fix=_PREVIEW_FIX)
+        op = step.get("op")
+        if not isinstance(op, str) or not op:
+            _fail(source, "the step has no op", entry=entry, field="op", fix=_PREVIEW_FIX)
+        urn = step.get("urn")
+        if not isinstance(urn, str) or not urn:
+            _fail(source, "the step has no urn", entry=entry, field="urn", fix=_PREVIEW_FIX)
+        if op in SKIPPED_OPS:
+            continue
+        if op not in INCLUDED_OPS:
+            _fail(
+                source,
+                f"unknown step op '{op}'",
+                entry=entry,
+                field="op",
+                fix="upgrade china-site, or report the Pulumi version that wrote this preview",
+            )
+        if urn in seen:  # a replacement shows the same resource twice; its first step carries the new state
+            continue
+        state = step.get("newState")
+        if not isinstance(state, dict):
+            _fail(source, f"a '{op}' step needs a newState object", entry=entry, field="newState", fix=_PREVIEW_FIX)
+        rec = _parse_state(
+            state,
+            source,
+            f"{entry}.newState",
+            fix=_PREVIEW_FIX,
+            masked_secrets=True,
+            op=op,
+            step_urn=urn,
+            step_provider=step.get("provider"),
+        )
+        if rec is not None:
+            seen.add(urn)
+            raw.append(rec)
+    if not raw:
+        _fail(
+            source,
+            "the preview contains no resources, so there is nothing to audit (did `pulumi preview` fail?)",
+            field="steps",
+            fix=_PREVIEW_FIX,
+        )
+
+    by_urn = {r.urn: r for r in raw}
+    records: list[Record] = []
+    for r in raw:
+        provider = None
+        if r.provider_urn is not None:
+            prov = by_urn.get(r.provider_urn)
+            if prov is not None:
+                provider = ProviderRef(prov.urn, prov.type, prov.name, prov.inputs)
+            else:
+                provider = _provider_from_config(r.provider_urn, config)
+        records.append(r.build(provider))
+    first = parse_urn(raw[0].urn)
+    return Artifact(
+        kind="preview",
+        records=records,
+        config=config,
+        stack=first.stack,
+        project=first.project,
+        source=source,
+    )
+
+
+def _provider_from_config(provider_urn: str, config: Mapping[str, str]) -> ProviderRef:
+    """A provider that has no step of its own. ``pulumi preview --json`` hides *default* providers; the engine
+    builds their inputs from the stack config of their package (``alicloud:region`` → ``region``), so we do the
+    same. An explicit provider without a step gets empty inputs (its region then reads as missing: fail closed).
+    """
+    parsed = parse_urn(provider_urn)
+    inputs: dict[str, Any] = {}
+    package = parsed.type[len(PROVIDER_TYPE_PREFIX) :] if parsed.type.startswith(PROVIDER_TYPE_PREFIX) else ""
+    if package and parsed.name.startswith("default"):
+        prefix = package + ":"
+        for key, value in config.items():
+            if key.startswith(prefix) and ":" not in key[len(prefix) :]:
+                inputs[key[len(prefix) :]] = secret() if value == MASKED_SECRET else value
+    return ProviderRef(provider_urn, parsed.type, parsed.name, inputs)
+
+
+@dataclass
+class _RawRecord:
+    entry: str
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] | None
+    provider_urn: str | None
+    parent: str | None
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    op: str | None
+    external: bool
+    options: RecordOptions
+
+    def build(self, provider: ProviderRef | None) -> Record:
+        return Record(
+            urn=self.urn,
+            type=self.type,
+            name=self.name,
+            custom=self.custom,
+            inputs=self.inputs,
+            outputs=self.outputs,
+            provider=provider,
+            parent=self.parent,
+            dependencies=self.dependencies,
+            property_dependencies=self.property_dependencies,
+            op=self.op,
+            external=self.external,
+            options=self.options,
+        )
+
+
+def _parse_state(
+    res: Any,
+    source: str,
+    entry: str,
+    *,
+    fix: str,
+    masked_secrets: bool,
+    op: str | None = None,
+    step_urn: str | None = None,
+    step_provider: Any = None,
+) -> _RawRecord | None:
+    """One resource state (an export's resource or a preview step's newState). ``None`` = skip it."""
+    if not isinstance(res, dict):
+        _fail(source, f"expected an object, found {_kind(res)}", entry=entry, fix=fix)
+    urn = res.get("urn", step_urn)
+    if not isinstance(urn, str) or not urn:
+        _fail(source, "the resource has no urn", entry=entry, field="urn", fix=fix)
+    try:
+        parsed = parse_urn(urn)
+    except ValueError as exc:
+        _fail(source, f"'{_clip(urn)}' is not a Pulumi URN ({exc})", entry=entry, field="urn", fix=fix)
+    if res.get("delete") is True:  # pending deletion after a replacement: not part of the stack
+        return None
+
+    rtype = res.get("type", parsed.type)
+    if not isinstance(rtype, str) or not rtype:
+        _fail(source, f"expected a type token, found {_kind(rtype)}", entry=entry, field="type", fix=fix)
+    custom = res.get("custom", False)
+    if not isinstance(custom, bool):
+        _fail(source, f"expected true or false, found {_kind(custom)}", entry=entry, field="custom", fix=fix)
+
+    def obj(name: str) -> dict[str, Any] | None:
+        value = res.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            _fail(source, f"expected an object, found {_kind(value)}", entry=entry, field=name, fix=fix)
+        out = _normalize(value, source, entry, name, fix=fix, masked_secrets=masked_secrets)
+        assert isinstance(out, dict)
+        return out
+
+    def urn_list(name: str, value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
+            _fail(source, f"expected a list of URNs, found {_kind(value)}", entry=entry, field=name, fix=fix)
+        return tuple(value)
+
+    def opt_str(name: str, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            _fail(source, f"expected a string, found {_kind(value)}", entry=entry, field=name, fix=fix)
+        return value
+
+    inputs = obj("inputs") or {}
+    outputs = obj("outputs")
+    parent = opt_str("parent", res.get("parent"))
+    dependencies = urn_list("dependencies", res.get("dependencies"))
+    prop_deps_doc = res.get("propertyDependencies")
+    prop_deps_doc = {} if prop_deps_doc is None else prop_deps_doc
+    if not isinstance(prop_deps_doc, dict):
+        _fail(
+            source,
+            f"expected an object, found {_kind(prop_deps_doc)}",
+            entry=entry,
+            field="propertyDependencies",
+            fix=fix,
+        )
+    property_dependencies = {str(k): urn_list(f"propertyDependencies.{k}", v) for k, v in prop_deps_doc.items()}
+
+    provider_urn = None
+    provider_ref = opt_str("provider", res.get("provider", step_provider))
+    if provider_ref is not None:
+        ref_urn, sep, _ref_id = provider_ref.rpartition("::")
+        try:
+            if not sep:
+                raise ValueError("expected <provider urn>::<provider id>")
+            parse_urn(ref_urn)
+        except ValueError as exc:
+            _fail(
+                source,
+                f"'{_clip(provider_ref)}' is not a provider reference ({exc})",
+                entry=entry,
+                field="provider",
+                fix=fix,
+            )
+        provider_urn = ref_urn
+
+    timeouts = res.get("customTimeouts")
+    timeouts = {} if timeouts is None else timeouts
+    if not isinstance(timeouts, dict):
+        _fail(source, f"expected an object, found {_kind(timeouts)}", entry=entry, field="customTimeouts", fix=fix)
+    try:
+        custom_timeouts = tuple(float(timeouts.get(k) or 0) for k in ("create", "update", "delete"))
+    except (TypeError, ValueError):
+        _fail(source, "expected numbers of seconds", entry=entry, field="customTimeouts", fix=fix)
+    options = RecordOptions(
+        protect=res.get("protect") is True,
+        ignore_changes=urn_list("ignoreChanges", res.get("ignoreChanges")),
+        aliases=_alias_urns(res.get("aliases")),
+        additional_secret_outputs=urn_list("additionalSecretOutputs", res.get("additionalSecretOutputs")),
+        custom_timeouts=(custom_timeouts[0], custom_timeouts[1], custom_timeouts[2]),
+    )
+    return _RawRecord(
+        entry=entry,
+        urn=urn,
+        type=rtype,
+        name=parsed.name,
+        custom=custom,
+        inputs=inputs,
+        outputs=outputs,
+        provider_urn=provider_urn,
+        parent=parent,
+        dependencies=dependencies,
+        property_dependencies=property_dependencies,
+        op=op,
+        external=res.get("external") is True or (op in READ_OPS),
+        options=options,
+    )
+
+
+def _alias_urns(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(a for a in value if isinstance(a, str))
+
+
+def _normalize(value: Any, source: str, entry: str, path: str, *, fix: str, masked_secrets: bool) -> Any:
+    """Bring one property value into the common form (see the module docstring)."""
+    if isinstance(value, dict):
+        if SIG_KEY in value:
+            sig = value[SIG_KEY]
+            if sig == SECRET_SIG:
+                if "value" in value:
+                    inner = _normalize(value["value"], source, entry, path, fix=fix, masked_secrets=masked_secrets)
+                    return secret(inner)
+                if "plaintext" in value:  # `pulumi stack export --show-secrets`
+                    plaintext = value["plaintext"]
+                    try:
+                        decoded = json.loads(plaintext) if isinstance(plaintext, str) else plaintext
+                    except json.JSONDecodeError:
+                        _fail(source, "the secret's plaintext is not JSON", entry=entry, field=path, fix=fix)
+                    return secret(_normalize(decoded, source, entry, path, fix=fix, masked_secrets=masked_secrets))
+                if "ciphertext" in value:  # encrypted: we cannot (and must not) decrypt it
+                    return secret()
+                _fail(source, "a secret without value, plaintext or ciphertext", entry=entry, field=path, fix=fix)
+            if sig in (ASSET_SIG, ARCHIVE_SIG):
+                return dict(value)
+            if sig == RESOURCE_REFERENCE_SIG:
+                if not isinstance(value.get("urn"), str):
+                    _fail(source, "a resource reference without a urn", entry=entry, field=path, fix=fix)
+                return dict(value)
+            if sig == OUTPUT_VALUE_SIG:
+                if "value" not in value:
+                    return secret() if value.get("secret") is True else UNKNOWN
+                inner = _normalize(value["value"], source, entry, path, fix=fix, masked_secrets=masked_secrets)
+                return secret(inner) if value.get("secret") is True else inner
+            _fail(source, f"unrecognised value signature '{_clip(str(sig))}'", entry=entry, field=path, fix=fix)
+        return {
+            k: _normalize(v, source, entry, f"{path}.{k}", fix=fix, masked_secrets=masked_secrets)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _normalize(v, source, entry, f"{path}[{i}]", fix=fix, masked_secrets=masked_secrets)
+            for i, v in enumerate(value)
+        ]
+    if masked_secrets and value == MASKED_SECRET:
+        return secret()
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

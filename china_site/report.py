@@ -1,0 +1,325 @@
+"""Reports of a policy run: table (rich), JSON (the DESIGN.md contract), SARIF 2.1.0 and JUnit XML.
+
+Only what the diagnostics carry is printed: policy, level, resource URN/type/name and the policy's message.
+Resource properties are never added, so secrets cannot leak through a report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from china_site import __version__
+from china_site.engine.driver import Diagnostic
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from china_site.engine.artifacts import Record
+
+T = TypeVar("T")
+
+TOOL_NAME = "china-site"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVEL = {"mandatory": "error", "advisory": "warning"}
+
+
+class ResourceId(NamedTuple):
+    urn: str
+    type: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PolicyMeta:
+    """What a report says about a policy (SARIF rules, JUnit test cases)."""
+
+    name: str
+    description: str = ""
+    enforcement: str = "advisory"  # default level: mandatory | advisory | remediate | disabled
+    display_name: str | None = None
+    help_text: str | None = None
+    help_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of one run. ``resources`` is how many resources were checked; ``resource_ids`` lists them
+    (for JUnit's passing test cases; when empty, the resources named by the diagnostics are used); ``policies``
+    describes the pack's policies (SARIF rules, JUnit test cases, the table's message lines) when known."""
+
+    diagnostics: list[Diagnostic]
+    resources: int
+    title: str = TOOL_NAME
+    stack: str | None = None
+    project: str | None = None
+    resource_ids: tuple[ResourceId, ...] = field(default=())
+    policies: tuple[PolicyMeta, ...] = field(default=())
+
+    @classmethod
+    def from_records(
+        cls,
+        diagnostics: list[Diagnostic],
+        records: Sequence[Record],
+        *,
+        title: str = TOOL_NAME,
+        stack: str | None = None,
+        project: str | None = None,
+        policies: Sequence[PolicyMeta] = (),
+    ) -> Report:
+        return cls(
+            diagnostics=list(diagnostics),
+            resources=len(records),
+            title=title,
+            stack=stack,
+            project=project,
+            resource_ids=tuple(ResourceId(r.urn, r.type, r.name) for r in records),
+            policies=tuple(policies),
+        )
+
+    @property
+    def mandatory(self) -> int:
+        return sum(1 for d in self.diagnostics if d.enforcement == "mandatory")
+
+    @property
+    def advisory(self) -> int:
+        return sum(1 for d in self.diagnostics if d.enforcement == "advisory")
+
+
+def exit_code(report: Report) -> int:
+    """0 = no mandatory finding; 1 = at least one (DESIGN.md exit codes; 2 is the CLI's, for bad input)."""
+    return 1 if report.mandatory else 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# JSON (DESIGN.md contract)
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    return {
+        "findings": [
+            {
+                "policy": d.policy,
+                "enforcement": d.enforcement,
+                "urn": d.urn,
+                "type": d.type,
+                "name": d.name,
+                "message": d.message,
+            }
+            for d in report.diagnostics
+        ],
+        "summary": {"resources": report.resources, "mandatory": report.mandatory, "advisory": report.advisory},
+    }
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(to_dict(report), ensure_ascii=False, indent=2) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# SARIF 2.1.0
+
+
+def _rules(report: Report, policies_meta: Sequence[PolicyMeta]) -> list[PolicyMeta]:
+    """One rule per policy, in the pack's order; policies that only appear in diagnostics are added after."""
+    rules = list(policies_meta)
+    known = {m.name for m in rules}
+    for d in report.diagnostics:
+        if d.policy not in known:
+            known.add(d.policy)
+            rules.append(PolicyMeta(name=d.policy, description=d.policy, enforcement=d.enforcement))
+    return rules
+
+
+def _rule_json(meta: PolicyMeta) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "id": meta.name,
+        "shortDescription": {"text": meta.description or meta.name},
+        "defaultConfiguration": {
+            "level": {"mandatory": "error", "remediate": "error", "advisory": "warning"}.get(meta.enforcement, "none"),
+            "enabled": meta.enforcement != "disabled",
+        },
+        "properties": {"enforcement": meta.enforcement},
+    }
+    if meta.display_name:
+        rule["name"] = meta.display_name
+    if meta.help_text or meta.help_uri:
+        rule["help"] = {"text": meta.help_text or meta.help_uri or ""}
+    if meta.help_uri:
+        rule["helpUri"] = meta.help_uri
+    return rule
+
+
+def to_sarif(report: Report, *, policies_meta: Sequence[PolicyMeta] = (), artifact_uri: str | None = None) -> str:
+    """SARIF 2.1.0: tool ``china-site``, one rule per policy (id = policy name), one result per diagnostic with the
+    resource as a logical location (``fullyQualifiedName`` = URN, kind ``resource``). ``artifact_uri`` (the audited
+    file) adds a physical location, which code-scanning services need to show a result."""
+    rules = _rules(report, policies_meta or report.policies)
+    index = {m.name: i for i, m in enumerate(rules)}
+    results = []
+    for d in report.diagnostics:
+        location: dict[str, Any] = {
+            "logicalLocations": [{"fullyQualifiedName": d.urn, "name": d.name, "kind": "resource"}]
+        }
+        if artifact_uri:
+            location["physicalLocation"] = {"artifactLocation": {"uri": artifact_uri}}
+        fingerprint = hashlib.sha256(f"{d.policy}\0{d.urn}".encode()).hexdigest()
+        results.append(
+            {
+                "ruleId": d.policy,
+                "ruleIndex": index[d.policy],
+                "level": _SARIF_LEVEL[d.enforcement],
+                "message": {"text": d.message or d.policy},
+                "locations": [location],
+                "partialFingerprints": {"chinaSitePolicyResource/v1": fingerprint},
+                "properties": {"enforcement": d.enforcement, "resourceType": d.type},
+            }
+        )
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": TOOL_NAME,
+                "version": __version__,
+                "rules": [_rule_json(m) for m in rules],
+            }
+        },
+        "results": results,
+        "properties": {
+            "summary": {"resources": report.resources, "mandatory": report.mandatory, "advisory": report.advisory}
+        },
+    }
+    if report.stack or report.project:
+        run["automationDetails"] = {"id": f"{TOOL_NAME}/{report.project or ''}/{report.stack or ''}/"}
+    doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# JUnit XML
+
+
+def to_junit(report: Report, *, policies: Sequence[str] = ()) -> str:
+    """JUnit XML: one ``testsuite``; one ``testcase`` per resource × policy (classname = URN, name = policy).
+    A mandatory diagnostic makes it a ``failure``; advisory diagnostics are printed in ``system-out`` of a passing
+    test case. Combinations named by a diagnostic but outside resources × policies are added, so nothing is lost."""
+    import xml.etree.ElementTree as ET
+
+    resources: list[ResourceId] = list(report.resource_ids)
+    seen = {r.urn for r in resources}
+    for d in report.diagnostics:
+        if d.urn not in seen:
+            seen.add(d.urn)
+            resources.append(ResourceId(d.urn, d.type, d.name))
+    given = list(policies) or [m.name for m in report.policies]
+    policy_names = list(dict.fromkeys([*given, *(d.policy for d in report.diagnostics)]))
+
+    descriptions = {m.name: m.description for m in report.policies if m.description}
+    by_case: dict[tuple[str, str], list[Diagnostic]] = {}
+    for d in report.diagnostics:
+        by_case.setdefault((d.urn, d.policy), []).append(d)
+
+    suite_name = report.title
+    if report.project or report.stack:
+        suite_name += f" ({report.project or '?'}/{report.stack or '?'})"
+    tests = len(resources) * len(policy_names)
+    failures = sum(1 for diags in by_case.values() if any(d.enforcement == "mandatory" for d in diags))
+
+    root = ET.Element("testsuites", name=report.title, tests=str(tests), failures=str(failures), errors="0")
+    suite = ET.SubElement(
+        root, "testsuite", name=suite_name, tests=str(tests), failures=str(failures), errors="0", skipped="0"
+    )
+    for res in resources:
+        for policy in policy_names:
+            case = ET.SubElement(suite, "testcase", classname=res.urn, name=policy)
+            diags = by_case.get((res.urn, policy), [])
+            mandatory = [d for d in diags if d.enforcement == "mandatory"]
+            advisory = [d for d in diags if d.enforcement == "advisory"]
+            if mandatory:
+                first = policy_message_lines(mandatory[0], descriptions.get(policy))
+                failure = ET.SubElement(case, "failure", message=first[0] if first else policy, type="mandatory")
+                failure.text = "\n\n".join(d.message for d in mandatory)
+            if advisory:
+                out = ET.SubElement(case, "system-out")
+                out.text = "\n\n".join(f"advisory: {d.message}" for d in advisory)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Table (rich)
+
+
+def _summary_line(report: Report) -> str:
+    return (
+        f"{report.resources} resources checked: {report.mandatory} mandatory, {report.advisory} advisory · "
+        f"已检查 {report.resources} 个资源：{report.mandatory} 项强制，{report.advisory} 项建议"
+    )
+
+
+def policy_message_lines(diag: Diagnostic, description: str | None = None) -> list[str]:
+    """The policy's own message lines, without the description the engine puts in front of them
+    ("description + newline + message"). Without a known description, a message of three or more lines is taken
+    to be in that shape (description, English, Chinese, …)."""
+    lines = diag.message.splitlines()
+    if description and diag.message.startswith(description + "\n"):
+        return diag.message[len(description) + 1 :].splitlines()
+    if not description and len(lines) >= 3:
+        return lines[1:]
+    return lines
+
+
+def render_table(report: Report, console: Console) -> None:
+    """A table grouped by resource (type and name shown once per group): policy, level (red mandatory, yellow
+    advisory) and the first two lines of the policy's message (English, Chinese); then a bilingual summary."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if report.diagnostics:
+        table = Table(title=report.title, show_lines=False, expand=False)
+        table.add_column("Resource / 资源", overflow="fold")
+        table.add_column("Policy / 策略", overflow="fold")
+        table.add_column("Level / 级别")
+        table.add_column("Message / 说明", overflow="fold")
+        descriptions = {m.name: m.description for m in report.policies if m.description}
+        groups: dict[str, list[Diagnostic]] = {}
+        for d in report.diagnostics:
+            groups.setdefault(d.urn, []).append(d)
+        for i, (_urn, diags) in enumerate(groups.items()):
+            diags = sorted(diags, key=lambda d: (d.enforcement != "mandatory", d.policy))
+            if i:
+                table.add_section()
+            for j, d in enumerate(diags):
+                resource = Text(f"{d.type}\n{d.name}") if j == 0 else Text("")
+                style = "bold red" if d.enforcement == "mandatory" else "yellow"
+                lines = policy_message_lines(d, descriptions.get(d.policy))
+                message = Text("\n".join(lines[:2]))
+                table.add_row(resource, Text(d.policy), Text(d.enforcement, style=style), message)
+        console.print(table)
+    else:
+        console.print(Text("No findings. 未发现问题。"))
+    style = "bold red" if report.mandatory else ("yellow" if report.advisory else "green")
+    console.print(Text(_summary_line(report), style=style))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Progress
+
+
+def progress(iterable: Iterable[T], total: int, enabled: bool = True, description: str = "Checking") -> Iterator[T]:
+    """Yield from ``iterable``, drawing a rich progress bar on stderr only when ``enabled`` and stderr is a
+    terminal (never in pipelines, never on stdout)."""
+    if not enabled or not sys.stderr.isatty():
+        yield from iterable
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        for item in iterable:
+            yield item
+            bar.advance(task)
