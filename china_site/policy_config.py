@@ -1,0 +1,469 @@
+"""The policy pack's configuration: one policy's ``--policy-pack-config`` entry → :class:`PackSettings`.
+
+Pure (no Pulumi imports): the CrossGuard pack (``policies/``) and the offline engine call the same functions.
+
+Pulumi hands each policy only its own config entry, so the keys every policy understands (``filings``, ``today``,
+``psbGraceDays``, …, ``waivers``) are resolved **once, here**, in this order:
+
+1. the policy's own config entry (``--policy-pack-config``);
+2. the stack config ``china-site:<key>`` (the ``PULUMI_CONFIG`` JSON the engine gives the analyzer; structured
+   values — lists, the waiver list — are JSON strings there);
+3. the default.
+
+The registry source defaults to ``filings.yaml`` in the Pulumi project directory (the nearest directory holding a
+``Pulumi.yaml`` at or above the policy pack). A relative ``filings`` path is read relative to that directory too,
+so the pack and the program (which reads ``china-site:filings`` from the project directory) read the same file.
+
+Unknown keys, wrong types and malformed dates raise :class:`~china_site.errors.InputError` with one line naming the
+policy (or the stack config key), the field and the fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
+
+from china_site.errors import InputError
+from china_site.model import RuleOptions
+
+__all__ = [
+    "CHINA_TZ",
+    "CONFIG_SCHEMA",
+    "DEFAULT_LIVE_TIMEOUT",
+    "SHARED_KEYS",
+    "STACK_CONFIG_PREFIX",
+    "PackSettings",
+    "PolicyConfig",
+    "Waiver",
+    "WaiverMatch",
+    "china_today",
+    "find_project_dir",
+    "match_waiver",
+    "parse_policy_config",
+    "read_stack_config",
+    "resolve_settings",
+]
+
+STACK_CONFIG_PREFIX: Final = "china-site:"
+DEFAULT_LIVE_TIMEOUT: Final = 3.0
+CHINA_TZ: Final = dt.timezone(dt.timedelta(hours=8), "CST")  # China Standard Time, no DST
+VerifyMode = Literal["registry", "live"]
+
+
+def china_today() -> dt.date:
+    """Today's date in China (UTC+8): filing deadlines run on the authorities' calendar, not the CI runner's."""
+    return dt.datetime.now(CHINA_TZ).date()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Models
+
+
+def _iso_date(value: object) -> object:
+    """Only ``YYYY-MM-DD`` strings (or dates): numbers are not dates, and neither are timestamps."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("expected a date (YYYY-MM-DD), not a date-time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"expected an ISO date YYYY-MM-DD, got {value!r}") from None
+    raise ValueError(f"expected an ISO date string YYYY-MM-DD, got {type(value).__name__}")
+
+
+def _whole_number(value: object) -> object:
+    """Integers; also the floats the engine sends for JSON numbers (30.0), but not 30.5, True or "30"."""
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, got a boolean")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"expected a whole number, got {value}")
+        return int(value)
+    if isinstance(value, int):
+        return value
+    raise ValueError(f"expected a whole number, got {type(value).__name__}")
+
+
+def _tld_list(value: object) -> object:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ValueError('expected a list of suffixes such as ["org", "dev"]')
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip().strip("."):
+            raise ValueError(f'expected suffix strings such as "org", got {item!r}')
+        out.append(item.strip().lstrip(".").lower())
+    return tuple(out)
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+TldList = Annotated[tuple[str, ...], BeforeValidator(_tld_list)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class Waiver(BaseModel):
+    """An accepted exception: ``policy`` and ``resource`` (URN, name or glob) it covers, why, and until when.
+
+    A waiver applies through its ``expires`` day; from the day after, it stops applying and is reported.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    policy: NonEmpty
+    resource: NonEmpty
+    reason: NonEmpty
+    expires: IsoDate
+
+
+class PolicyConfig(BaseModel):
+    """One policy's config entry, wire names in camelCase (Pulumi's ``--policy-pack-config`` JSON)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, str_strip_whitespace=True)
+
+    filings: NonEmpty | None = None
+    today: IsoDate | None = None
+    psb_grace_days: Annotated[WholeNumber, Field(ge=0, le=3650)] | None = Field(None, alias="psbGraceDays")
+    own_goods_need_permit: StrictBool | None = Field(None, alias="ownGoodsNeedPermit")
+    approved_tlds: TldList | None = Field(None, alias="approvedTlds")
+    denied_tlds: TldList | None = Field(None, alias="deniedTlds")
+    require_registrar_in_china: StrictBool | None = Field(None, alias="requireRegistrarInChina")
+    require_real_name: StrictBool | None = Field(None, alias="requireRealName")
+    verify: VerifyMode | None = None
+    live_timeout_seconds: Annotated[float, Field(gt=0, le=60)] | None = Field(None, alias="liveTimeoutSeconds")
+    waivers: tuple[Waiver, ...] | None = None
+
+
+# Wire name → model field name, in schema order.
+SHARED_KEYS: Final[dict[str, str]] = {(field.alias or name): name for name, field in PolicyConfig.model_fields.items()}
+
+_DATE_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}$"
+_TLD_ITEMS: Final = {"type": "string", "minLength": 1}
+
+# The JSON schema of each policy's config (Pulumi validates ``--policy-pack-config`` against it before the run;
+# :func:`parse_policy_config` re-validates, rejecting unknown keys, which Pulumi's schema format cannot express).
+CONFIG_SCHEMA: Final[dict[str, dict[str, Any]]] = {
+    "filings": {
+        "type": "string",
+        "minLength": 1,
+        "description": "Filing registry: a path (relative to the Pulumi project), oss://BUCKET/KEY or s3://BUCKET/KEY. "
+        "Default: stack config china-site:filings, else filings.yaml in the Pulumi project.",
+    },
+    "today": {
+        "type": "string",
+        "pattern": _DATE_PATTERN,
+        "description": "The date to check against (ISO YYYY-MM-DD), for reproducible runs. Default: today in China.",
+    },
+    "psbGraceDays": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 3650,
+        "description": "Days after launch within which the PSB filing is due (default 30).",
+    },
+    "ownGoodsNeedPermit": {
+        "type": "boolean",
+        "description": "Whether a store selling only its own goods needs a commercial permit (disputed; default true).",
+    },
+    "approvedTlds": {
+        "type": "array",
+        "items": _TLD_ITEMS,
+        "description": 'Extra suffixes to treat as MIIT-approved, e.g. ["org"].',
+    },
+    "deniedTlds": {
+        "type": "array",
+        "items": _TLD_ITEMS,
+        "description": "Suffixes to treat as not approved.",
+    },
+    "requireRegistrarInChina": {
+        "type": "boolean",
+        "description": "Require an MIIT-accredited registrar (default true).",
+    },
+    "requireRealName": {
+        "type": "boolean",
+        "description": "Require real-name verification of the domain (default true).",
+    },
+    "verify": {
+        "type": "string",
+        "enum": ["registry", "live"],
+        "description": "registry (default) or live: also ask Alibaba Cloud CDN CheckCdnDomainICP (never the only "
+        "source: an unreachable API changes nothing).",
+    },
+    "liveTimeoutSeconds": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "maximum": 60,
+        "description": "Timeout of one live check (default 3 s).",
+    },
+    "waivers": {
+        "type": "array",
+        "description": "Accepted exceptions; an expired waiver stops applying and is reported.",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["policy", "resource", "reason", "expires"],
+            "properties": {
+                "policy": {"type": "string", "minLength": 1, "description": "policy name (glob allowed)"},
+                "resource": {"type": "string", "minLength": 1, "description": "URN, resource name or glob"},
+                "reason": {"type": "string", "minLength": 1},
+                "expires": {"type": "string", "pattern": _DATE_PATTERN},
+            },
+        },
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Parsing
+
+
+def _error_line(exc: ValidationError) -> tuple[str, str]:
+    """(field path, problem) of the first error, in wire names."""
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err.get("loc", ()))
+    msg = str(err.get("msg", "invalid value"))
+    if err.get("type") == "extra_forbidden":
+        msg = "unknown key"
+    msg = msg.removeprefix("Value error, ")
+    return loc or "(config)", msg
+
+
+def parse_policy_config(config: Mapping[str, Any] | None, *, policy: str) -> PolicyConfig:
+    """Validate one policy's config entry (``enforcementLevel`` is Pulumi's own and ignored)."""
+    raw = {k: v for k, v in dict(config or {}).items() if k != "enforcementLevel"}
+    try:
+        return PolicyConfig.model_validate(raw)
+    except ValidationError as exc:
+        loc, msg = _error_line(exc)
+        known = ", ".join(SHARED_KEYS)
+        raise InputError(
+            f"{msg}",
+            where=f"policy config of '{policy}', field '{loc}'",
+            fix=f"the keys are: {known} (see policies/README.md)",
+        ) from None
+
+
+def _decode_stack_value(key: str, text: str, *, secret: bool) -> object:
+    """Stack config values are strings; structured ones (lists, numbers, booleans) are JSON inside them."""
+    if key in ("filings", "today", "verify"):
+        return text
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        shown = "the (secret) value" if secret else repr(text[:40])
+        raise InputError(
+            f"cannot parse {shown} as JSON",
+            where=f"stack config '{STACK_CONFIG_PREFIX}{key}'",
+            fix="set it with `pulumi config set --path` or as a JSON value",
+        ) from None
+
+
+def _from_stack_config(key: str, stack_config: Mapping[str, str], secret: bool) -> object | None:
+    """One shared key from stack config, validated alone; None when not set."""
+    text = stack_config.get(STACK_CONFIG_PREFIX + key)
+    if text is None:
+        return None
+    value = _decode_stack_value(key, text, secret=secret) if isinstance(text, str) else text
+    try:
+        parsed = PolicyConfig.model_validate({key: value})
+    except ValidationError as exc:
+        _loc, msg = _error_line(exc)
+        if secret:  # validator messages may quote the value
+            msg = "invalid value (secret, not shown)"
+        raise InputError(
+            msg,
+            where=f"stack config '{STACK_CONFIG_PREFIX}{key}'",
+            fix="see policies/README.md for the expected value",
+        ) from None
+    return getattr(parsed, SHARED_KEYS[key])
+
+
+def read_stack_config(environ: Mapping[str, str] | None = None) -> tuple[dict[str, str], frozenset[str]]:
+    """(stack config, secret keys) from ``PULUMI_CONFIG`` / ``PULUMI_CONFIG_SECRET_KEYS``; empty when unset.
+
+    Raises InputError when ``PULUMI_CONFIG`` is set but is not a JSON object.
+    """
+    env = os.environ if environ is None else environ
+    raw = env.get("PULUMI_CONFIG")
+    config: dict[str, str] = {}
+    if raw:
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
+            raise InputError(
+                "PULUMI_CONFIG is not a JSON object",
+                where="environment",
+                fix="let the Pulumi engine set it, or unset it",
+            )
+        config = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+    secrets: frozenset[str] = frozenset()
+    raw_secrets = env.get("PULUMI_CONFIG_SECRET_KEYS")
+    if raw_secrets:
+        try:
+            keys = json.loads(raw_secrets)
+        except json.JSONDecodeError:
+            keys = []
+        if isinstance(keys, list):
+            secrets = frozenset(str(k) for k in keys)
+    return config, secrets
+
+
+def find_project_dir(start: Path | str) -> Path:
+    """The nearest directory at or above ``start`` holding a ``Pulumi.yaml`` (or ``.yml``), else ``start``."""
+    begin = Path(start).resolve()
+    for candidate in (begin, *begin.parents):
+        if (candidate / "Pulumi.yaml").is_file() or (candidate / "Pulumi.yml").is_file():
+            return candidate
+    return begin
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Settings
+
+
+@dataclass(frozen=True)
+class PackSettings:
+    """Everything one policy needs for one run, resolved."""
+
+    options: RuleOptions
+    filings: str  # the registry source to load (absolute path, oss://…, s3://…)
+    filings_display: str  # how messages name it ("<secret>" when the stack config key is secret)
+    filings_origin: str  # where the source came from, for messages
+    today: dt.date
+    verify: VerifyMode
+    live_timeout: float
+    waivers: tuple[Waiver, ...]
+    stack_config: Mapping[str, str]
+
+
+_REMOTE_PREFIXES: Final = ("oss://", "s3://")
+
+
+def _absolute_source(source: str, project_dir: Path) -> str:
+    if source.startswith(_REMOTE_PREFIXES) or "://" in source:
+        return source
+    path = Path(source).expanduser()
+    return str(path if path.is_absolute() else (project_dir / path))
+
+
+def resolve_settings(
+    policy_config: Mapping[str, Any] | None,
+    *,
+    policy: str,
+    stack_config: Mapping[str, str] | None = None,
+    secret_keys: Iterable[str] = (),
+    project_dir: Path | str | None = None,
+    today: dt.date | None = None,
+) -> PackSettings:
+    """Resolve one policy's settings: its own config, else stack config ``china-site:<key>``, else defaults.
+
+    ``today`` overrides the clock when no ``today`` is configured (tests); ``project_dir`` is where a relative or
+    default registry path is read from (default: the nearest ``Pulumi.yaml`` above the current directory).
+    """
+    own = parse_policy_config(policy_config, policy=policy)
+    stack = dict(stack_config or {})
+    secrets = frozenset(secret_keys)
+    base = Path(project_dir) if project_dir is not None else find_project_dir(Path.cwd())
+
+    values: dict[str, object] = {}
+    origins: dict[str, str] = {}
+    for key, field_name in SHARED_KEYS.items():
+        value = getattr(own, field_name)
+        if value is not None:
+            values[key], origins[key] = value, f"policy config of '{policy}'"
+            continue
+        secret = STACK_CONFIG_PREFIX + key in secrets
+        value = _from_stack_config(key, stack, secret)
+        if value is not None:
+            values[key], origins[key] = value, f"stack config {STACK_CONFIG_PREFIX}{key}"
+
+    defaults = RuleOptions()
+    options = RuleOptions(
+        psb_grace_days=int(values.get("psbGraceDays", defaults.psb_grace_days)),  # type: ignore[call-overload]
+        own_goods_need_permit=bool(values.get("ownGoodsNeedPermit", defaults.own_goods_need_permit)),
+        approved_tlds=tuple(values.get("approvedTlds", defaults.approved_tlds)),  # type: ignore[arg-type]
+        denied_tlds=tuple(values.get("deniedTlds", defaults.denied_tlds)),  # type: ignore[arg-type]
+        require_registrar_in_china=bool(values.get("requireRegistrarInChina", defaults.require_registrar_in_china)),
+        require_real_name=bool(values.get("requireRealName", defaults.require_real_name)),
+    )
+
+    if "filings" in values:
+        filings = _absolute_source(str(values["filings"]), base)
+        origin = origins["filings"]
+        secret_source = origin.startswith("stack config") and f"{STACK_CONFIG_PREFIX}filings" in secrets
+    else:
+        filings = str(base / "filings.yaml")
+        origin = "default: filings.yaml in the Pulumi project (no `filings` policy config, no stack config "
+        origin += f"{STACK_CONFIG_PREFIX}filings)"
+        secret_source = False
+
+    day = values.get("today")
+    return PackSettings(
+        options=options,
+        filings=filings,
+        filings_display="<secret>" if secret_source else filings,
+        filings_origin=origin,
+        today=day if isinstance(day, dt.date) else (today or china_today()),
+        verify=values.get("verify", "registry"),  # type: ignore[arg-type]
+        live_timeout=float(values.get("liveTimeoutSeconds", DEFAULT_LIVE_TIMEOUT)),  # type: ignore[arg-type]
+        waivers=tuple(values.get("waivers", ())),  # type: ignore[arg-type]
+        stack_config=stack,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Waivers
+
+
+@dataclass(frozen=True)
+class WaiverMatch:
+    waiver: Waiver
+    expired: bool
+
+    def note(self) -> str:
+        """The bilingual lines added to a finding whose waiver has expired."""
+        w = self.waiver
+        return (
+            f"Waiver expired on {w.expires.isoformat()} (reason: {w.reason}); the finding applies again.\n"
+            f"豁免已于 {w.expires.isoformat()} 到期（原因：{w.reason}），该问题重新生效。"
+        )
+
+
+def _matches(pattern: str, *candidates: str | None) -> bool:
+    return any(c is not None and (c == pattern or fnmatch.fnmatchcase(c, pattern)) for c in candidates)
+
+
+def match_waiver(
+    waivers: Iterable[Waiver],
+    *,
+    policy: str,
+    urn: str | None,
+    name: str | None,
+    today: dt.date,
+    rule: str | None = None,
+) -> WaiverMatch | None:
+    """The waiver covering (policy, resource): an active one first, else an expired one, else None.
+
+    ``policy`` and ``resource`` are matched exactly or as ``fnmatch`` globs; ``resource`` against the URN and the
+    resource name. ``rule`` is an alternative policy name (the core rule a stack policy reports for).
+    """
+    expired: Waiver | None = None
+    for waiver in waivers:
+        if not _matches(waiver.policy, policy, rule):
+            continue
+        if not _matches(waiver.resource, urn, name):
+            continue
+        if today <= waiver.expires:
+            return WaiverMatch(waiver, expired=False)
+        expired = expired or waiver
+    return WaiverMatch(expired, expired=True) if expired is not None else None

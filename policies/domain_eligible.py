@@ -1,0 +1,27 @@
+"""domain-eligible (mandatory): approved TLD, China-accredited registrar, real-name verified."""
+
+from __future__ import annotations
+
+from _adapter import resource_policy
+from pulumi_policy import EnforcementLevel, Severity
+
+from china_site.model import DOMAIN_ELIGIBLE, MIIT_LINK
+
+POLICY = resource_policy(
+    name=DOMAIN_ELIGIBLE,
+    display_name="Domain eligible for ICP filing",
+    description=(
+        "A domain served from the mainland must be under a top-level domain on MIIT's approved list, registered "
+        "with an MIIT-accredited registrar, and real-name verified by the filing entity."
+    ),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps=(
+        "1. Use a domain under an approved suffix (.cn, .com.cn, .com, .net, …); approvedTlds/deniedTlds adjust "
+        "the list (.org and .dev are disputed: not approved by default).\n"
+        "2. Transfer the domain to an MIIT-accredited registrar (for example Alibaba Cloud), or buy a new one there.\n"
+        "3. Complete real-name verification with the filing entity as holder."
+    ),
+    url=MIIT_LINK,
+    tags=["china", "domain", "icp"],
+)
