@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -328,6 +329,317 @@ def footer(
         icp, psb = footer_mod.footer_numbers(site, registry.entity_of(site), RuleOptions())
         html = footer_mod.render_footer(icp, psb)
     typer.echo(html)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# preflight · audit (the offline engine: china_site.engine)
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+
+
+_FORMAT_HELP = "table (plan + verdicts), json (DESIGN.md contract), sarif (2.1.0) or junit (XML)."
+_FILINGS_HELP = (
+    "Filing registry: path, oss://BUCKET/KEY or s3://BUCKET/KEY. Overrides china-site:filings for the program and "
+    "every policy (also over --policy-config)."
+)
+_AUDIT_FILINGS_HELP = (
+    "Filing registry: path, oss://BUCKET/KEY or s3://BUCKET/KEY. Overrides china-site:filings for every policy "
+    "(also over --policy-config)."
+)
+_PREFLIGHT_HELP = (
+    "Run the Pulumi program and the policy pack offline: no Pulumi CLI, no credentials, no network.\n\n"
+    "The program runs under mocks with the stack's config (Pulumi.<stack>.yaml), as `pulumi preview` would run it, "
+    "and the pack's policies judge every resource it registers. A program that refuses at program time (a Site with "
+    "hosting: mainland for a domain without its filings) is a mandatory finding on that component.\n\n"
+    "Exit 0: no mandatory finding. 1: mandatory findings. 2: bad input, or the program crashed."
+)
+_AUDIT_HELP = (
+    "Check what the real Pulumi CLI wrote with the policy pack: `pulumi stack export` (v3/v4) or "
+    "`pulumi preview --json`.\n\n"
+    "Resource policies see each resource's inputs and provider; stack policies see the outputs. Without --filings and "
+    "without china-site:filings in the artifact, the registry is filings.yaml of the Pulumi project around the "
+    "current directory; a registry that cannot be read is a mandatory finding, never a pass.\n\n"
+    "Exit 0: no mandatory finding. 1: mandatory findings. 2: bad input."
+)
+_POLICY_CONFIG_HELP = "Policy config in Pulumi's --policy-pack-config JSON format (enforcement levels, waivers, …)."
+_TODAY_HELP = "Evaluate as of this ISO date (YYYY-MM-DD); default: today in China (UTC+8)."
+_OUTPUT_HELP = "Write the report to this file instead of standard output."
+_PROGRESS_MIN_RESOURCES = 25  # a progress bar (stderr, terminals only) for runs at least this large
+
+
+def _absolute_source(source: str) -> str:
+    """A --filings value: URIs as they are, paths absolute (relative to the current directory)."""
+    from china_site.engine.runner import resolve_filings
+
+    return resolve_filings(source, ".")
+
+
+def _progress(records: Any, total: int) -> Any:
+    from china_site.report import progress
+
+    return progress(records, total, enabled=total >= _PROGRESS_MIN_RESOURCES, description="Checking policies")
+
+
+def _plan_table(title: str, rows: list[Any]) -> Any:
+    """The plan: each resource (name, then its type), where it is served from (region, then the area the compliance
+    core reads from it), its CDN scope and whether it is public (with the domains it serves)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left", expand=False)
+    table.add_column("Resource / 资源", overflow="fold")
+    table.add_column("Region · area\n地域 · 区域", overflow="fold")
+    table.add_column("CDN scope\n加速区域", no_wrap=True)
+    table.add_column("Public\n公网", overflow="fold")
+    colours = {"mainland": "bold", "hongkong": "green", "overseas": "green"}
+    for row in rows:
+        resource = Text(row.name, style="bold")
+        resource.append(f"\n{row.type}", style="dim")
+        where = Text(row.region or "—")
+        if row.area:
+            where.append(f"\n{row.area}", style=colours.get(row.area, ""))
+        if row.area_note and not row.cdn_scope:
+            where.append(f"\n({row.area_note})", style="dim")
+        public = Text("—" if row.public is None else ("yes / 是" if row.public else "no / 否"))
+        if row.public and row.domains:
+            public.append("\n" + "\n".join(row.domains), style="dim")
+        table.add_row(resource, where, row.cdn_scope or "—", public)
+    return table
+
+
+def _emit_report(
+    checked: Any,
+    *,
+    format: ReportFormat,
+    output: Path | None,
+    title: str,
+    plan_rows: list[Any],
+    artifact_uri: str | None,
+    notes: list[str],
+    refusal: Any = None,
+) -> int:
+    """Render the report in ``format`` to stdout or ``output``; returns the exit code (0/1)."""
+    from china_site.engine.driver import policies_meta
+    from china_site.report import Report, exit_code, to_json, to_junit, to_sarif
+
+    meta = policies_meta(checked.pack.policies, pack_enforcement=checked.pack.enforcement)
+    report = Report.from_records(
+        checked.diagnostics, checked.records, title=title, stack=checked.stack, project=checked.project, policies=meta
+    )
+    if format is ReportFormat.table:
+        text = _render_table_text(report, title, plan_rows, notes, refusal, to_file=output is not None)
+    elif format is ReportFormat.json:
+        text = to_json(report)
+    elif format is ReportFormat.sarif:
+        text = to_sarif(report, policies_meta=meta, artifact_uri=artifact_uri)
+    else:
+        text = to_junit(report)
+    if output is None:
+        if text is not None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    else:
+        try:
+            output.write_text(text or "", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the report ({exc.strerror or type(exc).__name__})",
+                where=f"--output {output}",
+                fix="choose a writable file path",
+            ) from None
+        typer.echo(
+            f"china-site: {format.value} report written to {output}: {report.mandatory} mandatory, "
+            f"{report.advisory} advisory",
+            err=True,
+        )
+    return exit_code(report)
+
+
+def _render_table_text(
+    report: Any, title: str, plan_rows: list[Any], notes: list[str], refusal: Any, *, to_file: bool
+) -> str | None:
+    """The table view; printed directly (colours on terminals) unless it goes to a file (then returned as text)."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from china_site.report import render_table
+
+    buffer = io.StringIO() if to_file else None
+    console = (
+        Console(file=buffer, width=160, highlight=False, color_system=None, soft_wrap=False)
+        if buffer is not None
+        else _console()
+    )
+    if plan_rows:
+        console.print(_plan_table(f"Plan / 部署计划 — {title}", plan_rows))
+    else:
+        console.print(Text(f"Plan / 部署计划 — {title}: no resources / 无资源", style="bold"))
+    if notes:
+        console.print(Text("The program says / 程序输出:", style="bold"))
+    for note in notes:
+        console.print(Text(f"• {note}", style="dim"))
+    if refusal is not None:
+        console.print(Text("The program refused to deploy / 程序拒绝部署: ", style="bold red") + Text(refusal.headline))
+        if refusal.fix:
+            console.print(Text(f"Fix / 修复: {refusal.fix}"))
+    render_table(report, console)
+    return buffer.getvalue() if buffer is not None else None
+
+
+def _policy_config(path: str | None) -> dict[str, Any] | None:
+    from china_site.engine.driver import load_policy_config
+
+    return load_policy_config(path) if path else None
+
+
+@app.command(help=_PREFLIGHT_HELP)
+def preflight(
+    directory: Annotated[
+        Path, typer.Argument(help="The Pulumi project directory (holds Pulumi.yaml).", show_default=".")
+    ] = Path("."),
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", "-s", help="Stack name: reads Pulumi.<stack>.yaml (default: the only stack)."),
+    ] = None,
+    filings: Annotated[str | None, typer.Option(help=_FILINGS_HELP)] = None,
+    policy_config: Annotated[str | None, typer.Option("--policy-config", help=_POLICY_CONFIG_HELP)] = None,
+    today: Annotated[str | None, typer.Option(help=_TODAY_HELP)] = None,
+    format: Annotated[ReportFormat, typer.Option("--format", help=_FORMAT_HELP)] = ReportFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+) -> None:
+    """Run the program and the pack offline (see ``_PREFLIGHT_HELP``)."""
+    from china_site.engine.runner import (
+        TODAY_KEY,
+        available_stacks,
+        check,
+        load_pack,
+        plan,
+        project_config,
+        read_project,
+        run_program,
+    )
+    from china_site.policy_config import china_today
+
+    with user_errors():
+        day = _parse_date(today) if today is not None else None
+        project = read_project(directory)
+        if stack is None:
+            stacks = available_stacks(project.directory)
+            if len(stacks) != 1:
+                raise InputError(
+                    "choose a stack" if stacks else "the project has no stack config (Pulumi.<stack>.yaml)",
+                    where=str(project.directory),
+                    fix=f"pass --stack with one of: {', '.join(stacks)}" if stacks else "create Pulumi.<stack>.yaml",
+                )
+            stack = stacks[0]
+        config_policies = _policy_config(policy_config)
+        source = _absolute_source(filings) if filings is not None else None
+        _, config, _ = project_config(project.directory, stack)
+        overrides: dict[str, str] = {}
+        if day is not None:
+            overrides[TODAY_KEY] = day.isoformat()
+        elif TODAY_KEY not in config:
+            overrides[TODAY_KEY] = china_today().isoformat()  # the program and the pack agree on the day
+        pack = load_pack()
+        result = run_program(project.directory, stack, config_overrides=overrides, filings=source)
+        checked = check(
+            result.records,
+            pack=pack,
+            stack_config=result.config,
+            policy_config=config_policies,
+            config_source=policy_config or "policy config",
+            filings=source,
+            today=day,
+            refusal=result.refusal,
+            stack=result.stack,
+            project=result.project,
+            project_dir=result.directory,
+            progress=_progress,
+        )
+        notes = _program_notes(result.logs)
+        entry = project.main / "__main__.py" if project.main.is_dir() else project.main
+        code = _emit_report(
+            checked,
+            format=format,
+            output=output,
+            title=f"{result.project}/{result.stack}",
+            plan_rows=plan(result.records, checked.stack_config),
+            artifact_uri=_relative_uri(entry),
+            notes=notes,
+            refusal=result.refusal,
+        )
+    raise typer.Exit(code)
+
+
+def _program_notes(logs: list[Any]) -> list[str]:
+    """The program's own info/warning lines (e.g. the Site's hosting decision), once each."""
+    seen: dict[str, None] = {}
+    for entry in logs:
+        if entry.severity in ("info", "warning") and entry.message.strip():
+            seen.setdefault(entry.message.strip().splitlines()[0], None)
+    return list(seen)
+
+
+def _relative_uri(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_uri()
+
+
+@app.command(help=_AUDIT_HELP)
+def audit(
+    artifact: Annotated[
+        str, typer.Argument(help="`pulumi stack export` (v3/v4) or `pulumi preview --json` output; - reads stdin.")
+    ],
+    filings: Annotated[str | None, typer.Option(help=_AUDIT_FILINGS_HELP)] = None,
+    policy_config: Annotated[str | None, typer.Option("--policy-config", help=_POLICY_CONFIG_HELP)] = None,
+    today: Annotated[str | None, typer.Option(help=_TODAY_HELP)] = None,
+    format: Annotated[ReportFormat, typer.Option("--format", help=_FORMAT_HELP)] = ReportFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+) -> None:
+    """Check a Pulumi artifact with the pack (see ``_AUDIT_HELP``)."""
+    from china_site.engine.artifacts import read_artifact
+    from china_site.engine.runner import check, load_pack, plan
+    from china_site.policy_config import find_project_dir
+
+    with user_errors():
+        day = _parse_date(today) if today is not None else None
+        config_policies = _policy_config(policy_config)
+        source = _absolute_source(filings) if filings is not None else None
+        doc = read_artifact(artifact)
+        pack = load_pack()
+        checked = check(
+            doc.records,
+            pack=pack,
+            stack_config=doc.config,
+            policy_config=config_policies,
+            config_source=policy_config or "policy config",
+            filings=source,
+            today=day,
+            stack=doc.stack,
+            project=doc.project,
+            project_dir=find_project_dir(Path.cwd()),
+            progress=_progress,
+        )
+        title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"
+        code = _emit_report(
+            checked,
+            format=format,
+            output=output,
+            title=title,
+            plan_rows=plan(doc.records, checked.stack_config),
+            artifact_uri=None if artifact == "-" else _relative_uri(Path(artifact)),
+            notes=[],
+        )
+    raise typer.Exit(code)
 
 
 def main() -> None:
