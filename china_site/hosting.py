@@ -37,7 +37,24 @@ BLOCKING_NEEDS = frozenset(NEEDS) - {"psb-filing"}
 
 
 class HostingError(ChinaSiteError):
-    """Raised at program time when ``hosting: mainland`` is asked for a domain the rules do not allow."""
+    """Raised at program time when ``hosting: mainland`` is asked for a domain the rules do not allow.
+
+    ``headline`` is the first sentence; ``findings`` are the rules' mandatory findings behind the refusal (empty
+    when no registry was configured), so adapters never parse the message.
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str | None = None,
+        fix: str | None = None,
+        headline: str = "",
+        findings: tuple[Finding, ...] = (),
+    ) -> None:
+        self.headline = headline or what
+        self.findings = findings
+        super().__init__(what, where=where, fix=fix)
 
 
 @dataclass(frozen=True)
@@ -146,9 +163,8 @@ def decide(
         return HostingDecision("mainland", mainland_region, scope, tuple(ok), tuple(findings), icp, psb)
 
     if mode == "mainland":
-        lines = [
-            f"hosting: mainland was asked for {domain}, but Alibaba Cloud would reject or block it:",
-        ]
+        headline = f"hosting: mainland was asked for {domain}, but Alibaba Cloud would reject or block it"
+        lines = [f"{headline}:"]
         if registry is None:
             lines.append("no filing registry configured (china-site:filings) / 未配置备案登记，无法确认 ICP 备案。")
         for f in findings:
@@ -161,6 +177,8 @@ def decide(
             " ".join(lines),
             where=f"Site '{domain}'",
             fix="file the domain first, or set hosting: auto or hongkong (Hong Kong needs no ICP filing)",
+            headline=headline,
+            findings=tuple(f for f in findings if f.enforcement == "mandatory"),
         )
 
     reasons = [

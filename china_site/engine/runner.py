@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 
     from china_site.engine.driver import Diagnostic, Evaluation
     from china_site.engine.mocks import LogEntry, ProgramRun, Recorder, Registration
+    from china_site.model import Finding
 
 __all__ = [
     "FILINGS_KEY",
@@ -301,11 +302,13 @@ class ProgramRefusal:
     what: str = ""
     fix: str | None = None
     where: str | None = None
+    findings: tuple[Finding, ...] = ()  # the rules' mandatory findings behind the refusal (secrets redacted)
+    head: str = ""
 
     @property
     def headline(self) -> str:
-        """The message's first sentence (before the first ``[policy]`` detail), for a one-line summary."""
-        head = _TAG.split(self.what, maxsplit=1)[0].strip().rstrip(":").strip()
+        """The refusal's first sentence, for a one-line summary."""
+        head = self.head.strip().rstrip(":").strip()
         if not head:
             return self.message
         return f"{self.where}: {head}" if self.where else head
@@ -458,15 +461,20 @@ def _program_location(err: BaseException, directory: Path) -> str:
     return found
 
 
-_TAG = re.compile(r"\[([a-z][a-z0-9-]*)\]")
-
-
 def _refusal(err: ChinaSiteError, recorder: Recorder, project: str, stack: str, secrets: set[str]) -> ProgramRefusal:
-    from china_site.model import ICP_FILING_REQUIRED, POLICY_NAMES
+    from china_site.model import ICP_FILING_REQUIRED
 
     urn, rtype, name = _refusing_component(err, recorder, project, stack)
-    tags = [t for t in _TAG.findall(err.what) if t in POLICY_NAMES]
-    policies = tuple(dict.fromkeys(tags)) or (ICP_FILING_REQUIRED,)
+    findings = tuple(
+        replace(
+            f,
+            message_en=_redact(f.message_en, secrets),
+            message_zh=_redact(f.message_zh, secrets),
+            fix=_redact(f.fix, secrets),
+        )
+        for f in getattr(err, "findings", ())
+    )
+    policies = tuple(dict.fromkeys(f.policy for f in findings)) or (ICP_FILING_REQUIRED,)
     return ProgramRefusal(
         message=_redact(err.line(), secrets),
         urn=urn,
@@ -476,6 +484,8 @@ def _refusal(err: ChinaSiteError, recorder: Recorder, project: str, stack: str, 
         what=_redact(err.what, secrets),
         fix=_redact(err.fix, secrets) if err.fix else None,
         where=_redact(err.where, secrets) if err.where else None,
+        findings=findings,
+        head=_redact(getattr(err, "headline", ""), secrets),
     )
 
 
@@ -526,20 +536,27 @@ def _refusing_component(err: BaseException, recorder: Recorder, project: str, st
 
 
 def refusal_diagnostics(refusal: ProgramRefusal, policies: Sequence[Policy] = ()) -> list[Diagnostic]:
-    """The refusal as mandatory findings, one per policy the message names, in the engine's message shape
+    """The refusal as mandatory findings, one per finding behind it, in the engine's message shape
     (the policy's description, a newline, then English, Chinese, the Alibaba Cloud error, the fix)."""
     from china_site.engine.driver import Diagnostic
 
     descriptions = {p.name: p.description for p in policies}
-    segments = _segments(refusal.what)
-    diagnostics: list[Diagnostic] = []
-    for policy in refusal.policies:
-        lines = segments.get(policy) or [
-            f"The program refused at program time: {refusal.what}",
-            "程序在部署前拒绝了该配置（见上一行的英文说明），未创建任何资源。",
+    bodies: list[tuple[str, list[str]]] = [(f.policy, f.message.splitlines()) for f in refusal.findings]
+    if not bodies:
+        bodies = [
+            (
+                policy,
+                [
+                    f"The program refused at program time: {refusal.what}",
+                    "程序在部署前拒绝了该配置（见上一行的英文说明），未创建任何资源。",
+                ],
+            )
+            for policy in refusal.policies
         ]
+    diagnostics: list[Diagnostic] = []
+    for policy, body in bodies:
         lines = [
-            *lines,
+            *body,
             "Nothing was deployed: the program refused before registering the resource. / "
             "程序在注册资源之前即拒绝部署，未创建任何资源。",
         ]
@@ -550,33 +567,6 @@ def refusal_diagnostics(refusal: ProgramRefusal, policies: Sequence[Policy] = ()
             message = f"{descriptions[policy]}\n{message}"
         diagnostics.append(Diagnostic(policy, "mandatory", refusal.urn, refusal.type, refusal.name, message))
     return diagnostics
-
-
-_ALIBABA = re.compile(r"\s+Alibaba Cloud error:\s*")
-_FIX = re.compile(r"\s+Fix:\s*")
-
-
-def _segments(what: str) -> dict[str, list[str]]:
-    """``[policy] English / 中文  Alibaba Cloud error: X  Fix: Y`` parts of a HostingError message, as lines."""
-    parts = _TAG.split(what)
-    out: dict[str, list[str]] = {}
-    for i in range(1, len(parts) - 1, 2):
-        policy, body = parts[i], parts[i + 1].strip()
-        fix = alibaba = None
-        body, *rest = _FIX.split(body, maxsplit=1)
-        if rest:
-            fix = rest[0].strip()
-        body, *rest = _ALIBABA.split(body, maxsplit=1)
-        if rest:
-            alibaba = rest[0].strip()
-        english, sep, chinese = body.rpartition(" / ")
-        lines = [english.strip(), chinese.strip()] if sep and re.search(r"[\u4e00-\u9fff]", chinese) else [body]
-        if alibaba:
-            lines.append(f"Alibaba Cloud error the deploy would hit: {alibaba}")
-        if fix:
-            lines.append(f"Fix: {fix}")
-        out.setdefault(policy, lines)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------
