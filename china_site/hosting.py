@@ -125,6 +125,7 @@ def decide(
     *,
     today: dt.date,
     payments: bool = False,
+    platform: bool = False,
     mainland_region: str = DEFAULT_MAINLAND_REGION,
     cdn_global: bool = False,
     options: RuleOptions | None = None,
@@ -150,7 +151,13 @@ def decide(
         reasons = [f"no filing registry is configured, so no filing for {domain} can be shown"]
     else:
         findings = site_findings(
-            domain, registry, today=today, payments=payments, region=mainland_region, options=options
+            domain,
+            registry,
+            today=today,
+            payments=payments,
+            platform=platform,
+            region=mainland_region,
+            options=options,
         )
         mandatory = [f for f in findings if f.enforcement == "mandatory"]
         blocked = bool(mandatory)

@@ -140,6 +140,7 @@ class WebBackend(pulumi.ComponentResource):
             args.filings,
             today=args.today,
             payments=args.payments,
+            platform=args.platform,
             mainland_region=args.mainland_region,
             options=args.rule_options,
             where=where,

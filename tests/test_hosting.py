@@ -144,3 +144,11 @@ def test_today_is_used(registry: FilingRegistry) -> None:
     # Before the approval date the filing does not count yet.
     with pytest.raises(HostingError):
         decide("fresh.cn", "mainland", registry, today=dt.date(2026, 10, 1))
+
+
+def test_decide_platform_needs_b21_at_program_time(registry: FilingRegistry) -> None:
+    assert decide("example.cn", "mainland", registry, today=TODAY, payments=True).hosting == "mainland"
+    with pytest.raises(HostingError) as err:
+        decide("example.cn", "mainland", registry, today=TODAY, platform=True)
+    assert [f.policy for f in err.value.findings] == ["commercial-permit-required"]
+    assert "B21" in str(err.value)
