@@ -62,7 +62,7 @@ def test_hongkong_stack_passes() -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "findings": [],
-        "summary": {"resources": 10, "mandatory": 0, "advisory": 0},
+        "summary": {"resources": 13, "mandatory": 0, "advisory": 0},
     }
 
 

@@ -22,10 +22,15 @@ OUTPUTS = {"url", "hosting", "region", "cdn_scope", "bucket_name", "cdn_cname", 
            "footer_html"}  # fmt: skip
 
 
-def run_stack(stack: str, check: bool = True, **overrides: str) -> ProgramRun:
+def run_stack(stack: str, check: bool = True, **overrides: str | None) -> ProgramRun:
+    """Run a sample stack; an override of None removes that key from the stack's config."""
     project, config, secret_keys = project_config(ROOT, stack)
     config["china-site:today"] = TODAY
-    config.update({f"china-site:{k}": v for k, v in overrides.items()})
+    for key, value in overrides.items():
+        if value is None:
+            config.pop(f"china-site:{key}", None)
+        else:
+            config[f"china-site:{key}"] = value
     return run_program(ROOT, config, project=project, stack=stack, secret_keys=secret_keys, check=check)
 
 
@@ -40,7 +45,7 @@ def test_sample_stack_files() -> None:
     assert mainland["china-site:payments"] == "true"
     _, hongkong, _ = project_config(ROOT, "hongkong")
     assert hongkong["china-site:hosting"] == "auto"
-    assert "china-site:contentDir" not in hongkong
+    assert hongkong["china-site:contentDir"] == "site-hk"
 
 
 def test_mainland_stack() -> None:
@@ -93,6 +98,9 @@ def test_hongkong_stack() -> None:
         ("alicloud:cdn/domainNew:DomainNew", "site-cdn"),
         ("alicloud:cdn/domainConfig:DomainConfig", "site-private-oss"),
         ("alicloud:cdn/domainConfig:DomainConfig", "site-index-rewrite"),
+        ("china-site:index:SiteContent", "site-content"),
+        ("pulumi-python:dynamic:Resource", "site-content-sync"),
+        ("pulumi:providers:pulumi-python", "default"),
     }
     rec = run.recorder
     assert reveal(rec.one("pulumi:providers:alicloud").inputs["region"]) == "cn-hongkong"
@@ -144,7 +152,7 @@ def test_certificate_from_secret_config() -> None:
 
 
 def test_backend_from_config() -> None:
-    run = run_stack("hongkong", backend='{"imageId": "img-1", "certificateId": "cert-1"}')
+    run = run_stack("hongkong", backend='{"imageId": "img-1", "certificateId": "cert-1"}', contentDir=None)
     rec = run.recorder
     alb = rec.one("alicloud:alb/loadBalancer:LoadBalancer")
     assert run.outputs["backend_dns_name"] == alb.outputs["dnsName"]

@@ -186,7 +186,7 @@ def test_hongkong_stack_records() -> None:
     assert (SITE, "site") in records and ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns") not in records
     assert records[(PROVIDER, "site-provider")].inputs["region"] == "cn-hongkong"
     assert records[("alicloud:cdn/domainNew:DomainNew", "site-cdn")].inputs["scope"] == "overseas"
-    assert len(result.records) == 10
+    assert len(result.records) == 13
     assert any("Hong Kong" in e.message for e in result.logs)
 
 
