@@ -14,10 +14,12 @@ $(BIN)/china-site: pyproject.toml
 
 install: $(BIN)/china-site
 
+# The bundled sample registry is dated around 2026-11-28; --today pins the date so the verdicts stay reproducible.
+DEMO_DAY ?= 2026-11-28
+
 demo: install
-	$(BIN)/china-site filings validate filings.yaml
-	$(BIN)/china-site advise --entity foreign --mainland-audience
-	$(BIN)/china-site advise --domain mingyue-tea.cn --filings filings.yaml --today 2026-11-28
+	$(BIN)/china-site preflight --stack mainland --today $(DEMO_DAY)
+	$(BIN)/china-site preflight --stack hongkong --today $(DEMO_DAY)
 
 lint: install
 	$(BIN)/ruff check .
