@@ -288,16 +288,16 @@ def advise(inp: AdviceInput) -> Advice:
         if filed_ok:
             reasons.append(f"{inp.domain} has an approved ICP filing accessed through Alibaba Cloud")
     else:
-        if inp.entity != "foreign":
-            need(
-                "icp-filing",
-                "a site served from a mainland region needs an approved ICP filing through Alibaba Cloud before "
-                "it is reachable / 内地服务器上的网站须先完成 ICP 备案",
-            )
-            need(
-                "psb-filing",
-                "the public-security (PSB) filing is due within 30 days of launch / 网站开通 30 日内须办理公安联网备案",
-            )
+        then = " (once the PRC entity exists, it files)" if inp.entity == "foreign" else ""
+        need(
+            "icp-filing",
+            "a site served from a mainland region needs an approved ICP filing through Alibaba Cloud before "
+            f"it is reachable{then} / 内地服务器上的网站须先完成 ICP 备案",
+        )
+        need(
+            "psb-filing",
+            "the public-security (PSB) filing is due within 30 days of launch / 网站开通 30 日内须办理公安联网备案",
+        )
         if inp.platform:
             need(
                 "edi-permit",

@@ -52,8 +52,7 @@ def test_q4_own_shop_needs_a_commercial_permit_tmall_store_none() -> None:
 def test_q5_no_legal_entity_cannot_file() -> None:
     a = advise(AdviceInput(entity="foreign", today=TODAY))
     assert a.hosting == "hongkong"
-    assert a.required[0] == "china-entity"
-    assert "icp-filing" not in a.required  # it cannot file at all until it has an entity
+    assert a.required == ("china-entity", "icp-filing", "psb-filing")  # entity first, then it can file
     assert any("cannot file" in r for r in a.reasons)
 
 
