@@ -228,6 +228,30 @@ def test_runs_are_deterministic_and_isolated() -> None:
     assert snapshot(other.recorder) != snapshot(first.recorder)
 
 
+def test_a_run_leaves_no_settings_to_later_contexts() -> None:
+    """A run started from a thread with an empty context must not make its monitor, engine or pending outputs the
+    SDK's process-wide defaults (which a later thread would then use, or wait on)."""
+    import threading
+
+    from pulumi.runtime import settings
+
+    def in_new_thread(fn: Any) -> None:
+        thread = threading.Thread(target=fn)
+        thread.start()
+        thread.join()
+
+    seen: list[tuple[Any, ...]] = []
+
+    def defaults() -> None:
+        seen.append((settings.SETTINGS.monitor, settings.SETTINGS.engine, settings.SETTINGS.outputs))
+
+    in_new_thread(defaults)
+    in_new_thread(lambda: run_program(lambda: pulumi.export("x", 1)))
+    in_new_thread(defaults)
+    before, after = seen
+    assert all(a is b for a, b in zip(before, after, strict=True))
+
+
 def test_reads_are_recorded() -> None:
     def program() -> None:
         import pulumi_alicloud as alicloud

@@ -402,6 +402,14 @@ class Recorder:
         self._lock = threading.RLock()
         self._pending: MockContext | None = None
 
+    def monitor(self, *, project: str = "project", stack: str = "stack") -> Any:
+        """A ``MockMonitor`` recording into this recorder, for the classic way of testing:
+        ``pulumi.runtime.set_mocks(rec, project, stack, monitor=rec.monitor(project=..., stack=...))`` with
+        ``@pulumi.runtime.test``. (:func:`run_mocked` makes its own; it needs none.)"""
+        _register_mocks_abc()
+        self.project, self.stack = project, stack
+        return _recording_monitor(self)
+
     # -- queries -----------------------------------------------------------------------------------------------
 
     def resources(self, *, include_stack: bool = False, include_synthesized: bool = True) -> list[Registration]:
@@ -468,10 +476,13 @@ class Recorder:
         inputs = dict(args.inputs)
         if args.typ.startswith(PROVIDER_PREFIX):
             return str(uuid.uuid5(_ID_NAMESPACE, ctx.urn)), inputs
+        id_key = _ID_FROM.get(args.typ)
+        if args.resource_id and id_key and id_key not in inputs:  # a read or an import: the ID names the resource
+            inputs[id_key] = args.resource_id
+            ctx = MockContext(urn=ctx.urn, type=ctx.type, name=ctx.name, inputs=inputs, region=ctx.region)
         fn = self.output_fns.get(args.typ)
         extra = dict(fn(self, ctx)) if fn is not None else {}
         state = {**inputs, **extra}
-        id_key = _ID_FROM.get(args.typ)
         id_value = reveal(state.get(id_key)) if id_key else None
         resource_id = args.resource_id or (
             str(id_value) if isinstance(id_value, str) and id_value else f"{args.name}-{ctx.digest[:12]}"
@@ -783,26 +794,36 @@ def run_mocked(
         import pulumi
         from pulumi.runtime import config as runtime_config
         from pulumi.runtime import settings as runtime_settings
+        from pulumi.runtime.rpc_manager import RPCManager
         from pulumi.runtime.stack import run_in_stack
 
         runtime_config.set_all_config(dict(recorder.config), list(secret_keys))
         monitor = _recording_monitor(recorder)
         features = set(monitor.GetDeploymentInfo(None).supportedFeatures)
         runtime_settings.ROOT.set(None)
-        # A complete, fresh settings bag: every context property (outstanding outputs, RPC manager, lock, package
-        # references, …) starts empty, so nothing a previous Pulumi program or test left in the caller's context
-        # (e.g. pulumi.runtime.set_mocks in the main thread) is waited on or reused by this run.
-        settings = runtime_settings.Settings(
-            project=project,
-            stack=stack,
-            monitor=monitor,
-            engine=_recording_engine(recorder),
-            dry_run=preview,
-            organization=organization,
-            root_directory=str(workdir) if workdir else None,
+        # A complete, fresh set of settings: every one (outstanding outputs, RPC manager, lock, package references,
+        # …) starts empty, so nothing a previous Pulumi program or test left in the caller's context (e.g.
+        # pulumi.runtime.set_mocks in the main thread) is waited on or reused by this run.
+        _configure_in_context(
+            {
+                "rpc_manager": RPCManager(),
+                "monitor": monitor,
+                "monitor_features": features,
+                "engine": _recording_engine(recorder),
+                "project": project,
+                "stack": stack,
+                "dry_run": preview,
+                "organization": organization,
+                "root_directory": str(workdir) if workdir else None,
+                "callbacks": None,
+                "outputs": set(),
+                "lock": threading.Lock(),
+                "package_refs": {},
+                "base_providers_by_ref": {},
+                "parallel": None,
+                "legacy_apply_enabled": os.getenv("PULUMI_ENABLE_LEGACY_APPLY", "false") == "true",  # as Settings
+            }
         )
-        settings.monitor_features = features
-        runtime_settings.configure(settings)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         old_cwd = os.getcwd()
@@ -840,6 +861,27 @@ def run_mocked(
     if check and run.error is not None:
         raise run.error
     return run
+
+
+def _configure_in_context(values: Mapping[str, Any]) -> None:
+    """``pulumi.runtime.configure``, confined to the current context.
+
+    Pulumi's settings are context variables, but assigning one whose current value is None also replaces its
+    process-wide *default* (``pulumi._utils.ContextProperty.fset``) — and building a ``Settings`` object assigns
+    them all — which would hand this run's monitor, engine and pending outputs to every context that has not set
+    its own (a thread started later, another run), where they could be reused or waited on. Set the context
+    variables themselves instead. A setting not in ``values`` (one a newer SDK added) is set to None here, so it too
+    is this run's own rather than whatever default an earlier run left.
+    """
+    from pulumi._utils import ContextProperty
+    from pulumi.runtime.settings import SETTINGS, Settings
+
+    properties = {key: prop for key, prop in vars(Settings).items() if isinstance(prop, ContextProperty)}
+    for key, prop in properties.items():
+        prop._data.set(values.get(key))
+    for key, value in values.items():
+        if key not in properties:
+            setattr(SETTINGS, key, value)
 
 
 def _path_body(path: Path) -> Callable[[], Any]:
