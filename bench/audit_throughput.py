@@ -34,11 +34,19 @@ def load_pack() -> tuple[Any, Any]:
 
 
 def reset_pack_caches(adapter: Any) -> None:
-    """Forget what the pack caches per process, so a round costs what one command run costs."""
+    """Forget what the pack and the core cache per process, so a round costs what one command run costs: the pack's
+    loaded registries, resolved settings and stack config (``reset_run_state``), and the registries
+    ``china_site.filings.load_registry`` keeps per file content."""
+    from china_site.filings import clear_registry_cache
+
+    reset = getattr(adapter, "reset_run_state", None)
+    if callable(reset):
+        reset()
     for name in ("_REGISTRIES", "_SETTINGS", "_FAILED_SINCE_STACK_CHECK"):
         cache = getattr(adapter, name, None)
         if isinstance(cache, dict):
             cache.clear()
+    clear_registry_cache()
 
 
 def noop_policy() -> Any:

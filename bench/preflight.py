@@ -114,7 +114,11 @@ def run(sz: Sizes, work: Path) -> dict[str, Any]:
     last: dict[str, Any] = {}
 
     def ours() -> int:
-        """``china-site preflight``: run the program offline, then the pack over what it registered."""
+        """``china-site preflight``: run the program offline, then the pack over what it registered. Each round is
+        one command run: the registries ``load_registry`` keeps per process are forgotten first."""
+        from china_site.filings import clear_registry_cache
+
+        clear_registry_cache()
         started = time.perf_counter()
         result = runner.run_program(program, STACK)
         if result.refusal is not None:

@@ -48,6 +48,9 @@ TldStatus = Literal["approved", "restricted", "disputed", "denied", "unlisted"]
 
 _MAX_INPUT = 1024  # longer text cannot be a host name (253 octets max); refuse before doing any work
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# Labels IDNA leaves unchanged: _LABEL without "--" in positions 3-4 (so no xn-- label), dot-separated.
+_PLAIN_LABEL = r"(?![a-z0-9-]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_PLAIN_HOST = re.compile(rf"{_PLAIN_LABEL}(?:\.{_PLAIN_LABEL})*")
 _NOT_HOST = re.compile(r"[/:@?#\\\s]")
 _FIX_HOST = "give a host name such as www.example.cn (no scheme, port, path or IP address)"
 
@@ -63,6 +66,9 @@ def is_ip(host: str) -> bool:
     h = host.strip()
     if h.startswith("[") and h.endswith("]"):
         h = h[1:-1]
+    # Cheap pre-check: without a colon only dotted ASCII decimal can be an address (IPv6 needs two colons).
+    if ":" not in h and not (h.isascii() and h.replace(".", "").isdigit()):
+        return False
     try:
         ipaddress.ip_address(h)
     except ValueError:
@@ -100,10 +106,12 @@ def _to_ascii(host: str) -> str:
         raise InputError(
             "not a bare host name (it has a scheme, port, path, user or space)", where=where, fix=_FIX_HOST
         )
-    try:
-        ascii_host = idna.encode(h, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError, ValueError) as exc:
-        raise InputError(f"not a valid host name ({exc})", where=where, fix=_FIX_HOST) from exc
+    ascii_host = _plain_ascii(h)
+    if ascii_host is None:
+        try:
+            ascii_host = idna.encode(h, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError, ValueError) as exc:
+            raise InputError(f"not a valid host name ({exc})", where=where, fix=_FIX_HOST) from exc
     ascii_host = ascii_host.removesuffix(".")
     if is_ip(ascii_host):
         raise InputError("an IP address is not a host name", where=where, fix=_FIX_HOST)
@@ -118,9 +126,21 @@ def _to_ascii(host: str) -> str:
     return ascii_host
 
 
+def _plain_ascii(host: str) -> str | None:
+    """``host`` lower-cased when IDNA would leave it as it is (every label LDH, 1–63 characters, no ``--`` in
+    positions 3–4 — so no ``xn--`` label — and at most 253 characters), else None: IDNA decides (and words the
+    error). The same result as ``idna.encode(host, uts46=True)`` without its per-code-point tables."""
+    if not host.isascii() or len(host) > 253:
+        return None
+    lowered = host.lower()
+    return lowered if _PLAIN_HOST.fullmatch(lowered) else None
+
+
 def to_unicode(host: str) -> str:
     """Display form of a host name: punycode labels decoded (``xn--fiqs8s`` → ``中国``), lower case."""
     ascii_host = to_ascii(host)
+    if "xn--" not in ascii_host:  # no punycode label: IDNA decoding would return it unchanged
+        return ascii_host
     try:
         return idna.decode(ascii_host)
     except (idna.IDNAError, UnicodeError, ValueError) as exc:

@@ -128,6 +128,8 @@ def _get(mapping: Mapping[str, Any] | None, key: str) -> object:
 
 def _plain(mapping: Mapping[str, Any]) -> dict[str, Any]:
     """A plain dict copy of a mapping's top level (refused values become :data:`UNKNOWN`)."""
+    if type(mapping) is dict:  # a plain dict refuses nothing: the same copy, without a lookup per key
+        return dict(mapping)
     try:
         keys = list(mapping.keys())
     except Exception:
@@ -717,6 +719,8 @@ class ResourceView:
 def _merged(view: ResourceView) -> Mapping[str, Any]:
     """Inputs overlaid with known outputs (outputs are where addresses live after deploy)."""
     merged = _plain(view.props) if isinstance(view.props, Mapping) else {}
+    if view.outputs is view.props and type(merged) is dict and type(view.props) is dict:
+        return merged  # overlaying a plain dict with itself changes nothing
     if isinstance(view.outputs, Mapping):
         for key, value in _plain(view.outputs).items():
             if key not in merged or not is_unknown(_reveal(value)):
@@ -789,10 +793,11 @@ def link_stack(
             cname_index.setdefault(_norm_value(text, "CNAME"), []).append(index)
 
     linked: dict[int, list[str]] = {}
-    for view in resources:
+    for index, view in enumerate(resources):
         if view.type not in _DNS_TYPES:
             continue
-        link = dns_link(_merged(view), type_token=view.type)
+        merged = merged_props.get(index)
+        link = dns_link(_merged(view) if merged is None else merged, type_token=view.type)
         if link is None:
             continue
         targets: Iterable[int]

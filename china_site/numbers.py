@@ -225,6 +225,7 @@ def province_by_char(char: str) -> tuple[Province, tuple[str, ...]]:
 # --- text clean-up and messages -----------------------------------------------------------------------------------
 
 _MAX_LEN = 120  # real numbers are about 20 characters; leaves room for spaces and noise
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")  # only ASCII is upper-cased
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\ufe58\ufe63\uff0d", "-"))
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -261,10 +262,13 @@ def _clean(text: object, fix: str) -> str:
     if len(text) > _MAX_LEN:
         raise _error(text, f"text of {len(text)} characters is too long for a filing number", fix=fix)
     s = unicodedata.normalize("NFKC", text).translate(_DASHES)
-    s = "".join(ch for ch in s if not (ch.isspace() or unicodedata.category(ch) == "Cf"))
+    if s.isprintable():  # the only whitespace a printable string can hold is " ", and no Cf character
+        s = s.replace(" ", "")
+    else:
+        s = "".join(ch for ch in s if not (ch.isspace() or unicodedata.category(ch) == "Cf"))
     if not s:
         raise _error(text, "the number is empty", fix=fix)
-    return "".join(ch.upper() if ch.isascii() else ch for ch in s)
+    return s.translate(_ASCII_UPPER)
 
 
 @functools.cache
@@ -542,11 +546,16 @@ def _psb(raw: str, s: str) -> PsbNumber:
     )
 
 
+# Parsing is pure and the results are frozen: a registry parses each number more than once (field check,
+# warnings, cross-checks) and the rules parse the same numbers on every resource. Errors are not cached.
+_CACHE_SIZE = 8192
+
+
 # --- public parsers -----------------------------------------------------------------------------------------------
 
 
-def parse_icp(text: str) -> FilingNumber:
-    """Parse an ICP filing number (entity or website, including numbers built on a licence)."""
+def _parse_icp(text: str) -> FilingNumber:
+    """Uncached :func:`parse_icp`."""
     s = _clean(text, _FIX_ICP)
     if "ICP备" in s:
         return _icp_bei(text, s)
@@ -562,8 +571,16 @@ def parse_icp(text: str) -> FilingNumber:
     return _on_licence(text, *core)
 
 
-def parse_permit(text: str) -> PermitNumber:
-    """Parse a commercial permit number (ICP证 form or value-added telecom licence form)."""
+_cached_icp = functools.lru_cache(maxsize=_CACHE_SIZE)(_parse_icp)
+
+
+def parse_icp(text: str) -> FilingNumber:
+    """Parse an ICP filing number (entity or website, including numbers built on a licence)."""
+    return _cached_icp(text) if isinstance(text, str) else _parse_icp(text)
+
+
+def _parse_permit(text: str) -> PermitNumber:
+    """Uncached :func:`parse_permit`."""
     s = _clean(text, _FIX_PERMIT)
     if "ICP备" in s:
         raise _error(
@@ -591,13 +608,29 @@ def parse_permit(text: str) -> PermitNumber:
     return permit
 
 
-def parse_psb(text: str) -> PsbNumber:
-    """Parse a public security filing number (公网安备)."""
+_cached_permit = functools.lru_cache(maxsize=_CACHE_SIZE)(_parse_permit)
+
+
+def parse_permit(text: str) -> PermitNumber:
+    """Parse a commercial permit number (ICP证 form or value-added telecom licence form)."""
+    return _cached_permit(text) if isinstance(text, str) else _parse_permit(text)
+
+
+def _parse_psb(text: str) -> PsbNumber:
+    """Uncached :func:`parse_psb`."""
     s = _clean(text, _FIX_PSB)
     if "公网安备" not in s:
         hint = " (this looks like an ICP filing or permit number)" if "ICP" in s or _LICENCE.fullmatch(s) else ""
         raise _error(text, f"not a public security (PSB) filing number{hint}", fix=_FIX_PSB)
     return _psb(text, s)
+
+
+_cached_psb = functools.lru_cache(maxsize=_CACHE_SIZE)(_parse_psb)
+
+
+def parse_psb(text: str) -> PsbNumber:
+    """Parse a public security filing number (公网安备)."""
+    return _cached_psb(text) if isinstance(text, str) else _parse_psb(text)
 
 
 def parse_any(text: str) -> FilingNumber | PermitNumber | PsbNumber:

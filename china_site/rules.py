@@ -96,6 +96,8 @@ def _unknown_note(exposure: Exposure) -> str:
 def _host(host: str) -> tuple[str, str]:
     """(ASCII, display) for a host name; display shows Unicode for IDNs."""
     ascii_host = domains.to_ascii(host)
+    if "xn--" not in ascii_host:  # no punycode label: the display form is the ASCII form (no IDNA decoding)
+        return ascii_host, ascii_host
     try:
         shown = domains.to_unicode(ascii_host)
     except ChinaSiteError:

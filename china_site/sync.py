@@ -19,14 +19,16 @@ Keys in manifests and plans are relative to ``prefix`` (posix paths, e.g. ``css/
 from __future__ import annotations
 
 import base64
+import errno
+import functools
 import hashlib
 import mimetypes
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
+from fnmatch import fnmatch, translate
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -120,12 +122,25 @@ _CONTENT_TYPES: dict[str, str] = {
 _DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
+def _name(key: str) -> str:
+    """``PurePosixPath(key).name`` without building the path (its last component unless that is empty or ``.``)."""
+    tail = key.rpartition("/")[2]
+    return tail if tail not in ("", ".") else PurePosixPath(key).name
+
+
+def _suffix(key: str) -> str:
+    """``PurePosixPath(key).suffix``."""
+    name = _name(key)
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
+
+
 def content_type_for(key: str) -> str:
     """Content-Type for an object key: a fixed table for web files, else :mod:`mimetypes`, else octet-stream.
 
     Text types carry ``charset=utf-8`` so Chinese text is never shown as mojibake.
     """
-    suffix = PurePosixPath(key).suffix.lower()
+    suffix = _suffix(key).lower()
     if suffix in _CONTENT_TYPES:
         return _CONTENT_TYPES[suffix]
     guessed, encoding = mimetypes.guess_type(key, strict=False)
@@ -159,7 +174,7 @@ class CachePolicy:
                 return value
         if content_type_for(key).startswith("text/html"):
             return self.html
-        if re.search(self.hashed_pattern, PurePosixPath(key).name):
+        if re.search(self.hashed_pattern, _name(key)):
             return self.immutable
         return self.default
 
@@ -263,11 +278,11 @@ class SyncPlan:
         return not self.uploads and not self.deletes
 
 
-def _hash_file(path: Path) -> tuple[str, str, int]:
+def _hash_file(path: str | os.PathLike[str]) -> tuple[str, str, int]:
     sha = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False)
     size = 0
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             sha.update(chunk)
             md5.update(chunk)
@@ -277,6 +292,61 @@ def _hash_file(path: Path) -> tuple[str, str, int]:
 
 def _excluded(key: str, exclude: Iterable[str]) -> bool:
     return any(fnmatch(key, pattern) for pattern in exclude)
+
+
+@functools.lru_cache(maxsize=64)
+def _exclude_matcher(exclude: tuple[str, ...]) -> Callable[[str], object] | None:
+    """One compiled regex for ``any(fnmatch(key, p) for p in exclude)`` (fnmatch's own translation, each
+    alternative anchored as fnmatch anchors it; keys and patterns ``normcase``d as fnmatch does)."""
+    if not exclude:
+        return None
+    try:
+        match = re.compile("|".join(f"(?:{translate(os.path.normcase(p))})" for p in exclude)).match
+    except re.error:  # a translation that cannot be combined: one pattern at a time, as before
+        return lambda key: _excluded(key, exclude)
+    return lambda key: match(os.path.normcase(key))
+
+
+_STAT_IGNORED = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """``Path(entry.path).is_file()`` (symlinks followed; a missing target or a loop is not a file) from the
+    directory listing, without a ``stat`` for plain files."""
+    try:
+        return entry.is_file()
+    except OSError as exc:
+        if exc.errno in _STAT_IGNORED:
+            return False
+        raise
+
+
+def _walk(root: str) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
+    """``(key prefix, file entries)`` per directory, in the order of ``os.walk(root)`` top-down with directory and
+    file names sorted: symlinked directories are not entered, unreadable directories are skipped (as ``os.walk``
+    does). Entries that are not directories are yielded, files or not."""
+    stack: list[tuple[str, str]] = [(root, "")]
+    while stack:
+        top, prefix = stack.pop()
+        try:
+            with os.scandir(top) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        dirs: list[os.DirEntry[str]] = []
+        others: list[os.DirEntry[str]] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else others).append(entry)
+        others.sort(key=lambda e: e.name)
+        dirs.sort(key=lambda e: e.name)
+        yield prefix, others
+        for entry in reversed(dirs):  # pushed in reverse: popped (visited) in name order, depth first
+            if not os.path.islink(entry.path):
+                stack.append((entry.path, f"{prefix}{entry.name}/"))
 
 
 def scan(
@@ -296,14 +366,14 @@ def scan(
             fix="point content_dir (stack config china-site:contentDir) at the folder holding index.html",
         )
     root = root.resolve()
+    excluded = _exclude_matcher(exclude)
     files: dict[str, LocalFile] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = Path(dirpath, name)
-            key = path.relative_to(root).as_posix()
-            if _excluded(key, exclude) or not path.is_file():
+    for prefix, entries in _walk(str(root)):
+        for entry in entries:
+            key = prefix + entry.name
+            if (excluded is not None and excluded(key)) or not _is_file(entry):
                 continue
+            path = entry.path
             try:
                 sha, md5, size = _hash_file(path)
             except OSError as exc:
@@ -320,7 +390,7 @@ def scan(
                 )
             files[key] = LocalFile(
                 key=key,
-                path=str(path),
+                path=path,
                 sha256=sha,
                 md5=md5,
                 size=size,
@@ -509,6 +579,46 @@ def _clean_etag(etag: Any) -> str:
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """What one bounded ListObjectsV2 pass saw: full key → (ETag, size), and up to which key the listing is complete
+    (keys come in UTF-8 byte order, which is code-point order)."""
+
+    objects: Mapping[str, tuple[str, int]]
+    complete: bool
+    last_key: str
+
+    def covers(self, key: str) -> bool:
+        return self.complete or key <= self.last_key
+
+
+def _list_existing(client: Any, bucket: str, pfx: str, candidates: list[str]) -> _Listing | None:
+    """The adopt-existing check's first pass: one paginated ListObjectsV2 under the prefix instead of a HeadObject per
+    new key. At most as many pages as there are candidates (never more requests than the HeadObjects it replaces);
+    keys beyond what was listed, and any key when the listing fails (e.g. no oss:ListObjects right), are checked
+    with HeadObject as before. Listed objects with the file's ETag and size still get a HeadObject: a listing does
+    not carry Content-Type and Cache-Control."""
+    budget = len(candidates)
+    objects: dict[str, tuple[str, int]] = {}
+    last_key = ""
+    complete = False
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=pfx)
+        for count, page in enumerate(pages, start=1):
+            for obj in page.get("Contents", ()) or ():
+                key = str(obj.get("Key", ""))
+                objects[key] = (_clean_etag(obj.get("ETag")), int(obj.get("Size", -1)))
+                last_key = max(last_key, key)
+            if not page.get("IsTruncated"):
+                complete = True
+                break
+            if count >= budget:
+                break
+    except Exception:
+        return None
+    return _Listing(objects=objects, complete=complete, last_key=last_key)
+
+
 def apply(
     client: Any,
     bucket: str,
@@ -539,10 +649,17 @@ def apply(
         if on_event is not None:
             on_event(event, key)
 
+    candidates = [f.key for f in plan.uploads if f.key not in plan.previous] if adopt_existing else []
+    listed = _list_existing(client, bucket, pfx, candidates) if candidates else None
+
     def existing(f: LocalFile) -> str | None:
         """The remote ETag when the bucket already holds exactly this content and metadata."""
         from botocore.exceptions import ClientError
 
+        if listed is not None and listed.covers(pfx + f.key):
+            found = listed.objects.get(pfx + f.key)
+            if found is None or found != (f.md5, f.size):
+                return None  # absent, or other content: what HeadObject would have said; upload it
         try:
             head = client.head_object(Bucket=bucket, Key=pfx + f.key)
         except ClientError as exc:

@@ -8,6 +8,7 @@ registry loader, YAML, boto3 and the Alibaba Cloud SDK load on first use.
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import commercial_permit_required
 import dns_linked_exposure
@@ -19,7 +20,7 @@ import icp_number_displayed
 import psb_filing_due
 import psb_filing_required
 import untied_mainland_exposure
-from _adapter import PACK_NAME, set_engine_stack_config
+from _adapter import PACK_NAME, request_memo, request_scope, set_engine_stack_config
 from pulumi_policy import Policy, PolicyPack
 
 POLICIES: list[Policy] = [
@@ -65,8 +66,83 @@ def _forward_stack_config() -> None:
     servicer.ConfigureStack = configure_stack
 
 
-# At import, so an in-process analyzer (the offline engine) built on the same SDK class forwards it too.
+def _scope_requests() -> None:
+    """Run each ``Analyze`` / ``AnalyzeStack`` request inside ``_adapter.request_scope()``.
+
+    The SDK deserialises the request once per policy and hands each policy its own copy; inside the scope, what our
+    policies derive from those equal copies (plain properties, provider properties, exposures, stack views) is
+    computed once per request instead of once per policy. The SDK's methods run unchanged. ``Remediate`` is left
+    alone: there a remediation changes the properties the next policy sees.
+    """
+    try:
+        from pulumi_policy import policy as sdk
+
+        servicer = sdk._PolicyAnalyzerServicer
+    except (ImportError, AttributeError):
+        return
+    for method in ("Analyze", "AnalyzeStack"):
+        original = getattr(servicer, method, None)
+        if original is None or getattr(original, "_china_site", False):
+            continue  # absent in this SDK version, or already wrapped (idempotent)
+
+        def scoped(self, request, context, _original=original):  # type: ignore[no-untyped-def]
+            with request_scope():
+                return _original(self, request, context)
+
+        scoped._china_site = True  # type: ignore[attr-defined]
+        scoped.__name__ = scoped.__qualname__ = method
+        setattr(servicer, method, scoped)
+
+
+class _ScopedJsonFormat:
+    """``google.protobuf.json_format`` as the SDK's servicer module sees it, with ``MessageToDict`` converting each
+    message once per request scope.
+
+    Inside ``Analyze`` / ``AnalyzeStack`` the SDK converts the same protobuf ``Struct`` (the resource's properties,
+    its provider's) to a dict once per policy, then deserialises that dict into the policy's own copy. The dict is
+    only an intermediate — ``deserialize_properties`` reads it and builds new values — so one conversion per message
+    per request serves every policy; each policy still gets its own deserialised properties. Outside a request
+    scope, and for calls with options, it is the real function. Entries hold their message, so an ``id`` cannot be
+    reused by another message while its entry lives (the scope's lifetime).
+    """
+
+    _china_site = True  # marks the SDK module as already given this wrapper (idempotent across re-imports)
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # protobuf's name
+        memo = request_memo()
+        if memo is None or args or kwargs:
+            return self._module.MessageToDict(message, *args, **kwargs)
+        table: dict[int, tuple[Any, Any]] = memo.setdefault("message_dicts", {})
+        hit = table.get(id(message))
+        if hit is not None and hit[0] is message:
+            return hit[1]
+        converted = self._module.MessageToDict(message)
+        table[id(message)] = (message, converted)
+        return converted
+
+
+def _convert_messages_once() -> None:
+    """Give the SDK's servicer module the :class:`_ScopedJsonFormat` (idempotent; skipped if the SDK changed)."""
+    try:
+        from pulumi_policy import policy as sdk
+    except ImportError:
+        return
+    current = getattr(sdk, "json_format", None)
+    if current is None or getattr(current, "_china_site", False) or not hasattr(current, "MessageToDict"):
+        return
+    sdk.json_format = _ScopedJsonFormat(current)
+
+
+# At import, so an in-process analyzer (the offline engine) built on the same SDK class does the same.
 _forward_stack_config()
+_scope_requests()
+_convert_messages_once()
 
 
 def main() -> None:
