@@ -458,7 +458,8 @@ RESOURCE_TYPES: Final[Mapping[str, ResourceType]] = _types(
     ResourceType("alicloud:oss/bucket:Bucket", "oss", _oss_bucket, ("acl", "bucket", "location", "extranetEndpoint")),
     ResourceType("alicloud:oss/bucketAcl:BucketAcl", "oss", _oss_acl(default_public=False), ("acl",), taggable=False),
     ResourceType("alicloud:oss/bucketCname:BucketCname", "oss", _domain_from("domain"), ("domain",), taggable=False),
-    ResourceType("alicloud:oss/bucketWebsite:BucketWebsite", "oss", _always_public, (), taggable=False),
+    # oss.BucketWebsite is deliberately absent: a website configuration serves nothing by itself; the bucket's ACL,
+    # a custom domain (BucketCname) or the CDN in front of it expose the bucket, and those are covered.
     # CDN / DCDN: area by scope.
     ResourceType("alicloud:cdn/domainNew:DomainNew", "cdn", _cdn, ("domainName", "scope", "cname"), cnames=("cname",)),
     ResourceType("alicloud:cdn/domain:Domain", "cdn", _cdn, ("domainName", "scope"), taggable=False),
