@@ -191,7 +191,7 @@ def decide(
     reasons = [
         f"{domain} cannot be served from the mainland yet, so it is served from Hong Kong (cn-hongkong, "
         "CDN scope overseas), which needs no ICP filing",
-        *reasons,
+        *(f"on the mainland: {r}" for r in reasons),
     ]
     return HostingDecision("hongkong", HONGKONG_REGION, "overseas", tuple(reasons), tuple(findings), icp, psb)
 

@@ -255,7 +255,8 @@ def to_junit(report: Report, *, policies: Sequence[str] = ()) -> str:
 
 def _summary_line(report: Report) -> str:
     return (
-        f"{report.resources} resources checked: {report.mandatory} mandatory, {report.advisory} advisory · "
+        f"{report.resources} resource{'' if report.resources == 1 else 's'} checked: {report.mandatory} mandatory, "
+        f"{report.advisory} advisory · "
         f"已检查 {report.resources} 个资源：{report.mandatory} 项强制，{report.advisory} 项建议"
     )
 
