@@ -151,3 +151,13 @@ def test_footer_guangdong_shows_entity_number(reg: str) -> None:
 def test_footer_unfiled_exit_2(reg: str) -> None:
     r = run("footer", "unfiled.cn", "--filings", reg)
     assert r.exit_code == 2 and "no filing" in r.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.yaml")
+    quiet = run("filings", "validate", missing)
+    assert quiet.exit_code == 2
+    assert quiet.exception is None or isinstance(quiet.exception, SystemExit)  # one line, no traceback
+    loud = run("--debug", "filings", "validate", missing)
+    assert loud.exit_code != 0
+    assert loud.exception is not None and not isinstance(loud.exception, SystemExit)  # the error itself propagates
