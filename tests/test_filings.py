@@ -869,3 +869,103 @@ def test_covering_follows_a_copy_with_other_sites() -> None:
     reg = ok(base())
     other = reg.model_copy(update={"sites": reg.sites[:1]})
     assert other.covering("shop.com.cn") is None and reg.covering("shop.com.cn") is not None
+
+
+# --- the per-process cache of local registries ------------------------------------------------------------------
+
+
+class _ParseSpy:
+    """Wraps ``filings.parse_registry`` (what ``load_registry`` calls for a file it has not parsed yet)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        self._real = filings.parse_registry
+        monkeypatch.setattr(filings, "parse_registry", self)
+
+    def __call__(self, data: object, *, source: str) -> FilingRegistry:
+        self.calls += 1
+        return self._real(data, source=source)
+
+
+def _rewrite_keeping_size_and_mtime(path: str, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` (same length) and put the file's timestamps back as they were."""
+    assert len(old.encode()) == len(new.encode())
+    before = os.stat(path)
+    text = Path(path).read_text("utf-8")
+    assert text.count(old) == 1
+    Path(path).write_text(text.replace(old, new), "utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def test_unchanged_file_is_parsed_once_per_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    filings.clear_registry_cache()
+    spy = _ParseSpy(monkeypatch)
+    path = _write(tmp_path, "reg.yaml", yaml.safe_dump(base(), allow_unicode=True))
+    first = load_registry(path)
+    again = load_registry(path)
+    assert again is first and spy.calls == 1
+    # After clear_registry_cache() the same file is parsed again: a new, equal registry.
+    filings.clear_registry_cache()
+    fresh = load_registry(path)
+    assert fresh is not first and spy.calls == 2
+    assert fresh.sites == first.sites and fresh.source == path
+
+
+def test_cache_is_keyed_on_the_source_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    filings.clear_registry_cache()
+    spy = _ParseSpy(monkeypatch)
+    text = yaml.safe_dump(base(), allow_unicode=True)
+    one = load_registry(_write(tmp_path, "one.yaml", text))
+    other_path = _write(tmp_path, "two.yaml", text)
+    two = load_registry(other_path)
+    # Same bytes, other source: parsed again, and the registry names its own source in its messages.
+    assert two is not one and spy.calls == 2
+    assert two.source == other_path and one.source != other_path
+
+
+def test_edited_file_is_read_again_even_with_same_size_and_mtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filings.clear_registry_cache()
+    spy = _ParseSpy(monkeypatch)
+    path = _write(tmp_path, "reg.yaml", yaml.safe_dump(base(), allow_unicode=True))
+    first = load_registry(path)
+    assert first.sites[1].approved == dt.date(2022, 1, 10)
+
+    _rewrite_keeping_size_and_mtime(path, "2022-01-10", "2022-01-11")
+    edited = load_registry(path)
+    assert edited is not first and spy.calls == 2
+    assert edited.sites[1].approved == dt.date(2022, 1, 11)
+    assert load_registry(path) is edited and spy.calls == 2  # the edited bytes are cached in turn
+
+    # Editing it back gives the original bytes: their registry is still cached.
+    _rewrite_keeping_size_and_mtime(path, "2022-01-11", "2022-01-10")
+    assert load_registry(path) is first and spy.calls == 2
+
+
+def test_a_file_that_fails_validation_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    filings.clear_registry_cache()
+    spy = _ParseSpy(monkeypatch)
+    broken = base()
+    broken["sites"][1]["entity"] = "nobody"
+    path = _write(tmp_path, "reg.yaml", yaml.safe_dump(broken, allow_unicode=True))
+    for attempt in (1, 2):  # the error is raised again on every load, each time from a fresh parse
+        with pytest.raises(RegistryError, match="unknown entity"):
+            load_registry(path)
+        assert spy.calls == attempt
+
+    # Fixed: the next load succeeds at once.
+    _write(tmp_path, "reg.yaml", yaml.safe_dump(base(), allow_unicode=True))
+    fixed = load_registry(path)
+    assert fixed.sites[1].entity == "acme" and spy.calls == 3
+
+    # Broken again (same size and mtime as the valid file): the valid registry cached before is not returned.
+    _rewrite_keeping_size_and_mtime(path, "2022-01-10", "2022-13-10")
+    with pytest.raises(RegistryError, match="not a calendar date"):
+        load_registry(path)
+    assert spy.calls == 4
+    with pytest.raises(RegistryError, match="not a calendar date"):
+        load_registry(path)
+    assert spy.calls == 5

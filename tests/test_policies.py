@@ -636,3 +636,280 @@ def test_no_exception_escapes_any_stack_policy(
         except Exception as exc:
             assert type(exc).__name__ == "_NotApplicableError"
         assert all("could not evaluate" not in m for m in messages), messages
+
+
+# --- the per-request memo (pack.py wraps the SDK servicer's Analyze / AnalyzeStack) ------------------------------
+
+BUCKET = "alicloud:oss/bucket:Bucket"
+BUCKET_ACL = "alicloud:oss/bucketAcl:BucketAcl"
+
+
+def _record(type_token: str, name: str, inputs: dict[str, Any], region: str | None = "cn-shanghai", **kw: Any) -> Any:
+    from china_site.engine.artifacts import ProviderRef, Record
+
+    prov = (
+        ProviderRef(urn("pulumi:providers:alicloud", region), "pulumi:providers:alicloud", region, {"region": region})
+        if region
+        else None
+    )
+    outputs = kw.pop("outputs", {})
+    return Record(
+        urn=urn(type_token, name),
+        type=type_token,
+        name=name,
+        custom=True,
+        inputs=inputs,
+        outputs={**inputs, **outputs},
+        provider=prov,
+        parent=None,
+        dependencies=kw.pop("dependencies", ()),
+        property_dependencies={},
+        op="create",
+    )
+
+
+def _memo_records() -> list[Any]:
+    """Varied Alibaba Cloud resources: every resource policy passes on some and fails on others."""
+    eip = _record(EIP, "api-ip", {"bandwidth": "5"}, outputs={"ipAddress": "47.100.1.2"})
+    return [
+        _record(CDN, "cdn-filed", cdn("www.example.cn")),
+        _record(CDN, "cdn-unfiled", cdn("shop.unfiled.cn")),
+        _record(CDN, "cdn-overseas-filed", cdn("www.example.cn", "overseas")),
+        _record(CDN, "cdn-hk-api-unfiled", cdn("unfiled.cn"), region="cn-hongkong"),
+        _record(EIP, "eip-tagged", {"bandwidth": "5", "tags": {"china-site:domain": "unfiled.cn", "team": "web"}}),
+        _record(EIP, "eip-tagged-hk", {"bandwidth": "5", "tags": {"china-site:domain": "unfiled.cn"}}, "cn-hongkong"),
+        eip,  # public, no domain tied to it; a DNS record below names it
+        _record(
+            DNS,
+            "api-a",
+            {"domainName": "unfiled.cn", "rr": "api", "type": "A", "value": "47.100.1.2"},
+            dependencies=(eip.urn,),
+        ),
+        _record(
+            BUCKET, "bucket-public", {"bucket": "b1", "acl": "public-read", "tags": {"china-site:domain": "late.cn"}}
+        ),
+        _record(
+            BUCKET, "bucket-private", {"bucket": "b2", "acl": "private", "tags": {"china-site:domain": "unfiled.cn"}}
+        ),
+        _record(BUCKET_ACL, "bucket-acl-public", {"bucket": "b3", "acl": "public-read-write"}),
+        _record(ALB, "alb-pay", _alb("pay-shop.cn")),
+        _record(ALB, "alb-pay-permit", _alb("www.example.cn")),
+        _record(CDN, "cdn-psb-due", cdn("fresh.cn")),
+        _record(CDN, "cdn-psb-late", cdn("www.late.cn")),
+        _record(CDN, "cdn-pending", cdn("waiting.com.cn")),
+        _record(CDN, "cdn-ineligible", cdn("www.tea-shop.com")),
+        _record(CDN, "cdn-unknown-domain", cdn(UNKNOWN_STRING)),
+        _record(CDN, "cdn-unknown-scope", cdn("unfiled.cn", UNKNOWN_STRING)),
+        _record(
+            ECS,
+            "ecs-unknown-bandwidth",
+            {"internetMaxBandwidthOut": UNKNOWN_NUMBER, "tags": {"china-site:domain": "unfiled.cn"}},
+        ),
+        _record(EIP, "eip-no-region", {"bandwidth": "5", "tags": {"china-site:domain": "unfiled.cn"}}, region=None),
+        _record(CDN, "cdn-secret-unfiled", cdn(secret("hidden-shop.cn"))),
+        _record(CDN, "cdn-secret-filed", cdn(secret("secure.example.cn"))),
+        _record(DYNAMIC, "content-no-footer", _content(False, False), region=None),
+        _record(DYNAMIC, "content-footer", _content(True, True), region=None),
+    ]
+
+
+def _memo_config(registry: Path) -> dict[str, Any]:
+    """A ``--policy-pack-config`` document giving every policy the test registry and day."""
+    return {p.name: {"filings": str(registry), "today": TODAY} for p in pack.POLICIES}
+
+
+def _level(policy: Any) -> str:
+    from pulumi_policy import EnforcementLevel
+
+    advisory = policy.enforcement_level == EnforcementLevel.ADVISORY
+    return "advisory" if advisory else "mandatory"  # remediate is reported as mandatory
+
+
+def _direct(records: list[Any], registry: Path, *, stack: bool = True) -> tuple[list[Any], list[Any]]:
+    """Every policy of the pack called directly, outside any request scope, with its own freshly built arguments
+    (the SDK's own deserialisation, options and provider handling; the config as the servicer hands it over)."""
+    from pulumi_policy import EnforcementLevel, PolicyResource
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    from china_site.engine import driver
+    from china_site.engine.driver import Diagnostic, NotApplicable
+
+    assert _adapter.request_memo() is None
+    reconciled = driver.reconcile_policy_config(pack.POLICIES, _memo_config(registry))
+    configs = {n: driver.from_engine_struct(driver.to_engine_struct(c.properties or {})) for n, c in reconciled.items()}
+    sdk = _PolicyAnalyzerServicer("china-site", driver.SDK_PACK_VERSION, list(pack.POLICIES), EnforcementLevel.ADVISORY)
+    diagnostics: list[Diagnostic] = []
+    not_applicable: list[NotApplicable] = []
+    # Plaintext secret values of the records are masked in every message by the driver, whichever the path.
+    secrets = driver._secret_strings(*(r.inputs for r in records), *(r.outputs for r in records))
+
+    def call(policy: Any, args: Any, on_report: Callable[[str, str | None], None], where: str) -> None:
+        try:
+            policy.validate(args, lambda message, at=None: on_report(message, at))
+        except Exception as exc:
+            if type(exc).__name__ != "_NotApplicableError":
+                raise
+            not_applicable.append(NotApplicable(policy.name, where, exc.reason or ""))  # type: ignore[attr-defined]
+
+    for record in records:
+        request = driver.analyze_request(record)
+        for policy in RESOURCE_POLICIES:
+            args = ResourceValidationArgs(
+                record.type,
+                _props(driver.from_engine_struct(request.properties)),
+                record.urn,
+                record.name,
+                sdk._get_resource_options(request),
+                sdk._get_provider_resource(request),
+                dict(configs[policy.name]),
+                {},  # type: ignore[arg-type]
+            )
+
+            def on_report(message: str, _at: str | None, policy: Any = policy, record: Any = record) -> None:
+                text = driver._redact(f"{policy.description}\n{message}" if message else policy.description, secrets)
+                diagnostics.append(Diagnostic(policy.name, _level(policy), record.urn, record.type, record.name, text))
+
+            call(policy, args, on_report, record.urn)
+
+    by_urn = {r.urn: r for r in records}
+    stack_request = driver.analyze_stack_request(records)
+    for policy in STACK_POLICIES if stack else ():
+        resources: list[PolicyResource] = []
+        for r in stack_request.resources:
+            resources.append(
+                PolicyResource(
+                    r.type,
+                    _props(driver.from_engine_struct(r.properties)),
+                    r.urn,
+                    r.name,
+                    sdk._get_resource_options(r),
+                    sdk._get_provider_resource(r),
+                    None,
+                    [],
+                    {},
+                )
+            )
+        index = {res.urn: res for res in resources}
+        for res, r in zip(resources, stack_request.resources, strict=True):
+            res.dependencies.extend(index[d] for d in r.dependencies if d in index)
+
+        def on_stack_report(message: str, at: str | None, policy: Any = policy) -> None:
+            target = by_urn.get(at or "")
+            assert target is not None, at  # every stack diagnostic of this pack names a resource of the stack
+            text = driver._redact(f"{policy.description}\n{message}" if message else policy.description, secrets)
+            diagnostics.append(Diagnostic(policy.name, _level(policy), target.urn, target.type, target.name, text))
+
+        call(policy, StackValidationArgs(resources, dict(configs[policy.name]), {}), on_stack_report, "")
+    return diagnostics, not_applicable
+
+
+def test_servicer_path_with_the_request_memo_equals_direct_calls_without_it(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from china_site.engine.driver import evaluate
+
+    records = _memo_records()
+    built: list[str] = []
+    real_build = _adapter.resource_exposure
+
+    def counting_build(type_token: str, props: Mapping[str, Any], **kw: Any) -> Any:
+        built.append(kw["name"])
+        return real_build(type_token, props, **kw)
+
+    monkeypatch.setattr(_adapter, "resource_exposure", counting_build)
+
+    _adapter.reset_run_state()
+    through_servicer = evaluate(pack.POLICIES, records, config=_memo_config(registry))
+    servicer_builds = list(built)
+    assert _adapter.request_memo() is None  # the scope closed with the request
+
+    built.clear()
+    _adapter.reset_run_state()
+    diagnostics, not_applicable = _direct(records, registry)
+
+    assert through_servicer.diagnostics == diagnostics  # message for message, in the engine's order
+    assert through_servicer.not_applicable == not_applicable
+    assert through_servicer.remediations == []
+
+    # The comparison is not vacuous: every resource policy fails somewhere and the filed resources pass.
+    fired = {(d.policy, d.name) for d in diagnostics}
+    assert {p for p, _ in fired} == {p.name for p in pack.POLICIES} - {"filing-registry-available"}
+    assert {
+        ("icp-filing-required", "cdn-unfiled"),
+        ("icp-filing-required", "eip-tagged"),
+        ("icp-filing-required", "cdn-secret-unfiled"),
+        ("icp-filing-required", "cdn-unknown-scope"),
+        ("icp-filing-required", "cdn-hk-api-unfiled"),  # scope domestic: mainland nodes whatever the API region
+        ("untied-mainland-exposure", "cdn-unknown-domain"),
+        ("psb-filing-required", "bucket-public"),
+        ("psb-filing-due", "cdn-psb-due"),
+        ("commercial-permit-required", "alb-pay"),
+        ("icp-number-displayed", "content-no-footer"),
+        ("dns-linked-exposure", "api-a"),
+    } <= fired
+    for passing in (
+        "cdn-filed",
+        "cdn-secret-filed",
+        "eip-tagged-hk",
+        "bucket-private",
+        "alb-pay-permit",
+        "content-footer",
+    ):
+        assert not any(n == passing for _, n in fired), passing
+    assert all("hidden-shop.cn" not in d.message for d in diagnostics)
+
+    # Through the servicer each resource's exposure is built once per request and shared by the policies; called
+    # directly, every policy builds its own.
+    covered = sorted({n for n in servicer_builds})
+    assert sorted(servicer_builds) == covered
+    assert all(built.count(name) > 1 for name in covered)
+
+
+def _analyzer(registry: Path) -> Any:
+    """The SDK's servicer (as wrapped by pack.py), configured as the engine configures it."""
+    from china_site.engine import driver
+
+    analyzer = driver.InProcessAnalyzer(pack.POLICIES, "china-site", "advisory")
+    analyzer.Configure(driver.configure_request(driver.reconcile_policy_config(pack.POLICIES, _memo_config(registry))))
+    return analyzer
+
+
+def _analyze(analyzer: Any, record: Any) -> list[tuple[str, str]]:
+    """One Analyze request: (policy, message) per diagnostic."""
+    from china_site.engine import driver
+
+    response = analyzer.Analyze(driver.analyze_request(record))
+    return [(d.policyName, d.message) for d in response.diagnostics]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # Same URN, other properties: a filed domain, then an unfiled one (and the other way round).
+        (_record(CDN, "site", cdn("www.example.cn")), _record(CDN, "site", cdn("shop.unfiled.cn"))),
+        (_record(CDN, "site", cdn("shop.unfiled.cn")), _record(CDN, "site", cdn("www.example.cn"))),
+        # Same URN, same properties, other provider region: Hong Kong passes, Beijing does not.
+        (
+            _record(EIP, "ip", {"bandwidth": "5", "tags": {"china-site:domain": "unfiled.cn"}}, "cn-hongkong"),
+            _record(EIP, "ip", {"bandwidth": "5", "tags": {"china-site:domain": "unfiled.cn"}}, "cn-beijing"),
+        ),
+        # Same URN, the PSB filing comes due, then is overdue; then payments without a permit.
+        (_record(ALB, "lb", _alb("fresh.cn", "false")), _record(ALB, "lb", _alb("late.cn", "false"))),
+        (_record(ALB, "lb", _alb("www.example.cn")), _record(ALB, "lb", _alb("pay-shop.cn"))),
+    ],
+    ids=["filed-then-unfiled", "unfiled-then-filed", "hk-then-beijing", "psb-due-then-late", "permit-then-none"],
+)
+def test_back_to_back_requests_never_share_memoised_state(first: Any, second: Any, registry: Path) -> None:
+    assert first.urn == second.urn and first != second
+    _adapter.reset_run_state()
+    analyzer = _analyzer(registry)
+    seen_first = _analyze(analyzer, first)
+    seen_second = _analyze(analyzer, second)
+    # Each gets its own verdict: what the policies say of it alone, called directly without any memo.
+    for record, seen in ((first, seen_first), (second, seen_second)):
+        expected, _ = _direct([record], registry, stack=False)
+        assert seen == [(d.policy, d.message) for d in expected], record.name
+    assert seen_first != seen_second  # the two verdicts differ, so a leaked memo would show
+    # And analysing the second one in a fresh analyzer gives the same as right after the first.
+    _adapter.reset_run_state()
+    assert _analyze(_analyzer(registry), second) == seen_second

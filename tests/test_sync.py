@@ -409,3 +409,103 @@ def test_access_denied_message_names_the_variables_not_their_values(oss_env: Any
     text = str(error)
     assert "access denied" in text and "ALIBABA_CLOUD_ACCESS_KEY_ID" in text and "访问被拒绝" in text
     assert SECRET not in text and "\n" not in text
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Requests sent: the adopt-existing check lists the prefix once instead of a HeadObject per new key
+
+
+class RequestCounter:
+    """Counts every S3 operation a real client sends, by name (a botocore event hook; nothing is mocked).
+
+    ``deny_listing`` makes ListObjectsV2 fail as it does without oss:ListObjects (the request is not sent)."""
+
+    def __init__(self, client: Any, *, deny_listing: bool = False) -> None:
+        self.calls: Counter[str] = Counter()
+        self.heads: list[str] = []
+        self._lock = threading.Lock()
+        self._deny_listing = deny_listing
+        client.meta.events.register("before-parameter-build.s3", self._on_call)
+
+    def _on_call(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        with self._lock:
+            self.calls[model.name] += 1
+            if model.name == "HeadObject":
+                self.heads.append(params["Key"])
+        if self._deny_listing and model.name == "ListObjectsV2":
+            raise ClientError({"Error": {"Code": "AccessDenied"}}, "ListObjectsV2")
+
+
+def test_first_sync_to_an_empty_prefix_sends_no_head_object(tmp_path: Path, bucket: str, admin: Any) -> None:
+    admin.put_object(Bucket=bucket, Key="other-app/index.html", Body=b"theirs")  # outside the prefix
+    site = make_site(tmp_path / "site")
+    client = oss_client()
+    requests = RequestCounter(client)
+    manifest, events = sync(site, bucket, client=client, prefix="www")
+    assert requests.calls["HeadObject"] == 0
+    assert requests.calls["ListObjectsV2"] == 1
+    assert requests.calls["PutObject"] == len(manifest) == 11
+    assert Counter(e for e, _ in events) == {"uploaded": 11}
+
+
+def test_first_sync_without_a_usable_listing_falls_back_to_head_object(tmp_path: Path, bucket: str) -> None:
+    site = make_site(tmp_path / "site")
+    client = oss_client()
+    requests = RequestCounter(client, deny_listing=True)
+    manifest, events = sync(site, bucket, client=client, prefix="www")
+    assert requests.calls["ListObjectsV2"] == 1  # tried once, refused
+    assert requests.calls["HeadObject"] == 11  # then one HeadObject per new key, as before
+    assert requests.calls["PutObject"] == len(manifest) == 11
+    assert Counter(e for e, _ in events) == {"uploaded": 11}
+
+
+def test_identical_object_not_in_the_manifest_is_adopted_after_one_listing(
+    tmp_path: Path, bucket: str, admin: Any
+) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    css = site / "css" / "style.css"
+    # Uploaded earlier with the same bytes and headers (e.g. by a run whose state was lost).
+    admin.put_object(
+        Bucket=bucket,
+        Key="www/css/style.css",
+        Body=css.read_bytes(),
+        ContentType="text/css; charset=utf-8",
+        CacheControl="public, max-age=3600",
+    )
+    # Another key holds other content: the listing alone says it must be uploaded (no HeadObject).
+    admin.put_object(Bucket=bucket, Key="www/img/logo.png", Body=b"an older logo")
+    before = admin.head_object(Bucket=bucket, Key="www/css/style.css")["LastModified"]
+
+    client = oss_client()
+    requests = RequestCounter(client)
+    puts = PutCounter(client)
+    manifest, events = sync(site, bucket, client=client, prefix="www")
+    assert requests.calls["ListObjectsV2"] == 1
+    assert requests.heads == ["www/css/style.css"]  # only the listed match is checked for its headers
+    assert ("adopted", "css/style.css") in events and "style.css" not in puts.keys
+    assert ("uploaded", "img/logo.png") in events and puts.count == len(manifest) - 1
+    assert manifest["css/style.css"]["etag"] == hashlib.md5(css.read_bytes()).hexdigest()
+    assert admin.head_object(Bucket=bucket, Key="www/css/style.css")["LastModified"] == before
+
+
+def test_listed_match_with_other_headers_is_uploaded_not_adopted(tmp_path: Path, bucket: str, admin: Any) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    css = site / "css" / "style.css"
+    # Same bytes (the listing matches on ETag and size) but another Cache-Control: HeadObject tells, then PutObject.
+    admin.put_object(
+        Bucket=bucket,
+        Key="css/style.css",
+        Body=css.read_bytes(),
+        ContentType="text/css; charset=utf-8",
+        CacheControl="no-store",
+    )
+    client = oss_client()
+    requests = RequestCounter(client)
+    puts = PutCounter(client)
+    _, events = sync(site, bucket, client=client)
+    assert requests.calls["ListObjectsV2"] == 1 and requests.heads == ["css/style.css"]
+    assert ("uploaded", "css/style.css") in events and "style.css" in puts.keys
+    assert not any(e == "adopted" for e, _ in events)
+    assert admin.head_object(Bucket=bucket, Key="css/style.css")["CacheControl"] == "public, max-age=3600"
