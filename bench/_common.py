@@ -8,7 +8,6 @@ that a noisy neighbour on a shared machine slows both, and reports ``ratio = our
 from __future__ import annotations
 
 import gc
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -180,8 +179,3 @@ def figure(primary: dict[str, Any], *, checks: list[dict[str, Any]] | None = Non
     out["all_met"] = bool(primary["met"]) and all(c["met"] for c in others)
     out.update(absolute)
     return out
-
-
-def env_without_pulumi() -> dict[str, str]:
-    """The environment minus anything Pulumi set (a bench run inside a Pulumi program must not leak it)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}

@@ -1,41 +1,26 @@
 """A policy pack started the way the Pulumi engine starts it, and a gRPC client speaking the analyzer protocol.
 
 ``python -m pulumi.policy 127.0.0.1:0 .`` in the pack's directory, with ``PULUMI_CONFIG`` / ``PULUMI_PROJECT`` /
-``PULUMI_STACK`` / ``PULUMI_DRY_RUN`` in the environment; the first stdout line is the port. Requests are the ones
+``PULUMI_STACK`` / ``PULUMI_DRY_RUN`` in the environment; the first stdout line is the port (the start and the stop
+are ``tests/processes.py``'s, shared with the test harness). Requests are the ones
 ``china_site.engine.driver`` builds (the engine's encoding: wire names, numbers as doubles, the provider with its
 inputs), so both packs receive byte-identical messages.
 """
 
 from __future__ import annotations
 
-import json
-import queue
-import subprocess
-import sys
-import tempfile
-import threading
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench._common import env_without_pulumi
+from tests.processes import SpawnedPack
 
 PROJECT = "shops"
 STACK = "prod"
 
 
-@dataclass(frozen=True)
-class StartTimes:
-    """Seconds from the spawn: the port line read, the gRPC channel ready."""
-
-    port_line: float
-    channel_ready: float
-
-
-class Pack:
-    """One running pack (spawned on construction) and a connected ``AnalyzerStub``."""
+class Pack(SpawnedPack):
+    """One running pack (spawned on construction; ``start_times`` says how long it took) and its ``AnalyzerStub``."""
 
     def __init__(
         self,
@@ -45,78 +30,9 @@ class Pack:
         stack_config: Mapping[str, str] | None = None,
         timeout: float = 60.0,
     ) -> None:
-        import grpc
-        from pulumi.runtime.proto import analyzer_pb2_grpc
-
-        env = env_without_pulumi()
-        env.update(
-            {
-                "PULUMI_CONFIG": json.dumps(dict(stack_config or {})),
-                "PULUMI_CONFIG_SECRET_KEYS": "[]",
-                "PULUMI_PROJECT": PROJECT,
-                "PULUMI_STACK": STACK,
-                "PULUMI_ORGANIZATION": "organization",
-                "PULUMI_DRY_RUN": "true",
-            }
+        super().__init__(
+            pack_dir, project=PROJECT, stack=STACK, stack_config=stack_config, extra_env=extra_env, timeout=timeout
         )
-        env.update(extra_env or {})
-        self.pack_dir = pack_dir
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self.channel: Any = None
-        start = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pulumi.policy", "127.0.0.1:0", "."],
-            cwd=pack_dir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-        )
-        port = self._port(timeout)
-        port_line = time.perf_counter() - start
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(self.channel).result(timeout=timeout)
-        self.start_times = StartTimes(port_line, time.perf_counter() - start)
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
-
-    def _port(self, timeout: float) -> int:
-        stdout = self.process.stdout
-        assert stdout is not None
-        lines: queue.Queue[bytes] = queue.Queue()
-        threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
-        try:
-            text = lines.get(timeout=timeout).decode("utf-8", "replace").strip()
-        except queue.Empty:
-            self.stop()
-            raise RuntimeError(f"{self.pack_dir}: no port line within {timeout:g} s; stderr: {self.stderr()}") from None
-        if not text.isdigit():
-            self.stop()
-            raise RuntimeError(f"{self.pack_dir}: first stdout line is not a port: {text!r}; stderr: {self.stderr()}")
-        return int(text)
-
-    def stderr(self) -> str:
-        self._stderr.seek(0)
-        return self._stderr.read().decode("utf-8", "replace")[-2000:]
-
-    def stop(self) -> None:
-        if self.channel is not None:
-            self.channel.close()
-            self.channel = None
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self._stderr.close()
-
-    def __enter__(self) -> Pack:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
     # -- the engine's session ----------------------------------------------------------------------------------------
 

@@ -83,9 +83,9 @@ def hash_folder(root: Path) -> int:
 
 def run(sz: Sizes, work: Path) -> dict[str, Any]:
     from bench import gen
-    from bench._s3 import start_s3_server
     from china_site import sync
     from china_site.oss import client
+    from tests.processes import start_s3_server
 
     site = work / "site"
     total_bytes = gen.site_folder(site, sz.files, seed=55)

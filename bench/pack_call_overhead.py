@@ -65,7 +65,7 @@ def run(sz: Sizes, work: Path) -> dict[str, Any]:
         )
         ten_times = [timed(lambda: pass_over(ten))[0] for _ in range(max(1, sz.call_rounds // 2))]
         if ours.process.poll() is not None:
-            raise RuntimeError(f"the china-site pack exited: {ours.stderr()}")
+            raise RuntimeError(f"the china-site pack exited: {ours.stderr()[-2000:]}")
 
     floor = median(floor_times) / n
     mine = median(our_times) / n

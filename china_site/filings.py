@@ -200,6 +200,17 @@ def _province_name(code: str) -> str:
     return f"{p.name_en} ({code}, {p.char})"
 
 
+def _icp_of_kind(value: str | None, kind: str, wrong_kind: Callable[[numbers.FilingNumber], _Invalid]) -> str | None:
+    """The normalised ICP number ``value`` (None stays None); raises ``wrong_kind(number)`` for a number of
+    another kind than ``kind``."""
+    if value is None:
+        return None
+    number: numbers.FilingNumber = _parse_number(numbers.parse_icp, value)
+    if number.kind != kind:
+        raise wrong_kind(number)
+    return number.normalized
+
+
 # --- models -------------------------------------------------------------------------------------------------------
 
 
@@ -211,6 +222,16 @@ class _Model(BaseModel):
     # field → the parsed form of the field's stored (normalised) number, kept from validation so that the
     # cross-checks and the rules do not parse it again; only used while it still matches the field's text.
     _parsed: dict[str, Any] | None = PrivateAttr(default=None)
+    # The model's number fields and their parsers (set by each model that has numbers).
+    _NUMBER_FIELDS: ClassVar[Mapping[str, Callable[[str], Any]]] = {}
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _collect(cls, data: Any, handler: Callable[[Any], Any]) -> Any:
+        model = handler(data)
+        if cls._NUMBER_FIELDS and isinstance(data, Mapping):  # not when given an already-validated instance
+            model._collect_numbers(data, cls._NUMBER_FIELDS)
+        return model
 
     def _collect_numbers(self, data: object, fields: Mapping[str, Callable[[str], Any]]) -> None:
         """After validating ``data`` (a mapping): its numbers' warnings, and each stored number parsed once."""
@@ -245,6 +266,7 @@ class Permit(_Model):
     issued: dt.date
     expires: dt.date
 
+    _NUMBER_FIELDS: ClassVar[Mapping[str, Callable[[str], Any]]] = {"number": numbers.parse_permit}
     _dates = field_validator("issued", "expires", mode="before")(_iso_date)
 
     @field_validator("number")
@@ -252,14 +274,6 @@ class Permit(_Model):
     def _number(cls, value: str) -> str:
         permit: numbers.PermitNumber = _parse_number(numbers.parse_permit, value)
         return permit.normalized
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _collect(cls, data: Any, handler: Callable[[Any], Permit]) -> Permit:
-        permit = handler(data)
-        if isinstance(data, Mapping):  # not when given an already-validated instance
-            permit._collect_numbers(data, {"number": numbers.parse_permit})
-        return permit
 
     @model_validator(mode="after")
     def _check(self) -> Permit:
@@ -303,6 +317,7 @@ class Entity(_Model):
     status: Literal["active", "cancelled"] = "active"  # cancelling the entity cancels all of its sites
     permits: tuple[Permit, ...] = ()
 
+    _NUMBER_FIELDS: ClassVar[Mapping[str, Callable[[str], Any]]] = {"icp_number": numbers.parse_icp}
     _permits_none = field_validator("permits", mode="before")(_none_to_empty)
 
     @field_validator("name")
@@ -326,24 +341,15 @@ class Entity(_Model):
     @field_validator("icp_number")
     @classmethod
     def _icp_number(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        number: numbers.FilingNumber = _parse_number(numbers.parse_icp, value)
-        if number.kind != "icp-entity":
-            raise _Invalid(
+        return _icp_of_kind(
+            value,
+            "icp-entity",
+            lambda number: _Invalid(
                 f"{number.normalized} is a website filing number (it ends in -{number.site_index}), "
                 "but an entity holds the entity number",
                 fix=f"use the entity number {number.base} here and put {number.normalized} on the site",
-            )
-        return number.normalized
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _collect(cls, data: Any, handler: Callable[[Any], Entity]) -> Entity:
-        entity = handler(data)
-        if isinstance(data, Mapping):  # not when given an already-validated instance
-            entity._collect_numbers(data, {"icp_number": numbers.parse_icp})
-        return entity
+            ),
+        )
 
     def icp(self) -> numbers.FilingNumber | None:
         """The parsed entity filing number, if any."""
@@ -375,6 +381,10 @@ class Site(_Model):
     payments: bool | None = None  # optional hint: the site takes payments
     platform: bool | None = None  # optional hint: third-party sellers (needs B21)
 
+    _NUMBER_FIELDS: ClassVar[Mapping[str, Callable[[str], Any]]] = {
+        "icp_number": numbers.parse_icp,
+        "psb_number": numbers.parse_psb,
+    }
     _dates = field_validator("approved", "cancelled", "launched", "psb_filed", mode="before")(_iso_date)
 
     @field_validator("domain")
@@ -409,15 +419,14 @@ class Site(_Model):
     @field_validator("icp_number")
     @classmethod
     def _icp_number(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        number: numbers.FilingNumber = _parse_number(numbers.parse_icp, value)
-        if number.kind != "icp-site":
-            raise _Invalid(
+        return _icp_of_kind(
+            value,
+            "icp-site",
+            lambda number: _Invalid(
                 f"{number.normalized} is an entity filing number; a site has its own number ending in -n",
                 fix=f"use the website number shown on beian.miit.gov.cn, e.g. {number.normalized}-1",
-            )
-        return number.normalized
+            ),
+        )
 
     @field_validator("psb_number", mode="before")
     @classmethod
@@ -455,14 +464,6 @@ class Site(_Model):
             if canonical not in out:
                 out.append(canonical)
         return tuple(out)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _collect(cls, data: Any, handler: Callable[[Any], Site]) -> Site:
-        site = handler(data)
-        if isinstance(data, Mapping):  # not when given an already-validated instance
-            site._collect_numbers(data, {"icp_number": numbers.parse_icp, "psb_number": numbers.parse_psb})
-        return site
 
     def icp(self) -> numbers.FilingNumber | None:
         """The parsed website filing number, if any."""

@@ -134,16 +134,12 @@ def _invalid_domains(exposure: Exposure) -> list[str]:
 
 def _invalid_host(exposure: Exposure, raw: str) -> Finding:
     shown = raw if len(raw) <= 80 else raw[:77] + "..."
-    return _finding(
-        ICP_FILING_REQUIRED,
-        "mandatory",
+    return _icp_finding(
+        exposure,
         f"{_what(exposure)} serves '{shown}' in {_where(exposure)}, which is not a valid host name, so its ICP "
         "filing cannot be checked.",
         f"{_what(exposure)} 的域名 '{shown}' 不是有效的主机名，无法核对 ICP 备案。",
         "use the exact host name the site serves (for example www.example.cn)",
-        link=MIIT_LINK,
-        resource=exposure.resource,
-        need="icp-filing",
     )
 
 
@@ -153,6 +149,37 @@ def _applies_mainland(exposure: Exposure) -> bool:
 
 def _finding(policy: str, enforcement: str, en: str, zh: str, fix: str, **kw: object) -> Finding:
     return Finding(policy=policy, enforcement=enforcement, message_en=en, message_zh=zh, fix=fix, **kw)  # type: ignore[arg-type]
+
+
+# One helper per rule family: what all of the family's findings share (policy, link, need; the resource and domain).
+
+
+def _icp_finding(
+    exposure: Exposure, en: str, zh: str, fix: str, *, enforcement: str = "mandatory", **kw: object
+) -> Finding:
+    """Rules 1–3, 8, 9; ``kw``: the domain and the Alibaba Cloud error, where known."""
+    kw.update(link=MIIT_LINK, resource=exposure.resource, need="icp-filing")
+    return _finding(ICP_FILING_REQUIRED, enforcement, en, zh, fix, **kw)
+
+
+def _psb_finding(exposure: Exposure, host: str, enforcement: str, en: str, zh: str, fix: str, **kw: object) -> Finding:
+    kw.update(link=MPS_LINK, domain=host, resource=exposure.resource, need="psb-filing")
+    return _finding(PSB_FILING_REQUIRED, enforcement, en, zh, fix, **kw)
+
+
+def _permit_finding(exposure: Exposure, host: str, need: str, en: str, zh: str, fix: str) -> Finding:
+    kw = {"link": PERMIT_LINK, "domain": host, "resource": exposure.resource, "need": need}
+    return _finding(COMMERCIAL_PERMIT_REQUIRED, "mandatory", en, zh, fix, **kw)
+
+
+def _domain_finding(exposure: Exposure, host: str, need: str, en: str, zh: str, fix: str, **kw: object) -> Finding:
+    kw.update(link=MIIT_LINK, domain=host, resource=exposure.resource, need=need)
+    return _finding(DOMAIN_ELIGIBLE, "mandatory", en, zh, fix, **kw)
+
+
+def _footer_finding(exposure: Exposure, host: str, link: str, en: str, zh: str, fix: str) -> Finding:
+    kw = {"link": link, "domain": host, "resource": exposure.resource}
+    return _finding(ICP_NUMBER_DISPLAYED, "advisory", en, zh, fix, **kw)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -171,18 +198,15 @@ def check_icp_filing(
         if options.untied_exposure == "disabled":
             return []
         return [
-            _finding(
-                ICP_FILING_REQUIRED,
-                options.untied_exposure,
+            _icp_finding(
+                exposure,
                 f"{what} is reachable from the internet in {where}, but no domain is tied to it, so its ICP "
                 f"filing cannot be checked{note}.",
                 f"{what} 在{where_zh}对公网开放，但未关联任何域名，无法核对 ICP 备案。",
                 "tag the resource with china-site:domain=<domain> (or point a DNS record of this stack at it); "
                 "a mainland server may only serve web content under an ICP-filed domain",
+                enforcement=options.untied_exposure,
                 alibaba_error=_BLOCKED,
-                link=MIIT_LINK,
-                resource=exposure.resource,
-                need="icp-filing",
             )
         ]
     findings: list[Finding] = [_invalid_host(exposure, raw) for raw in _invalid_domains(exposure)]
@@ -191,9 +215,8 @@ def check_icp_filing(
         err = _unfiled_error(exposure)
         if site is None:
             findings.append(
-                _finding(
-                    ICP_FILING_REQUIRED,
-                    "mandatory",
+                _icp_finding(
+                    exposure,
                     f"{what} serves {shown} in {where}, but {shown} has no ICP filing in the registry "
                     f"({registry.source}){note}.",
                     f"{what} 在{where_zh}为 {shown} 提供服务，但该域名在备案登记中没有 ICP 备案。",
@@ -201,10 +224,7 @@ def check_icp_filing(
                     "before serving it from the mainland; or serve it from Hong Kong (region cn-hongkong, CDN scope "
                     "overseas), which needs no filing",
                     alibaba_error=err,
-                    link=MIIT_LINK,
                     domain=host,
-                    resource=exposure.resource,
-                    need="icp-filing",
                 )
             )
             continue
@@ -213,54 +233,42 @@ def check_icp_filing(
         if status == "cancelled":
             why = "its entity's filing was cancelled" if entity.status == "cancelled" else "its filing was cancelled"
             findings.append(
-                _finding(
-                    ICP_FILING_REQUIRED,
-                    "mandatory",
+                _icp_finding(
+                    exposure,
                     f"{what} serves {shown} in {where}, but {why} ({site.icp_number or 'no number'}): a cancelled "
                     f"filing makes the site unfiled at once{note}.",
                     f"{what} 为 {shown} 提供服务，但其 ICP 备案已注销，网站立即成为未备案网站。",
                     f"file {site.domain} again (new ICP filing through Alibaba Cloud) before serving it from the "
                     "mainland, or serve it from Hong Kong meanwhile",
                     alibaba_error=err,
-                    link=MIIT_LINK,
                     domain=host,
-                    resource=exposure.resource,
-                    need="icp-filing",
                 )
             )
         elif status == "pending" or site.approved is None or site.approved > today:
             findings.append(
-                _finding(
-                    ICP_FILING_REQUIRED,
-                    "mandatory",
+                _icp_finding(
+                    exposure,
                     f"{what} serves {shown} in {where}, but its ICP filing is still pending: during a first-time "
                     f"filing the site must not be reachable{note}.",
                     f"{what} 为 {shown} 提供服务，但其 ICP 备案仍在审核中：首次备案期间网站不得开通访问。",
                     "wait for the approval (the registry then records status: approved and the approval date) "
                     "before exposing it; keep it private or serve it from Hong Kong meanwhile",
                     alibaba_error=err,
-                    link=MIIT_LINK,
                     domain=host,
-                    resource=exposure.resource,
-                    need="icp-filing",
                 )
             )
         elif options.access_provider not in site.access_providers:
             providers = ", ".join(site.access_providers) or "none"
             findings.append(
-                _finding(
-                    ICP_FILING_REQUIRED,
-                    "mandatory",
+                _icp_finding(
+                    exposure,
                     f"{what} serves {shown} in {where} on Alibaba Cloud, but filing {site.icp_number} lists only "
                     f"{providers} as access provider; Alibaba Cloud blocks domains not accessed through it{note}.",
                     f"{what} 在阿里云{where_zh}为 {shown} 提供服务，但备案 {site.icp_number} 的接入商不包含阿里云。",
                     "submit an access filing (新增接入) for this domain through Alibaba Cloud's filing system "
                     "(same ICP number) and record alibaba-cloud in access_providers once approved",
                     alibaba_error=err,
-                    link=MIIT_LINK,
                     domain=host,
-                    resource=exposure.resource,
-                    need="icp-filing",
                 )
             )
     return findings
@@ -314,8 +322,9 @@ def check_psb_filing(
         since = "launch" if site.launched else "this deploy (no launch date in the registry)"
         if days_left >= 0:
             findings.append(
-                _finding(
-                    PSB_FILING_REQUIRED,
+                _psb_finding(
+                    exposure,
+                    host,
                     "advisory",
                     f"{shown} ({what}) has no public-security (PSB) filing yet; it is due within "
                     f"{options.psb_grace_days} days of {since} ({launch.isoformat()}), by {deadline.isoformat()} "
@@ -324,16 +333,13 @@ def check_psb_filing(
                     f"（{deadline.isoformat()} 前）完成。",
                     "file at the national Internet security filing platform (beian.mps.gov.cn), then record "
                     "psb_number and psb_filed in the registry and show the number in the footer",
-                    link=MPS_LINK,
-                    domain=host,
-                    resource=exposure.resource,
-                    need="psb-filing",
                 )
             )
         else:
             findings.append(
-                _finding(
-                    PSB_FILING_REQUIRED,
+                _psb_finding(
+                    exposure,
+                    host,
                     "mandatory",
                     f"{shown} ({what}) is served from the mainland without a public-security (PSB) filing, "
                     f"{-days_left} days past the {options.psb_grace_days}-day deadline ({deadline.isoformat()}; "
@@ -342,10 +348,6 @@ def check_psb_filing(
                     f"（截止 {deadline.isoformat()}），可被警告或停机整顿最长六个月。",
                     "file at beian.mps.gov.cn now, then record psb_number and psb_filed in the registry",
                     alibaba_error="none at deploy time: the police bureau orders the fix or the shutdown",
-                    link=MPS_LINK,
-                    domain=host,
-                    resource=exposure.resource,
-                    need="psb-filing",
                 )
             )
     return findings
@@ -402,17 +404,14 @@ def check_commercial_permit(
         )
         if site is None:
             findings.append(
-                _finding(
-                    COMMERCIAL_PERMIT_REQUIRED,
-                    "mandatory",
+                _permit_finding(
+                    exposure,
+                    host,
+                    need,
                     f"{shown} ({what}) takes payments on the mainland, but no filing entity is known for it, so no "
                     f"{label} can be found.",
                     f"{shown} 在中国内地提供收费服务，但未找到备案主体，无法确认 {label_zh}。",
                     fix,
-                    link=PERMIT_LINK,
-                    domain=host,
-                    resource=exposure.resource,
-                    need=need,
                 )
             )
             continue
@@ -430,16 +429,13 @@ def check_commercial_permit(
             else:
                 state = f"entity '{entity.name}' holds no {kind} permit"
             findings.append(
-                _finding(
-                    COMMERCIAL_PERMIT_REQUIRED,
-                    "mandatory",
+                _permit_finding(
+                    exposure,
+                    host,
+                    need,
                     f"{shown} ({what}) takes payments on the mainland, which needs a valid {label}, but {state}.",
                     f"{shown} 在中国内地提供收费服务，须持有有效的 {label_zh}，但未找到有效许可证。",
                     fix,
-                    link=PERMIT_LINK,
-                    domain=host,
-                    resource=exposure.resource,
-                    need=need,
                 )
             )
             continue
@@ -447,18 +443,15 @@ def check_commercial_permit(
             pilots = _pilot_provinces(options)
             if entity.province not in pilots:
                 findings.append(
-                    _finding(
-                        COMMERCIAL_PERMIT_REQUIRED,
-                        "mandatory",
+                    _permit_finding(
+                        exposure,
+                        host,
+                        need,
                         f"{shown} ({what}): entity '{entity.name}' is foreign-invested; a B25 commercial ICP permit "
                         "for foreign-invested enterprises is open only in the pilot zones (Beijing, Shanghai "
                         f"Lin-gang/Pudong, Shenzhen, Hainan), and its province ({entity.province}) is not one.",
                         f"{shown}：外商投资企业仅可在试点地区（北京、上海临港/浦东、深圳、海南）取得 B25 经营许可证。",
                         "hold the permit through an entity registered in a pilot zone, or through a domestic partner",
-                        link=PERMIT_LINK,
-                        domain=host,
-                        resource=exposure.resource,
-                        need=need,
                     )
                 )
     return findings
@@ -479,9 +472,10 @@ def check_domain_eligible(
         if not domains.tld_approved(host, extra=options.approved_tlds, denied=options.denied_tlds):
             suffix = domains.tld_of(host)
             findings.append(
-                _finding(
-                    DOMAIN_ELIGIBLE,
-                    "mandatory",
+                _domain_finding(
+                    exposure,
+                    host,
+                    "icp-filing",
                     f"{shown} ({what}) uses the suffix .{suffix}, which is not on MIIT's list of approved top-level "
                     "domains (.org and .dev are disputed and not approved by default), so it cannot be ICP-filed.",
                     f"{shown} 的后缀 .{suffix} 不在工信部批准的顶级域名列表中，无法办理 ICP 备案。",
@@ -490,10 +484,6 @@ def check_domain_eligible(
                     alibaba_error=(
                         "the filing system rejects the domain; CDN AddCdnDomain returns DomainNotRegistration"
                     ),
-                    link=MIIT_LINK,
-                    domain=host,
-                    resource=exposure.resource,
-                    need="icp-filing",
                 )
             )
         site = registry.covering(host)
@@ -501,34 +491,28 @@ def check_domain_eligible(
             continue  # unknown registrar and real-name state: check_icp_filing reports the missing filing
         if options.require_registrar_in_china and not site.registrar_in_china:
             findings.append(
-                _finding(
-                    DOMAIN_ELIGIBLE,
-                    "mandatory",
+                _domain_finding(
+                    exposure,
+                    host,
+                    "china-registrar-domain",
                     f"{shown} ({what}) is registered with a registrar outside China; ICP filing needs a registrar "
                     "accredited by MIIT.",
                     f"{shown} 的注册商不是工信部认可的境内注册商，无法办理或保持 ICP 备案。",
                     "transfer the domain to an MIIT-accredited registrar (for example Alibaba Cloud) or buy a new "
                     "domain there and file it; then set registrar_in_china: true",
-                    link=MIIT_LINK,
-                    domain=host,
-                    resource=exposure.resource,
-                    need="china-registrar-domain",
                 )
             )
         if options.require_real_name and not site.real_name_verified:
             findings.append(
-                _finding(
-                    DOMAIN_ELIGIBLE,
-                    "mandatory",
+                _domain_finding(
+                    exposure,
+                    host,
+                    "china-registrar-domain",
                     f"{shown} ({what}) has not passed real-name verification; the holder must be verified and be "
                     "the filing entity.",
                     f"{shown} 未完成域名实名认证；域名持有者须完成实名认证且与备案主体一致。",
                     "complete real-name verification at the registrar with the filing entity as holder, then set "
                     "real_name_verified: true",
-                    link=MIIT_LINK,
-                    domain=host,
-                    resource=exposure.resource,
-                    need="china-registrar-domain",
                 )
             )
     return findings
@@ -591,30 +575,26 @@ def check_icp_number_displayed(
 
             number = footer_numbers(site, entity, options)[0] or site.icp_number
             findings.append(
-                _finding(
-                    ICP_NUMBER_DISPLAYED,
-                    "advisory",
+                _footer_finding(
+                    exposure,
+                    host,
+                    MIIT_LINK,
                     f"the homepage of {shown} does not show its ICP number {number} linked to {MIIT_LINK} "
                     "(fine ¥5,000–10,000).",
                     f"{shown} 首页底部未展示 ICP 备案号 {number} 并链接至工信部备案系统（可处五千至一万元罚款）。",
                     f"add the footer from `china-site footer {site.domain} --filings …` to the homepage",
-                    link=MIIT_LINK,
-                    domain=host,
-                    resource=exposure.resource,
                 )
             )
         if site.psb_number and exposure.psb_number_displayed is False:
             findings.append(
-                _finding(
-                    ICP_NUMBER_DISPLAYED,
-                    "advisory",
+                _footer_finding(
+                    exposure,
+                    host,
+                    MPS_LINK,
                     f"the homepage of {shown} does not show its public-security filing number {site.psb_number} "
                     "linked to beian.mps.gov.cn (due within 30 days of the PSB approval).",
                     f"{shown} 首页未展示公安联网备案号 {site.psb_number}（须在备案后 30 日内展示）。",
                     f"add the footer from `china-site footer {site.domain} --filings …` to the homepage",
-                    link=MPS_LINK,
-                    domain=host,
-                    resource=exposure.resource,
                 )
             )
     return findings

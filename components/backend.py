@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import pulumi
 
 from china_site.hosting import DEFAULT_MAINLAND_REGION, HostingMode
-from components.site import _ascii_domain, _input_error, decide_hosting, explicit_provider, log_decision
+from components.site import _ascii_domain, _input_error, decide_for, placement
 
 if TYPE_CHECKING:
     import pulumi_alicloud as alicloud
@@ -134,30 +134,15 @@ class WebBackend(pulumi.ComponentResource):
                 where=f"{where} zones",
                 fix="give two zone IDs of the region, e.g. ('cn-shanghai-e', 'cn-shanghai-f'), or leave zones out",
             )
-        decision = decide_hosting(
-            domain,
-            args.hosting,
-            args.filings,
-            today=args.today,
-            payments=args.payments,
-            platform=args.platform,
-            mainland_region=args.mainland_region,
-            options=args.rule_options,
-            where=where,
-        )
+        decision = decide_for(domain, args, where)
 
         super().__init__(BACKEND_TYPE, name, None, opts)
         self.decision = decision
         self.domain = domain
-        log_decision(decision, self)
+        tags, self.provider, child = placement(self, name, domain, decision, args)
 
         import pulumi_alicloud as alicloud
 
-        from components.tags import compliance_tags
-
-        tags = {**args.extra_tags, **compliance_tags(domain, payments=args.payments, platform=args.platform)}
-        self.provider = explicit_provider(name, decision.region, self)
-        child = pulumi.ResourceOptions(parent=self, provider=self.provider)
         zone_a, zone_b = self._zones(args)
 
         # -- network ------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pulumi
 
@@ -236,6 +236,48 @@ def explicit_provider(name: str, region: str, parent: pulumi.Resource) -> aliclo
     return alicloud.Provider(f"{name}-provider", region=region, opts=pulumi.ResourceOptions(parent=parent))
 
 
+class ComponentArgs(Protocol):
+    """The arguments ``Site`` and ``WebBackend`` share: what the hosting decision and the compliance tags read."""
+
+    hosting: HostingMode
+    filings: str | FilingRegistry | None
+    today: dt.date | str | None
+    payments: bool
+    platform: bool
+    mainland_region: str
+    rule_options: RuleOptions | None
+    extra_tags: dict[str, str]
+
+
+def decide_for(domain: str, args: ComponentArgs, where: str, *, cdn_global: bool = False) -> HostingDecision:
+    """:func:`decide_hosting` with a component's arguments."""
+    return decide_hosting(
+        domain,
+        args.hosting,
+        args.filings,
+        today=args.today,
+        payments=args.payments,
+        platform=args.platform,
+        mainland_region=args.mainland_region,
+        cdn_global=cdn_global,
+        options=args.rule_options,
+        where=where,
+    )
+
+
+def placement(
+    component: pulumi.ComponentResource, name: str, domain: str, decision: HostingDecision, args: ComponentArgs
+) -> tuple[dict[str, str], alicloud.Provider, pulumi.ResourceOptions]:
+    """For a registered component: log its decision, then (tags, provider, child options) for its children — the
+    compliance tags over ``extra_tags``, the explicit provider of the chosen region, and both as child options."""
+    from components.tags import compliance_tags
+
+    log_decision(decision, component)
+    tags = {**args.extra_tags, **compliance_tags(domain, payments=args.payments, platform=args.platform)}
+    provider = explicit_provider(name, decision.region, component)
+    return tags, provider, pulumi.ResourceOptions(parent=component, provider=provider)
+
+
 def log_decision(decision: HostingDecision, resource: pulumi.Resource) -> None:
     """The decision's reasons (info) and, for a mainland site, what is still due (warnings) in Pulumi's output."""
     for reason in decision.reasons:
@@ -284,30 +326,13 @@ class Site(pulumi.ComponentResource):
                 fix="leave content_dir out, or serve from the bucket (no origin)",
             )
         record = relative_record(domain, _ascii_domain(args.dns_zone, where)) if args.dns_zone else None
-        decision = decide_hosting(
-            domain,
-            args.hosting,
-            args.filings,
-            today=args.today,
-            payments=args.payments,
-            platform=args.platform,
-            mainland_region=args.mainland_region,
-            cdn_global=args.cdn_global,
-            options=args.rule_options,
-            where=where,
-        )
+        decision = decide_for(domain, args, where, cdn_global=args.cdn_global)
         footer_html = _footer(decision)
 
         super().__init__(SITE_TYPE, name, None, opts)
         self.decision = decision
         self.domain = domain
-        log_decision(decision, self)
-
-        from components.tags import compliance_tags
-
-        tags = {**args.extra_tags, **compliance_tags(domain, payments=args.payments, platform=args.platform)}
-        self.provider = explicit_provider(name, decision.region, self)
-        child = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        tags, self.provider, child = placement(self, name, domain, decision, args)
         self._name = name
         self._tags = tags
         self._child = child

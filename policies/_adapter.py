@@ -29,7 +29,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypedDict, Unpack
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -525,9 +525,9 @@ def core_findings(
         rule = RULES.get(core)
         if rule is None:
             continue
-        if core == ICP_FILING_REQUIRED and settings.verify == "live":
-            found = live_reconcile(exposure, rule(exposure, registry, settings.today, settings.options), settings)
-        elif memo is not None:
+        if memo is None or _live(core, settings):
+            found = _run_rule(core, rule, exposure, registry, settings)
+        else:
             # Two pack policies report each of the ICP and PSB rules (routing by enforcement): a rule is a pure
             # function of these four, so within one request it runs once for the same ones.
             ran: list[tuple[Any, ...]] = memo.setdefault("rules", [])
@@ -544,10 +544,8 @@ def core_findings(
                 None,
             )
             if found is None:
-                found = rule(exposure, registry, settings.today, settings.options)
+                found = _run_rule(core, rule, exposure, registry, settings)
                 ran.append((core, exposure, registry, settings.today, settings.options, found))
-        else:
-            found = rule(exposure, registry, settings.today, settings.options)
         findings.extend(found)
     return [f for f in findings if route(f) == pack_policy]
 
@@ -558,11 +556,21 @@ def all_findings(exposure: Exposure, registry: FilingRegistry, settings: PackSet
 
     findings: list[Finding] = []
     for core, rule in RULES.items():
-        found = rule(exposure, registry, settings.today, settings.options)
-        if core == ICP_FILING_REQUIRED and settings.verify == "live":
-            found = live_reconcile(exposure, found, settings)
-        findings.extend(found)
+        findings.extend(_run_rule(core, rule, exposure, registry, settings))
     return findings
+
+
+def _live(core: str, settings: PackSettings) -> bool:
+    """``verify: live`` reconciles the ICP rule's findings with the live ICP check."""
+    return core == ICP_FILING_REQUIRED and settings.verify == "live"
+
+
+def _run_rule(
+    core: str, rule: Callable[..., list[Finding]], exposure: Exposure, registry: FilingRegistry, settings: PackSettings
+) -> list[Finding]:
+    """One core rule's findings for an exposure (live verification applied to the ICP ones)."""
+    found = rule(exposure, registry, settings.today, settings.options)
+    return live_reconcile(exposure, found, settings) if _live(core, settings) else found
 
 
 def live_reconcile(exposure: Exposure, findings: list[Finding], settings: PackSettings) -> list[Finding]:
@@ -679,23 +687,13 @@ def _evaluate_resource(policy: str, args: ResourceValidationArgs) -> tuple[PackS
     if not displays and not is_covered(args.resource_type):
         return None  # cheap exit before touching the properties
     memo = _resource_memo(args)
-    if memo is not None and "props" in memo:
-        props = memo["props"]
-    else:
-        props = plain(args.props)
-        if memo is not None:
-            memo["props"] = props
+    props = _memoized(memo, "props", lambda: plain(args.props))
     if not isinstance(props, Mapping):
         return None
     if not (displays and _has_display_inputs(props)) and not is_covered(args.resource_type):
         return None
     settings = settings_for(policy, args.get_config())
-    if memo is not None and "provider" in memo:
-        provider = memo["provider"]
-    else:
-        provider = provider_props(args.provider)
-        if memo is not None:
-            memo["provider"] = provider
+    provider = _memoized(memo, "provider", lambda: provider_props(args.provider))
     build = display_exposure if displays and _has_display_inputs(props) else resource_exposure
     exposure = _memo_exposure(memo, build, args, props, provider, settings.stack_config)
     if exposure is None or not exposure.public:
@@ -705,6 +703,16 @@ def _evaluate_resource(policy: str, args: ResourceValidationArgs) -> tuple[PackS
         _registry_skip(args, policy)
         return None
     return settings, core_findings(policy, exposure, registry, settings)
+
+
+def _memoized(memo: dict[str, Any] | None, key: str, compute: Callable[[], Any]) -> Any:
+    """``memo[key]``, computed (and kept, inside a request scope) on first use."""
+    if memo is not None and key in memo:
+        return memo[key]
+    value = compute()
+    if memo is not None:
+        memo[key] = value
+    return value
 
 
 def _memo_exposure(
@@ -726,19 +734,26 @@ def _memo_exposure(
     return exposure
 
 
+class PolicyMeta(TypedDict):
+    """What every pack policy declares about itself (the SDK's policy arguments other than the callbacks)."""
+
+    name: str
+    description: str
+    enforcement_level: EnforcementLevel
+    severity: Severity
+    remediation_steps: str
+    url: str
+    display_name: str
+    tags: list[str]
+
+
 def resource_policy(
     *,
-    name: str,
-    description: str,
-    enforcement_level: EnforcementLevel,
-    severity: Severity,
-    remediation_steps: str,
-    url: str,
-    display_name: str,
-    tags: list[str],
     remediate: Callable[[ResourceValidationArgs], Mapping[str, Any] | None] | None = None,
+    **meta: Unpack[PolicyMeta],
 ) -> ResourceValidationPolicy:
-    """A resource policy reporting the core findings routed to ``name``."""
+    """A resource policy reporting the core findings routed to ``meta["name"]``."""
+    name = meta["name"]
 
     def body(args: ResourceValidationArgs, report: ReportViolation) -> None:
         from china_site.errors import ChinaSiteError
@@ -754,17 +769,7 @@ def resource_policy(
         report_findings(report, findings, settings, policy=name, urn=args.urn, name=args.name)
 
     return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=guarded(name, body),
-        remediate=remediate,
-        enforcement_level=enforcement_level,
-        config_schema=config_schema(),
-        display_name=display_name,
-        severity=severity,
-        tags=tags,
-        remediation_steps=remediation_steps,
-        url=url,
+        validate=guarded(name, body), remediate=remediate, config_schema=config_schema(), **meta
     )
 
 
@@ -816,29 +821,9 @@ def remediate_cdn_scope(args: ResourceValidationArgs) -> Mapping[str, Any] | Non
 
 
 def stack_policy(
-    *,
-    name: str,
-    description: str,
-    enforcement_level: EnforcementLevel,
-    severity: Severity,
-    remediation_steps: str,
-    url: str,
-    display_name: str,
-    tags: list[str],
-    validate: Callable[[StackValidationArgs, ReportViolation], None],
+    *, validate: Callable[[StackValidationArgs, ReportViolation], None], **meta: Unpack[PolicyMeta]
 ) -> StackValidationPolicy:
-    return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=guarded(name, validate),
-        enforcement_level=enforcement_level,
-        config_schema=config_schema(),
-        display_name=display_name,
-        severity=severity,
-        tags=tags,
-        remediation_steps=remediation_steps,
-        url=url,
-    )
+    return StackValidationPolicy(validate=guarded(meta["name"], validate), config_schema=config_schema(), **meta)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -13,21 +13,14 @@ provider (with its ``region``) as an ``AnalyzerProviderResource``.
 
 from __future__ import annotations
 
-import json
-import os
-import queue
-import subprocess
-import sys
-import tempfile
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from processes import SpawnedPack
+from pulumi.runtime.proto import analyzer_pb2
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES_DIR = ROOT / "policies"
@@ -106,31 +99,26 @@ class Resource:
     def urn(self) -> str:
         return urn_of(self.type, self.name, parent_types=self.parent_types)
 
-    def analyze_request(self, props: Mapping[str, Any] | None = None) -> analyzer_pb2.AnalyzeRequest:
-        request = analyzer_pb2.AnalyzeRequest(
-            type=self.type,
-            properties=to_struct(self.props if props is None else props),
-            urn=self.urn,
-            name=self.name,
-            options=analyzer_pb2.AnalyzerResourceOptions(),
-        )
+    def _fields(self, props: Mapping[str, Any] | None) -> dict[str, Any]:
+        """What an ``AnalyzeRequest`` and an ``AnalyzerResource`` both carry."""
+        fields: dict[str, Any] = {
+            "type": self.type,
+            "properties": to_struct(self.props if props is None else props),
+            "urn": self.urn,
+            "name": self.name,
+            "options": analyzer_pb2.AnalyzerResourceOptions(),
+        }
         if self.provider is not None:
-            request.provider.CopyFrom(self.provider.message())
-        return request
+            fields["provider"] = self.provider.message()
+        return fields
+
+    def analyze_request(self, props: Mapping[str, Any] | None = None) -> analyzer_pb2.AnalyzeRequest:
+        return analyzer_pb2.AnalyzeRequest(**self._fields(props))
 
     def stack_resource(self, props: Mapping[str, Any] | None = None) -> analyzer_pb2.AnalyzerResource:
-        resource = analyzer_pb2.AnalyzerResource(
-            type=self.type,
-            properties=to_struct(self.props if props is None else props),
-            urn=self.urn,
-            name=self.name,
-            options=analyzer_pb2.AnalyzerResourceOptions(),
-            dependencies=list(self.dependencies),
-        )
+        resource = analyzer_pb2.AnalyzerResource(**self._fields(props), dependencies=list(self.dependencies))
         for key, urns in self.property_dependencies.items():
             resource.propertyDependencies[key].urns.extend(urns)
-        if self.provider is not None:
-            resource.provider.CopyFrom(self.provider.message())
         return resource
 
 
@@ -170,8 +158,8 @@ def _diagnostics(response: analyzer_pb2.AnalyzeResponse, urn: str) -> list[Diagn
     ]
 
 
-class PackProcess:
-    """One running policy pack and a client speaking the analyzer protocol to it."""
+class PackProcess(SpawnedPack):
+    """The china-site pack (``policies/``) running, and a client speaking the analyzer protocol to it."""
 
     def __init__(
         self,
@@ -185,68 +173,18 @@ class PackProcess:
         self.stack_config = dict(stack_config or {})
         self.secret_keys = list(secret_keys)
         self.dry_run = dry_run
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
-        env.update(
-            {
-                "PULUMI_CONFIG": json.dumps(self.stack_config),
-                "PULUMI_CONFIG_SECRET_KEYS": json.dumps(self.secret_keys),
-                "PULUMI_PROJECT": PROJECT,
-                "PULUMI_STACK": STACK,
-                "PULUMI_ORGANIZATION": "organization",
-                "PULUMI_DRY_RUN": "true" if dry_run else "false",
-            }
+        super().__init__(
+            POLICIES_DIR,
+            project=PROJECT,
+            stack=STACK,
+            stack_config=self.stack_config,
+            secret_keys=self.secret_keys,
+            dry_run=dry_run,
+            extra_env=extra_env,
+            timeout=timeout,
         )
-        env.update(extra_env or {})
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pulumi.policy", "127.0.0.1:0", "."],
-            cwd=POLICIES_DIR,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-        )
-        self.first_line = self._read_first_line(timeout)
-        self.port = int(self.first_line)
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-        grpc.channel_ready_future(self.channel).result(timeout=timeout)
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         self.info: analyzer_pb2.AnalyzerInfo | None = None
         self.levels: dict[str, str] = {}
-
-    def _read_first_line(self, timeout: float) -> str:
-        assert self.process.stdout is not None
-        lines: queue.Queue[bytes] = queue.Queue()
-        stdout = self.process.stdout
-        threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
-        try:
-            line = lines.get(timeout=timeout)
-        except queue.Empty:
-            self.stop()
-            raise RuntimeError(f"the pack printed no port within {timeout} s; stderr: {self.stderr()}") from None
-        text = line.decode("utf-8", "replace").strip()
-        if not text.isdigit():
-            self.stop()
-            raise RuntimeError(f"first stdout line is not a port: {text!r}; stderr: {self.stderr()}")
-        return text
-
-    def stderr(self) -> str:
-        self._stderr.seek(0)
-        return self._stderr.read().decode("utf-8", "replace")
-
-    def stop(self) -> None:
-        channel = getattr(self, "channel", None)
-        if channel is not None:
-            channel.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self._stderr.close()
 
     # --- the engine's calls -------------------------------------------------------------------------------------
 
@@ -320,108 +258,3 @@ class PackProcess:
         result.diagnostics.extend(_diagnostics(stack, ""))
         result.not_applicable.extend(("", n.policy_name, n.reason) for n in stack.not_applicable)
         return result
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# A small registry shared by the pack tests (fictitious entities; consistent on TODAY).
-
-TODAY = "2026-11-28"
-
-REGISTRY_YAML = """
-version: 1
-entities:
-  acme:
-    name: 上海阿克米信息技术有限公司
-    type: enterprise
-    ownership: domestic
-    province: 31
-    icp_number: 沪ICP备2021012345号
-    permits:
-      - {number: 沪B2-20220001, kind: B25, issued: 2022-03-01, expires: 2027-03-01}
-  shop:
-    name: 杭州小店科技有限公司
-    type: enterprise
-    ownership: domestic
-    province: 33
-    icp_number: 浙ICP备2019054321号
-sites:
-  - domain: example.cn
-    entity: acme
-    icp_number: 沪ICP备2021012345号-1
-    status: approved
-    approved: 2021-06-01
-    access_providers: [aliyun]
-    registrar_in_china: true
-    real_name_verified: true
-    launched: 2021-06-05
-    psb_number: 沪公网安备31011502012345号
-    psb_filed: 2021-06-20
-  - domain: fresh.cn
-    entity: acme
-    icp_number: 沪ICP备2021012345号-2
-    status: approved
-    approved: 2026-10-20
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-    launched: 2026-10-29
-  - domain: late.cn
-    entity: acme
-    icp_number: 沪ICP备2021012345号-5
-    status: approved
-    approved: 2026-08-20
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-    launched: 2026-09-01
-  - domain: waiting.com.cn
-    entity: acme
-    status: pending
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-  - domain: elsewhere.cn
-    entity: acme
-    icp_number: 沪ICP备2021012345号-3
-    status: approved
-    approved: 2022-01-01
-    access_providers: [tencent-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-    psb_number: 沪公网安备31011502012346号
-    psb_filed: 2022-01-10
-  - domain: dropped.cn
-    entity: acme
-    icp_number: 沪ICP备2021012345号-4
-    status: cancelled
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-  - domain: tea-shop.com
-    entity: shop
-    icp_number: 浙ICP备2019054321号-1
-    status: approved
-    approved: 2019-05-01
-    access_providers: [alibaba-cloud]
-    registrar_in_china: false
-    real_name_verified: false
-    psb_number: 浙公网安备33010602011111号
-    psb_filed: 2019-05-20
-  - domain: pay-shop.cn
-    entity: shop
-    icp_number: 浙ICP备2019054321号-2
-    status: approved
-    approved: 2019-05-01
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-    launched: 2019-05-02
-    psb_number: 浙公网安备33010602011112号
-    psb_filed: 2019-05-20
-"""
-
-
-def write_registry(directory: Path, name: str = "filings.yaml") -> Path:
-    path = directory / name
-    path.write_text(REGISTRY_YAML, encoding="utf-8")
-    return path

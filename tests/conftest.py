@@ -2,88 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from processes import S3Server, free_port, start_s3_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class S3Server:
-    endpoint: str
-    port: int
-    process: subprocess.Popen[bytes]
-
-    def client(self):  # type: ignore[no-untyped-def]
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-        )
-
-
-def start_s3_server(extra_env: dict[str, str] | None = None) -> S3Server:
-    """Start ``moto_server`` as a separate process on a free loopback port and wait until it answers."""
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(extra_env or {})
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"moto server exited with code {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        raise RuntimeError("moto server did not start within 30 s")
-    return S3Server(endpoint=f"http://127.0.0.1:{port}", port=port, process=proc)
-
-
-def stop_s3_server(server: S3Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+# The Alibaba Cloud access key secret of ``oss_env``: a message or a log that shows it leaks a secret.
+OSS_SECRET = "testing-secret-never-shown"
 
 
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
-    server = start_s3_server()
-    try:
+    with start_s3_server() as server:
         yield server
-    finally:
-        stop_s3_server(server)
 
 
 @pytest.fixture
@@ -96,6 +33,24 @@ def aws_test_env(monkeypatch: pytest.MonkeyPatch, s3_server: S3Server) -> S3Serv
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
     return s3_server
+
+
+@pytest.fixture
+def oss_env(monkeypatch: pytest.MonkeyPatch, aws_test_env: S3Server) -> S3Server:
+    """The OSS client of china_site.oss pointed at the loopback server, with throwaway Alibaba Cloud credentials
+    (the secret is ``OSS_SECRET``)."""
+    monkeypatch.setenv("CHINA_SITE_OSS_ENDPOINT", aws_test_env.endpoint)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", OSS_SECRET)
+    return aws_test_env
+
+
+@pytest.fixture
+def bucket(oss_env: S3Server) -> str:
+    """A new, empty bucket on the loopback server."""
+    name = f"site-{uuid.uuid4().hex[:12]}"
+    oss_env.client().create_bucket(Bucket=name)
+    return name
 
 
 # --- added for the registry loader tests (tests/test_registry_s3.py) ----------------------------------------------
@@ -128,8 +83,7 @@ _AUTH_SETUP_ACTIONS = 4
 def s3_auth_server() -> Iterator[AuthS3Server]:
     import boto3
 
-    server = start_s3_server(extra_env={"INITIAL_NO_AUTH_ACTION_COUNT": str(_AUTH_SETUP_ACTIONS)})
-    try:
+    with start_s3_server(extra_env={"INITIAL_NO_AUTH_ACTION_COUNT": str(_AUTH_SETUP_ACTIONS)}) as server:
         s3 = server.client()
         s3.create_bucket(Bucket="locked-registry")
         s3.put_object(Bucket="locked-registry", Key="filings.yaml", Body=b"version: 1\n")
@@ -149,14 +103,12 @@ def s3_auth_server() -> Iterator[AuthS3Server]:
             denied_key=key["AccessKeyId"],
             denied_secret=key["SecretAccessKey"],
         )
-    finally:
-        stop_s3_server(server)
 
 
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port with nothing listening (connection refused)."""
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from analyzer_harness import TODAY, write_registry
+from registry_data import TODAY, write_registry
 from typer.testing import CliRunner
 
 from china_site.cli import app

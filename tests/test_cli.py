@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_rules import REGISTRY_YAML
+from registry_data import RULES_REGISTRY_YAML, write_registry
 from typer.testing import CliRunner
 
 from china_site.cli import app
@@ -17,9 +17,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def reg(tmp_path: Path) -> str:
-    path = tmp_path / "filings.yaml"
-    path.write_text(REGISTRY_YAML, encoding="utf-8")
-    return str(path)
+    return str(write_registry(tmp_path, text=RULES_REGISTRY_YAML))
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]

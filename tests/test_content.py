@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from conftest import OSS_SECRET as SECRET
 from google.protobuf import json_format, struct_pb2
 
 from china_site.sync import file_hashes
@@ -20,26 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = ROOT / "site"
 ICP = "沪ICP备2021012345号-1"
 PSB = "沪公网安备31011502012345号"
-SECRET = "testing-secret-never-shown"
 
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Helpers
-
-
-@pytest.fixture
-def oss_env(monkeypatch: pytest.MonkeyPatch, aws_test_env: Any) -> Any:
-    monkeypatch.setenv("CHINA_SITE_OSS_ENDPOINT", aws_test_env.endpoint)
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-    return aws_test_env
-
-
-@pytest.fixture
-def bucket(oss_env: Any) -> str:
-    name = f"content-{uuid.uuid4().hex[:12]}"
-    oss_env.client().create_bucket(Bucket=name)
-    return name
 
 
 def through_state(outs: dict[str, Any]) -> dict[str, Any]:
@@ -244,6 +229,19 @@ def mocks(monkeypatch: pytest.MonkeyPatch) -> tuple[Recorder, ParentMonitor]:
     return recorder, monitor
 
 
+def mainland_args(bucket: str, content_dir: Path) -> SiteContentArgs:
+    """The sample mainland site's content (www.mingyue-tea.cn, its ICP and PSB numbers) from ``content_dir``."""
+    return SiteContentArgs(
+        bucket=bucket,
+        content_dir=str(content_dir),
+        region="cn-shanghai",
+        domain="www.mingyue-tea.cn",
+        icp_number=ICP,
+        psb_number=PSB,
+        mainland=True,
+    )
+
+
 def _dynamic(recorder: Recorder) -> pulumi.runtime.MockResourceArgs:
     [res] = [r for r in recorder.resources if r.typ == "pulumi-python:dynamic:Resource"]
     return res
@@ -254,18 +252,7 @@ def test_component_registers_the_dynamic_resource_with_its_inputs(
     mocks: tuple[Recorder, ParentMonitor], caplog: pytest.LogCaptureFixture
 ) -> Any:
     recorder, monitor = mocks
-    content = SiteContent(
-        "web",
-        SiteContentArgs(
-            bucket="mingyue-web",
-            content_dir=str(SAMPLE_SITE),
-            region="cn-shanghai",
-            domain="www.mingyue-tea.cn",
-            icp_number=ICP,
-            psb_number=PSB,
-            mainland=True,
-        ),
-    )
+    content = SiteContent("web", mainland_args("mingyue-web", SAMPLE_SITE))
 
     def check(values: list[Any]) -> None:
         count, icp_displayed, psb_displayed, problems = values
@@ -303,18 +290,7 @@ def test_mainland_homepage_without_numbers_warns_and_records_false(
     site.mkdir()
     (site / "index.html").write_text("<html><body><p>明月茶业</p><!-- 沪ICP备2021012345号-1 --></body></html>")
     caplog.set_level(logging.WARNING)
-    content = SiteContent(
-        "bare",
-        SiteContentArgs(
-            bucket="b",
-            content_dir=str(site),
-            region="cn-shanghai",
-            domain="www.mingyue-tea.cn",
-            icp_number=ICP,
-            psb_number=PSB,
-            mainland=True,
-        ),
-    )
+    content = SiteContent("bare", mainland_args("b", site))
 
     def check(values: list[Any]) -> None:
         _, icp_displayed, problems = values

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import registry_data
 import yaml
 
 from china_site import domains, filings
@@ -29,16 +30,7 @@ def base() -> dict[str, Any]:
     return {
         "version": 1,
         "entities": {
-            "acme": {
-                "name": "上海阿克米信息技术有限公司",
-                "type": "enterprise",
-                "ownership": "domestic",
-                "province": 31,
-                "icp_number": "沪ICP备2021012345号",
-                "permits": [
-                    {"number": "沪B2-20220001", "kind": "B25", "issued": "2022-03-01", "expires": "2027-03-01"}
-                ],
-            },
+            "acme": registry_data.entity("acme"),
             "yuebei": {
                 "name": "广州粤北科技有限公司",
                 "type": "enterprise",
@@ -47,19 +39,7 @@ def base() -> dict[str, Any]:
             },
         },
         "sites": [
-            {
-                "domain": "example.cn",
-                "entity": "acme",
-                "icp_number": "沪ICP备2021012345号-1",
-                "status": "approved",
-                "approved": "2021-06-01",
-                "access_providers": ["aliyun"],
-                "registrar_in_china": True,
-                "real_name_verified": True,
-                "launched": "2021-06-05",
-                "psb_number": "沪公网安备31011502012345号",
-                "psb_filed": "2021-06-20",
-            },
+            registry_data.site("example.cn"),
             {
                 "domain": "shop.com.cn",
                 "entity": "acme",

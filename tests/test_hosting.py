@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import yaml
-from test_rules import REGISTRY_YAML, TODAY
+from registry_data import parse_test_registry
+from test_rules import TODAY
 
 from china_site.errors import InputError
-from china_site.filings import FilingRegistry, parse_registry
+from china_site.filings import FilingRegistry
 from china_site.hosting import AdviceInput, HostingError, advise, decide
 
 
 @pytest.fixture(scope="module")
 def registry() -> FilingRegistry:
-    return parse_registry(yaml.safe_load(REGISTRY_YAML), source="test-registry.yaml")
+    return parse_test_registry()
 
 
 # --- the five questions ------------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from analyzer_harness import POLICIES_DIR, TODAY, write_registry
+from analyzer_harness import POLICIES_DIR
+from registry_data import TODAY, write_registry
 
 from china_site import live
 from china_site.model import Exposure, Finding

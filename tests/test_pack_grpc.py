@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from analyzer_harness import (
     LEVEL_NAMES,
-    TODAY,
     UNKNOWN_NUMBER,
     UNKNOWN_STRING,
     PackProcess,
@@ -23,9 +22,9 @@ from analyzer_harness import (
     Resource,
     region_provider,
     secret,
-    write_registry,
 )
 from pulumi.runtime.proto import analyzer_pb2
+from registry_data import TODAY, write_registry
 
 CDN = "alicloud:cdn/domainNew:DomainNew"
 ECS = "alicloud:ecs/instance:Instance"

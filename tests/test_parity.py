@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from analyzer_harness import TODAY, PackProcess, write_registry
+from analyzer_harness import PackProcess
+from registry_data import TODAY, write_registry
 
 from china_site.engine.artifacts import SECRET_SIG, SIG_KEY, STACK_TYPE, UNKNOWN, ProviderRef, Record
 from china_site.engine.driver import Evaluation, evaluate

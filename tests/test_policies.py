@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from analyzer_harness import POLICIES_DIR, TODAY, UNKNOWN_NUMBER, UNKNOWN_STRING, secret, write_registry
+from analyzer_harness import POLICIES_DIR, UNKNOWN_NUMBER, UNKNOWN_STRING, secret
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pulumi_policy import (
@@ -27,6 +27,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
+from registry_data import TODAY, write_registry
 
 if str(POLICIES_DIR) not in sys.path:
     sys.path.insert(0, str(POLICIES_DIR))
@@ -732,6 +733,7 @@ def _direct(records: list[Any], registry: Path, *, stack: bool = True) -> tuple[
     from pulumi_policy.policy import _PolicyAnalyzerServicer
 
     from china_site.engine import driver
+    from china_site.engine.artifacts import secret_strings
     from china_site.engine.driver import Diagnostic, NotApplicable
 
     assert _adapter.request_memo() is None
@@ -741,7 +743,7 @@ def _direct(records: list[Any], registry: Path, *, stack: bool = True) -> tuple[
     diagnostics: list[Diagnostic] = []
     not_applicable: list[NotApplicable] = []
     # Plaintext secret values of the records are masked in every message by the driver, whichever the path.
-    secrets = driver._secret_strings(*(r.inputs for r in records), *(r.outputs for r in records))
+    secrets = secret_strings(records, min_length=6)
 
     def call(policy: Any, args: Any, on_report: Callable[[str, str | None], None], where: str) -> None:
         try:

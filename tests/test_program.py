@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pytest
 from mocks import ProgramRun, Recorder, engine_urn, project_config, reveal, run_program
+from sample_stacks import HONGKONG_RESOURCES, MAINLAND_RESOURCES
 
 from china_site.hosting import HostingError
 
@@ -50,21 +51,7 @@ def test_sample_stack_files() -> None:
 
 def test_mainland_stack() -> None:
     run = run_stack("mainland")
-    assert names(run) == {
-        ("china-site:index:Site", "site"),
-        ("pulumi:providers:alicloud", "site-provider"),
-        ("alicloud:oss/bucket:Bucket", "site-bucket"),
-        ("alicloud:oss/bucketAcl:BucketAcl", "site-acl"),
-        ("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock", "site-public-access-block"),
-        ("alicloud:oss/bucketWebsite:BucketWebsite", "site-website"),
-        ("china-site:index:SiteContent", "site-content"),
-        ("pulumi-python:dynamic:Resource", "site-content-sync"),
-        ("pulumi:providers:pulumi-python", "default"),
-        ("alicloud:cdn/domainNew:DomainNew", "site-cdn"),
-        ("alicloud:cdn/domainConfig:DomainConfig", "site-private-oss"),
-        ("alicloud:cdn/domainConfig:DomainConfig", "site-index-rewrite"),
-        ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns"),
-    }
+    assert names(run) == MAINLAND_RESOURCES
     rec = run.recorder
     assert reveal(rec.one("pulumi:providers:alicloud").inputs["region"]) == "cn-shanghai"
     assert rec.one("alicloud:cdn/domainNew:DomainNew").inputs["scope"] == "domestic"
@@ -88,20 +75,7 @@ def test_mainland_stack() -> None:
 
 def test_hongkong_stack() -> None:
     run = run_stack("hongkong")
-    assert names(run) == {
-        ("china-site:index:Site", "site"),
-        ("pulumi:providers:alicloud", "site-provider"),
-        ("alicloud:oss/bucket:Bucket", "site-bucket"),
-        ("alicloud:oss/bucketAcl:BucketAcl", "site-acl"),
-        ("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock", "site-public-access-block"),
-        ("alicloud:oss/bucketWebsite:BucketWebsite", "site-website"),
-        ("alicloud:cdn/domainNew:DomainNew", "site-cdn"),
-        ("alicloud:cdn/domainConfig:DomainConfig", "site-private-oss"),
-        ("alicloud:cdn/domainConfig:DomainConfig", "site-index-rewrite"),
-        ("china-site:index:SiteContent", "site-content"),
-        ("pulumi-python:dynamic:Resource", "site-content-sync"),
-        ("pulumi:providers:pulumi-python", "default"),
-    }
+    assert names(run) == HONGKONG_RESOURCES
     rec = run.recorder
     assert reveal(rec.one("pulumi:providers:alicloud").inputs["region"]) == "cn-hongkong"
     assert rec.one("alicloud:cdn/domainNew:DomainNew").inputs["scope"] == "overseas"
@@ -162,31 +136,6 @@ def test_backend_from_config() -> None:
 
 # ---------------------------------------------------------------------------------------------------------------------
 # The recorder
-
-
-def test_project_config_reads_pulumi_files(tmp_path: Path) -> None:
-    (tmp_path / "Pulumi.yaml").write_text(
-        "name: demo\nruntime: python\nconfig:\n  hosting:\n    default: auto\n  aws:region: us-east-1\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "Pulumi.dev.yaml").write_text(
-        "config:\n  demo:cdn: false\n  demo:backend:\n    imageId: img\n  alicloud:region: cn-beijing\n"
-        "  demo:certificate:\n    secure: v1:abc\n",
-        encoding="utf-8",
-    )
-    project, config, secrets = project_config(tmp_path, "dev", secrets={"demo:certificate": "PEM"})
-    assert project == "demo"
-    assert config == {
-        "demo:hosting": "auto",
-        "aws:region": "us-east-1",
-        "demo:cdn": "false",
-        "demo:backend": '{"imageId":"img"}',
-        "alicloud:region": "cn-beijing",
-        "demo:certificate": "PEM",
-    }
-    assert secrets == ["demo:certificate"]
-    _, config, _ = project_config(tmp_path, "dev")
-    assert config["demo:certificate"] == "[secret]"
 
 
 def test_engine_urns_and_default_provider() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import registry_data
 import yaml
 from conftest import AuthS3Server, S3Server
 
@@ -27,28 +28,17 @@ KEY_ID = "LTAI5tFAKEKEYIDnotreal"
 FAST = {"connect_timeout": 1.0, "read_timeout": 1.0, "max_attempts": 2}
 
 
+# example.cn here is a bare approved filing: without these fields of the shared test registry
+_LAUNCH_DETAILS = ("registrar_in_china", "real_name_verified", "launched", "psb_number", "psb_filed")
+
+
 def base() -> dict[str, Any]:
     """A small valid registry with two sites."""
     return {
         "version": 1,
-        "entities": {
-            "acme": {
-                "name": "上海阿克米信息技术有限公司",
-                "type": "enterprise",
-                "ownership": "domestic",
-                "province": 31,
-                "icp_number": "沪ICP备2021012345号",
-            }
-        },
+        "entities": {"acme": registry_data.entity("acme", drop=("permits",))},
         "sites": [
-            {
-                "domain": "example.cn",
-                "entity": "acme",
-                "icp_number": "沪ICP备2021012345号-1",
-                "status": "approved",
-                "approved": "2021-06-01",
-                "access_providers": ["aliyun"],
-            },
+            registry_data.site("example.cn", drop=_LAUNCH_DETAILS),
             {"domain": "shop.com.cn", "entity": "acme", "status": "pending"},
         ],
     }
@@ -60,25 +50,29 @@ def _yaml(data: object) -> bytes:
 
 @pytest.fixture
 def bucket(s3_server: S3Server) -> str:
+    """A new bucket, made without ``oss_env`` (overrides the ``bucket`` of tests/conftest.py)."""
     name = f"registry-{uuid.uuid4().hex[:12]}"
     s3_server.client().create_bucket(Bucket=name)
     return name
 
 
-@pytest.fixture
-def oss_env(monkeypatch: pytest.MonkeyPatch, s3_server: S3Server) -> S3Server:
-    """oss:// pointed at the loopback server with Alibaba Cloud style credentials; no AWS variables at all."""
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    for key in (
-        "ALICLOUD_ACCESS_KEY",
-        "ALICLOUD_SECRET_KEY",
-        "ALICLOUD_SECURITY_TOKEN",
-        "ALIBABA_CLOUD_SECURITY_TOKEN",
-    ):
+def _without_credentials(monkeypatch: pytest.MonkeyPatch, *variables: str) -> None:
+    """Neither these variables nor the AWS config and credentials files."""
+    for key in variables:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+
+
+@pytest.fixture
+def oss_env(monkeypatch: pytest.MonkeyPatch, s3_server: S3Server) -> S3Server:
+    """oss:// pointed at the loopback server with Alibaba Cloud style credentials; no AWS variables at all.
+    (Overrides the ``oss_env`` of tests/conftest.py.)"""
+    _without_credentials(
+        monkeypatch,
+        *("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_PROFILE"),
+        *("ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "ALICLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_SECURITY_TOKEN"),
+    )
     monkeypatch.setenv("CHINA_SITE_OSS_ENDPOINT", s3_server.endpoint)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testing")
@@ -308,19 +302,16 @@ def test_hung_server_times_out(
 
 
 def test_no_credentials(monkeypatch: pytest.MonkeyPatch, s3_server: S3Server, cache_dir: Path) -> None:
-    for key in (
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "ALIBABA_CLOUD_ACCESS_KEY_ID",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        "ALICLOUD_ACCESS_KEY",
-        "ALICLOUD_SECRET_KEY",
-    ):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    _without_credentials(
+        monkeypatch,
+        *("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"),
+        *(
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "ALICLOUD_ACCESS_KEY",
+            "ALICLOUD_SECRET_KEY",
+        ),
+    )
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("CHINA_SITE_OSS_ENDPOINT", s3_server.endpoint)
     with pytest.raises(RegistryError, match="no usable credentials") as info:

@@ -6,124 +6,18 @@ import dataclasses
 import datetime as dt
 
 import pytest
-import yaml
+import registry_data
 
 from china_site import rules
-from china_site.filings import FilingRegistry, parse_registry
+from china_site.filings import FilingRegistry
 from china_site.model import Exposure, RuleOptions
 
-TODAY = dt.date(2026, 11, 28)
-
-REGISTRY_YAML = """
-version: 1
-entities:
-  acme:
-    name: 上海阿克米信息技术有限公司
-    type: enterprise
-    ownership: domestic
-    province: 31
-    icp_number: 沪ICP备2021012345号
-    permits:
-      - {number: 沪B2-20220001, kind: B25, issued: 2022-03-01, expires: 2027-03-01}
-  shop:
-    name: 杭州小店科技有限公司
-    type: enterprise
-    ownership: domestic
-    province: 33
-    icp_number: 浙ICP备2019054321号
-  wfoe:
-    name: 广州外资网络科技有限公司
-    type: enterprise
-    ownership: foreign-invested
-    province: 44
-    icp_number: 粤ICP备2020011111号
-    permits:
-      - {number: 粤B2-20210002, kind: B25, issued: 2021-01-01, expires: 2030-01-01}
-  gone:
-    name: 北京已注销科技有限公司
-    type: enterprise
-    ownership: domestic
-    province: 11
-    icp_number: 京ICP备2018000001号
-    status: cancelled
-sites:
-  - domain: example.cn
-    entity: acme
-    icp_number: 沪ICP备2021012345号-1
-    status: approved
-    approved: 2021-06-01
-    access_providers: [aliyun]
-    registrar_in_china: true
-    real_name_verified: true
-    launched: 2021-06-05
-    psb_number: 沪公网安备31011502012345号
-    psb_filed: 2021-06-20
-  - domain: fresh.cn
-    entity: acme
-    icp_number: 沪ICP备2021012345号-2
-    status: approved
-    approved: 2026-10-20
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-    launched: 2026-10-29
-  - domain: waiting.com.cn
-    entity: acme
-    status: pending
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-  - domain: elsewhere.cn
-    entity: acme
-    icp_number: 沪ICP备2021012345号-3
-    status: approved
-    approved: 2022-01-01
-    access_providers: [tencent-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-    psb_number: 沪公网安备31011502012346号
-    psb_filed: 2022-01-10
-  - domain: tea-shop.com
-    entity: shop
-    icp_number: 浙ICP备2019054321号-1
-    status: approved
-    approved: 2019-05-01
-    access_providers: [alibaba-cloud]
-    registrar_in_china: false
-    real_name_verified: false
-    psb_number: 浙公网安备33010602011111号
-    psb_filed: 2019-05-20
-  - domain: wfoe-shop.cn
-    entity: wfoe
-    icp_number: 粤ICP备2020011111号-1
-    status: approved
-    approved: 2020-06-01
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-    psb_number: 粤公网安备44010602012222号
-    psb_filed: 2020-06-20
-  - domain: closed.cn
-    entity: gone
-    icp_number: 京ICP备2018000001号-1
-    status: approved
-    approved: 2018-03-01
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-  - domain: dropped.cn
-    entity: acme
-    icp_number: 沪ICP备2021012345号-4
-    status: cancelled
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-"""
+TODAY = dt.date.fromisoformat(registry_data.TODAY)
 
 
 @pytest.fixture(scope="module")
 def registry() -> FilingRegistry:
-    return parse_registry(yaml.safe_load(REGISTRY_YAML), source="test-registry.yaml")
+    return registry_data.parse_test_registry()
 
 
 def cdn(*domains: str, area: str = "mainland", **kw: object) -> Exposure:

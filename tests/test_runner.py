@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_stacks import MAINLAND_RESOURCES
 
 from china_site.engine.artifacts import SECRET_SIG, SIG_KEY, STACK_TYPE, UNKNOWN, Record
 from china_site.engine.runner import (
@@ -48,27 +49,43 @@ def make_project(tmp: Path, program: str, stack_yaml: str = "config: {}\n", *, s
 # Project and stack files
 
 
-def test_project_config_reads_pulumi_files(tmp_path: Path) -> None:
-    make_project(
-        tmp_path,
-        "",
-        "config:\n  demo:cdn: false\n  backend:\n    imageId: img\n    count: 2\n  alicloud:region: cn-beijing\n"
-        "  demo:certificate:\n    secure: v1:abc\n  demo:nested:\n    key:\n      secure: v1:def\n    plain: x\n",
-        project_yaml="name: demo\nruntime:\n  name: python\nconfig:\n  hosting:\n    default: auto\n"
-        "  aws:region: us-east-1\n  token:\n    type: string\n    secret: true\n",
-    )
+@pytest.mark.parametrize(
+    ("project_yaml", "stack_yaml", "expected", "secret_keys"),
+    [
+        pytest.param(
+            "name: demo\nruntime: python\nconfig:\n  hosting:\n    default: auto\n  aws:region: us-east-1\n",
+            "config:\n  demo:cdn: false\n  demo:backend:\n    imageId: img\n  alicloud:region: cn-beijing\n"
+            "  demo:certificate:\n    secure: v1:abc\n",
+            {"demo:backend": '{"imageId":"img"}'},
+            ["demo:certificate"],
+            id="plain",
+        ),
+        pytest.param(
+            "name: demo\nruntime:\n  name: python\nconfig:\n  hosting:\n    default: auto\n"
+            "  aws:region: us-east-1\n  token:\n    type: string\n    secret: true\n",
+            "config:\n  demo:cdn: false\n  backend:\n    imageId: img\n    count: 2\n  alicloud:region: cn-beijing\n"
+            "  demo:certificate:\n    secure: v1:abc\n  demo:nested:\n    key:\n      secure: v1:def\n    plain: x\n",
+            {"demo:backend": '{"imageId":"img","count":2}', "demo:nested": '{"key":"[secret]","plain":"x"}'},
+            ["demo:certificate", "demo:nested", "demo:token"],
+            id="nested-and-declared-secrets",
+        ),
+    ],
+)  # fmt: skip
+def test_project_config_reads_pulumi_files(
+    tmp_path: Path, project_yaml: str, stack_yaml: str, expected: dict[str, str], secret_keys: list[str]
+) -> None:
+    make_project(tmp_path, "", stack_yaml, project_yaml=project_yaml)
     project, config, secrets = project_config(tmp_path, "dev", secrets={"demo:certificate": "PEM"})
     assert project == "demo"
     assert config == {
         "demo:hosting": "auto",
         "aws:region": "us-east-1",
         "demo:cdn": "false",
-        "demo:backend": '{"imageId":"img","count":2}',
         "alicloud:region": "cn-beijing",
         "demo:certificate": "PEM",
-        "demo:nested": '{"key":"[secret]","plain":"x"}',
+        **expected,
     }
-    assert secrets == ["demo:certificate", "demo:nested", "demo:token"]
+    assert secrets == secret_keys
     _, config, _ = project_config(tmp_path, "dev")
     assert config["demo:certificate"] == "[secret]"  # undecryptable offline: a placeholder, never ciphertext
 
@@ -124,22 +141,7 @@ def test_mainland_stack_records_are_engine_faithful() -> None:
     result = run_program(ROOT, "mainland", config_overrides={"china-site:today": TODAY})
     assert result.refusal is None and (result.project, result.stack) == ("china-site", "mainland")
     records = by_type_name(result.records)
-    assert set(records) == {
-        (STACK_TYPE, "china-site-mainland"),
-        (SITE, "site"),
-        (PROVIDER, "site-provider"),
-        ("alicloud:oss/bucket:Bucket", "site-bucket"),
-        ("alicloud:oss/bucketAcl:BucketAcl", "site-acl"),
-        ("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock", "site-public-access-block"),
-        ("alicloud:oss/bucketWebsite:BucketWebsite", "site-website"),
-        ("china-site:index:SiteContent", "site-content"),
-        ("pulumi-python:dynamic:Resource", "site-content-sync"),
-        ("pulumi:providers:pulumi-python", "default"),
-        ("alicloud:cdn/domainNew:DomainNew", "site-cdn"),
-        ("alicloud:cdn/domainConfig:DomainConfig", "site-private-oss"),
-        ("alicloud:cdn/domainConfig:DomainConfig", "site-index-rewrite"),
-        ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns"),
-    }
+    assert set(records) == {(STACK_TYPE, "china-site-mainland"), *MAINLAND_RESOURCES}
     stack = result.records[0]
     assert stack.type == STACK_TYPE and stack.urn == result.stack_urn == (
         "urn:pulumi:mainland::china-site::pulumi:pulumi:Stack::china-site-mainland"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import OSS_SECRET as SECRET
 
 from china_site.errors import ChinaSiteError
 from china_site.sync import (
@@ -25,27 +26,8 @@ from china_site.sync import (
     teardown,
 )
 
-SECRET = "testing-secret-never-shown"
-
-
 # ---------------------------------------------------------------------------------------------------------------------
 # Fixtures
-
-
-@pytest.fixture
-def oss_env(monkeypatch: pytest.MonkeyPatch, aws_test_env: Any) -> Any:
-    """The OSS client of china_site.oss pointed at the loopback server, with throwaway Alibaba Cloud credentials."""
-    monkeypatch.setenv("CHINA_SITE_OSS_ENDPOINT", aws_test_env.endpoint)
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-    return aws_test_env
-
-
-@pytest.fixture
-def bucket(oss_env: Any) -> str:
-    name = f"site-{uuid.uuid4().hex[:12]}"
-    oss_env.client().create_bucket(Bucket=name)
-    return name
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
@@ -94,6 +94,30 @@ def is_secret(value: Any) -> bool:
 
 def is_unknown(value: Any) -> bool:
     return isinstance(value, str) and value in UNKNOWN_VALUES
+
+
+def secret_strings(records: Iterable[Record], *, min_length: int) -> set[str]:
+    """Plaintext secret strings (of at least ``min_length`` characters) in the records' inputs, outputs and
+    provider inputs: only ``--show-secrets`` exports and secrets given to a preflight have any."""
+    found: set[str] = set()
+
+    def walk(value: Any, inside: bool) -> None:
+        if isinstance(value, Mapping):
+            secret_here = inside or is_secret(value)
+            for v in value.values():
+                walk(v, secret_here)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v, inside)
+        elif inside and isinstance(value, str) and len(value) >= min_length and value not in UNKNOWN_VALUES:
+            found.add(value)
+
+    for record in records:
+        walk(record.inputs, False)
+        walk(record.outputs or {}, False)
+        if record.provider is not None:
+            walk(record.provider.inputs, False)
+    return found
 
 
 @dataclass(frozen=True)
@@ -312,31 +336,17 @@ def _parse_export(doc: dict[str, Any], source: str) -> Artifact:
             field="deployment.resources",
             fix=_EXPORT_FIX,
         )
-    by_urn = {r.urn: r for r in raw}
-    records: list[Record] = []
-    for r in raw:
-        provider = None
-        if r.provider_urn is not None:
-            prov = by_urn.get(r.provider_urn)
-            if prov is None:
-                _fail(
-                    source,
-                    f"the provider {r.provider_urn} is not among the exported resources",
-                    entry=r.entry,
-                    field="provider",
-                    fix=_EXPORT_FIX,
-                )
-            provider = ProviderRef(prov.urn, prov.type, prov.name, prov.inputs)
-        records.append(r.build(provider))
-    first = parse_urn(raw[0].urn)
-    return Artifact(
-        kind="export",
-        records=records,
-        config={},
-        stack=first.stack,
-        project=first.project,
-        source=source,
-    )
+
+    def missing_provider(provider_urn: str, entry: str) -> NoReturn:
+        _fail(
+            source,
+            f"the provider {provider_urn} is not among the exported resources",
+            entry=entry,
+            field="provider",
+            fix=_EXPORT_FIX,
+        )
+
+    return _artifact("export", raw, {}, source, missing_provider)
 
 
 def _parse_preview(doc: dict[str, Any], source: str) -> Artifact:
@@ -397,27 +407,32 @@ def _parse_preview(doc: dict[str, Any], source: str) -> Artifact:
             field="steps",
             fix=_PREVIEW_FIX,
         )
+    return _artifact("preview", raw, config, source, lambda urn, _entry: _provider_from_config(urn, config))
 
-    by_urn = {r.urn: r for r in raw}
+
+def _artifact(
+    kind: ArtifactKind,
+    raw: list[_RawRecord],
+    config: dict[str, str],
+    source: str,
+    missing_provider: Callable[[str, str], ProviderRef],
+) -> Artifact:
+    """The records with their providers resolved: a provider among the resources, else
+    ``missing_provider(provider_urn, entry)``."""
+    by_urn = {r.record.urn: r.record for r in raw}
     records: list[Record] = []
     for r in raw:
         provider = None
         if r.provider_urn is not None:
             prov = by_urn.get(r.provider_urn)
-            if prov is not None:
-                provider = ProviderRef(prov.urn, prov.type, prov.name, prov.inputs)
-            else:
-                provider = _provider_from_config(r.provider_urn, config)
+            provider = (
+                missing_provider(r.provider_urn, r.entry)
+                if prov is None
+                else ProviderRef(prov.urn, prov.type, prov.name, prov.inputs)
+            )
         records.append(r.build(provider))
-    first = parse_urn(raw[0].urn)
-    return Artifact(
-        kind="preview",
-        records=records,
-        config=config,
-        stack=first.stack,
-        project=first.project,
-        source=source,
-    )
+    first = parse_urn(raw[0].record.urn)
+    return Artifact(kind=kind, records=records, config=config, stack=first.stack, project=first.project, source=source)
 
 
 def _provider_from_config(provider_urn: str, config: Mapping[str, str]) -> ProviderRef:
@@ -438,37 +453,14 @@ def _provider_from_config(provider_urn: str, config: Mapping[str, str]) -> Provi
 
 @dataclass
 class _RawRecord:
+    """A record as read, before its provider reference (``provider_urn``) is resolved against the others."""
+
     entry: str
-    urn: str
-    type: str
-    name: str
-    custom: bool
-    inputs: dict[str, Any]
-    outputs: dict[str, Any] | None
     provider_urn: str | None
-    parent: str | None
-    dependencies: tuple[str, ...]
-    property_dependencies: dict[str, tuple[str, ...]]
-    op: str | None
-    external: bool
-    options: RecordOptions
+    record: Record  # provider: None
 
     def build(self, provider: ProviderRef | None) -> Record:
-        return Record(
-            urn=self.urn,
-            type=self.type,
-            name=self.name,
-            custom=self.custom,
-            inputs=self.inputs,
-            outputs=self.outputs,
-            provider=provider,
-            parent=self.parent,
-            dependencies=self.dependencies,
-            property_dependencies=self.property_dependencies,
-            op=self.op,
-            external=self.external,
-            options=self.options,
-        )
+        return replace(self.record, provider=provider)
 
 
 def _parse_state(
@@ -575,15 +567,14 @@ def _parse_state(
         additional_secret_outputs=urn_list("additionalSecretOutputs", res.get("additionalSecretOutputs")),
         custom_timeouts=(custom_timeouts[0], custom_timeouts[1], custom_timeouts[2]),
     )
-    return _RawRecord(
-        entry=entry,
+    record = Record(
         urn=urn,
         type=rtype,
         name=parsed.name,
         custom=custom,
         inputs=inputs,
         outputs=outputs,
-        provider_urn=provider_urn,
+        provider=None,
         parent=parent,
         dependencies=dependencies,
         property_dependencies=property_dependencies,
@@ -591,6 +582,7 @@ def _parse_state(
         external=res.get("external") is True or (op in READ_OPS),
         options=options,
     )
+    return _RawRecord(entry=entry, provider_urn=provider_urn, record=record)
 
 
 def _alias_urns(value: Any) -> tuple[str, ...]:

@@ -61,11 +61,11 @@ from china_site.engine.artifacts import (
     SECRET_SIG,
     SIG_KEY,
     STACK_TYPE,
-    UNKNOWN_VALUES,
     ProviderRef,
     Record,
     parse_urn,
     root_stack_urn,
+    secret_strings,
 )
 from china_site.errors import ChinaSiteError, InputError
 
@@ -610,26 +610,6 @@ def _level(proto_level: int) -> DiagnosticLevel | None:
     return None
 
 
-def _secret_strings(*values: Any) -> set[str]:
-    """Plaintext secret strings present in the records (only ``--show-secrets`` exports have any)."""
-    found: set[str] = set()
-
-    def walk(value: Any, inside: bool) -> None:
-        if isinstance(value, Mapping):
-            is_secret = value.get(SIG_KEY) == SECRET_SIG
-            for v in value.values():
-                walk(v, inside or is_secret)
-        elif isinstance(value, list | tuple):
-            for v in value:
-                walk(v, inside)
-        elif inside and isinstance(value, str) and len(value) >= 6 and value not in UNKNOWN_VALUES:
-            found.add(value)
-
-    for v in values:
-        walk(v, False)
-    return found
-
-
 def _redact(text: str, secrets: set[str]) -> str:
     for s in sorted(secrets, key=len, reverse=True):
         if s in text:
@@ -721,8 +701,7 @@ def _evaluate(
         stack_record.urn if stack_record else (root_stack_urn(stack_name, project) if project and stack_name else "")
     )
 
-    secrets = _secret_strings(*(r.inputs for r in records), *(r.outputs for r in records if r.outputs))
-    secrets |= _secret_strings(*(r.provider.inputs for r in records if r.provider))
+    secrets = secret_strings(records, min_length=6)
     result = Evaluation(diagnostics=[], resources=len(records), stack_urn=stack_urn)
     remediated: dict[str, dict[str, Any]] = {}
 

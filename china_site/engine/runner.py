@@ -55,6 +55,7 @@ from china_site.engine.artifacts import (
     Record,
     RecordOptions,
     root_stack_urn,
+    secret_strings,
 )
 from china_site.errors import ChinaSiteError, InputError
 
@@ -884,31 +885,6 @@ def check(
     return Checked(evaluation, diagnostics, list(records), pack, stack, project, config)
 
 
-def _secret_texts(records: Sequence[Record]) -> set[str]:
-    """Plaintext secret strings in the records (``--show-secrets`` exports, secrets given to a preflight)."""
-    from china_site.engine.artifacts import UNKNOWN_VALUES, is_secret
-
-    found: set[str] = set()
-
-    def walk(value: Any, inside: bool) -> None:
-        if isinstance(value, Mapping):
-            secret_here = inside or is_secret(value)
-            for v in value.values():
-                walk(v, secret_here)
-        elif isinstance(value, list | tuple):
-            for v in value:
-                walk(v, inside)
-        elif inside and isinstance(value, str) and len(value) >= 3 and value not in UNKNOWN_VALUES:
-            found.add(value)
-
-    for record in records:
-        walk(record.inputs, False)
-        walk(record.outputs or {}, False)
-        if record.provider is not None:
-            walk(record.provider.inputs, False)
-    return found
-
-
 def _derived_forms(text: str) -> set[str]:
     """What a policy message may show of a secret host name: its ASCII and Unicode forms and its registrable
     domain ("Fix: file example.cn …"). Other secrets have no derived forms."""
@@ -931,7 +907,7 @@ def _derived_forms(text: str) -> set[str]:
 
 def _secret_forms(records: Sequence[Record]) -> set[str]:
     """Every plaintext secret of the records and what a message may derive from it."""
-    secrets = _secret_texts(records)
+    secrets = secret_strings(records, min_length=3)
     forms = set(secrets)
     for text in secrets:
         forms |= _derived_forms(text)
@@ -941,7 +917,7 @@ def _secret_forms(records: Sequence[Record]) -> set[str]:
 def _redact_derived(diagnostics: list[Diagnostic], records: Sequence[Record]) -> list[Diagnostic]:
     """The driver redacts secret values it finds verbatim; a policy can also print what it *derived* from a secret
     (the registrable domain of a secret host name). Redact those too: a secret never reaches a report."""
-    secrets = _secret_texts(records)
+    secrets = secret_strings(records, min_length=3)
     if not secrets:
         return diagnostics
     forms = _secret_forms(records)

@@ -1,0 +1,26 @@
+"""What the sample program (``__main__.py``) registers for each sample stack: the (type, name) of every resource."""
+
+from __future__ import annotations
+
+# Pulumi.hongkong.yaml: a Site with its bucket, content and CDN.
+HONGKONG_RESOURCES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("china-site:index:Site", "site"),
+        ("pulumi:providers:alicloud", "site-provider"),
+        ("alicloud:oss/bucket:Bucket", "site-bucket"),
+        ("alicloud:oss/bucketAcl:BucketAcl", "site-acl"),
+        ("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock", "site-public-access-block"),
+        ("alicloud:oss/bucketWebsite:BucketWebsite", "site-website"),
+        ("alicloud:cdn/domainNew:DomainNew", "site-cdn"),
+        ("alicloud:cdn/domainConfig:DomainConfig", "site-private-oss"),
+        ("alicloud:cdn/domainConfig:DomainConfig", "site-index-rewrite"),
+        ("china-site:index:SiteContent", "site-content"),
+        ("pulumi-python:dynamic:Resource", "site-content-sync"),
+        ("pulumi:providers:pulumi-python", "default"),
+    }
+)
+
+# Pulumi.mainland.yaml sets a DNS zone as well: the record pointing the domain at the CDN.
+MAINLAND_RESOURCES: frozenset[tuple[str, str]] = HONGKONG_RESOURCES | {
+    ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns")
+}
