@@ -797,8 +797,8 @@ def link_stack(
     for index, view in enumerate(resources):
         if view.type not in _DNS_TYPES:
             continue
-        merged = merged_props.get(index)
-        link = dns_link(_merged(view) if merged is None else merged, type_token=view.type)
+        known = merged_props.get(index)
+        link = dns_link(_merged(view) if known is None else known, type_token=view.type)
         if link is None:
             continue
         targets: Iterable[int]

@@ -788,8 +788,8 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                 )
             )
 
-        entity = reg.entities.get(site.entity)
-        if entity is None:
+        found = reg.entities.get(site.entity)
+        if found is None:
             known = ", ".join(sorted(reg.entities)) or "none defined"
             problems.append(
                 _Problem(
@@ -800,6 +800,7 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                 )
             )
             continue
+        entity = found
         if entity.ownership == "foreign":
             problems.append(
                 _Problem(

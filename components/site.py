@@ -71,7 +71,7 @@ def surface(err: _E) -> _E:
     if isinstance(err, pulumi.RunError):
         return err
     cls = type(err)
-    surfaced_cls = type(
+    surfaced_cls: Any = type(
         cls.__name__, (cls, pulumi.RunError), {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
     )
     surfaced = surfaced_cls.__new__(surfaced_cls)

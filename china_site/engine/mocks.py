@@ -44,10 +44,11 @@ import sys
 import threading
 import traceback
 import uuid
+from abc import ABCMeta
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from china_site.engine.artifacts import SECRET_SIG, SIG_KEY, STACK_TYPE
 
@@ -363,7 +364,7 @@ _ID_FROM: dict[str, str] = {
 # The recorder (the Mocks) and its monitor
 
 
-def _mocks_base() -> type:
+def _mocks_base() -> ABCMeta:
     from pulumi.runtime.mocks import Mocks
 
     return Mocks
@@ -699,7 +700,7 @@ def _recording_monitor(recorder: Recorder) -> Any:
             recorder._register_outputs(request.urn, request.outputs)
             return super().RegisterResourceOutputs(request)
 
-    return RecordingMonitor(recorder)
+    return RecordingMonitor(cast(Any, recorder))  # Recorder is a virtual subclass of Mocks
 
 
 def _recording_engine(recorder: Recorder) -> Any:
