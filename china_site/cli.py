@@ -137,6 +137,10 @@ def advise(
                 where="advise",
                 fix="give both (to check a domain against the registry) or neither",
             )
+        if domain is not None:
+            from china_site import domains
+
+            domains.to_ascii(domain)  # a host name, or one line saying why not (never advice for garbage)
         registry = _load(filings) if filings else None
         advice = run_advise(
             AdviceInput(
@@ -525,7 +529,7 @@ def preflight(
         read_project,
         run_program,
     )
-    from china_site.policy_config import china_today
+    from china_site.policy_config import check_stack_keys, china_today
 
     with user_errors():
         day = _parse_date(today) if today is not None else None
@@ -542,6 +546,7 @@ def preflight(
         config_policies = _policy_config(policy_config)
         source = _absolute_source(filings) if filings is not None else None
         _, config, _ = project_config(project.directory, stack)
+        check_stack_keys(config, where=f"{project.directory}, stack '{stack}'")
         overrides: dict[str, str] = {}
         if day is not None:
             overrides[TODAY_KEY] = day.isoformat()

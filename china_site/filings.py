@@ -614,7 +614,8 @@ class FilingRegistry(_Model):
         - ``("psb", domain, last_day)`` for each effectively approved, launched site without a PSB number whose
           ``psb_grace_days`` window (from launch) ends by then.
         """
-        horizon = today + dt.timedelta(days=within_days)
+        room = (dt.date.max - today).days
+        horizon = dt.date.max if within_days >= room else today + dt.timedelta(days=within_days)
         rows: list[Expiring] = []
         for entity_id, entity in self.entities.items():
             if entity.status == "cancelled":
@@ -1413,6 +1414,11 @@ def _fetch_remote(
         )
     except BotoCoreError as err:
         raise fail(f"cannot set up the {scheme} client ({type(err).__name__})", f"check {endpoint_hint}") from None
+    except ValueError:  # botocore: "Invalid endpoint: …" (the URL is not echoed: it may carry credentials)
+        raise fail(
+            f"cannot set up the {scheme} client: the endpoint is not a valid URL",
+            f"set {endpoint_hint} to a URL such as https://s3.oss-cn-hangzhou.aliyuncs.com",
+        ) from None
     endpoint = _safe_endpoint(getattr(client.meta, "endpoint_url", None))
 
     request: dict[str, Any] = {"Bucket": bucket, "Key": key}

@@ -39,12 +39,14 @@ __all__ = [
     "CHINA_TZ",
     "CONFIG_SCHEMA",
     "DEFAULT_LIVE_TIMEOUT",
+    "PROGRAM_KEYS",
     "SHARED_KEYS",
     "STACK_CONFIG_PREFIX",
     "PackSettings",
     "PolicyConfig",
     "Waiver",
     "WaiverMatch",
+    "check_stack_keys",
     "china_today",
     "find_project_dir",
     "match_waiver",
@@ -146,6 +148,34 @@ class PolicyConfig(BaseModel):
 
 # Wire name → model field name, in schema order.
 SHARED_KEYS: Final[dict[str, str]] = {(field.alias or name): name for name, field in PolicyConfig.model_fields.items()}
+
+# The ``china-site:*`` stack config keys the bundled program reads (README, "Stack configuration"); with SHARED_KEYS
+# (read by every policy) they are every key of the namespace, so anything else is a typo.
+PROGRAM_KEYS: Final = (
+    "domain", "hosting", "mainlandRegion", "filings", "contentDir", "payments", "platform", "dnsZone", "cdn",
+    "cdnGlobal", "certificate", "certificateKey", "bucketName", "today", "backend",
+)  # fmt: skip
+
+
+def check_stack_keys(config: Mapping[str, object], *, where: str) -> None:
+    """Raise InputError naming the first ``china-site:*`` key that neither the program nor the pack reads."""
+    import difflib
+
+    known = dict.fromkeys((*PROGRAM_KEYS, *SHARED_KEYS))
+    for full in config:
+        if not full.startswith(STACK_CONFIG_PREFIX):
+            continue
+        key = full[len(STACK_CONFIG_PREFIX) :]
+        name = key.split(".", 1)[0].split("[", 1)[0]
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f"did you mean '{STACK_CONFIG_PREFIX}{close[0]}'? " if close else ""
+            raise InputError(
+                "unknown key: neither the program nor the policy pack reads it",
+                where=f"{where}, field '{full}'",
+                fix=f"{hint}the keys are: {', '.join(known)}",
+            )
+
 
 # The JSON schema of each policy's config lives in a module without pydantic, so that the pack can declare it at
 # start-up without importing pydantic (see china_site.policy_schema); re-exported here.

@@ -471,7 +471,7 @@ def reconcile_policy_config(
     if config:
         entries = _parse_entries(config, source=source)
         known = {p.name for p in policies}
-        for key in entries:
+        for key in config:  # every name, even one whose entry is empty (a typo'd name must not pass silently)
             if key != "all" and key not in known:
                 raise InputError(
                     "names no policy of this pack",
@@ -524,6 +524,7 @@ def _validate_policy_config(policy: Policy, props: Mapping[str, Any], *, source:
         ) from None
     errors = sorted(validator_cls(json_schema).iter_errors(dict(props)), key=lambda e: [str(p) for p in e.path])
     if not errors:
+        _validate_known_keys(policy, props, source=source)
         return
     error = errors[0]
     path = ".".join(str(p) for p in error.absolute_path)
@@ -535,6 +536,37 @@ def _validate_policy_config(policy: Policy, props: Mapping[str, Any], *, source:
         where=f"{source}, policy '{policy.name}', field '{path or '(root)'}'",
         fix=f"correct '{path or policy.name}' in the config of policy '{policy.name}'",
     )
+
+
+def _validate_known_keys(policy: Policy, props: Mapping[str, Any], *, source: str) -> None:
+    """What Pulumi's schema format cannot say: no unknown key, and (for china-site's policies) values the pack's own
+    run-time validation accepts (e.g. a real calendar date), so a bad file is one line here, not a violation later."""
+    known = set((policy.config_schema.properties or {}) if policy.config_schema else ())
+    for key in props:
+        if key not in known:
+            raise InputError(
+                "unknown key",
+                where=f"{source}, policy '{policy.name}', field '{key}'",
+                fix=f"remove it or correct its spelling; the keys are: {', '.join(sorted(known))}",
+            )
+    from china_site.policy_schema import CONFIG_SCHEMA
+
+    if not props or not known <= set(CONFIG_SCHEMA):
+        return
+    from pydantic import ValidationError
+
+    from china_site.policy_config import PolicyConfig as SharedConfig
+
+    try:
+        SharedConfig.model_validate(dict(props))
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        path = ".".join(str(p) for p in err.get("loc", ()))
+        raise InputError(
+            str(err.get("msg", "invalid value")).removeprefix("Value error, "),
+            where=f"{source}, policy '{policy.name}', field '{path or '(root)'}'",
+            fix=f"correct '{path or policy.name}' in the config of policy '{policy.name}'",
+        ) from None
 
 
 def _describe_schema_error(error: Any) -> str:

@@ -119,6 +119,10 @@ def _yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror or type(exc).__name__})", where=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"is not UTF-8 text (invalid byte at offset {exc.start})", where=str(path), fix="save the file as UTF-8"
+        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -126,6 +130,12 @@ def _yaml(path: Path) -> Any:
         at = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise InputError(f"is not valid YAML ({problem}{at})", where=str(path), fix="correct the YAML") from None
+    except (ValueError, TypeError, RecursionError) as exc:  # a value YAML cannot build, e.g. the date 2026-02-30
+        raise InputError(
+            f"is not valid YAML ({type(exc).__name__}: {str(exc)[:80]})",
+            where=str(path),
+            fix="correct the value (quote it to keep it a string, e.g. '2026-02-28')",
+        ) from None
 
 
 def _project_file(directory: Path) -> Path:
