@@ -283,3 +283,81 @@ def test_registry_unavailable_is_mandatory() -> None:
 def test_icp_invalid_host_name_fails_closed(registry: FilingRegistry) -> None:
     [f] = rules.check_icp_filing(cdn("not a host!"), registry, TODAY)
     assert f.enforcement == "mandatory" and "not a valid host name" in f.message_en
+
+
+# --- edges the cases above do not reach (each pins one branch of rules.py) -----------------------------------------
+
+
+def _custom_registry(entities: dict[str, dict], sites: list[dict]) -> FilingRegistry:
+    from china_site.filings import parse_registry
+
+    return parse_registry({"version": 1, "entities": entities, "sites": sites}, source="custom.yaml")
+
+
+def test_filed_domain_off_mainland_needs_an_alibaba_access_record(registry: FilingRegistry) -> None:
+    # Rule 10 is about losing Alibaba Cloud as access provider: a filing accessed elsewhere has nothing to lose here.
+    assert rules.check_filed_domain_off_mainland(cdn("elsewhere.cn", area="hongkong"), registry, TODAY) == []
+    opts = RuleOptions(access_provider="tencent-cloud")
+    [f] = rules.check_filed_domain_off_mainland(cdn("elsewhere.cn", area="hongkong"), registry, TODAY, opts)
+    assert f.enforcement == "advisory" and "沪ICP备2021012345号-3" in f.message_en
+
+
+@pytest.mark.parametrize("domain", ["dropped.cn", "closed.cn", "waiting.com.cn"])
+def test_filed_domain_off_mainland_ignores_filings_not_approved(registry: FilingRegistry, domain: str) -> None:
+    assert rules.check_filed_domain_off_mainland(cdn(domain, area="hongkong"), registry, TODAY) == []
+
+
+def test_filed_domain_off_mainland_ignores_private_resources(registry: FilingRegistry) -> None:
+    private = dataclasses.replace(cdn("example.cn", area="hongkong"), public=False)
+    assert rules.check_filed_domain_off_mainland(private, registry, TODAY) == []
+    assert rules.check_filed_domain_off_mainland(cdn("example.cn", area="overseas"), registry, TODAY)
+
+
+def test_footer_psb_only_once_there_is_a_psb_number(registry: FilingRegistry) -> None:
+    # fresh.cn has no PSB number yet: nothing to display, so only the ICP footer is asked for.
+    found = rules.check_icp_number_displayed(
+        cdn("fresh.cn", icp_number_displayed=False, psb_number_displayed=False), registry, TODAY
+    )
+    assert [f.link for f in found] == [rules.MIIT_LINK]
+    shown = rules.check_icp_number_displayed(
+        cdn("example.cn", icp_number_displayed=True, psb_number_displayed=False), registry, TODAY
+    )
+    assert [f.link for f in shown] == [rules.MPS_LINK]
+    assert "沪公网安备31011502012345号" in shown[0].message_en
+
+
+def test_psb_and_footer_wait_for_the_approval_date(registry: FilingRegistry) -> None:
+    # fresh.cn is approved on 2026-10-20: before that day it is not yet filed, so no PSB clock and no footer.
+    before = dt.date(2026, 10, 1)
+    assert rules.check_psb_filing(cdn("fresh.cn"), registry, before) == []
+    assert rules.check_icp_number_displayed(cdn("fresh.cn", icp_number_displayed=False), registry, before) == []
+    assert rules.check_icp_number_displayed(cdn("fresh.cn", icp_number_displayed=False), registry, TODAY)
+
+
+def test_own_goods_relaxation_does_not_cover_platforms(registry: FilingRegistry) -> None:
+    relaxed = RuleOptions(own_goods_need_permit=False)
+    exp = cdn("tea-shop.com", payments=True, platform=True, own_goods=True)
+    [f] = rules.check_commercial_permit(exp, registry, TODAY, relaxed)
+    assert f.need == "edi-permit"
+
+
+def test_registry_payment_and_platform_hints_count() -> None:
+    shop = registry_data.site("tea-shop.com")
+    reg = _custom_registry(
+        {"shop": registry_data.entity("shop")},
+        [{**shop, "payments": True}, {**registry_data.site("pay-shop.cn"), "platform": True}],
+    )
+    [f] = rules.check_commercial_permit(cdn("tea-shop.com"), reg, TODAY)
+    assert f.need == "commercial-permit"
+    [g] = rules.check_commercial_permit(cdn("pay-shop.cn"), reg, TODAY)
+    assert g.need == "edi-permit"
+
+
+def test_foreign_invested_b21_is_open_outside_the_pilot_zones() -> None:
+    wfoe = registry_data.entity("wfoe")
+    wfoe["permits"] = [{"number": "粤B2-20210003", "kind": "B21", "issued": "2021-01-01", "expires": "2030-01-01"}]
+    reg = _custom_registry({"wfoe": wfoe}, [registry_data.site("wfoe-shop.cn")])
+    only_beijing = RuleOptions(pilot_zones=("beijing",))
+    assert rules.check_commercial_permit(cdn("wfoe-shop.cn", platform=True), reg, TODAY, only_beijing) == []
+    # The same entity taking payments (B25) outside the pilot zones is refused: it holds no B25 at all here.
+    assert rules.check_commercial_permit(cdn("wfoe-shop.cn", payments=True), reg, TODAY, only_beijing)
