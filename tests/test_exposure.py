@@ -368,6 +368,19 @@ def test_bandwidth_unparseable_is_public() -> None:
     assert expo(ECS, {"internetMaxBandwidthOut": [1]}).public is True
 
 
+@pytest.mark.parametrize(
+    ("token", "key"),
+    [
+        ("alicloud:cs/managedKubernetes:ManagedKubernetes", "slbInternetEnabled"),
+        ("alicloud:cs/serverlessKubernetes:ServerlessKubernetes", "endpointPublicAccessEnabled"),
+    ],
+)
+def test_unparseable_public_flag_is_public(token: str, key: str) -> None:
+    # Fail closed: a flag that is neither true nor false is read the stricter way (and "false" stays private).
+    assert expo(token, {key: "sometimes"}).public is True
+    assert expo(token, {key: "false"}).public is False
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Compliance tags
 

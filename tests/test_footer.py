@@ -155,7 +155,13 @@ def test_number_only_in_a_comment_script_style_or_attribute_is_not_displayed() -
 
 
 def test_hidden_elements_do_not_count() -> None:
-    for wrapper in ("<div hidden>{}</div>", '<div style="display: none">{}</div>', '<p aria-hidden="true">{}</p>'):
+    wrappers = (
+        "<div hidden>{}</div>",
+        '<div style="display: none">{}</div>',
+        '<span style="visibility: hidden">{}</span>',
+        '<p aria-hidden="true">{}</p>',
+    )
+    for wrapper in wrappers:
         body = wrapper.format(f'<a href="{MIIT_LINK}">{ICP}</a>')
         assert not check_homepage(page(body), ICP, None).icp_displayed, wrapper
 
@@ -187,6 +193,25 @@ def test_spaces_full_width_and_split_markup_are_tolerated() -> None:
 def test_a_longer_number_does_not_count() -> None:
     body = f'<a href="{MIIT_LINK}">沪ICP备2021012345号-12</a>'
     assert not check_homepage(page(body), ICP, None).icp_displayed
+
+
+@pytest.mark.parametrize("shown", ["131011502012345", "310115020123456"])
+def test_psb_digits_inside_a_longer_number_do_not_count(shown: str) -> None:
+    body = f'<a href="{PSB_URL}">沪公网安备{shown}号</a>'
+    assert not check_homepage(page(f'<a href="{MIIT_LINK}">{ICP}</a>{body}'), ICP, PSB).psb_displayed
+    assert check_homepage(page(LINKED), ICP, PSB).psb_displayed  # the same markup with the right digits
+
+
+def test_a_number_only_partly_inside_the_link_is_not_linked() -> None:
+    body = f'沪ICP备2021012345<a href="{MIIT_LINK}">号-1</a>'
+    check = check_homepage(page(body), ICP, None)
+    assert check.icp_displayed and not check.icp_linked
+
+
+@pytest.mark.parametrize("href", ["javascript://beian.miit.gov.cn/", "ftp://beian.miit.gov.cn/"])
+def test_a_link_that_is_not_http_is_not_linked(href: str) -> None:
+    check = check_homepage(page(f'<a href="{href}">{ICP}</a>'), ICP, None)
+    assert check.icp_displayed and not check.icp_linked
 
 
 def test_entity_number_instead_of_website_number_is_named() -> None:

@@ -135,6 +135,8 @@ def test_decide_hongkong_and_no_registry(registry: FilingRegistry) -> None:
 def test_decide_rejects_bad_region_and_mode(registry: FilingRegistry) -> None:
     with pytest.raises(InputError):
         decide("example.cn", "mainland", registry, today=TODAY, mainland_region="cn-hongkong")
+    with pytest.raises(InputError, match="xx-moon-1"):  # an unknown region is not trusted as mainland
+        decide("example.cn", "mainland", registry, today=TODAY, mainland_region="xx-moon-1")
     with pytest.raises(InputError):
         decide("example.cn", "moon", registry, today=TODAY)  # type: ignore[arg-type]
 
@@ -151,3 +153,58 @@ def test_decide_platform_needs_b21_at_program_time(registry: FilingRegistry) -> 
         decide("example.cn", "mainland", registry, today=TODAY, platform=True)
     assert [f.policy for f in err.value.findings] == ["commercial-permit-required"]
     assert "B21" in str(err.value)
+
+
+# --- branches the cases above do not reach --------------------------------------------------------------------------
+
+
+def test_decide_footer_numbers_only_for_an_approved_filing(registry: FilingRegistry) -> None:
+    # dropped.cn still carries its (cancelled) number in the registry: it must not reach a footer.
+    for mode in ("auto", "hongkong"):
+        d = decide("dropped.cn", mode, registry, today=TODAY)  # type: ignore[arg-type]
+        assert (d.icp_number, d.psb_number) == (None, None)
+    assert decide("example.cn", "hongkong", registry, today=TODAY).icp_number == "沪ICP备2021012345号-1"
+
+
+def test_decide_mainland_carries_advisories_along(registry: FilingRegistry) -> None:
+    d = decide("fresh.cn", "mainland", registry, today=TODAY)
+    assert d.hosting == "mainland"
+    assert [(f.policy, f.enforcement) for f in d.findings] == [("psb-filing-required", "advisory")]
+    assert any("public-security" in r for r in d.reasons)
+
+
+def test_hosting_error_lists_only_the_mandatory_findings(registry: FilingRegistry) -> None:
+    # fresh.cn as a platform: B21 missing (mandatory) and the PSB window (advisory); only the first refuses.
+    with pytest.raises(HostingError) as err:
+        decide("fresh.cn", "mainland", registry, today=TODAY, platform=True)
+    assert [(f.policy, f.enforcement) for f in err.value.findings] == [("commercial-permit-required", "mandatory")]
+
+
+def test_individual_taking_payments_needs_a_company() -> None:
+    assert "china-entity" in advise(AdviceInput(entity="individual", payments=True, today=TODAY)).required
+    assert "china-entity" not in advise(AdviceInput(entity="individual", today=TODAY)).required
+
+
+def test_foreign_invested_shop_is_told_about_the_pilot_zones() -> None:
+    a = advise(AdviceInput(entity="foreign-invested", payments=True, today=TODAY))
+    assert any("pilot zones" in r for r in a.reasons)
+    b = advise(AdviceInput(entity="foreign-invested", today=TODAY))
+    assert not any("pilot zones" in r for r in b.reasons)
+
+
+def test_advise_unfiled_domain_is_not_called_filed(registry: FilingRegistry) -> None:
+    a = advise(AdviceInput(domain="unfiled.cn", registry=registry, today=TODAY))
+    assert not any("has an approved ICP filing" in r for r in a.reasons)
+    b = advise(AdviceInput(domain="example.cn", registry=registry, today=TODAY))
+    assert any("has an approved ICP filing" in r for r in b.reasons)
+
+
+def test_overseas_registrar_blocks_mainland_even_when_filed(registry: FilingRegistry) -> None:
+    a = advise(AdviceInput(domain="example.cn", registry=registry, registrar_in_china=False, today=TODAY))
+    assert a.hosting == "hongkong" and a.required == ("china-registrar-domain",)
+
+
+def test_foreign_company_is_told_the_entity_files_once_it_exists() -> None:
+    a = advise(AdviceInput(entity="foreign", today=TODAY))
+    assert any("once the PRC entity exists" in r for r in a.reasons)
+    assert not any("once the PRC entity exists" in r for r in advise(AdviceInput(today=TODAY)).reasons)

@@ -124,6 +124,7 @@ def test_icp_alias_is_accepted_with_warning(alias: str, official: str) -> None:
     assert number.province_char == alias
     assert number.normalized == f"{alias}ICP备12345678号-2"  # kept as written: it is the issued number
     assert len(number.warnings) == 1 and f"official character is '{official}'" in number.warnings[0]
+    assert "accepted" in number.warnings[0]  # a known variant, not a mistake (DOMAIN.md §2)
     assert parse_icp(f"{official}ICP备12345678号-2").warnings == ()
 
 
@@ -236,6 +237,7 @@ PERMIT_INVALID: list[tuple[str, str]] = [
     ("港B2-20220001", "not a province character"),
     ("外资B2-20220001", "unexpected text"),
     ("沪ICP证12345号", "6 digits"),
+    ("沪ICP证1234567号", "6 digits"),  # one too many, not only one too few
     ("ICP证123456号", "missing"),
     ("上海ICP证123456号", "unexpected text"),
     ("粤B2-20090059-5", "website filing number built on a licence"),

@@ -186,6 +186,12 @@ def test_in_process_equals_grpc(
         ("payments", "None"): {("commercial-permit-required", "mandatory")},
         ("pending", "None"): {("icp-filing-required", "mandatory")},
         ("dns-linked", "None"): {("dns-linked-exposure", "mandatory"), ("untied-mainland-exposure", "advisory")},
+        ("unfiled", "{'all': 'advisory'}"): {("icp-filing-required", "advisory")},
+        # late.cn is past its 30-day window, fresh.cn inside it; a 365-day window leaves both inside.
+        ("psb", "None"): {("psb-filing-due", "advisory"), ("psb-filing-required", "mandatory")},
+        ("psb", "{'psb-filing-required': {'psbGraceDays': 365}}"): {("psb-filing-due", "advisory")},
+        ("ineligible-domain", "{'domain-eligible': {'requireRealName': False}}"): {("domain-eligible", "mandatory")},
+        ("region-unknown", "None"): {("icp-filing-required", "mandatory")},
     }
     key = (name, str(config))
     if key in expected:  # the rule each scenario is about fires (the comparison above covers everything else)

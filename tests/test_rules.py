@@ -361,3 +361,13 @@ def test_foreign_invested_b21_is_open_outside_the_pilot_zones() -> None:
     assert rules.check_commercial_permit(cdn("wfoe-shop.cn", platform=True), reg, TODAY, only_beijing) == []
     # The same entity taking payments (B25) outside the pilot zones is refused: it holds no B25 at all here.
     assert rules.check_commercial_permit(cdn("wfoe-shop.cn", payments=True), reg, TODAY, only_beijing)
+
+
+def test_permit_issue_day_edge() -> None:
+    # A permit counts from its issue day (inclusive): the day before, the site is refused and told when it starts.
+    acme = registry_data.entity("acme")
+    acme["permits"] = [{"number": "沪B2-20260001", "kind": "B25", "issued": "2026-12-01", "expires": "2031-12-01"}]
+    reg = _custom_registry({"acme": acme}, [registry_data.site("example.cn")])
+    [f] = rules.check_commercial_permit(cdn("example.cn", payments=True), reg, dt.date(2026, 11, 30))
+    assert "valid only from 2026-12-01" in f.message_en
+    assert rules.check_commercial_permit(cdn("example.cn", payments=True), reg, dt.date(2026, 12, 1)) == []
