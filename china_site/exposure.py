@@ -27,6 +27,7 @@ __all__ = [
     "RESOURCE_TYPES",
     "SECRET_SIG_KEY",
     "TAG_DOMAIN",
+    "TAG_OWN_GOODS",
     "TAG_PAYMENTS",
     "TAG_PLATFORM",
     "UNKNOWN",
@@ -86,6 +87,7 @@ SECRET_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"  # the engine's speci
 TAG_DOMAIN: Final = "china-site:domain"  # one host name, or several separated by commas
 TAG_PAYMENTS: Final = "china-site:payments"  # "true" | "false"
 TAG_PLATFORM: Final = "china-site:platform"  # "true" | "false": hosts third-party sellers (B21)
+TAG_OWN_GOODS: Final = "china-site:own-goods"  # "true" | "false": sells only its own goods (disputed permit point)
 
 _TRUE: Final = frozenset({"true", "yes", "1", "on"})
 _FALSE: Final = frozenset({"false", "no", "0", "off", ""})
@@ -537,14 +539,15 @@ def _clean_host(text: str) -> str:
     return "" if host == "*" else host
 
 
-def _tag_facts(ctx: _Ctx) -> tuple[list[str], bool, bool]:
-    """(domains, payments, platform) from the compliance tags; unknowns read the stricter way."""
+def _tag_facts(ctx: _Ctx) -> tuple[list[str], bool, bool, bool]:
+    """(domains, payments, platform, own_goods) from the compliance tags; unknowns read the stricter way
+    (payments and platform true, own goods false: the permit is then required)."""
     tags = ctx.value("tags")
     if tags is UNKNOWN:
         ctx.unknown.append("tags")
-        return [], True, False
+        return [], True, False, False
     if not isinstance(tags, Mapping):
-        return [], False, False
+        return [], False, False, False
     tag_ctx = _Ctx(tags)
     domains: list[str] = []
     value = tag_ctx.value(TAG_DOMAIN)
@@ -553,17 +556,17 @@ def _tag_facts(ctx: _Ctx) -> tuple[list[str], bool, bool]:
     elif isinstance(value, str):
         domains = _split_domains(value)
 
-    def flag(key: str) -> bool:
+    def flag(key: str, strict: bool = True) -> bool:
         raw = tag_ctx.value(key)
         if raw is UNKNOWN:
             ctx.unknown.append(f"tags.{key}")
-            return True
+            return strict
         if raw is None:
             return False
         parsed = _flag(raw)
-        return True if parsed is None else parsed  # unparseable: stricter reading
+        return strict if parsed is None else parsed  # unparseable: stricter reading
 
-    return domains, flag(TAG_PAYMENTS), flag(TAG_PLATFORM)
+    return domains, flag(TAG_PAYMENTS), flag(TAG_PLATFORM), flag(TAG_OWN_GOODS, strict=False)
 
 
 def _dedupe(hosts: Iterable[str]) -> tuple[str, ...]:
@@ -600,7 +603,7 @@ def exposure_from_resource(
         props = {}
     ctx = _Ctx(props)
     facts = spec.handler(ctx)
-    tag_domains, payments, platform = _tag_facts(ctx) if spec.taggable else ([], False, False)
+    tag_domains, payments, platform, own_goods = _tag_facts(ctx) if spec.taggable else ([], False, False, False)
     domains = _dedupe([_clean_host(d) for d in facts.domains] + tag_domains)
 
     region: str | None
@@ -628,6 +631,7 @@ def exposure_from_resource(
         domains=domains,
         payments=payments,
         platform=platform,
+        own_goods=own_goods,
         unknown=tuple(dict.fromkeys(ctx.unknown)),
         product=spec.product,
     )

@@ -380,6 +380,7 @@ class Site(_Model):
     psb_filed: dt.date | None = None
     payments: bool | None = None  # optional hint: the site takes payments
     platform: bool | None = None  # optional hint: third-party sellers (needs B21)
+    own_goods: bool | None = None  # optional hint: sells only its own goods (disputed: see ownGoodsNeedPermit)
 
     _NUMBER_FIELDS: ClassVar[Mapping[str, Callable[[str], Any]]] = {
         "icp_number": numbers.parse_icp,

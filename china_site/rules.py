@@ -391,7 +391,8 @@ def check_commercial_permit(
         platform = exposure.platform or bool(site and site.platform)
         if not payments and not platform:
             continue
-        if exposure.own_goods and not platform and not options.own_goods_need_permit:
+        own_goods = exposure.own_goods or bool(site and site.own_goods)
+        if own_goods and not platform and not options.own_goods_need_permit:
             continue  # relaxed by configuration (disputed point, DOMAIN.md §3.5)
         kind = "B21" if platform else "B25"
         need = "edi-permit" if platform else "commercial-permit"

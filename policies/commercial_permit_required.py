@@ -24,7 +24,8 @@ POLICY = resource_policy(
         "1. Obtain the permit from the provincial communications administration (or MIIT) and record it under the "
         "entity's permits in the registry (number, kind, issued, expires).\n"
         "2. Or sell inside a marketplace (Tmall, Taobao) whose operator holds the permit.\n"
-        "3. A store selling only its own goods is a disputed case: set ownGoodsNeedPermit: false to relax it."
+        "3. A store selling only its own goods is a disputed case: set ownGoodsNeedPermit: false to relax it for sites "
+        "marked own_goods: true in the registry (or tagged china-site:own-goods=true)."
     ),
     url=PERMIT_LINK,
     tags=["china", "permit", "payments"],

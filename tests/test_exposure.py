@@ -754,3 +754,27 @@ def test_bucket_website_alone_exposes_nothing() -> None:
         provider_props={"region": "cn-shanghai"},
     )
     assert exposure is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("false", False), ("maybe", False), (None, False)])
+def test_own_goods_tag_is_read_strictly(value: str | None, expected: bool) -> None:
+    tags = {"china-site:domain": "shop.example.cn", "china-site:payments": "true"}
+    if value is not None:
+        tags["china-site:own-goods"] = value
+    exposure = exposure_from_resource(
+        "alicloud:alb/loadBalancer:LoadBalancer",
+        {"addressType": "Internet", "tags": tags},
+        provider_props={"region": "cn-shanghai"},
+    )
+    assert exposure is not None and exposure.own_goods is expected and exposure.payments is True
+
+
+def test_own_goods_tag_unknown_reads_as_not_own_goods() -> None:
+    tags = {"china-site:domain": "shop.example.cn", "china-site:own-goods": UNKNOWN}
+    exposure = exposure_from_resource(
+        "alicloud:alb/loadBalancer:LoadBalancer",
+        {"addressType": "Internet", "tags": tags},
+        provider_props={"region": "cn-shanghai"},
+    )
+    assert exposure is not None and exposure.own_goods is False
+    assert "tags.china-site:own-goods" in exposure.unknown

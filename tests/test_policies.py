@@ -399,6 +399,15 @@ def test_payments_permit_expired_fails_later(config: dict[str, Any]) -> None:
     assert run("commercial-permit-required", rargs(ALB, _alb("www.example.cn"), later))
 
 
+def test_own_goods_tag_relaxes_the_permit_only_when_configured(config: dict[str, Any]) -> None:
+    props = _alb("pay-shop.cn")
+    props["tags"]["china-site:own-goods"] = "true"
+    assert run("commercial-permit-required", rargs(ALB, props, config))  # strict by default
+    relaxed = {**config, "ownGoodsNeedPermit": False}
+    assert run("commercial-permit-required", rargs(ALB, props, relaxed)) == []
+    assert run("commercial-permit-required", rargs(ALB, _alb("pay-shop.cn"), relaxed))  # no own-goods tag
+
+
 # --- domain-eligible ---------------------------------------------------------------------------------------------
 
 

@@ -371,3 +371,38 @@ def test_permit_issue_day_edge() -> None:
     [f] = rules.check_commercial_permit(cdn("example.cn", payments=True), reg, dt.date(2026, 11, 30))
     assert "valid only from 2026-12-01" in f.message_en
     assert rules.check_commercial_permit(cdn("example.cn", payments=True), reg, dt.date(2026, 12, 1)) == []
+
+
+def test_own_goods_hint_in_the_registry_relaxes_only_when_configured() -> None:
+    import yaml
+
+    from china_site.filings import parse_registry
+
+    reg = parse_registry(
+        yaml.safe_load(
+            """
+version: 1
+entities:
+  shop:
+    name: 杭州小店科技有限公司
+    type: enterprise
+    ownership: domestic
+    province: 33
+    icp_number: 浙ICP备2019054321号
+sites:
+  - domain: own-tea.cn
+    entity: shop
+    icp_number: 浙ICP备2019054321号-1
+    status: approved
+    approved: 2019-05-01
+    access_providers: [alibaba-cloud]
+    registrar_in_china: true
+    real_name_verified: true
+    own_goods: true
+"""
+        ),
+        source="own-goods.yaml",
+    )
+    exp = cdn("own-tea.cn", payments=True)
+    assert rules.check_commercial_permit(exp, reg, TODAY)  # strict by default
+    assert rules.check_commercial_permit(exp, reg, TODAY, RuleOptions(own_goods_need_permit=False)) == []
