@@ -381,6 +381,8 @@ class Site(_Model):
     payments: bool | None = None  # optional hint: the site takes payments
     platform: bool | None = None  # optional hint: third-party sellers (needs B21)
     own_goods: bool | None = None  # optional hint: sells only its own goods (disputed: see ownGoodsNeedPermit)
+    domain_holder: str | None = None  # optional: the domain's registered holder (must be the filing entity)
+    domain_expires: dt.date | None = None  # optional: the domain registration's expiry date
 
     _NUMBER_FIELDS: ClassVar[Mapping[str, Callable[[str], Any]]] = {
         "icp_number": numbers.parse_icp,
@@ -492,7 +494,7 @@ class Site(_Model):
 class Expiring(NamedTuple):
     """One row of :meth:`FilingRegistry.expiring`."""
 
-    kind: Literal["permit", "psb"]
+    kind: Literal["permit", "psb", "domain"]
     subject: str  # permit: "<entity id>: <number> (<kind>)"; psb: the domain (ASCII)
     date: dt.date  # the permit's expiry, or the last day of the PSB 30-day window
 
@@ -613,7 +615,8 @@ class FilingRegistry(_Model):
         - ``("permit", "<entity id>: <number> (<kind>)", expires)`` for each permit of an active entity that
           expires by then;
         - ``("psb", domain, last_day)`` for each effectively approved, launched site without a PSB number whose
-          ``psb_grace_days`` window (from launch) ends by then.
+          ``psb_grace_days`` window (from launch) ends by then;
+        - ``("domain", domain, expires)`` for each site whose ``domain_expires`` falls by then.
         """
         room = (dt.date.max - today).days
         horizon = dt.date.max if within_days >= room else today + dt.timedelta(days=within_days)
@@ -627,6 +630,8 @@ class FilingRegistry(_Model):
                 if p.expires <= horizon
             )
         for site in self.sites:
+            if site.domain_expires is not None and site.domain_expires <= horizon:
+                rows.append(Expiring("domain", site.domain, site.domain_expires))
             if site.psb_number or self.effective_status(site) != "approved":
                 continue
             deadline = site.psb_deadline(psb_grace_days)

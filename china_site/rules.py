@@ -516,6 +516,32 @@ def check_domain_eligible(
                     "real_name_verified: true",
                 )
             )
+        entity = registry.entity_of(site)
+        if site.domain_holder is not None and site.domain_holder.strip() != entity.name.strip():
+            findings.append(
+                _domain_finding(
+                    exposure,
+                    host,
+                    "china-registrar-domain",
+                    f"{shown} ({what}) is held by '{site.domain_holder}', not by the filing entity '{entity.name}'; "
+                    "the domain holder must be the filing entity.",
+                    f"{shown} 的域名持有者（{site.domain_holder}）与备案主体（{entity.name}）不一致。",
+                    "transfer the domain to the filing entity at the registrar (holder change with real-name "
+                    "verification), then update domain_holder",
+                )
+            )
+        if site.domain_expires is not None and site.domain_expires <= today:
+            findings.append(
+                _domain_finding(
+                    exposure,
+                    host,
+                    "china-registrar-domain",
+                    f"{shown} ({what}): the domain registration expired on {site.domain_expires.isoformat()}; an "
+                    "expired domain loses its ICP filing.",
+                    f"{shown} 的域名已于 {site.domain_expires.isoformat()} 过期，过期域名的备案将被注销。",
+                    "renew the domain at the registrar, then update domain_expires",
+                )
+            )
     return findings
 
 

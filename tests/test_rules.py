@@ -406,3 +406,54 @@ sites:
     exp = cdn("own-tea.cn", payments=True)
     assert rules.check_commercial_permit(exp, reg, TODAY)  # strict by default
     assert rules.check_commercial_permit(exp, reg, TODAY, RuleOptions(own_goods_need_permit=False)) == []
+
+
+def _holder_registry(holder: str, expires: str) -> FilingRegistry:
+    import yaml
+
+    from china_site.filings import parse_registry
+
+    text = f"""
+version: 1
+entities:
+  shop:
+    name: 杭州小店科技有限公司
+    type: enterprise
+    ownership: domestic
+    province: 33
+    icp_number: 浙ICP备2019054321号
+sites:
+  - domain: held-tea.cn
+    entity: shop
+    icp_number: 浙ICP备2019054321号-1
+    status: approved
+    approved: 2019-05-01
+    access_providers: [alibaba-cloud]
+    registrar_in_china: true
+    real_name_verified: true
+    domain_holder: {holder}
+    domain_expires: {expires}
+"""
+    return parse_registry(yaml.safe_load(text), source="holder.yaml")
+
+
+def test_domain_holder_must_be_the_filing_entity() -> None:
+    ok = _holder_registry("杭州小店科技有限公司", "2030-01-01")
+    assert rules.check_domain_eligible(cdn("www.held-tea.cn"), ok, TODAY) == []
+    bad = _holder_registry("张三", "2030-01-01")
+    [f] = rules.check_domain_eligible(cdn("www.held-tea.cn"), bad, TODAY)
+    assert f.enforcement == "mandatory" and "张三" in f.message_en and "备案主体" in f.message_zh
+
+
+def test_expired_domain_is_not_eligible_on_its_expiry_day() -> None:
+    reg = _holder_registry("杭州小店科技有限公司", "2026-11-28")
+    assert rules.check_domain_eligible(cdn("held-tea.cn"), reg, dt.date(2026, 11, 27)) == []
+    [f] = rules.check_domain_eligible(cdn("held-tea.cn"), reg, dt.date(2026, 11, 28))
+    assert "expired on 2026-11-28" in f.message_en
+
+
+def test_domain_expiry_is_listed_by_expiring() -> None:
+    reg = _holder_registry("杭州小店科技有限公司", "2026-12-20")
+    rows = reg.expiring(30, TODAY)
+    assert ("domain", "held-tea.cn", dt.date(2026, 12, 20)) in [tuple(r) for r in rows]
+    assert all(r.kind != "domain" for r in reg.expiring(10, TODAY))
