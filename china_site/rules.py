@@ -462,6 +462,41 @@ def check_commercial_permit(
 # Rule 7: the domain itself must be eligible.
 
 
+def _domain_problems(
+    site: Site, entity: Entity, today: dt.date, options: RuleOptions
+) -> Iterable[tuple[str, str, str]]:
+    """(English, Chinese, fix) for each registrar-side problem of a filed domain (rule 7)."""
+    if options.require_registrar_in_china and not site.registrar_in_china:
+        yield (
+            "is registered with a registrar outside China; ICP filing needs a registrar accredited by MIIT.",
+            "的注册商不是工信部认可的境内注册商，无法办理或保持 ICP 备案。",
+            "transfer the domain to an MIIT-accredited registrar (for example Alibaba Cloud) or buy a new domain "
+            "there and file it; then set registrar_in_china: true",
+        )
+    if options.require_real_name and not site.real_name_verified:
+        yield (
+            "has not passed real-name verification; the holder must be verified and be the filing entity.",
+            "未完成域名实名认证；域名持有者须完成实名认证且与备案主体一致。",
+            "complete real-name verification at the registrar with the filing entity as holder, then set "
+            "real_name_verified: true",
+        )
+    if site.domain_holder is not None and site.domain_holder.strip() != entity.name.strip():
+        yield (
+            f"is held by '{site.domain_holder}', not by the filing entity '{entity.name}'; the domain holder must "
+            "be the filing entity.",
+            f"的域名持有者（{site.domain_holder}）与备案主体（{entity.name}）不一致。",
+            "transfer the domain to the filing entity at the registrar (holder change with real-name "
+            "verification), then update domain_holder",
+        )
+    if site.domain_expires is not None and site.domain_expires <= today:
+        yield (
+            f"expired on {site.domain_expires.isoformat()} (domain registration); an expired domain loses its ICP "
+            "filing.",
+            f"的域名已于 {site.domain_expires.isoformat()} 过期，过期域名的备案将被注销。",
+            "renew the domain at the registrar, then update domain_expires",
+        )
+
+
 def check_domain_eligible(
     exposure: Exposure, registry: FilingRegistry, today: dt.date, options: RuleOptions = RuleOptions()
 ) -> list[Finding]:
@@ -490,56 +525,10 @@ def check_domain_eligible(
         site = registry.covering(host)
         if site is None:
             continue  # unknown registrar and real-name state: check_icp_filing reports the missing filing
-        if options.require_registrar_in_china and not site.registrar_in_china:
+        for en, zh, fix in _domain_problems(site, registry.entity_of(site), today, options):
             findings.append(
                 _domain_finding(
-                    exposure,
-                    host,
-                    "china-registrar-domain",
-                    f"{shown} ({what}) is registered with a registrar outside China; ICP filing needs a registrar "
-                    "accredited by MIIT.",
-                    f"{shown} 的注册商不是工信部认可的境内注册商，无法办理或保持 ICP 备案。",
-                    "transfer the domain to an MIIT-accredited registrar (for example Alibaba Cloud) or buy a new "
-                    "domain there and file it; then set registrar_in_china: true",
-                )
-            )
-        if options.require_real_name and not site.real_name_verified:
-            findings.append(
-                _domain_finding(
-                    exposure,
-                    host,
-                    "china-registrar-domain",
-                    f"{shown} ({what}) has not passed real-name verification; the holder must be verified and be "
-                    "the filing entity.",
-                    f"{shown} 未完成域名实名认证；域名持有者须完成实名认证且与备案主体一致。",
-                    "complete real-name verification at the registrar with the filing entity as holder, then set "
-                    "real_name_verified: true",
-                )
-            )
-        entity = registry.entity_of(site)
-        if site.domain_holder is not None and site.domain_holder.strip() != entity.name.strip():
-            findings.append(
-                _domain_finding(
-                    exposure,
-                    host,
-                    "china-registrar-domain",
-                    f"{shown} ({what}) is held by '{site.domain_holder}', not by the filing entity '{entity.name}'; "
-                    "the domain holder must be the filing entity.",
-                    f"{shown} 的域名持有者（{site.domain_holder}）与备案主体（{entity.name}）不一致。",
-                    "transfer the domain to the filing entity at the registrar (holder change with real-name "
-                    "verification), then update domain_holder",
-                )
-            )
-        if site.domain_expires is not None and site.domain_expires <= today:
-            findings.append(
-                _domain_finding(
-                    exposure,
-                    host,
-                    "china-registrar-domain",
-                    f"{shown} ({what}): the domain registration expired on {site.domain_expires.isoformat()}; an "
-                    "expired domain loses its ICP filing.",
-                    f"{shown} 的域名已于 {site.domain_expires.isoformat()} 过期，过期域名的备案将被注销。",
-                    "renew the domain at the registrar, then update domain_expires",
+                    exposure, host, "china-registrar-domain", f"{shown} ({what}) {en}", f"{shown} {zh}", fix
                 )
             )
     return findings

@@ -373,87 +373,42 @@ def test_permit_issue_day_edge() -> None:
     assert rules.check_commercial_permit(cdn("example.cn", payments=True), reg, dt.date(2026, 12, 1)) == []
 
 
+def _shop_registry(**site_fields: object) -> FilingRegistry:
+    """The 'shop' entity with tea-shop.com made eligible (China registrar, real name), plus ``site_fields``."""
+    tea = {**registry_data.site("tea-shop.com"), "registrar_in_china": True, "real_name_verified": True}
+    return _custom_registry({"shop": registry_data.entity("shop")}, [{**tea, **site_fields}])
+
+
 def test_own_goods_hint_in_the_registry_relaxes_only_when_configured() -> None:
-    import yaml
-
-    from china_site.filings import parse_registry
-
-    reg = parse_registry(
-        yaml.safe_load(
-            """
-version: 1
-entities:
-  shop:
-    name: 杭州小店科技有限公司
-    type: enterprise
-    ownership: domestic
-    province: 33
-    icp_number: 浙ICP备2019054321号
-sites:
-  - domain: own-tea.cn
-    entity: shop
-    icp_number: 浙ICP备2019054321号-1
-    status: approved
-    approved: 2019-05-01
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-    own_goods: true
-"""
-        ),
-        source="own-goods.yaml",
-    )
-    exp = cdn("own-tea.cn", payments=True)
+    reg = _shop_registry(own_goods=True)
+    exp = cdn("tea-shop.com", payments=True)
     assert rules.check_commercial_permit(exp, reg, TODAY)  # strict by default
     assert rules.check_commercial_permit(exp, reg, TODAY, RuleOptions(own_goods_need_permit=False)) == []
+    plain = _shop_registry()  # no hint: relaxing the option changes nothing
+    assert rules.check_commercial_permit(exp, plain, TODAY, RuleOptions(own_goods_need_permit=False))
 
 
 def _holder_registry(holder: str, expires: str) -> FilingRegistry:
-    import yaml
-
-    from china_site.filings import parse_registry
-
-    text = f"""
-version: 1
-entities:
-  shop:
-    name: 杭州小店科技有限公司
-    type: enterprise
-    ownership: domestic
-    province: 33
-    icp_number: 浙ICP备2019054321号
-sites:
-  - domain: held-tea.cn
-    entity: shop
-    icp_number: 浙ICP备2019054321号-1
-    status: approved
-    approved: 2019-05-01
-    access_providers: [alibaba-cloud]
-    registrar_in_china: true
-    real_name_verified: true
-    domain_holder: {holder}
-    domain_expires: {expires}
-"""
-    return parse_registry(yaml.safe_load(text), source="holder.yaml")
+    return _shop_registry(domain_holder=holder, domain_expires=expires)
 
 
 def test_domain_holder_must_be_the_filing_entity() -> None:
     ok = _holder_registry("杭州小店科技有限公司", "2030-01-01")
-    assert rules.check_domain_eligible(cdn("www.held-tea.cn"), ok, TODAY) == []
+    assert rules.check_domain_eligible(cdn("www.tea-shop.com"), ok, TODAY) == []
     bad = _holder_registry("张三", "2030-01-01")
-    [f] = rules.check_domain_eligible(cdn("www.held-tea.cn"), bad, TODAY)
+    [f] = rules.check_domain_eligible(cdn("www.tea-shop.com"), bad, TODAY)
     assert f.enforcement == "mandatory" and "张三" in f.message_en and "备案主体" in f.message_zh
 
 
 def test_expired_domain_is_not_eligible_on_its_expiry_day() -> None:
     reg = _holder_registry("杭州小店科技有限公司", "2026-11-28")
-    assert rules.check_domain_eligible(cdn("held-tea.cn"), reg, dt.date(2026, 11, 27)) == []
-    [f] = rules.check_domain_eligible(cdn("held-tea.cn"), reg, dt.date(2026, 11, 28))
+    assert rules.check_domain_eligible(cdn("tea-shop.com"), reg, dt.date(2026, 11, 27)) == []
+    [f] = rules.check_domain_eligible(cdn("tea-shop.com"), reg, dt.date(2026, 11, 28))
     assert "expired on 2026-11-28" in f.message_en
 
 
 def test_domain_expiry_is_listed_by_expiring() -> None:
     reg = _holder_registry("杭州小店科技有限公司", "2026-12-20")
     rows = reg.expiring(30, TODAY)
-    assert ("domain", "held-tea.cn", dt.date(2026, 12, 20)) in [tuple(r) for r in rows]
+    assert ("domain", "tea-shop.com", dt.date(2026, 12, 20)) in [tuple(r) for r in rows]
     assert all(r.kind != "domain" for r in reg.expiring(10, TODAY))
