@@ -1,0 +1,237 @@
+"""What the real ``alicloud`` provider accepts as inputs, derived from the installed ``pulumi_alicloud`` Python SDK.
+
+The SDK is generated from the provider's Pulumi schema, so it carries, per resource type token:
+
+- the input properties: the ``<Resource>Args`` input type, whose property getters carry the wire (camelCase) names
+  (``pulumi._types.input_type_py_to_pulumi_names``), and the nested input types through their type annotations;
+- the required inputs: the parameters of ``<Resource>Args.__init__`` without a default (also nested ``...Args``);
+- all properties, outputs included: the ``_<Resource>State`` input type (what ``Resource.get`` accepts). A
+  property of the state that is not an input is computed-only at the top level.
+
+Nested computed-only fields are not visible in the SDK (a nested type is one type for inputs and outputs), so they
+are an explicit table, :data:`NESTED_COMPUTED_ONLY`, each entry with its source in the Terraform provider the
+Pulumi provider bridges.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import functools
+import importlib
+import inspect
+import json
+import sys
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PACKAGE = "alicloud"
+
+# Nested fields the Terraform schema declares ``Computed: true`` without ``Optional``: setting one is rejected by the
+# real provider's Check ("computed attributes cannot be set"). Keyed by type token, then by the wire path of the
+# nested object (list/object nesting collapsed, as the CheckFailure property path names it).
+NESTED_COMPUTED_ONLY: dict[str, dict[str, frozenset[str]]] = {
+    # aliyun/terraform-provider-alicloud, alicloud/resource_alicloud_oss_bucket_cname.go, "certificate" block:
+    # status, creation_date, valid_end_date, type, fingerprint, valid_start_date are Computed only.
+    "alicloud:oss/bucketCname:BucketCname": {
+        "certificate": frozenset(
+            {"status", "creationDate", "validEndDate", "type", "fingerprint", "validStartDate"},
+        ),
+    },
+}
+
+# Provider configuration keys the engine itself adds to a provider resource's inputs.
+ENGINE_PROVIDER_KEYS = frozenset({"version", "pluginDownloadURL"})
+
+
+@dataclass(frozen=True)
+class ObjectSchema:
+    """One input object (a resource's Args or a nested ``...Args``): wire names, required ones, nested objects."""
+
+    name: str
+    properties: frozenset[str]
+    required: frozenset[str]
+    nested: dict[str, ObjectSchema] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class ResourceSchema:
+    token: str
+    inputs: ObjectSchema
+    all_properties: frozenset[str]  # inputs and outputs (the SDK's _<Resource>State)
+
+    @property
+    def computed_only(self) -> frozenset[str]:
+        return self.all_properties - self.inputs.properties
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    property: str
+    reason: str
+
+
+class UnknownType(LookupError):
+    pass
+
+
+@functools.cache
+def _resource_modules() -> dict[str, tuple[str, str]]:
+    """type token → (Python module, class name), from the SDK's own registration table in its ``__init__``."""
+    import pulumi_alicloud
+
+    text = Path(pulumi_alicloud.__file__).read_text(encoding="utf-8")
+    start = text.index('resource_modules="""') + len('resource_modules="""')
+    entries = json.loads(text[start : text.index('"""', start)])
+    return {token: (entry["fqn"], cls) for entry in entries for token, cls in entry["classes"].items()}
+
+
+def sdk_version() -> str:
+    """The installed pulumi_alicloud SDK's version: the plugin version its programs ask the engine for."""
+    from importlib.metadata import version
+
+    return version("pulumi_alicloud")
+
+
+def known_types() -> frozenset[str]:
+    return frozenset(_resource_modules())
+
+
+@functools.cache
+def resource_schema(token: str) -> ResourceSchema:
+    try:
+        module_name, class_name = _resource_modules()[token]
+    except KeyError:
+        raise UnknownType(f"unknown resource type {token!r} (not in pulumi_alicloud {sdk_version()})") from None
+    module = importlib.import_module(module_name)
+    resource_cls = getattr(module, class_name)
+    defining = sys.modules[resource_cls.__module__]
+    args_cls = getattr(defining, f"{class_name}Args")
+    state_cls = getattr(defining, f"_{class_name}State", None)
+    inputs = object_schema(args_cls)
+    everything = frozenset(_wire_names(state_cls).values()) if state_cls is not None else inputs.properties
+    return ResourceSchema(token=token, inputs=inputs, all_properties=everything | inputs.properties)
+
+
+@functools.cache
+def provider_schema() -> ObjectSchema:
+    import pulumi_alicloud
+
+    return object_schema(pulumi_alicloud.ProviderArgs)
+
+
+def _wire_names(cls: type) -> dict[str, str]:
+    from pulumi import _types
+
+    return _types.input_type_py_to_pulumi_names(cls)
+
+
+@functools.cache
+def object_schema(cls: type) -> ObjectSchema:
+    from pulumi import _types
+
+    names = _wire_names(cls)
+    signature = inspect.signature(cls.__init__)
+    required = frozenset(
+        names.get(param, param)
+        for param, spec in signature.parameters.items()
+        if param not in ("self", "__self__")
+        and spec.default is inspect.Parameter.empty
+        and spec.kind is inspect.Parameter.KEYWORD_ONLY
+    )
+    nested: dict[str, ObjectSchema] = {}
+    for wire, hint in _types.input_type_types(cls).items():
+        inner = _input_class(hint)
+        if inner is not None and inner is not cls:
+            nested[wire] = object_schema(inner)
+    return ObjectSchema(name=cls.__name__, properties=frozenset(names.values()), required=required, nested=nested)
+
+
+def _input_class(hint: Any, depth: int = 0) -> type | None:
+    """The nested ``@pulumi.input_type`` class inside an annotation (Sequence[Union[XArgs, Awaitable, Output]] …)."""
+    from pulumi import _types
+
+    if depth > 6:
+        return None
+    if isinstance(hint, type) and _types.is_input_type(hint):
+        return hint
+    origin = typing.get_origin(hint)
+    if origin is None:
+        return None
+    args = typing.get_args(hint)
+    if origin in (collections.abc.Mapping, dict):
+        args = args[1:]
+    for arg in args:
+        found = _input_class(arg, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_unknown(value: Any) -> bool:
+    from .wire import UNKNOWN
+
+    return isinstance(value, str) and value == UNKNOWN
+
+
+def check_inputs(token: str, news: dict[str, Any]) -> list[CheckFailure]:
+    """The failures the real provider's Check reports for these inputs (wire names, secrets already unwrapped)."""
+    schema = resource_schema(token)
+    failures: list[CheckFailure] = []
+    computed = NESTED_COMPUTED_ONLY.get(token, {})
+    _check_object(schema.inputs, news, "", failures, computed, top=schema)
+    return failures
+
+
+def check_provider_config(news: dict[str, Any]) -> list[CheckFailure]:
+    schema = provider_schema()
+    failures: list[CheckFailure] = []
+    for key in sorted(news):
+        if key in ENGINE_PROVIDER_KEYS or key.startswith("__"):
+            continue
+        if key not in schema.properties:
+            reason = f"could not validate provider configuration: {key}: invalid or unknown key"
+            failures.append(CheckFailure(key, reason))
+    return failures
+
+
+def _check_object(
+    schema: ObjectSchema,
+    values: dict[str, Any],
+    prefix: str,
+    failures: list[CheckFailure],
+    computed: dict[str, frozenset[str]],
+    *,
+    top: ResourceSchema | None = None,
+) -> None:
+    from .wire import unwrap
+
+    for key in sorted(values):
+        if key.startswith("__"):  # engine/bridge metadata such as __defaults
+            continue
+        path = f"{prefix}{key}"
+        if key not in schema.properties:
+            if top is not None and key in top.computed_only:
+                failures.append(CheckFailure(path, f"{path}: computed attributes cannot be set"))
+            else:
+                failures.append(CheckFailure(path, f"{path}: invalid or unknown key"))
+            continue
+        if key in computed.get(prefix.rstrip("."), frozenset()):
+            value = unwrap(values[key])
+            if value is not None:
+                failures.append(CheckFailure(path, f"{path}: computed attributes cannot be set"))
+            continue
+        nested = schema.nested.get(key)
+        value = unwrap(values[key])
+        if nested is None or value is None or _is_unknown(value):
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            item = unwrap(item)
+            if isinstance(item, dict):
+                _check_object(nested, item, f"{path}.", failures, computed)
+    for key in sorted(schema.required):
+        if unwrap(values.get(key)) is None:
+            where = f"{prefix}{key}"
+            failures.append(CheckFailure(where, f"Missing required property '{where}'"))
