@@ -63,8 +63,9 @@ class LocalCloudProvider(provider_pb2_grpc.ResourceProviderServicer):
     def _region(self) -> str:
         return cloud.region_of(self.config)
 
-    def _fail(self, context: grpc.ServicerContext, method: str, urn: str, err: Exception) -> Any:
-        self.log.record(method, urn=urn, error=str(err))
+    def _fail(self, context: grpc.ServicerContext, method: str, request: Any, err: Exception) -> Any:
+        rid = getattr(request, "id", None) or None
+        self.log.record(method, urn=request.urn, type=_type_of(request), id=rid, error=str(err))
         context.abort(grpc.StatusCode.UNKNOWN, str(err))
 
     # -- plugin and configuration -----------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ class LocalCloudProvider(provider_pb2_grpc.ResourceProviderServicer):
         try:
             inputs = schema.resource_schema(token).inputs.properties
         except schema.UnknownType as err:
-            return self._fail(context, "Diff", request.urn, err)
+            return self._fail(context, "Diff", request, err)
         ignored = {str(k).split(".")[0].split("[")[0] for k in request.ignoreChanges}
         keys = sorted((set(olds) | set(news)) & inputs - ignored)
         changed = [k for k in keys if not _equal(olds.get(k), news.get(k))]
@@ -203,7 +204,7 @@ class LocalCloudProvider(provider_pb2_grpc.ResourceProviderServicer):
                 raise cloud.CloudError(f"localcloud: {token} inputs still unknown at create")
             rid, outs = cloud.create(self.store, token, request.urn, props, self._region(), preview=request.preview)
         except (cloud.CloudError, schema.UnknownType) as err:
-            return self._fail(context, "Create", request.urn, err)
+            return self._fail(context, "Create", request, err)
         self.log.record(
             "Create",
             urn=request.urn,
@@ -234,7 +235,7 @@ class LocalCloudProvider(provider_pb2_grpc.ResourceProviderServicer):
                 self.store, token, request.id, request.urn, olds, news, self._region(), preview=request.preview
             )
         except (cloud.CloudError, schema.UnknownType) as err:
-            return self._fail(context, "Update", request.urn, err)
+            return self._fail(context, "Update", request, err)
         self.log.record(
             "Update",
             urn=request.urn,
@@ -253,7 +254,7 @@ class LocalCloudProvider(provider_pb2_grpc.ResourceProviderServicer):
         try:
             cloud.delete(self.store, token, request.id, props)
         except cloud.CloudError as err:
-            return self._fail(context, "Delete", request.urn, err)
+            return self._fail(context, "Delete", request, err)
         self.log.record("Delete", urn=request.urn, type=token, id=request.id, properties=props)
         return empty_pb2.Empty()
 
