@@ -4,7 +4,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint bench
+.PHONY: install demo test lint bench engine e2e
 
 $(BIN)/china-site: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,3 +31,12 @@ test: install lint
 
 bench: install
 	$(BIN)/python -m bench
+
+# The real Pulumi engine (tools/pulumi-engine.sh: a pulumi on PATH, else built from Go modules into
+# ~/.cache/china-site) against the local cloud (tests/e2e/localcloud) and moto's S3 server. README: "make e2e".
+engine:
+	@bash tools/pulumi-engine.sh
+
+e2e: install
+	bash tools/pulumi-engine.sh >/dev/null
+	$(BIN)/pytest -q -p no:cacheprovider -m e2e tests/e2e
