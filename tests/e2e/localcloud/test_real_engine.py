@@ -1,7 +1,8 @@
 """The local cloud's plugin under the real Pulumi engine: a tiny program (a bucket, a CDN domain in front of it, a data
 source) through ``pulumi up`` / ``refresh`` / ``destroy`` with a file backend, and a Check failure as the CLI shows it.
 
-Uses ``engine_bin`` (tests/e2e/conftest.py: the CLI and its Python language host) and ``local_cloud``.
+Uses the fixtures of tests/e2e/conftest.py: ``engine_bin`` (the CLI and its Python language host), ``local_cloud`` and
+``moto_s3`` (from ``localcloud.fixtures``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.fixtures import local_cloud, moto_s3
 from localcloud.harness import LocalCloud, MotoS3
-
-__all__ = ["local_cloud", "moto_s3"]
 
 BUCKET = "alicloud:oss/bucket:Bucket"
 CDN = "alicloud:cdn/domainNew:DomainNew"
