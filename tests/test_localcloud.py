@@ -153,6 +153,17 @@ def test_check_rejects_computed_only_inputs(shared: tuple[Plugin, LocalCloud]) -
     assert set(failures) == {"extranetEndpoint"} and "computed" in failures["extranetEndpoint"]
 
 
+def test_check_uses_the_resources_own_args_type(shared: tuple[Plugin, LocalCloud]) -> None:
+    """Codegen renames a resource's Args to ``<Resource>InitArgs`` when a nested type has the name (``BucketWebsite``
+    vs ``Bucket``'s ``website``); a resource class may also live only in its file module (``config/reportTemplate``)."""
+    plugin, _ = shared
+    website = "alicloud:oss/bucketWebsite:BucketWebsite"
+    good = {"bucket": "b", "indexDocument": {"suffix": "index.html", "supportSubDir": True, "type": "0"}}
+    assert check(plugin, website, good) == {}
+    assert set(check(plugin, website, {"indexDocument": {"suffix": "index.html"}})) == {"bucket"}
+    assert resource_schema("alicloud:config/reportTemplate:ReportTemplate").inputs.properties
+
+
 def test_check_fails_an_unknown_resource_type(shared: tuple[Plugin, LocalCloud]) -> None:
     plugin, _ = shared
     failures = check(plugin, "alicloud:oss/bukket:Bukket", {"bucket": "b"})

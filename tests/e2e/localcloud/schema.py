@@ -20,6 +20,7 @@ import functools
 import importlib
 import inspect
 import json
+import re
 import sys
 import typing
 from dataclasses import dataclass, field
@@ -105,13 +106,27 @@ def resource_schema(token: str) -> ResourceSchema:
     except KeyError:
         raise UnknownType(f"unknown resource type {token!r} (not in pulumi_alicloud {sdk_version()})") from None
     module = importlib.import_module(module_name)
-    resource_cls = getattr(module, class_name)
+    resource_cls = getattr(module, class_name, None)
+    if resource_cls is None:  # not re-exported (pulumi_alicloud.config is also the provider's config module)
+        file_name = re.sub(r"(?<!^)(?=[A-Z])", "_", token.split(":")[1].split("/")[-1]).lower()
+        resource_cls = getattr(importlib.import_module(f"{module_name}.{file_name}"), class_name)
     defining = sys.modules[resource_cls.__module__]
-    args_cls = getattr(defining, f"{class_name}Args")
+    args_cls = _args_class(defining, class_name)
     state_cls = getattr(defining, f"_{class_name}State", None)
     inputs = object_schema(args_cls)
     everything = frozenset(_wire_names(state_cls).values()) if state_cls is not None else inputs.properties
     return ResourceSchema(token=token, inputs=inputs, all_properties=everything | inputs.properties)
+
+
+def _args_class(module: Any, class_name: str) -> type:
+    """The resource's own Args type: the one its module exports. Codegen renames it ``<Resource>InitArgs`` when a
+    nested type already has the name ``<Resource>Args`` (``oss.BucketWebsite`` vs ``Bucket``'s ``website``)."""
+    exported = [name for name in getattr(module, "__all__", ()) if name.endswith("Args")]
+    for name in (*exported, f"{class_name}InitArgs", f"{class_name}Args"):
+        cls = getattr(module, name, None)
+        if isinstance(cls, type):
+            return cls
+    raise UnknownType(f"no Args type for {class_name} in {module.__name__}")
 
 
 @functools.cache
