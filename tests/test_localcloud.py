@@ -7,6 +7,7 @@ starts it; the state is checked across two plugin processes, the call log for co
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
@@ -49,8 +50,15 @@ def configure(plugin: Plugin, region: str = "cn-shanghai") -> None:
 
 
 def check(plugin: Plugin, token: str, news: dict[str, Any]) -> dict[str, str]:
+    """Check's failures keyed by the path their reason names (the bridged provider leaves ``property`` empty)."""
     response = plugin.stub.Check(provider_pb2.CheckRequest(urn=urn(token, "r"), type=token, news=to_struct(news)))
-    return {f.property: f.reason for f in response.failures}
+    assert all(f.property == "" for f in response.failures)
+    return {_path(f.reason): f.reason for f in response.failures}
+
+
+def _path(reason: str) -> str:
+    found = re.search(r"Examine values at 'r\.(.+?)'\.$", reason) or re.search(r"required property '(.+?)'", reason)
+    return found.group(1) if found else reason
 
 
 def cloud(tmp_path: Path, s3: MotoS3 | None = None) -> LocalCloud:
@@ -87,7 +95,9 @@ def test_check_config_accepts_provider_keys_and_rejects_unknown_ones(shared: tup
     bad = plugin.stub.CheckConfig(
         provider_pb2.CheckRequest(urn=provider_urn, news=to_struct({"region": "cn-hongkong", "regoin": "x"}))
     )
-    assert [f.property for f in bad.failures] == ["regoin"]
+    assert [f.reason for f in bad.failures] == [
+        "could not validate provider configuration: Invalid or unknown key. Examine values at 'p.regoin'."
+    ]
 
 
 def test_configure_negotiates_secrets_and_previews(tmp_path: Path) -> None:
@@ -130,8 +140,7 @@ def test_check_rejects_unknown_properties_top_level_and_nested(shared: tuple[Plu
         CDN,
         {"domainName": "d.cn", "cdnType": "web", "sources": [{"type": "oss", "content": "x", "weigth": 10}]},
     )
-    assert set(failures) == {"sources.weigth"}
-    assert "invalid or unknown key" in failures["sources.weigth"]
+    assert failures == {"sources[0].weigth": "Invalid or unknown key. Examine values at 'r.sources[0].weigth'."}
 
 
 def test_check_rejects_missing_required_properties(shared: tuple[Plugin, LocalCloud]) -> None:
@@ -140,17 +149,30 @@ def test_check_rejects_missing_required_properties(shared: tuple[Plugin, LocalCl
     assert failures == {"cdnType": "Missing required property 'cdnType'"}
     assert set(check(plugin, CNAME, {"bucket": "b"})) == {"domain"}
     assert set(check(plugin, CNAME, {"bucket": "b", "domain": None})) == {"domain"}
+    # nested: Terraform's message for the missing argument, with the path into the list
+    lb = {
+        "addressType": "Internet",
+        "loadBalancerBillingConfig": {"payType": "PayAsYouGo"},
+        "loadBalancerEdition": "Standard",
+        "vpcId": "vpc-1",
+        "zoneMappings": [{"zoneId": "cn-shanghai-e", "vswitchId": "vsw-1"}, {"zoneId": "cn-shanghai-f"}],
+    }
+    failures = check(plugin, "alicloud:alb/loadBalancer:LoadBalancer", lb)
+    assert list(failures) == ["zoneMappings[1].vswitchId"]
+    assert failures["zoneMappings[1].vswitchId"].startswith('Missing required argument. The argument "vswitch_id"')
+    lb["zoneMappings"][1]["vswitchId"] = "vsw-2"
+    assert check(plugin, "alicloud:alb/loadBalancer:LoadBalancer", lb) == {}
 
 
 def test_check_rejects_computed_only_inputs(shared: tuple[Plugin, LocalCloud]) -> None:
     plugin, _ = shared
     cert = {"type": "Upload", "certificate": secret("PEM"), "privateKey": secret(PRIVATE_KEY)}
     failures = check(plugin, CNAME, {"bucket": "b", "domain": "www.example.cn", "certificate": cert})
-    assert set(failures) == {"certificate.type"}
-    assert "computed" in failures["certificate.type"]
+    assert failures == {"certificate.type": "Computed attribute cannot be set. Examine values at 'r.certificate.type'."}
     # a top-level output (in the SDK's state type, not in its Args) is computed-only too
     failures = check(plugin, BUCKET, {"bucket": "b", "extranetEndpoint": "oss-cn-shanghai.aliyuncs.com"})
-    assert set(failures) == {"extranetEndpoint"} and "computed" in failures["extranetEndpoint"]
+    assert set(failures) == {"extranetEndpoint"}
+    assert failures["extranetEndpoint"].startswith("Computed attribute cannot be set.")
 
 
 def test_check_uses_the_resources_own_args_type(shared: tuple[Plugin, LocalCloud]) -> None:

@@ -36,6 +36,15 @@ def _type_of(request: Any) -> str:
     return parts[2].split("$")[-1] if len(parts) >= 4 else ""
 
 
+def _name_of(request: Any) -> str:
+    name = getattr(request, "name", "") or ""
+    return str(name) or str(getattr(request, "urn", "") or "").rsplit("::", 1)[-1]
+
+
+def _failures(failures: list[schema.CheckFailure]) -> list[Any]:
+    return [provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures]
+
+
 def _equal(a: Any, b: Any) -> bool:
     return _normal(reveal(a)) == _normal(reveal(b))
 
@@ -83,7 +92,7 @@ class LocalCloudProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def CheckConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
         news = to_dict(request.news)
-        failures = schema.check_provider_config(news)
+        failures = schema.check_provider_config(news, _name_of(request))
         self.log.record(
             "CheckConfig",
             urn=request.urn,
@@ -93,7 +102,7 @@ class LocalCloudProvider(provider_pb2_grpc.ResourceProviderServicer):
         )
         return provider_pb2.CheckResponse(
             inputs=request.news,
-            failures=[provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures],
+            failures=_failures(failures),
         )
 
     def DiffConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -138,7 +147,7 @@ class LocalCloudProvider(provider_pb2_grpc.ResourceProviderServicer):
         token = _type_of(request)
         news = to_dict(request.news)
         try:
-            failures = schema.check_inputs(token, news)
+            failures = schema.check_inputs(token, news, _name_of(request))
         except schema.UnknownType as err:
             failures = [schema.CheckFailure("", str(err))]
         self.log.record(
@@ -151,7 +160,7 @@ class LocalCloudProvider(provider_pb2_grpc.ResourceProviderServicer):
         )
         return provider_pb2.CheckResponse(
             inputs=request.news,
-            failures=[provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures],
+            failures=_failures(failures),
         )
 
     def Diff(self, request: Any, context: grpc.ServicerContext) -> Any:

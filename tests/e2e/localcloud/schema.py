@@ -54,6 +54,7 @@ class ObjectSchema:
     properties: frozenset[str]
     required: frozenset[str]
     nested: dict[str, ObjectSchema] = field(default_factory=dict, compare=False, hash=False)
+    python_names: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # wire → Python/TF name
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,12 @@ class ResourceSchema:
 
 @dataclass(frozen=True)
 class CheckFailure:
-    property: str
+    """One failure as the bridged provider reports it: ``property`` empty, the path inside ``reason``
+    (``... Examine values at '<resource name>.<path>'.``); ``path`` is the same path, for tests and the log."""
+
+    path: str
     reason: str
+    property: str = ""
 
 
 class UnknownType(LookupError):
@@ -160,7 +165,13 @@ def object_schema(cls: type) -> ObjectSchema:
         inner = _input_class(hint)
         if inner is not None and inner is not cls:
             nested[wire] = object_schema(inner)
-    return ObjectSchema(name=cls.__name__, properties=frozenset(names.values()), required=required, nested=nested)
+    return ObjectSchema(
+        name=cls.__name__,
+        properties=frozenset(names.values()),
+        required=required,
+        nested=nested,
+        python_names={wire: py for py, wire in names.items()},
+    )
 
 
 def _input_class(hint: Any, depth: int = 0) -> type | None:
@@ -190,36 +201,54 @@ def _is_unknown(value: Any) -> bool:
     return isinstance(value, str) and value == UNKNOWN
 
 
-def check_inputs(token: str, news: dict[str, Any]) -> list[CheckFailure]:
-    """The failures the real provider's Check reports for these inputs (wire names, secrets already unwrapped)."""
+def check_inputs(token: str, news: dict[str, Any], name: str = "") -> list[CheckFailure]:
+    """The failures the real provider's Check reports for these inputs (wire names; secrets may be wrapped).
+
+    Messages follow the bridged provider (pulumi-terraform-bridge over the Terraform plugin SDK): Terraform's
+    diagnostic, then ``Examine values at '<name>.<path>'.``; a missing top-level input is the bridge's own
+    ``Missing required property '<name>'``.
+    """
     schema = resource_schema(token)
     failures: list[CheckFailure] = []
     computed = NESTED_COMPUTED_ONLY.get(token, {})
-    _check_object(schema.inputs, news, "", failures, computed, top=schema)
+    _check_object(schema.inputs, news, "", "", failures, computed, name, top=schema)
     return failures
 
 
-def check_provider_config(news: dict[str, Any]) -> list[CheckFailure]:
+def check_provider_config(news: dict[str, Any], name: str = "default") -> list[CheckFailure]:
     schema = provider_schema()
     failures: list[CheckFailure] = []
     for key in sorted(news):
         if key in ENGINE_PROVIDER_KEYS or key.startswith("__"):
             continue
         if key not in schema.properties:
-            reason = f"could not validate provider configuration: {key}: invalid or unknown key"
+            where = (
+                f"Check `pulumi config get {PACKAGE}:{key}`."
+                if name.startswith("default")
+                else f"Examine values at '{name}.{key}'."
+            )
+            reason = f"could not validate provider configuration: Invalid or unknown key. {where}"
             failures.append(CheckFailure(key, reason))
     return failures
+
+
+def _examine(name: str, path: str) -> str:
+    return f"Examine values at '{name}.{path}'." if name else f"Examine values at '{path}'."
 
 
 def _check_object(
     schema: ObjectSchema,
     values: dict[str, Any],
     prefix: str,
+    collapsed: str,
     failures: list[CheckFailure],
     computed: dict[str, frozenset[str]],
+    name: str,
     *,
     top: ResourceSchema | None = None,
 ) -> None:
+    """``prefix``: the path so far with list indexes (``sources[0].``); ``collapsed``: without them (``sources``),
+    the key of :data:`NESTED_COMPUTED_ONLY`."""
     from .wire import unwrap
 
     for key in sorted(values):
@@ -228,25 +257,36 @@ def _check_object(
         path = f"{prefix}{key}"
         if key not in schema.properties:
             if top is not None and key in top.computed_only:
-                failures.append(CheckFailure(path, f"{path}: computed attributes cannot be set"))
+                failures.append(CheckFailure(path, f"Computed attribute cannot be set. {_examine(name, path)}"))
             else:
-                failures.append(CheckFailure(path, f"{path}: invalid or unknown key"))
+                failures.append(CheckFailure(path, f"Invalid or unknown key. {_examine(name, path)}"))
             continue
-        if key in computed.get(prefix.rstrip("."), frozenset()):
-            value = unwrap(values[key])
+        value = unwrap(values[key])
+        if key in computed.get(collapsed, frozenset()):
             if value is not None:
-                failures.append(CheckFailure(path, f"{path}: computed attributes cannot be set"))
+                failures.append(CheckFailure(path, f"Computed attribute cannot be set. {_examine(name, path)}"))
             continue
         nested = schema.nested.get(key)
-        value = unwrap(values[key])
         if nested is None or value is None or _is_unknown(value):
             continue
-        items = value if isinstance(value, list) else [value]
-        for item in items:
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
             item = unwrap(item)
             if isinstance(item, dict):
-                _check_object(nested, item, f"{path}.", failures, computed)
+                at = f"{path}[{index}]." if index is not None else f"{path}."
+                inner = f"{collapsed}.{key}" if collapsed else key
+                _check_object(nested, item, at, inner, failures, computed, name)
     for key in sorted(schema.required):
         if unwrap(values.get(key)) is None:
-            where = f"{prefix}{key}"
-            failures.append(CheckFailure(where, f"Missing required property '{where}'"))
+            path = f"{prefix}{key}"
+            if top is not None:
+                failures.append(CheckFailure(path, f"Missing required property '{key}'"))
+            else:
+                tf_name = schema.python_names.get(key, key)
+                failures.append(
+                    CheckFailure(
+                        path,
+                        f'Missing required argument. The argument "{tf_name}" is required, but no definition was '
+                        f"found.. {_examine(name, path)}",
+                    )
+                )

@@ -139,7 +139,8 @@ def test_a_computed_only_input_fails_the_preview_as_the_provider_reports_it(
     proof("config", "set", "computedOnly", "true")
     done = proof("preview", ok=False)
     assert done.returncode != 0
-    assert "certificate.type" in done.stdout + done.stderr
-    assert "computed attributes cannot be set" in done.stdout + done.stderr
+    assert (
+        "resource 'cname' has a problem: Computed attribute cannot be set. Examine values at 'cname.certificate.type'."
+    ) in done.stdout + done.stderr
     assert local_cloud.resources() == []
     assert "proof-private-key-never-logged" not in local_cloud.log_text()
