@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 import pytest
 from e2e.localcloud.fixtures import moto_s3
-from e2e.localcloud.harness import LocalCloud, MotoS3, Plugin, cloud_env
+from e2e.localcloud.harness import LocalCloud, MotoS3, Plugin, cloud_env, install_plugin
 from e2e.localcloud.schema import resource_schema
 from e2e.localcloud.wire import UNKNOWN, secret, to_dict, to_struct
 from google.protobuf import empty_pb2
@@ -98,6 +98,13 @@ def test_check_config_accepts_provider_keys_and_rejects_unknown_ones(shared: tup
     assert [f.reason for f in bad.failures] == [
         "could not validate provider configuration: Invalid or unknown key. Examine values at 'p.regoin'."
     ]
+
+
+def test_installed_into_a_plugin_cache_under_the_sdk_version(tmp_path: Path) -> None:
+    folder = install_plugin(tmp_path / "home")
+    assert folder == tmp_path / "home" / "plugins" / f"resource-alicloud-v{version('pulumi_alicloud')}"
+    with Plugin(cloud(tmp_path).env, executable=folder / "pulumi-resource-alicloud") as plugin:
+        assert plugin.stub.GetPluginInfo(empty_pb2.Empty()).version == version("pulumi_alicloud")
 
 
 def test_configure_negotiates_secrets_and_previews(tmp_path: Path) -> None:

@@ -105,6 +105,30 @@ class LocalCloud:
     def log_text(self) -> str:
         return self.log_file.read_text(encoding="utf-8") if self.log_file.is_file() else ""
 
+    def install(self, pulumi_home: Path) -> dict[str, str]:
+        """Install the plugin into ``pulumi_home``'s plugin cache (see :func:`install_plugin`) and return ``env``
+        with ``PULUMI_HOME`` set, ambient plugins ignored and the plugin's folder taken off PATH."""
+        install_plugin(pulumi_home)
+        env = dict(self.env)
+        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != str(BIN))
+        env["PULUMI_HOME"] = str(pulumi_home)
+        env["PULUMI_IGNORE_AMBIENT_PLUGINS"] = "true"
+        return env
+
+
+def install_plugin(pulumi_home: Path, version: str | None = None) -> Path:
+    """Put the plugin where ``pulumi plugin install`` would: ``<PULUMI_HOME>/plugins/resource-alicloud-v<version>/``
+    (version: the installed pulumi_alicloud SDK's). The engine then finds it by the version the program asks for, as
+    on a user's machine, and prints no "using ... from $PATH" warning. Returns the plugin folder."""
+    from .schema import sdk_version
+
+    folder = Path(pulumi_home) / "plugins" / f"resource-alicloud-v{version or sdk_version()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    exe = folder / "pulumi-resource-alicloud"
+    exe.write_text(f'#!/bin/sh\nexec "{PLUGIN}" "$@"\n', encoding="utf-8")
+    exe.chmod(0o755)
+    return folder
+
 
 def cloud_env(
     state_dir: Path,
@@ -135,12 +159,12 @@ def cloud_env(
 class Plugin:
     """The plugin as the engine starts it (``pulumi-resource-alicloud <engine address>``), with a gRPC stub."""
 
-    def __init__(self, env: Mapping[str, str], timeout: float = 60.0) -> None:
+    def __init__(self, env: Mapping[str, str], timeout: float = 60.0, executable: Path = PLUGIN) -> None:
         import grpc
         from pulumi.runtime.proto import provider_pb2_grpc
 
         self.process = subprocess.Popen(
-            [str(PLUGIN), "127.0.0.1:1"],
+            [str(executable), "127.0.0.1:1"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=dict(env),

@@ -76,8 +76,8 @@ class Cli:
         return done
 
 
-@pytest.fixture
-def proof(tmp_path: Path, engine_bin: Path, local_cloud: LocalCloud) -> Cli:
+@pytest.fixture(params=["on-path"])
+def proof(request: pytest.FixtureRequest, tmp_path: Path, engine_bin: Path, local_cloud: LocalCloud) -> Cli:
     project = tmp_path / "proof"
     project.mkdir()
     (project / "__main__.py").write_text(PROGRAM, encoding="utf-8")
@@ -85,9 +85,12 @@ def proof(tmp_path: Path, engine_bin: Path, local_cloud: LocalCloud) -> Cli:
     (project / "Pulumi.yaml").write_text(
         f"name: localcloud-proof\nruntime:\n  name: python\n  options:\n    virtualenv: {venv}\n", encoding="utf-8"
     )
-    env = dict(local_cloud.env)
+    env = local_cloud.install(tmp_path / "pulumi-home") if request.param == "installed" else dict(local_cloud.env)
     path = env["PATH"].split(os.pathsep)
-    env["PATH"] = os.pathsep.join([path[0], str(engine_bin), *path[1:]])  # the local cloud's plugin stays first
+    if request.param == "installed":
+        env["PATH"] = os.pathsep.join([str(engine_bin), *path])
+    else:
+        env["PATH"] = os.pathsep.join([path[0], str(engine_bin), *path[1:]])  # the local cloud's plugin stays first
     env.update(
         PULUMI_HOME=str(tmp_path / "pulumi-home"),
         PULUMI_BACKEND_URL=f"file://{tmp_path / 'backend'}",
@@ -144,3 +147,12 @@ def test_a_computed_only_input_fails_the_preview_as_the_provider_reports_it(
     ) in done.stdout + done.stderr
     assert local_cloud.resources() == []
     assert "proof-private-key-never-logged" not in local_cloud.log_text()
+
+
+@pytest.mark.parametrize("proof", ["installed"], indirect=True)
+def test_the_plugin_installed_in_the_plugin_cache_is_found_by_version(proof: Cli, local_cloud: LocalCloud) -> None:
+    up = proof("up", "--yes", "--skip-preview")
+    assert "from $PATH" not in up.stdout + up.stderr
+    assert {c["type"] for c in _creates(local_cloud)} == {BUCKET, CDN}
+    proof("destroy", "--yes", "--skip-preview")
+    assert local_cloud.resources() == []
