@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_helpers import ENGINE_SCRIPT, HERE, base_env, copy_project
+from e2e_helpers import ENGINE_SCRIPT, HERE, Project, base_env, copy_project
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Everything under tests/e2e is an e2e test (deselected by ``make test``, run by ``make e2e``)."""
+    """``tests/e2e/test_e2e_*.py`` are e2e tests (deselected by ``make test``, run by ``make e2e``); the fast regression
+    tests beside them (``test_findings_*.py``: what the real engine revealed) run in ``make test``."""
     for item in items:
-        if HERE in Path(str(item.fspath)).parents:
+        path = Path(str(item.fspath))
+        if path.parent == HERE and path.name.startswith("test_e2e_"):
             item.add_marker(pytest.mark.e2e)
 
 
@@ -35,3 +37,23 @@ def project_dir(tmp_path: Path) -> Path:
 def bare_env(tmp_path: Path, engine_bin: Path) -> Iterator[dict[str, str]]:
     """The CLI's environment without the local cloud (for programs that create no alicloud resource)."""
     yield base_env(tmp_path, engine_bin, [], {})
+
+
+# The local cloud's fixtures (tests/e2e/localcloud): moto's S3 server and the alicloud provider plugin.
+from localcloud.fixtures import LocalCloud, local_cloud, moto_s3  # noqa: E402, F401
+
+LOCALCLOUD_BIN = HERE / "localcloud" / "bin"
+CLOUD_KEYS = ("LOCALCLOUD_", "CHINA_SITE_OSS_ENDPOINT", "ALIBABA_CLOUD_", "AWS_")
+
+
+@pytest.fixture
+def cloud_env(tmp_path: Path, engine_bin: Path, local_cloud: LocalCloud) -> dict[str, str]:
+    """The CLI's environment: the local cloud's plugin first on PATH, OSS on moto, nothing else from outside."""
+    extra = {k: v for k, v in local_cloud.env.items() if k.startswith(CLOUD_KEYS)}
+    return base_env(tmp_path, engine_bin, [LOCALCLOUD_BIN], extra)
+
+
+@pytest.fixture
+def project(project_dir: Path, cloud_env: dict[str, str]) -> Project:
+    """A fresh copy of the repository's project, deploying into the local cloud."""
+    return Project(project_dir, cloud_env)

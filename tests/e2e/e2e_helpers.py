@@ -44,6 +44,8 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+    # The engine events of the run (``--event-log``): what ``--json`` digests and the console display are made of.
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def output(self) -> str:
@@ -52,8 +54,8 @@ class Run:
     def json(self) -> Any:
         return json.loads(self.stdout)
 
-    def events(self) -> list[dict[str, Any]]:
-        """``--json`` engine events of ``pulumi up``/``destroy``/``refresh``: one JSON object per line."""
+    def json_lines(self) -> list[dict[str, Any]]:
+        """``pulumi up --json`` (and destroy/refresh): one engine event per line."""
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip().startswith("{")]
 
 
@@ -67,6 +69,10 @@ class Project:
 
     def pulumi(self, *args: str, check: bool = True, timeout: float = 900, env: Mapping[str, str] | None = None) -> Run:
         cmd = ["pulumi", *args, "--non-interactive"]
+        log: Path | None = None
+        if args and args[0] in ("preview", "up", "refresh", "destroy"):
+            log = self.dir.parent / f"events-{len(self.runs)}.jsonl"
+            cmd += ["--event-log", str(log)]
         done = subprocess.run(
             cmd,
             cwd=self.dir,
@@ -77,6 +83,8 @@ class Project:
             check=False,
         )
         run = Run(cmd, done.returncode, done.stdout, done.stderr)
+        if log is not None and log.exists():
+            run.events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
         self.runs.append(run)
         if check and done.returncode != 0:
             pytest.fail(
@@ -139,6 +147,7 @@ def base_env(tmp: Path, engine_bin: Path, extra_path: list[Path], extra: Mapping
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_SKIP_CONFIRMATIONS": "true",
             "PULUMI_COPILOT": "false",
+            "PULUMI_DEBUG_COMMANDS": "true",  # enables --event-log (as the Automation API does)
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "CHINA_SITE_CACHE_DIR": str(tmp / "china-site-cache"),
             "NO_COLOR": "1",
@@ -148,3 +157,39 @@ def base_env(tmp: Path, engine_bin: Path, extra_path: list[Path], extra: Mapping
     return env
 
 
+
+
+PolicyFinding = tuple[str, str, str]  # (policy name, resource URN or "" for the stack, enforcement level)
+
+
+def policy_events(run_or_events: Run | list[dict[str, Any]]) -> set[PolicyFinding]:
+    """The (policy, URN, enforcement level) of every policy violation the engine reported."""
+    events = run_or_events.events if isinstance(run_or_events, Run) else run_or_events
+    found: set[PolicyFinding] = set()
+    for e in events:
+        pe = e.get("policyEvent")
+        if pe:
+            found.add((pe["policyName"], pe.get("resourceUrn", ""), pe["enforcementLevel"]))
+    return found
+
+
+def s3_objects(s3: Any, bucket: str) -> dict[str, tuple[str, str]]:
+    """key → (ETag, LastModified) of every object in the bucket."""
+    out: dict[str, tuple[str, str]] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for o in page.get("Contents", []):
+            out[o["Key"]] = (o["ETag"], o["LastModified"].isoformat())
+    return out
+
+
+def policies_passed(run: Run) -> set[tuple[str, str]]:
+    """(policy, URN) of every policy the engine reports as passed on a resource ("" for stack policies)."""
+    passed: set[tuple[str, str]] = set()
+    for e in run.events:
+        s = e.get("policyAnalyzeSummaryEvent")
+        if s:
+            passed |= {(p, s["resourceUrn"]) for p in s.get("passed", [])}
+        st = e.get("policyAnalyzeStackSummaryEvent")
+        if st:
+            passed |= {(p, "") for p in st.get("passed", [])}
+    return passed

@@ -69,6 +69,6 @@ def test_policy_pack_runs_through_the_language_host(tmp_path: Path, bare_env: di
     p.pulumi("stack", "init", "dev")
     pre = p.pulumi("preview", "--policy-pack", "policies")
     assert "china-site" in pre.output, pre.output
-    up = p.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies", "--json")
-    policy_loads = [e for e in up.events() if "policyLoadEvent" in e]
-    assert policy_loads, json.dumps(up.events()[:5])
+    up = p.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies")
+    policy_loads = [e for e in up.events if "policyLoadEvent" in e]
+    assert policy_loads, json.dumps(up.events[:5])
