@@ -11,11 +11,12 @@ from e2e_helpers import ENGINE_SCRIPT, HERE, Project, base_env, copy_project
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``tests/e2e/test_e2e_*.py`` are e2e tests (deselected by ``make test``, run by ``make e2e``); the fast regression
+    """``tests/e2e/test_e2e_*.py`` and every test that needs the engine are e2e tests (deselected by ``make test``, run by ``make e2e``); the fast regression
     tests beside them (``test_findings_*.py``: what the real engine revealed) run in ``make test``."""
     for item in items:
         path = Path(str(item.fspath))
-        if path.parent == HERE and path.name.startswith("test_e2e_"):
+        uses_engine = "engine_bin" in getattr(item, "fixturenames", ())
+        if uses_engine or (path.parent == HERE and path.name.startswith("test_e2e_")):
             item.add_marker(pytest.mark.e2e)
 
 
@@ -42,15 +43,19 @@ def bare_env(tmp_path: Path, engine_bin: Path) -> Iterator[dict[str, str]]:
 # The local cloud's fixtures (tests/e2e/localcloud): moto's S3 server and the alicloud provider plugin.
 from localcloud.fixtures import LocalCloud, local_cloud, moto_s3  # noqa: E402, F401
 
-LOCALCLOUD_BIN = HERE / "localcloud" / "bin"
 CLOUD_KEYS = ("LOCALCLOUD_", "CHINA_SITE_OSS_ENDPOINT", "ALIBABA_CLOUD_", "AWS_")
 
 
 @pytest.fixture
 def cloud_env(tmp_path: Path, engine_bin: Path, local_cloud: LocalCloud) -> dict[str, str]:
-    """The CLI's environment: the local cloud's plugin first on PATH, OSS on moto, nothing else from outside."""
-    extra = {k: v for k, v in local_cloud.env.items() if k.startswith(CLOUD_KEYS)}
-    return base_env(tmp_path, engine_bin, [LOCALCLOUD_BIN], extra)
+    """The CLI's environment: the local cloud's plugin installed in this test's PULUMI_HOME plugin cache (found by the
+    version the program asks for, as on a user's machine; ambient plugins ignored), OSS on moto, nothing else from
+    outside."""
+    env = base_env(tmp_path, engine_bin, [], {})
+    cloud = local_cloud.install(Path(env["PULUMI_HOME"]))
+    env.update({k: v for k, v in cloud.items() if k.startswith(CLOUD_KEYS)})
+    env["PULUMI_IGNORE_AMBIENT_PLUGINS"] = "true"
+    return env
 
 
 @pytest.fixture
