@@ -53,10 +53,12 @@ def test_preview_fails_with_a_mandatory_icp_violation(project: Project, local_cl
     pre = project.pulumi("preview", "--policy-pack", "policies", check=False)
     assert pre.returncode != 0
     assert ("icp-filing-required", cdn_urn(project), "mandatory") in policy_events(pre)
-    # As the CLI prints it: the section, the level, the pack and the policy with the resource.
-    assert "Policy Violations:" in pre.stdout
-    assert re.search(r"\[mandatory\]\s+china-site v0\.1\.0\s+icp-filing-required \(alicloud:cdn/domainNew:DomainNew: cdn\)",
-                     pre.stdout), pre.stdout[-4000:]
+    # As the CLI prints it: the pack, then the level, severity, policy and resource, then our bilingual message.
+    assert re.search(r"Policies:\n\s+❌ china-site@v0\.1\.0 \(local: policies\)\n", pre.stdout), pre.stdout[-4000:]
+    assert re.search(
+        r"- \[mandatory\] \[severity: critical\]\s+icp-filing-required\s+\(alicloud:cdn:DomainNew: cdn\)", pre.stdout
+    ), pre.stdout[-4000:]
+    assert "DomainNotRegistration" in pre.stdout and "没有 ICP 备案" in pre.stdout
     assert DOMAIN in pre.stdout
     up = project.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies", check=False)
     assert up.returncode != 0
