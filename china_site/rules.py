@@ -50,6 +50,9 @@ Rule = Callable[[Exposure, FilingRegistry, dt.date, RuleOptions], list[Finding]]
 _UNFILED_ERROR: dict[str, str] = {
     "cdn": "DomainNotRegistration (AddCdnDomain); Domain.BeianInvalid when changing the scope",
     "dcdn": "DomainNotRegistration (AddDcdnDomain)",
+    "scdn": "DomainNotRegistration (AddScdnDomain)",
+    "vod": "DomainNotRegistration (AddVodDomain)",
+    "live": "DomainNotRegistration (AddLiveDomain)",
     "oss": "NoSuchCnameInRecord (PutCname; the message is misleading: the domain has no ICP filing)",
     "waf": "Waf.Pullin.DomainNotBeianOrInBlackList",
     "ga": "NoIcpRecord.Domain",
@@ -72,7 +75,8 @@ def _what(exposure: Exposure) -> str:
 def _where(exposure: Exposure) -> str:
     if exposure.region_guessed:
         region = exposure.region or "none given"
-        return f"mainland China (region {region} is unknown, treated as mainland: fail closed)"
+        why = f"; {exposure.region_note}" if exposure.region_note else ""
+        return f"mainland China (region {region} is unknown, treated as mainland: fail closed{why})"
     if exposure.product in ("cdn", "dcdn") and exposure.area == "mainland":
         return "mainland China (CDN scope serves mainland nodes)"
     if exposure.region:
@@ -194,6 +198,20 @@ def check_icp_filing(
     what, where, where_zh = _what(exposure), _where(exposure), _where_zh(exposure)
     note = _unknown_note(exposure)
     served = list(_served_domains(exposure))
+    if not served and not _invalid_domains(exposure) and exposure.domain_unreadable:
+        names = ", ".join(exposure.domain_unreadable)
+        return [
+            _icp_finding(
+                exposure,
+                f"{what} is reachable from the internet in {where}, but its domain ({names}) cannot be read as a "
+                f"host name (missing, a number, a list or an IP address), so it is read as unfiled: this type is "
+                f"only public under a domain, whose ICP filing must be checked{note}.",
+                f"{what} 在{where_zh}对公网开放，但其域名（{names}）无法读取为主机名，按未备案处理。",
+                f"set {names} to the exact host name the site serves (for example www.example.cn); it must have an "
+                "approved ICP filing through Alibaba Cloud before it is served from the mainland",
+                alibaba_error=_unfiled_error(exposure),
+            )
+        ]
     if not served and not _invalid_domains(exposure):
         if options.untied_exposure == "disabled":
             return []
