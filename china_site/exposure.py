@@ -250,25 +250,26 @@ class _Ctx:
             return None
         return _text(value)
 
-    def leaves(self, path: str) -> list[object]:
-        """The values at a dotted wire path: maps are walked by key, lists item by item (a list at the end is
-        flattened too); absent and null values are left out, so ``[]`` means absent. A value of the wrong shape on
-        the way (text where a map is expected) is returned as itself: the decider then reads it the stricter way."""
+    def leaves(self, path: str, *, flatten_end: bool = True) -> list[object]:
+        """The values at a dotted wire path: maps are walked by key, lists item by item (a list at the end too,
+        unless ``flatten_end`` is False: it is then returned as one value); absent and null values are left out, so
+        ``[]`` means absent. A value of the wrong shape on the way (text where a map is expected) is returned as
+        itself: the decider then reads it the stricter way."""
         out: list[object] = []
-        _walk(self.props, path.split("."), out, 0)
+        _walk(self.props, path.split("."), out, 0, flatten_end)
         return out
 
 
 _MAX_WALK = 16
 
 
-def _walk(value: object, segments: Sequence[str], out: list[object], depth: int) -> None:
+def _walk(value: object, segments: Sequence[str], out: list[object], depth: int, flatten_end: bool = True) -> None:
     if depth > _MAX_WALK:
         out.append(UNKNOWN)
         return
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple) and (segments or flatten_end):
         for item in value:
-            _walk(_reveal(item), segments, out, depth + 1)
+            _walk(_reveal(item), segments, out, depth + 1, flatten_end)
         return
     if not segments:
         if value is not None:
@@ -278,7 +279,7 @@ def _walk(value: object, segments: Sequence[str], out: list[object], depth: int)
         out.append(UNKNOWN)
         return
     if isinstance(value, Mapping):
-        _walk(_get(value, segments[0]), segments[1:], out, depth + 1)
+        _walk(_get(value, segments[0]), segments[1:], out, depth + 1, flatten_end)
         return
     if value is not None:
         out.append(value)  # the wrong shape: a scalar where a map is expected
@@ -551,7 +552,10 @@ def _is_ip(text: str) -> bool:
 def _domains(ctx: _Ctx, paths: Sequence[str], required: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(host names, unreadable property paths) from the first domain path that has a value."""
     for path in paths:
-        leaves = ctx.leaves(path)
+        # A list is a host name list only where the data says so (``values[]``); elsewhere it is the wrong type.
+        listed = path.endswith("[]")
+        path = path.removesuffix("[]")
+        leaves = ctx.leaves(path, flatten_end=listed)
         if not leaves or _absent(leaves):
             continue
         if _unknown_in(ctx, path, leaves):
@@ -561,7 +565,7 @@ def _domains(ctx: _Ctx, paths: Sequence[str], required: bool) -> tuple[tuple[str
         if required and (wrong or any(_is_ip(h) for h in hosts)):
             return tuple(h for h in hosts if not _is_ip(h)), (path,)
         return tuple(hosts), ()
-    return (), (paths[0],) if required and paths else ()
+    return (), (paths[0].removesuffix("[]"),) if required and paths else ()
 
 
 _SCOPE_AREA: Final[Mapping[str, Area]] = {"domestic": "mainland", "global": "mainland", "overseas": "overseas"}
@@ -643,7 +647,9 @@ def _compile(token: str, entry: object) -> ResourceType:
     example = entry.get("example", {})
     if not isinstance(example, Mapping):
         raise ExposureDataError(f"{where}: example must be a map of wire inputs")
-    reads = tuple(dict.fromkeys(p.split(".", 1)[0] for p in (*paths, *domain_paths, *addresses, *cnames)))
+    reads = tuple(
+        dict.fromkeys(p.split(".", 1)[0].removesuffix("[]") for p in (*paths, *domain_paths, *addresses, *cnames))
+    )
     return ResourceType(
         token=token,
         product=product,
