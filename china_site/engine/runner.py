@@ -716,6 +716,8 @@ def plan(records: Sequence[Record], stack_config: Mapping[str, str] | None = Non
         elif exposure is not None:
             area, region = exposure.area, exposure.region
             note = "region unknown: treated as mainland" if exposure.region_guessed else ""
+            if exposure.region_guessed and exposure.region_note:
+                note = f"region unknown ({exposure.region_note}): treated as mainland"
         else:
             region, _source = region_of(provider_props, stack_config, explicit_provider=explicit)
             info = classify(region)
