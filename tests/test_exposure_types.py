@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,11 @@ from china_site.exposure import (
     reviewed_types,
 )
 
-if str(POLICIES_DIR) not in __import__("sys").path:
-    __import__("sys").path.insert(0, str(POLICIES_DIR))
+if str(POLICIES_DIR) not in sys.path:
+    sys.path.insert(0, str(POLICIES_DIR))
 
-import _adapter  # noqa: E402
-import pack  # noqa: E402
+import _adapter
+import pack
 
 POLICIES = {p.name: p for p in pack.POLICIES}
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
