@@ -665,18 +665,41 @@ def _compile(token: str, entry: object) -> ResourceType:
     )
 
 
-@functools.cache
-def exposure_data() -> Mapping[str, Any]:
-    """The parsed ``china_site/data/exposure_types.yaml`` (shared: do not mutate)."""
-    from importlib import resources
+_DATA_FILE: Final = "exposure_types.yaml"
+_REVIEWED_KEY: Final = "\nreviewed:"
 
+
+def _parse(text: str) -> Any:
     import yaml  # lazy: the pack's start-up
 
-    text = resources.files("china_site").joinpath("data", "exposure_types.yaml").read_text(encoding="utf-8")
-    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _data_text() -> str:
+    from importlib import resources
+
+    return resources.files("china_site").joinpath("data", _DATA_FILE).read_text(encoding="utf-8")
+
+
+@functools.cache
+def exposure_data() -> Mapping[str, Any]:
+    """The parsed ``china_site/data/exposure_types.yaml``, both lists (shared: do not mutate)."""
+    data = _parse(_data_text())
     if not isinstance(data, Mapping) or not isinstance(data.get("exposing"), Mapping):
         raise ExposureDataError("china_site/data/exposure_types.yaml: no exposing map")
     return data
+
+
+@functools.cache
+def _exposing_data() -> Mapping[str, Any]:
+    """Only the ``exposing`` map: the reviewed list (two thirds of the file, last in it) is not parsed at policy
+    time. Falls back to the whole file when the layout differs."""
+    text = _data_text()
+    head, found, _ = text.partition(_REVIEWED_KEY)
+    data = _parse(head) if found else None
+    if not isinstance(data, Mapping) or not isinstance(data.get("exposing"), Mapping):
+        data = exposure_data()
+    return data["exposing"]  # type: ignore[no-any-return]
 
 
 def reviewed_types() -> dict[str, str]:
@@ -699,7 +722,7 @@ class _ResourceTypes(Mapping[str, ResourceType]):
     def _load(self) -> dict[str, ResourceType]:
         types = self._types
         if types is None:
-            exposing = exposure_data()["exposing"]
+            exposing = _exposing_data()
             types = {str(token): _compile(str(token), entry) for token, entry in exposing.items()}
             self._types = types
         return types

@@ -109,6 +109,12 @@ def test_the_data_names_the_provider_version_it_was_reviewed_against() -> None:
     assert provider["types"] == len(SDK) == len(RESOURCE_TYPES) + len(REVIEWED)
 
 
+def test_policy_time_parses_only_the_exposing_part_and_it_is_the_same() -> None:
+    from china_site.exposure import _exposing_data
+
+    assert _exposing_data() == exposure_data()["exposing"]
+
+
 def test_counts() -> None:
     assert len(SDK) == 1224
     assert len(RESOURCE_TYPES) == 71
