@@ -8,13 +8,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from analyzer_harness import POLICIES_DIR, UNKNOWN_STRING
+from analyzer_harness import UNKNOWN_STRING
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyProviderResource,
@@ -38,12 +37,7 @@ from china_site.exposure import (
     region_of,
     reviewed_types,
 )
-
-if str(POLICIES_DIR) not in sys.path:
-    sys.path.insert(0, str(POLICIES_DIR))
-
-import _adapter
-import pack
+from china_site.policies import _adapter, pack
 
 POLICIES = {p.name: p for p in pack.POLICIES}
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
