@@ -638,3 +638,6 @@ def test_policies_readme_coverage_table_is_current() -> None:
     text = README.read_text(encoding="utf-8")
     assert render_readme(text) == text, "policies/README.md is stale: run `python -m china_site.coverage`"
     assert f"{len(RESOURCE_TYPES)} of the {len(SDK)}" in text
+    root = (README.parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"Coverage: {len(RESOURCE_TYPES)} of the {len(SDK):,} resource types" in root
+    assert f"the other {len(REVIEWED):,} were" in root
