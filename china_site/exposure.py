@@ -28,6 +28,7 @@ from typing import Any, Final, Literal
 from china_site.model import Area, Exposure
 
 __all__ = [
+    "EIP_ASSOCIATION",
     "EXPLICIT_PROVIDER_NOTE",
     "RESOURCE_TYPES",
     "SECRET_SIG_KEY",
@@ -45,6 +46,7 @@ __all__ = [
     "is_default_provider",
     "is_unknown",
     "link_buckets",
+    "link_eip_associations",
     "link_stack",
     "region_of",
     "reviewed_types",
@@ -1147,4 +1149,43 @@ def link_buckets(
             if exposure is not None:
                 unknown = tuple(dict.fromkeys((*exposure.unknown, *linker.unknown)))
                 out.append((view, bucket, replace(exposure, public=True, unknown=unknown)))
+    return out
+
+
+_EIP_TYPES: Final = frozenset({"alicloud:ecs/eipAddress:EipAddress", "alicloud:ecs/eip:Eip"})
+EIP_ASSOCIATION: Final = "alicloud:ecs/eipAssociation:EipAssociation"
+
+
+def link_eip_associations(
+    resources: Sequence[ResourceView], stack_config: Mapping[str, str] | None = None
+) -> list[tuple[ResourceView, ResourceView, Exposure]]:
+    """Resources of the stack that an ``ecs.EipAssociation`` gives a public IP: ``(association, target, exposure)``,
+    the exposure being the **target's** (its tags: domain, payments; its region) made public.
+
+    The association is not an exposure of its own (its EIP is, and is reported once); what it adds is the tie
+    between the EIP and the instance whose tags name the site. The target is found through the association's
+    ``instanceId`` property dependency (the engine records it, at preview as after deploy).
+    """
+    by_urn = {view.urn: view for view in resources if isinstance(view.urn, str)}
+    out: list[tuple[ResourceView, ResourceView, Exposure]] = []
+    for view in resources:
+        if view.type != EIP_ASSOCIATION or not isinstance(view.property_dependencies, Mapping):
+            continue
+        urns = view.property_dependencies.get("instanceId") or ()
+        if isinstance(urns, str):
+            continue
+        for urn in dict.fromkeys(urns):
+            target = by_urn.get(urn) if isinstance(urn, str) else None
+            if target is None or target.type in _EIP_TYPES:
+                continue
+            exposure = exposure_from_resource(
+                target.type,
+                _merged(target),
+                name=target.name,
+                provider_props=target.provider_props,
+                stack_config=stack_config,
+                explicit_provider=target.explicit_provider,
+            )
+            if exposure is not None:
+                out.append((view, target, replace(exposure, public=True)))
     return out

@@ -570,6 +570,49 @@ def test_eip_association_is_not_reported_a_second_time(config: dict[str, Any]) -
     assert len(run("untied-mainland-exposure", eip)) == 1  # the EIP itself is the exposure, reported once
 
 
+def test_eip_association_ties_the_instance_tags_to_its_eip(config: dict[str, Any]) -> None:
+    # A server without public bandwidth of its own, tagged with its (unfiled) domain, gets an EIP by association:
+    # the mandatory finding for its domain, on the association, once; the EIP alone stays the untied advisory.
+    server = _stack_resource(
+        "alicloud:ecs/instance:Instance",
+        "web",
+        {"internetMaxBandwidthOut": 0, "tags": {"china-site:domain": "api.unfiled-shop.cn"}},
+    )
+    eip = _stack_resource("alicloud:ecs/eipAddress:EipAddress", "web-ip", {"bandwidth": "5"})
+
+    def association(region: str) -> PolicyResource:
+        props = {"allocationId": UNKNOWN_STRING, "instanceId": UNKNOWN_STRING}
+        urn = "urn:pulumi:dev::p::alicloud:ecs/eipAssociation:EipAssociation::web-assoc"
+        return PolicyResource(
+            "alicloud:ecs/eipAssociation:EipAssociation",
+            _props(props),
+            urn,
+            "web-assoc",
+            OPTS,
+            provider(region, "sh"),
+            None,
+            [server, eip],
+            {"instanceId": [server], "allocationId": [eip]},
+        )
+
+    def linked(resources: list[PolicyResource]) -> list[tuple[str, str | None]]:
+        out: list[tuple[str, str | None]] = []
+        POLICIES["dns-linked-exposure"].validate(
+            StackValidationArgs(resources, dict(config), {}),
+            lambda m, u=None: out.append((m, u)),  # type: ignore[arg-type]
+        )
+        return out
+
+    [(message, urn)] = linked([server, eip, association("cn-shanghai")])
+    assert urn.endswith("::web-assoc") and "api.unfiled-shop.cn" in message and "a public IP" in message
+    # The server in Hong Kong: nothing. Without the dependency on a server of the stack: nothing to tie.
+    hk_server = PolicyResource(
+        server.resource_type, server.props, server.urn, "web", OPTS, provider("cn-hongkong", "hk"), None, [], {}
+    )
+    assert linked([hk_server, eip, association("cn-shanghai")]) == []
+    assert linked([eip, association("cn-shanghai")]) == []
+
+
 def _stack_resource(token: str, name: str, props: Mapping[str, Any]) -> PolicyResource:
     urn = f"urn:pulumi:dev::p::{token}::{name}"
     return PolicyResource(token, _props(props), urn, name, OPTS, provider("cn-shanghai", "sh"), None, [], {})

@@ -420,6 +420,7 @@ def explicit_provider(provider: object) -> bool:
 
 
 BUCKET_LINKER_TYPES: Final = frozenset({"alicloud:oss/bucketAcl:BucketAcl", "alicloud:oss/bucketPolicy:BucketPolicy"})
+LINKER_TYPES: Final = BUCKET_LINKER_TYPES | {"alicloud:ecs/eipAssociation:EipAssociation"}
 _COVERED_TYPES: list[Mapping[str, Any]] = []  # china_site.exposure.RESOURCE_TYPES, bound on first use
 
 
@@ -935,7 +936,7 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
     from dataclasses import replace
 
     from china_site.errors import ChinaSiteError
-    from china_site.exposure import dns_link, exposure_from_resource, link_buckets, link_stack
+    from china_site.exposure import dns_link, exposure_from_resource, link_buckets, link_eip_associations, link_stack
 
     views = stack_views(args)
     records: dict[str, list[Any]] = {}
@@ -945,7 +946,7 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
         link = dns_link(view.props, type_token=view.type)
         if link is not None:
             records.setdefault(link.fqdn.lower(), []).append(view)
-    linkers = any(view.type in BUCKET_LINKER_TYPES for view in views)
+    linkers = any(view.type in LINKER_TYPES for view in views)
     if not records and not linkers:
         return
     try:
@@ -954,7 +955,8 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
         report(config_error_message(DNS_LINKED_EXPOSURE, exc), None)
         return
     links = link_stack(views, settings.stack_config) if records else []
-    buckets = link_buckets(views, settings.stack_config) if linkers else []
+    buckets = [*link_buckets(views, settings.stack_config), *link_eip_associations(views, settings.stack_config)]
+    buckets = buckets if linkers else []
     if not links and not buckets:
         return
     registry = registry_for(settings)
@@ -1004,6 +1006,12 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
         findings = [f for f in all_findings(exposure, registry, settings) if f.enforcement == "mandatory"]
 
         def bucket_prefix(finding: Finding, linker: Any = linker, bucket: Any = bucket) -> str:
+            if linker.type not in BUCKET_LINKER_TYPES:
+                return (
+                    f"[{finding.policy}] {linker.type} '{linker.name}' gives {bucket.type} '{bucket.name}' a public "
+                    "IP (judged with that resource's own tags):\n"
+                    f"{linker.type} '{linker.name}' 为 {bucket.type} '{bucket.name}' 绑定公网 IP：\n"
+                )
             return (
                 f"[{finding.policy}] {linker.type} '{linker.name}' makes bucket '{bucket.name}' public "
                 "(judged as the bucket's own public ACL):\n"
