@@ -36,6 +36,14 @@ def _policy(spec: ResourceType) -> str:
     return policy
 
 
+def _host(spec: ResourceType) -> str:
+    names = [f"`{path.removesuffix('[]')}`" for path in spec.domain_paths]
+    if spec.addresses or spec.cnames:
+        names.append("a DNS record to " + ", ".join(f"`{p}`" for p in (*spec.addresses, *spec.cnames)))
+    names.append("tag")
+    return ", ".join(names)
+
+
 def _where(spec: ResourceType) -> str:
     if spec.area_kind == "scope":
         return "scope"
@@ -55,15 +63,17 @@ def table() -> str:
         f"something reachable from the internet, and all {exposing} are checked**; the other {reviewed} were "
         "reviewed and expose nothing by themselves (`china_site/data/exposure_types.yaml` says why, type by type). "
         "Where: `provider` = the region of the resource's provider (a default provider: stack config "
-        "`alicloud:region`), `scope` = the CDN-like scope/coverage, `property` = a region property of the resource.",
+        "`alicloud:region`), `scope` = the CDN-like scope/coverage, `property` = a region property of the resource. "
+        "Host name: the properties read, a DNS record of the stack pointing at the named output, or the "
+        "`china-site:domain` tag (where the type takes tags).",
         "",
-        "| type | what makes it public | where | policy |",
-        "|---|---|---|---|",
+        "| type | what makes it public | host name from | where | policy |",
+        "|---|---|---|---|---|",
     ]
     for token in sorted(RESOURCE_TYPES, key=_short):
         spec = RESOURCE_TYPES[token]
         how = spec.how.replace("|", "\\|")
-        lines.append(f"| `{_short(token)}` | {how} | {_where(spec)} | {_policy(spec)} |")
+        lines.append(f"| `{_short(token)}` | {how} | {_host(spec)} | {_where(spec)} | {_policy(spec)} |")
     return "\n".join(lines)
 
 

@@ -283,6 +283,54 @@ def test_hong_kong_case_through_the_policies(token: str, config: dict[str, Any])
     assert run("untied-mainland-exposure", args) == []
 
 
+def _set(props: Any, path: list[str], value: object) -> None:
+    """Set (``value`` is ``_DROP``: remove) a dotted wire path, in every item of the lists on the way."""
+    if isinstance(props, list):
+        for item in props:
+            _set(item, path, value)
+        return
+    if not isinstance(props, dict):
+        return
+    head, rest = path[0], path[1:]
+    if rest:
+        _set(props.get(head), rest, value)
+    elif value is _DROP:
+        props.pop(head, None)
+    else:
+        props[head] = value
+
+
+_DROP = object()
+
+
+def _made_private(props: dict[str, Any], decider: Any) -> None:
+    """The example turned private by the decider's own rule (the data's "what makes it public", inverted)."""
+    if "any" in decider:
+        for part in decider["any"]:
+            _made_private(props, part)
+        return
+    kind, path = next((k, str(v)) for k, v in decider.items() if k not in ("absent", "private", "public"))
+    if kind == "values":
+        value: object = decider["private"][0] if "private" in decider else "none-of-those"
+    else:
+        value = {"bandwidth": 0, "flag": False, "bucket_policy": ""}.get(kind, _DROP)
+    _set(props, path.split("."), value)
+
+
+CONDITIONAL = [t for t in EXPOSING if exposure_data()["exposing"][t]["public"] != "always"]
+
+
+@pytest.mark.parametrize("token", CONDITIONAL)
+def test_the_example_made_private_by_its_own_rule_passes_on_the_mainland(token: str, config: dict[str, Any]) -> None:
+    spec = RESOURCE_TYPES[token]
+    props, region = placed(spec, "mainland")
+    _made_private(props, exposure_data()["exposing"][token]["public"])
+    exposure = exposure_from_resource(token, props, provider_props={"region": region})
+    assert exposure is not None and exposure.public is False, props
+    args = rargs(token, props, config, provider(region))
+    assert run("icp-filing-required", args) == [] and run("untied-mainland-exposure", args) == []
+
+
 @pytest.mark.parametrize("token", EXPOSING)
 def test_every_exposing_type_needs_the_registry(token: str, tmp_path: Path) -> None:
     # filing-registry-available follows from the data: any exposing type makes an unreadable registry mandatory.
