@@ -488,6 +488,17 @@ def _domain_problems(
             "transfer the domain to the filing entity at the registrar (holder change with real-name "
             "verification), then update domain_holder",
         )
+    holders = domains.tld_holders(site.domain)
+    if holders is not None and entity.type not in holders:
+        note = domains.tld_note(site.domain) or "a restricted suffix"
+        kinds = " or ".join(holders)
+        yield (
+            f"is under a restricted suffix ({note}); only a {kinds} entity may hold and file it, and the filing "
+            f"entity '{entity.name}' is of type {entity.type}.",
+            f"的后缀仅限特定主体注册（{kinds}），备案主体（{entity.name}）类型为 {entity.type}，不符合要求。",
+            f"use a domain under an open suffix (.cn, .com.cn, .com, …), or file through a {kinds} entity that "
+            "holds this domain; if the registry's entity type is wrong, correct it",
+        )
     if site.domain_expires is not None and site.domain_expires <= today:
         yield (
             f"expired on {site.domain_expires.isoformat()} (domain registration); an expired domain loses its ICP "
@@ -513,7 +524,8 @@ def check_domain_eligible(
                     host,
                     "icp-filing",
                     f"{shown} ({what}) uses the suffix .{suffix}, which is not on MIIT's list of approved top-level "
-                    "domains (.org and .dev are disputed and not approved by default), so it cannot be ICP-filed.",
+                    "domains (.org, .dev and .tech are disputed and not approved by default), so it cannot be "
+                    "ICP-filed.",
                     f"{shown} 的后缀 .{suffix} 不在工信部批准的顶级域名列表中，无法办理 ICP 备案。",
                     "use a domain under an approved suffix (.cn, .com.cn, .com, .net, …); if you know the suffix "
                     "is approved, add it to the approvedTlds setting",

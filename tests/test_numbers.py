@@ -401,8 +401,9 @@ PARSERS = (parse_icp, parse_permit, parse_psb, parse_any)
 _chars = st.sampled_from([*DOMAIN_TABLE.values(), "川", "贵", "云", "甘", "交", "合字", "X", "港", "", " "])
 _markers = st.sampled_from(["ICP备", "icp备", "ICP证", "公网安备", "B2-", "b2－", "A1.B1.B2-", "B9-", "", "ICP", "备"])
 _digit = st.sampled_from("0123456789０１２３４５６７８９")
+_INDEX_FIRST = ("-5号", "-0号", "-2K号-1")  # the site index before 号
 _tail = st.sampled_from(
-    ["", "号", "号-1", "号-12A", "号－3X", "号—0K", "-5", "-1Z", "号-", "号号", "\x00", "\u200b", "-5号", "-0号", "-2K号-1"]
+    ["", "号", "号-1", "号-12A", "号－3X", "号—0K", "-5", "-1Z", "号-", "号号", "\x00", "\u200b", *_INDEX_FIRST]
 )
 
 

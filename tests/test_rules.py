@@ -400,6 +400,32 @@ def test_domain_holder_must_be_the_filing_entity() -> None:
     assert f.enforcement == "mandatory" and "张三" in f.message_en and "备案主体" in f.message_zh
 
 
+def _restricted_registry(domain: str, entity_type: str) -> FilingRegistry:
+    shop = {**registry_data.entity("shop"), "type": entity_type}
+    tea = {**registry_data.site("tea-shop.com"), "registrar_in_china": True, "real_name_verified": True}
+    return _custom_registry({"shop": shop}, [{**tea, "domain": domain}])
+
+
+@pytest.mark.parametrize(
+    ("domain", "allowed", "refused"),
+    [
+        ("tea.gov.cn", "government", "enterprise"),
+        ("tea.mil.cn", "government", "institution"),
+        ("tea.ac.cn", "institution", "enterprise"),
+        ("tea.edu.cn", "institution", "individual"),
+        ("茶.政务.cn", "government", "enterprise"),
+        ("茶.公益.cn", "other", "enterprise"),
+    ],
+)
+def test_restricted_suffix_needs_its_holder_kind(domain: str, allowed: str, refused: str) -> None:
+    ok = _restricted_registry(domain, allowed)
+    assert rules.check_domain_eligible(cdn(f"www.{domain}"), ok, TODAY) == []
+    bad = _restricted_registry(domain, refused)
+    [f] = rules.check_domain_eligible(cdn(f"www.{domain}"), bad, TODAY)
+    assert f.enforcement == "mandatory" and "restricted suffix" in f.message_en and refused in f.message_en
+    assert allowed in f.message_en and "后缀仅限" in f.message_zh
+
+
 def test_expired_domain_is_not_eligible_on_its_expiry_day() -> None:
     reg = _holder_registry("杭州小店科技有限公司", "2026-11-28")
     assert rules.check_domain_eligible(cdn("tea-shop.com"), reg, dt.date(2026, 11, 27)) == []
