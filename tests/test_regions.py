@@ -33,10 +33,78 @@ def test_known_mainland_regions(region: str) -> None:
 
 
 def test_mainland_regions_lists_every_mainland_region_and_nothing_else() -> None:
-    assert set(mainland_regions()) == set(DOMAIN_MAINLAND + DOMAIN_SPECIAL)
-    assert HONGKONG not in mainland_regions()
+    assert set(mainland_regions()) >= set(DOMAIN_MAINLAND + DOMAIN_SPECIAL + FINANCE)
+    assert {r.region_id for r in known_regions() if r.area == "mainland"} == set(mainland_regions())
+    assert HONGKONG not in mainland_regions() and "cn-hongkong-finance-pop" not in mainland_regions()
     assert all(r.startswith("cn-") for r in mainland_regions())
     assert {r.region_id for r in known_regions()} >= set(mainland_regions()) | {HONGKONG}
+
+
+# Issue 14: regions the first version of the data lacked (overseas ones were read as mainland by the fail-closed
+# default; the finance regions were reported as guesses).
+NEW_OVERSEAS = [("us-southeast-1", "Atlanta"), ("ap-southeast-8", "Johor"), ("rus-west-1", "Moscow")]
+FINANCE = [
+    "cn-shanghai-finance-1-pub", "cn-beijing-finance-1-pub", "cn-szfinance", "cn-shenzhen-finance", "cn-hzfinance",
+    "cn-hzjbp",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("region", "name"), NEW_OVERSEAS)
+def test_new_overseas_regions_are_not_mainland(region: str, name: str) -> None:
+    info = classify(region)
+    assert (info.area, info.guessed) == ("overseas", False) and name in info.name
+    assert not is_mainland(region) and "outside China" in describe(info)
+
+
+@pytest.mark.parametrize("region", FINANCE)
+def test_finance_regions_are_classified_mainland_special(region: str) -> None:
+    info = classify(region)
+    assert (info.area, info.guessed, info.special) == ("mainland", False, True)
+    assert "special-purpose region in mainland China" in describe(info)
+
+
+# --- region IDs come from the SDK's endpoint data; the classification is ours ------------------------------------
+
+
+def test_every_region_the_sdk_knows_is_classified() -> None:
+    from china_site.regions import sdk_region_ids, unclassified_sdk_regions
+
+    known = sdk_region_ids()
+    assert len(known) >= 40 and {"cn-hangzhou", "cn-hongkong", "ap-southeast-1"} <= known  # the dependency is there
+    assert unclassified_sdk_regions() == (), "classify these regions in china_site/data/regions.yaml"
+    for region in known:
+        assert not classify(region).guessed, region
+
+
+def test_a_region_new_to_the_sdk_fails_the_check_and_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from china_site import regions
+
+    monkeypatch.setattr(regions, "sdk_region_ids", lambda: frozenset({"cn-hangzhou", "xx-new-9"}))
+    assert regions.unclassified_sdk_regions() == ("xx-new-9",)
+    info = classify("xx-new-9")
+    assert (info.area, info.guessed, info.sdk_known) == ("mainland", True, True)
+    assert "known to Alibaba Cloud's SDK" in describe(info) and "fail closed" in describe(info)
+    assert classify("xx-other-1").sdk_known is False
+
+
+def test_without_the_sdk_data_regions_still_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from china_site import regions
+
+    regions.sdk_region_ids.cache_clear()
+    monkeypatch.setattr(regions, "_SDK_PACKAGE", "no_such_sdk_package")
+    try:
+        assert regions.sdk_region_ids() == frozenset()
+        assert regions.unclassified_sdk_regions() == ()
+        assert (classify("xx-new-9").area, classify("cn-shanghai").guessed) == ("mainland", False)
+    finally:
+        regions.sdk_region_ids.cache_clear()
+
+
+def test_regions_file_names_its_sources_and_date() -> None:
+    from importlib import resources
+
+    text = resources.files("china_site").joinpath("data", "regions.yaml").read_text(encoding="utf-8")
+    assert "read 2026-11-30" in text and "aliyunsdkcore/data/endpoints.json" in text
 
 
 @pytest.mark.parametrize("region", ["cn-hongkong", "CN-HongKong", "  cn-hongkong\n"])
