@@ -8,9 +8,13 @@ artifacts. No Pulumi imports.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
+from typing import Literal
 
-from china_site import domains
+from pydantic import BaseModel, ConfigDict, Field
+
+from china_site import datafiles, domains
 from china_site.errors import ChinaSiteError
 from china_site.filings import Entity, FilingRegistry, Permit, Site
 from china_site.model import (
@@ -46,20 +50,51 @@ PERMIT_LINK = "https://tsm.miit.gov.cn/"
 
 Rule = Callable[[Exposure, FilingRegistry, dt.date, RuleOptions], list[Finding]]
 
-# The Alibaba Cloud error (or behaviour) a deploy hits when a mainland exposure is not filed, by product.
-_UNFILED_ERROR: dict[str, str] = {
-    "cdn": "DomainNotRegistration (AddCdnDomain); Domain.BeianInvalid when changing the scope",
-    "dcdn": "DomainNotRegistration (AddDcdnDomain)",
-    "oss": "NoSuchCnameInRecord (PutCname; the message is misleading: the domain has no ICP filing)",
-    "waf": "Waf.Pullin.DomainNotBeianOrInBlackList",
-    "ga": "NoIcpRecord.Domain",
-    "fc": "DomainNameNotResolved / ICP check failure on the custom domain (Function Compute)",
-}
 _BLOCKED = "no API error: Alibaba Cloud serves its interception page (unfiled Host/SNI blocked)"
 
 
+class _ErrorCode(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(min_length=1)
+    operation: str = Field(min_length=1)
+    confirmed: bool
+    note: str | None = None
+
+    def text(self) -> str:
+        """For messages: ``DomainNotRegisterError (CreateDomain, WAF 2.0)``; unconfirmed codes say "expected"."""
+        where = self.operation if self.confirmed else f"{self.operation}; not confirmed in Alibaba Cloud's docs"
+        text = f"{self.code} ({where})"
+        if not self.confirmed:
+            text = "expected: " + text
+        return f"{text}; {self.note}" if self.note else text
+
+
+class _Family(_ErrorCode):
+    modules: dict[str, _ErrorCode] = Field(default_factory=dict)
+
+
+class _ErrorCodeFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1]
+    families: dict[str, _Family] = Field(min_length=1)
+
+
+@functools.cache
+def _error_codes() -> dict[str, _Family]:
+    """The unfiled-domain error per resource family (``data/error_codes.yaml``)."""
+    return datafiles.validated("error_codes", _ErrorCodeFile).families
+
+
 def _unfiled_error(exposure: Exposure) -> str:
-    return _UNFILED_ERROR.get(exposure.product or "", _BLOCKED)
+    """The Alibaba Cloud error (or behaviour) a deploy hits when ``exposure``'s domain has no ICP filing: by the
+    resource's family (its product), or by the Pulumi module of its type token where that module's API differs."""
+    family = _error_codes().get(exposure.product or "")
+    if family is None:
+        return _BLOCKED
+    module = exposure.resource.split(":", 2)[1].split("/", 1)[0] if exposure.resource.count(":") >= 2 else ""
+    return family.modules.get(module, family).text()
 
 
 def _what(exposure: Exposure) -> str:

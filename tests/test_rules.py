@@ -118,6 +118,48 @@ def test_icp_oss_product_names_misleading_error(registry: FilingRegistry) -> Non
     assert "NoSuchCnameInRecord" in (f.alibaba_error or "")
 
 
+@pytest.mark.parametrize(
+    ("token", "product", "code", "expected"),
+    [
+        # WAF 2.0 (API 2019-09-10) rejects an unfiled domain with DomainNotRegisterError (documented).
+        ("alicloud:waf/domain:Domain", "waf", "DomainNotRegisterError (CreateDomain, WAF 2.0)", False),
+        # WAF 3.0 keeps the other code, and it is only expected.
+        ("alicloud:wafv3/domain:Domain", "waf", "Waf.Pullin.DomainNotBeianOrInBlackList", True),
+        ("alicloud:cdn/domainNew:DomainNew", "cdn", "DomainNotRegistration (AddCdnDomain)", False),
+        ("alicloud:dcdn/domain:Domain", "dcdn", "DomainNotRegistration (AddDcdnDomain", True),
+        ("alicloud:ga/endpointGroup:EndpointGroup", "ga", "NoIcpRecord.Domain", True),
+        ("alicloud:fc/v3CustomDomain:V3CustomDomain", "fc", "Function Compute", True),
+        ("alicloud:oss/bucketCname:BucketCname", "oss", "NoSuchCnameInRecord (PutCname)", False),
+    ],
+)
+def test_unfiled_error_code_per_resource_family(
+    registry: FilingRegistry, token: str, product: str, code: str, expected: bool
+) -> None:
+    exp = Exposure(resource=token, region="cn-hangzhou", domains=("x.unfiled.cn",), product=product)
+    [f] = rules.check_icp_filing(exp, registry, TODAY)
+    error = f.alibaba_error or ""
+    assert code in error
+    assert error.startswith("expected: ") is expected
+    assert ("not confirmed" in error) is expected
+    if product == "waf":  # each WAF generation names its own code only
+        other = "Waf.Pullin" if token.startswith("alicloud:waf/") else "DomainNotRegisterError"
+        assert other not in error
+    assert f"Alibaba Cloud error the deploy would hit: {error}" in f.message
+
+
+def test_unfiled_error_of_an_unlisted_family_is_the_interception_page(registry: FilingRegistry) -> None:
+    exp = Exposure(resource="alicloud:ecs/instance:Instance", region="cn-hangzhou", domains=("x.unfiled.cn",))
+    [f] = rules.check_icp_filing(dataclasses.replace(exp, product="ecs"), registry, TODAY)
+    assert "interception page" in (f.alibaba_error or "")
+
+
+def test_error_codes_file_names_its_sources_and_date() -> None:
+    from importlib import resources
+
+    text = resources.files("china_site").joinpath("data", "error_codes.yaml").read_text(encoding="utf-8")
+    assert "read 2026-11-30" in text and "document_detail/86652" in text
+
+
 def test_icp_unknown_values_are_named(registry: FilingRegistry) -> None:
     exp = dataclasses.replace(cdn("unfiled.cn"), unknown=("scope",))
     [f] = rules.check_icp_filing(exp, registry, TODAY)
