@@ -303,7 +303,8 @@ class Permit(_Model):
         return parsed
 
     def valid_on(self, day: dt.date) -> bool:
-        return self.issued <= day < self.expires
+        """Valid from ``issued`` through ``expires``, both days included (like waivers; DESIGN.md amendments)."""
+        return self.issued <= day <= self.expires
 
 
 class Entity(_Model):

@@ -393,8 +393,58 @@ def check_psb_filing(
 
 
 def permit_valid(permit: Permit, today: dt.date) -> bool:
-    """A permit is valid from ``issued`` up to the day before ``expires`` (strict: the expiry day is out)."""
+    """A permit is valid from ``issued`` through ``expires``: the expiry day is still valid (like waivers)."""
     return permit.valid_on(today)
+
+
+class _Wording(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+
+class _OpenedService(_Wording):
+    code: str = Field(pattern=r"^[AB][0-9]{1,2}$")
+    excluding: _Wording | None = None
+
+
+class _PilotFile(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)  # zones are read by _pilot_provinces
+
+    source: str = Field(min_length=1)
+    opened: tuple[_OpenedService, ...] = Field(min_length=1)
+
+
+@functools.cache
+def pilot_zone_scope() -> tuple[str, str]:
+    """(English, Chinese): which services the pilot-zone notice opens to foreign ownership (``data/pilot_zones.yaml``):
+    not all of B25, only the information services listed there."""
+    data = datafiles.validated("pilot_zones", _PilotFile)
+    outside = [s for s in data.opened if s.code != "B25"]
+    info = [s for s in data.opened if s.code == "B25"]
+
+    def en(s: _OpenedService) -> str:
+        return s.en + (f" (excluding {s.excluding.en})" if s.excluding else "")
+
+    def zh(s: _OpenedService) -> str:
+        return s.zh + (f"（不含{s.excluding.zh}）" if s.excluding else "")
+
+    english = (
+        f"{data.source} lifts the foreign-ownership caps in the pilot zones only for "
+        + ", ".join(f"{s.en} [{s.code}]" for s in outside)
+        + ", and within information services (B25) only for "
+        + " and ".join(en(s) for s in info)
+        + ": not for all of B25"
+    )
+    chinese = (
+        f"{data.source}仅在试点地区放开"
+        + "、".join(s.zh for s in outside)
+        + "，以及"
+        + "、".join(zh(s) for s in info)
+        + "的外资股比限制，并非全部 B25 业务"
+    )
+    return english, chinese
 
 
 def _pilot_provinces(options: RuleOptions) -> tuple[str, ...]:
@@ -459,7 +509,7 @@ def check_commercial_permit(
                 latest = max(permits, key=lambda p: p.expires)
                 state = (
                     f"permit {latest.number} expired on {latest.expires.isoformat()}"
-                    if latest.expires <= today
+                    if latest.expires < today
                     else f"permit {latest.number} is valid only from {latest.issued.isoformat()}"
                 )
             else:
@@ -485,9 +535,12 @@ def check_commercial_permit(
                         need,
                         f"{shown} ({what}): entity '{entity.name}' is foreign-invested; a B25 commercial ICP permit "
                         "for foreign-invested enterprises is open only in the pilot zones (Beijing, Shanghai "
-                        f"Lin-gang/Pudong, Shenzhen, Hainan), and its province ({entity.province}) is not one.",
-                        f"{shown}：外商投资企业仅可在试点地区（北京、上海临港/浦东、深圳、海南）取得 B25 经营许可证。",
-                        "hold the permit through an entity registered in a pilot zone, or through a domestic partner",
+                        f"Lin-gang/Pudong, Shenzhen, Hainan), and its province ({entity.province}) is not one; "
+                        f"even there, {pilot_zone_scope()[0]}.",
+                        f"{shown}：外商投资企业仅可在试点地区（北京、上海临港/浦东、深圳、海南）取得 B25 经营许可证；"
+                        f"{pilot_zone_scope()[1]}。",
+                        "hold the permit through an entity registered in a pilot zone (for the services the notice "
+                        "opens), or through a domestic partner",
                     )
                 )
     return findings

@@ -167,6 +167,8 @@ def test_pilot_zones_data() -> None:
     zones = datafiles.load("pilot_zones")["zones"]
     assert {z["id"] for z in zones} == {"beijing", "shanghai-lingang", "shanghai-pudong", "hainan", "shenzhen"}
     assert {z["province"] for z in zones} == {"11", "31", "44", "46"}
+    opened = datafiles.load("pilot_zones")["opened"]
+    assert [o["code"] for o in opened] == ["B11", "B12", "B14", "B21", "B25", "B25"]  # not all of B25
 
 
 @pytest.mark.parametrize(("name", "message"), [("../pyproject", "invalid data file name"), ("nope", "cannot read")])

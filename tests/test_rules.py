@@ -218,10 +218,15 @@ def test_permit_missing_fails(registry: FilingRegistry) -> None:
     assert f.need == "commercial-permit"
 
 
-def test_permit_expiry_day_edge(registry: FilingRegistry) -> None:
+def test_permit_is_valid_through_its_expiry_day(registry: FilingRegistry) -> None:
+    # Inclusive, like waivers (DESIGN.md amendments; issue 12 item 7): valid on 2027-03-01, expired the day after.
     assert rules.check_commercial_permit(cdn("example.cn", payments=True), registry, dt.date(2027, 2, 28)) == []
-    [f] = rules.check_commercial_permit(cdn("example.cn", payments=True), registry, dt.date(2027, 3, 1))
+    assert rules.check_commercial_permit(cdn("example.cn", payments=True), registry, dt.date(2027, 3, 1)) == []
+    [f] = rules.check_commercial_permit(cdn("example.cn", payments=True), registry, dt.date(2027, 3, 2))
     assert "expired on 2027-03-01" in f.message_en
+    [permit] = registry.entities["acme"].permits
+    assert rules.permit_valid(permit, dt.date(2027, 3, 1)) and not rules.permit_valid(permit, dt.date(2027, 3, 2))
+    assert rules.permit_valid(permit, permit.issued) and not rules.permit_valid(permit, dt.date(2022, 2, 28))
 
 
 def test_platform_needs_b21(registry: FilingRegistry) -> None:
@@ -242,6 +247,18 @@ def test_foreign_invested_b25_outside_pilot_zone(registry: FilingRegistry) -> No
         cdn("wfoe-shop.cn", payments=True), registry, TODAY, RuleOptions(pilot_zones=("beijing",))
     )
     assert "pilot" in f.message_en
+    # Even inside a zone, notice 〔2024〕107号 opens only part of B25 (issue 14).
+    assert "not for all of B25" in f.message_en and "news, publishing, audio-visual" in f.message_en
+    assert "并非全部 B25" in f.message_zh
+
+
+def test_pilot_zone_scope_comes_from_the_data_file() -> None:
+    en, zh = rules.pilot_zone_scope()
+    for words in ("[B11]", "[B12]", "[B14]", "[B21]", "information-publishing platforms and delivery services",
+                  "information protection and processing services", "excluding news"):  # fmt: skip
+        assert words in en
+    assert "B25]" not in en  # B25 is opened only in part, never as a whole
+    assert "信息发布平台和递送服务" in zh and "不含新闻、出版、视听、文化" in zh
 
 
 def test_payments_unfiled_domain_needs_permit_too(registry: FilingRegistry) -> None:
