@@ -71,7 +71,7 @@ class HostingDecision:
 
 def _check_mainland_region(region: str) -> None:
     info = regions.classify(region)
-    if info.area != "mainland" or info.guessed:
+    if info.area != "mainland" or info.guessed or info.internal:
         raise InputError(
             f"mainland_region '{region}' is not a known mainland Alibaba Cloud region ({regions.describe(info)})",
             where="Site args / china-site:mainlandRegion",

@@ -44,6 +44,7 @@ class RegionInfo:
     name: str  # English name, e.g. "China (Shanghai)"; "unknown region" when guessed
     special: bool = False  # finance / government / industry-cloud region
     sdk_known: bool = False  # guessed, but Alibaba Cloud's SDK endpoint data knows the region ID
+    internal: bool = False  # an internal / test / endpoint-only ID of the SDK's data: nobody deploys a site there
 
 
 class _Region(BaseModel):
@@ -53,6 +54,7 @@ class _Region(BaseModel):
     name: str = Field(min_length=1)
     area: Area
     special: bool = False
+    internal: bool = False
 
 
 class _RegionFile(BaseModel):
@@ -70,7 +72,9 @@ def _regions() -> dict[str, RegionInfo]:
             raise datafiles.DataFileError(
                 f"region {r.id} is listed twice", where="china_site/data/regions.yaml", fix="remove one"
             )
-        table[r.id] = RegionInfo(region_id=r.id, area=r.area, guessed=False, name=r.name, special=r.special)
+        table[r.id] = RegionInfo(
+            region_id=r.id, area=r.area, guessed=False, name=r.name, special=r.special, internal=r.internal
+        )
     return table
 
 
@@ -153,6 +157,8 @@ def describe(info: RegionInfo) -> str:
         return f"region '{rid}' is unknown; treated as mainland (fail closed)"
     if info.area == "mainland":
         kind = "a special-purpose region in mainland China" if info.special else "in mainland China"
+        if info.internal:
+            kind = "an internal or endpoint-only region ID in mainland China"
         return f"region '{rid}' ({info.name}) is {kind}, where public websites need an ICP filing"
     if info.area == "hongkong":
         return f"region '{rid}' ({info.name}) is in Hong Kong SAR, outside the mainland ICP filing rules"

@@ -63,6 +63,28 @@ def test_finance_regions_are_classified_mainland_special(region: str) -> None:
     assert "special-purpose region in mainland China" in describe(info)
 
 
+@pytest.mark.parametrize(
+    ("region", "area"),
+    [("cn-shanghai-inner", "mainland"), ("cn-hangzhou-internal-test-1", "mainland"),
+     ("cn-hongkong-finance-pop", "hongkong"), ("rus-west-1-pop", "overseas")],
+)  # fmt: skip
+def test_internal_sdk_ids_are_classified_and_marked(region: str, area: str) -> None:
+    info = classify(region)
+    assert (info.area, info.guessed, info.internal) == (area, False, True)
+    assert not classify("cn-shanghai").internal and not classify("cn-shanghai-finance-1").internal
+
+
+def test_a_site_refuses_an_internal_region_as_its_mainland_region() -> None:
+    import datetime as dt
+
+    from china_site.errors import InputError
+    from china_site.hosting import AdviceInput, advise
+
+    assert advise(AdviceInput(mainland_region="cn-shanghai-finance-1", today=dt.date(2026, 11, 28)))
+    with pytest.raises(InputError, match="internal or endpoint-only"):
+        advise(AdviceInput(mainland_region="cn-shanghai-inner", today=dt.date(2026, 11, 28)))
+
+
 # --- region IDs come from the SDK's endpoint data; the classification is ours ------------------------------------
 
 
