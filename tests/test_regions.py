@@ -199,3 +199,15 @@ def test_datafiles_bad_names(name: str, message: str) -> None:
 
     with pytest.raises(datafiles.DataFileError, match=message):
         datafiles.load(name)
+
+
+def test_every_data_file_names_its_sources_and_the_date_read() -> None:
+    import re
+    from importlib import resources
+
+    files = [f for f in resources.files("china_site").joinpath("data").iterdir() if f.name.endswith(".yaml")]
+    assert {f.name for f in files} >= {"tlds.yaml", "regions.yaml", "pilot_zones.yaml", "error_codes.yaml"}
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert re.search(r"Sources?\b", text), f.name
+        assert re.search(r"read 20[0-9]{2}-[0-9]{2}-[0-9]{2}", text), f.name
