@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from _adapter import resource_policy
 from pulumi_policy import EnforcementLevel, Severity
 
 from china_site.model import COMMERCIAL_PERMIT_REQUIRED
+from china_site.policies._adapter import resource_policy
 
 PERMIT_LINK = "https://tsm.miit.gov.cn/"
 
