@@ -323,6 +323,7 @@ class ResourceType:
     domain_paths: tuple[str, ...] = ()
     domain_required: bool = False
     area_kind: Literal["region", "scope", "property", "location"] = "region"
+    area_property: str | None = None  # the scope, region or location property (area_kind other than "region")
     example: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -663,6 +664,7 @@ def _compile(token: str, entry: object) -> ResourceType:
         domain_paths=domain_paths,
         domain_required=required,
         area_kind=kind,
+        area_property=next(iter(area_map.values())) if area_map else None,
         example=example,
     )
 

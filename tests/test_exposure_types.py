@@ -164,6 +164,13 @@ def test_exposing_entries_use_the_sdk_wire_names(token: str) -> None:
     assert not spec.domain_paths or spec.domain_paths[0].split(".")[0].removesuffix("[]") in inputs
 
 
+def test_every_error_code_family_is_a_product_of_an_exposing_type() -> None:
+    from china_site import datafiles
+
+    families = set(datafiles.load("error_codes")["families"])
+    assert families <= {spec.product for spec in RESOURCE_TYPES.values()}
+
+
 def test_a_bad_data_entry_is_refused_with_its_place() -> None:
     from china_site.exposure import ExposureDataError, _compile
 

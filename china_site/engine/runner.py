@@ -678,7 +678,7 @@ def _text(value: Any) -> str | None:
 def plan(records: Sequence[Record], stack_config: Mapping[str, str] | None = None) -> list[PlanRow]:
     """What each resource is and where it is served from, read by the compliance core (``china_site.exposure``):
     every record except the root Stack. Secret values (and what derives from a secret host name) are masked."""
-    from china_site.exposure import exposure_from_resource, is_default_provider, region_of
+    from china_site.exposure import RESOURCE_TYPES, exposure_from_resource, is_default_provider, region_of
     from china_site.regions import classify
 
     forms = _secret_forms(records)
@@ -709,10 +709,11 @@ def plan(records: Sequence[Record], stack_config: Mapping[str, str] | None = Non
                 stack_config=stack_config,
                 explicit_provider=explicit,
             )
-        is_cdn = exposure is not None and exposure.product in ("cdn", "dcdn")
-        scope = _text(record.inputs.get("scope")) if is_cdn else None
+        spec = RESOURCE_TYPES.get(record.type) if exposure is not None else None
+        scope_key = spec.area_property if spec is not None and spec.area_kind == "scope" else None
+        scope = _text(record.inputs.get(scope_key)) if scope_key else None
         if exposure is not None and exposure.region is None and scope is not None:
-            area, note, region = exposure.area, f"by CDN scope {scope}", None
+            area, note, region = exposure.area, f"by {'CDN scope' if scope_key == 'scope' else scope_key} {scope}", None
         elif exposure is not None:
             area, region = exposure.area, exposure.region
             note = "region unknown: treated as mainland" if exposure.region_guessed else ""
