@@ -316,6 +316,19 @@ def test_create_read_update_delete_across_two_plugin_processes(tmp_path: Path, m
     assert local.calls("Delete")[0]["error"].count("BucketNotEmpty") == 1
 
 
+def test_without_a_state_folder_resource_calls_fail_naming_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in cloud(tmp_path).env.items() if k != "LOCALCLOUD_STATE"}
+    with Plugin(env) as plugin:
+        configure(plugin)
+        assert check(plugin, BUCKET, {"bucket": "b"}) == {}  # Check needs no state
+        with pytest.raises(grpc.RpcError) as err:
+            plugin.stub.Create(
+                provider_pb2.CreateRequest(urn=urn(BUCKET, "b"), type=BUCKET, properties=to_struct({"bucket": "b"}))
+            )
+        assert "LOCALCLOUD_STATE is not set" in (err.value.details() or "")
+    assert not list(tmp_path.rglob("*.json"))
+
+
 def test_creating_an_existing_resource_fails_like_the_cloud(tmp_path: Path) -> None:
     local = cloud(tmp_path)
     props = to_struct({"domainName": "www.example.cn", "cdnType": "web", "sources": []})

@@ -3,7 +3,8 @@
 Environment (read when used, so a test can change it between plugin starts):
 
 - ``LOCALCLOUD_STATE``: a directory; one JSON file per resource (``<type>/<id>.json``), secrets sealed (a digest,
-  never the value). Unset: a ``localcloud-state`` folder in the current directory.
+  never the value). Required for anything that touches resources (Create, Read, Update, Delete): unset, those
+  calls fail with a message naming it — a test that forgot it would otherwise scatter state in the project folder.
 - ``LOCALCLOUD_LOG``: a file; one JSON line per gRPC call, secrets shown as ``"[secret]"``. Unset: no log.
 - ``LOCALCLOUD_S3_ENDPOINT``: optional, an S3-compatible server (moto) standing in for OSS: creating an
   ``alicloud:oss/bucket:Bucket`` creates the bucket there, deleting it deletes it (``BucketNotEmpty`` unless
@@ -131,7 +132,17 @@ def mark_sensitive(value: Any, *, config: bool = False) -> Any:
 
 class StateStore:
     def __init__(self, root: str | None = None) -> None:
-        self.root = Path(root or os.environ.get("LOCALCLOUD_STATE") or "localcloud-state")
+        self._root = root
+
+    @property
+    def root(self) -> Path:
+        root = self._root or os.environ.get("LOCALCLOUD_STATE")
+        if not root:
+            raise CloudError(
+                "localcloud: LOCALCLOUD_STATE is not set in the plugin's environment (the pulumi CLI's); "
+                "use the local_cloud fixture's env (tests/e2e/localcloud/README.md)"
+            )
+        return Path(root)
 
     def _path(self, token: str, rid: str) -> Path:
         return self.root / quote(token, safe="") / f"{quote(rid, safe='')}.json"

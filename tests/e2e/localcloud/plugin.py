@@ -228,7 +228,10 @@ class LocalCloudProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
         token = _type_of(request)
-        found = cloud.read(self.store, token, request.id, to_dict(request.properties), to_dict(request.inputs))
+        try:
+            found = cloud.read(self.store, token, request.id, to_dict(request.properties), to_dict(request.inputs))
+        except cloud.CloudError as err:
+            return self._fail(context, "Read", request, err)
         self.log.record("Read", urn=request.urn, type=token, id=request.id, found=found is not None)
         if found is None:
             return provider_pb2.ReadResponse(id="")
