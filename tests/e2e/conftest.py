@@ -11,8 +11,9 @@ from e2e_helpers import ENGINE_SCRIPT, HERE, Project, base_env, copy_project
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``tests/e2e/test_e2e_*.py`` and every test that needs the engine are e2e tests (deselected by ``make test``, run by ``make e2e``); the fast regression
-    tests beside them (``test_findings_*.py``: what the real engine revealed) run in ``make test``."""
+    """``tests/e2e/test_e2e_*.py`` and every test that needs the engine are e2e tests (deselected by ``make test``,
+    run by ``make e2e``); the fast regression tests beside them (``test_findings_*.py``: what the real engine
+    revealed) run in ``make test``."""
     for item in items:
         path = Path(str(item.fspath))
         uses_engine = "engine_bin" in getattr(item, "fixturenames", ())
@@ -41,7 +42,11 @@ def bare_env(tmp_path: Path, engine_bin: Path) -> Iterator[dict[str, str]]:
 
 
 # The local cloud's fixtures (tests/e2e/localcloud): moto's S3 server and the alicloud provider plugin.
-from localcloud.fixtures import LocalCloud, local_cloud, moto_s3  # noqa: E402, F401
+from localcloud import fixtures as _localcloud  # noqa: E402
+from localcloud.fixtures import LocalCloud  # noqa: E402
+
+local_cloud = _localcloud.local_cloud
+moto_s3 = _localcloud.moto_s3
 
 CLOUD_KEYS = ("LOCALCLOUD_", "CHINA_SITE_OSS_ENDPOINT", "ALIBABA_CLOUD_", "AWS_")
 

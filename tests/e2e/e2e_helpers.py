@@ -17,8 +17,7 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ TODAY = "2026-11-28"
 # What a project copy holds (besides the .venv link).
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "filings.yaml", "Pulumi.mainland.yaml", "Pulumi.hongkong.yaml")
 PROJECT_DIRS = ("site", "site-hk", "policies")
+
 
 @dataclass
 class Run:
@@ -155,8 +155,6 @@ def base_env(tmp: Path, engine_bin: Path, extra_path: list[Path], extra: Mapping
     )
     env.update(extra)
     return env
-
-
 
 
 PolicyFinding = tuple[str, str, str]  # (policy name, resource URN or "" for the stack, enforcement level)

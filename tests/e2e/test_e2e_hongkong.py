@@ -15,7 +15,9 @@ def test_hongkong_auto_lands_in_hong_kong(project: Project, local_cloud: LocalCl
     assert any(p == "icp-filing-required" for p, _ in policies_passed(up))
     outputs = project.pulumi("stack", "output", "--json").json()
     assert (outputs["hosting"], outputs["region"], outputs["cdn_scope"]) == ("hongkong", "cn-hongkong", "overseas")
-    assert {r["type"] for r in local_cloud.resources()} == {t for t, _ in HONGKONG_RESOURCES if t.startswith("alicloud:")}
+    assert {r["type"] for r in local_cloud.resources()} == {
+        t for t, _ in HONGKONG_RESOURCES if t.startswith("alicloud:")
+    }
     (cdn,) = local_cloud.resources("alicloud:cdn/domainNew:DomainNew")
     assert cdn["inputs"]["scope"] == "overseas"
     configure = local_cloud.calls("Configure")

@@ -30,7 +30,8 @@ def test_mainland_for_an_unfiled_domain_is_refused(project: Project, local_cloud
         assert "Traceback" not in out  # our message alone, as a RunError
         # The CLI shows it as the program's error, not as a policy violation.
         assert policy_events(run) == set()
-        assert any("diagnosticEvent" in e and "harbour-lantern.com" in e["diagnosticEvent"]["message"]
-                   for e in run.events)
+        assert any(
+            "diagnosticEvent" in e and "harbour-lantern.com" in e["diagnosticEvent"]["message"] for e in run.events
+        )
     assert local_cloud.calls("Create") == []
     assert local_cloud.resources() == []
