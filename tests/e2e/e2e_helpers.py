@@ -101,12 +101,14 @@ class Project:
         for key, value in config.items():
             self.pulumi("config", "set", key, value)
 
-    def china_site(self, *args: str, check: bool = False, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def china_site(
+        self, *args: str, check: bool = False, stdin: str | None = None, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """The china-site CLI of the checkout's virtualenv, run in the project copy."""
         return subprocess.run(
             [str(VENV / "bin" / "china-site"), *args],
             cwd=self.dir,
-            env=self.env,
+            env={**self.env, **(env or {})},
             input=stdin,
             capture_output=True,
             text=True,
