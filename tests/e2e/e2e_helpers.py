@@ -124,7 +124,8 @@ def copy_project(dest: Path) -> Path:
     for name in PROJECT_FILES:
         shutil.copy2(ROOT / name, dest / name)
     for name in PROJECT_DIRS:
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        # symlinks=True: a pack's `venv -> ../.venv` link stays a link (to the .venv link below), never a copy.
+        shutil.copytree(ROOT / name, dest / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (dest / ".venv").symlink_to(VENV)
     return dest
 

@@ -64,8 +64,8 @@ def test_a_program_error_fails_the_command_and_shows_the_message(tmp_path: Path,
 def test_policy_pack_runs_through_the_language_host(tmp_path: Path, bare_env: dict[str, str]) -> None:
     """``--policy-pack`` on a Python pack: the engine asks the language host to RunPlugin the pack folder."""
     p = tiny(tmp_path, bare_env, 'import pulumi\npulumi.export("ok", 1)\n')
-    shutil.copytree(ROOT / "policies", p.dir / "policies", ignore=shutil.ignore_patterns("__pycache__"))
-    (p.dir / ".venv").symlink_to(VENV)  # PulumiPolicy.yaml: virtualenv ../.venv
+    shutil.copytree(ROOT / "policies", p.dir / "policies", symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    (p.dir / ".venv").symlink_to(VENV)  # the pack's virtualenv (../.venv, or its venv link to ../.venv)
     p.pulumi("stack", "init", "dev")
     pre = p.pulumi("preview", "--policy-pack", "policies")
     assert "china-site" in pre.output, pre.output
