@@ -153,7 +153,7 @@ SHARED_KEYS: Final[dict[str, str]] = {(field.alias or name): name for name, fiel
 # (read by every policy) they are every key of the namespace, so anything else is a typo.
 PROGRAM_KEYS: Final = (
     "domain", "hosting", "mainlandRegion", "filings", "contentDir", "payments", "platform", "dnsZone", "cdn",
-    "cdnGlobal", "certificate", "certificateKey", "bucketName", "today", "backend",
+    "cdnGlobal", "certificate", "certificateKey", "bucketName", "today", "backend", "domainVerified",
 )  # fmt: skip
 
 
