@@ -324,7 +324,7 @@ def parse_document(doc: Any, source: str = "<artifact>", *, state: Artifact | No
     if "deployment" in doc or ("version" in doc and "steps" not in doc):
         return _parse_export(doc, source)
     if "steps" in doc:
-        return _parse_preview(doc, source, state=state)
+        return _parse_preview(doc, source, state_export=state)
     _fail(
         source,
         "is neither a `pulumi stack export` document (no 'deployment') nor a `pulumi preview --json` "
@@ -394,7 +394,7 @@ def _parse_export(doc: dict[str, Any], source: str) -> Artifact:
     return _artifact("export", raw, {}, source, missing_provider)
 
 
-def _parse_preview(doc: dict[str, Any], source: str, *, state: Artifact | None = None) -> Artifact:
+def _parse_preview(doc: dict[str, Any], source: str, *, state_export: Artifact | None = None) -> Artifact:
     steps = doc.get("steps")
     if not isinstance(steps, list):
         _fail(source, f"expected a list, found {_kind(steps)}", field="steps", fix=_PREVIEW_FIX)
@@ -452,7 +452,7 @@ def _parse_preview(doc: dict[str, Any], source: str, *, state: Artifact | None =
             field="steps",
             fix=_PREVIEW_FIX,
         )
-    return partial_artifact("preview", raw, config, source, state)
+    return partial_artifact("preview", raw, config, source, state_export)
 
 
 def partial_artifact(
