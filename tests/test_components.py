@@ -684,7 +684,9 @@ def _no_cloud(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_cdn_domain_waits_for_ownership_with_dns_zone(registry: FilingRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cdn_domain_waits_for_ownership_with_dns_zone(
+    registry: FilingRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = _no_cloud(monkeypatch)
     rec = run_site(domain=FILED, hosting="mainland", filings=registry, dns_zone="mingyue-tea.cn")
     content, ownership = rec.one(VERIFY_CONTENT), rec.one(OWNERSHIP)
@@ -704,7 +706,10 @@ def test_cdn_domain_waits_for_ownership_with_dns_zone(registry: FilingRegistry, 
         "mingyue-tea.cn",
     )
     assert ownership.inputs["component"] == "china-site:index:DomainOwnership"
-    assert (ownership.inputs["recordFqdn"], ownership.inputs["verifyType"]) == ("verification.mingyue-tea.cn", "dnsCheck")
+    assert (ownership.inputs["recordFqdn"], ownership.inputs["verifyType"]) == (
+        "verification.mingyue-tea.cn",
+        "dnsCheck",
+    )
     assert ownership.parent == rec.one(SITE).urn and content.parent == rec.one(SITE).urn
     assert calls == []  # mocks never run a provider: no cloud call offline
 
@@ -727,7 +732,9 @@ def test_without_dns_zone_the_record_is_named_first(registry: FilingRegistry, mo
 
 def test_domain_verified_skips_the_check(registry: FilingRegistry) -> None:
     run = run_program(
-        site_program(domain=FILED, hosting="mainland", filings=registry, dns_zone="mingyue-tea.cn", domain_verified=True),
+        site_program(
+            domain=FILED, hosting="mainland", filings=registry, dns_zone="mingyue-tea.cn", domain_verified=True
+        ),
         stack="test",
     )
     rec = run.recorder

@@ -30,7 +30,7 @@ FORBIDDEN = "forbidden.cn"
 
 
 def content_of(root: str) -> str:
-    return "verify_" + hashlib.md5(root.encode()).hexdigest()  # noqa: S324 - a fake server's stable token
+    return "verify_" + hashlib.md5(root.encode()).hexdigest()
 
 
 @dataclass
@@ -203,7 +203,9 @@ def test_waits_until_the_record_is_seen(api: FakeCdn) -> None:
             api.txt[record.fqdn] = value
 
     fake = FakeTime(publish)
-    attempts = client(api).verify("www.example.cn", record, interval=10, timeout=120, sleep=fake.sleep, clock=fake.clock)
+    attempts = client(api).verify(
+        "www.example.cn", record, interval=10, timeout=120, sleep=fake.sleep, clock=fake.clock
+    )
     assert attempts == 3 and fake.sleeps == [10, 10]
     assert "example.cn" in api.verified
 
@@ -237,7 +239,9 @@ def test_no_credentials_no_call(api: FakeCdn) -> None:
 
 
 def test_unreachable_endpoint_is_one_line() -> None:
-    dead = ownership.OwnershipClient(credentials=Credentials(AK_ID, AK_SECRET), endpoint="http://127.0.0.1:9", timeout=0.5)
+    dead = ownership.OwnershipClient(
+        credentials=Credentials(AK_ID, AK_SECRET), endpoint="http://127.0.0.1:9", timeout=0.5
+    )
     with pytest.raises(ownership.OwnershipError) as caught:
         dead.verify_content("www.example.cn")
     assert "DescribeVerifyContent" in caught.value.line() and AK_SECRET not in caught.value.line()
