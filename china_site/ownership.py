@@ -86,12 +86,13 @@ def instructions(record: VerificationRecord) -> str:
         f"Alibaba Cloud CDN must verify that this account owns {record.root} before it accepts {record.domain} "
         f"(else AddCdnDomain fails with {VERIFY_FAILED}). Create this DNS record at your DNS provider: "
         f"host {record.fqdn} (host record '{record.host}' in zone {record.root}), type {record.type}, "
-        f"value {value}. Then run pulumi up again; once verified, set china-site:domainVerified true "
-        "(or SiteArgs domain_verified=True), or set dnsZone to let the program create the record in Alibaba Cloud "
-        "DNS.\n"
+        f"value {value}. Then run pulumi up again; once verified (or if this account already serves a CDN domain "
+        f"under {record.root}), set china-site:domainVerified true (or SiteArgs domain_verified=True), or set dnsZone "
+        "to let the program create the record in Alibaba Cloud DNS.\n"
         f"阿里云 CDN 需要先验证本账号对 {record.root} 的归属权才能添加 {record.domain}（否则 AddCdnDomain 报错 "
         f"{VERIFY_FAILED}）。请在域名解析服务商处添加记录：主机 {record.fqdn}（在 {record.root} 中的主机记录为 "
-        f"'{record.host}'），类型 {record.type}，记录值 {value}。然后重新运行 pulumi up；验证通过后设置 "
+        f"'{record.host}'），类型 {record.type}，记录值 {value}。然后重新运行 pulumi up；验证通过后（或本账号已有 "
+        f"{record.root} 下的 CDN 域名）设置 "
         "china-site:domainVerified 为 true，或设置 dnsZone 由程序在阿里云云解析中创建该记录。"
     )
 
