@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from china_site.components.backend import WebBackend
     from china_site.filings import FilingRegistry
     from china_site.model import RuleOptions
+    from china_site.ownership import VerificationRecord
 
 __all__ = [
     "SITE_TYPE",
@@ -485,10 +486,9 @@ class Site(pulumi.ComponentResource):
                 pulumi.Output.concat(bucket.bucket, ".", bucket.extranet_endpoint),
             )
             depends += [txt, cname_record]
-        # Only what the provider accepts as input: ``certificate`` and ``private_key`` (``cert_id`` for a
-        # certificate already in Certificate Management Service). ``type``, ``status``, ``fingerprint``,
-        # ``creation_date`` and the validity dates are computed by OSS: setting ``type`` makes the provider report a
-        # diff on every run (or reject the input).
+        # Only what the provider accepts as input (alicloud_oss_bucket_cname `certificate`: cert_id, certificate,
+        # private_key). `type`, `status`, `fingerprint`, `creation_date` and the validity dates are computed by OSS,
+        # although BucketCnameCertificateArgs lists them.
         cert = (
             alicloud.oss.BucketCnameCertificateArgs(
                 certificate=certificate.certificate, private_key=certificate.private_key
@@ -585,7 +585,7 @@ class Site(pulumi.ComponentResource):
 
     # -- Ownership verification (CDN) --------------------------------------------------------------------------------
 
-    def _ownership(self, args: SiteArgs, verification: Any, rr: str | None) -> pulumi.Resource:
+    def _ownership(self, args: SiteArgs, verification: VerificationRecord, rr: str | None) -> pulumi.Resource:
         """The verification chain: [verify content → TXT record →] the ownership check the CDN domain waits for."""
         from china_site.components.ownership import DomainOwnership, DomainVerifyContent
 
@@ -647,7 +647,7 @@ def _ascii_zone(zone: str) -> str:
     return to_ascii(zone)
 
 
-def _verification_plan(domain: str, args: SiteArgs, where: str) -> tuple[Any, str | None]:
+def _verification_plan(domain: str, args: SiteArgs, where: str) -> tuple[VerificationRecord | None, str | None]:
     """(the ownership record, its host record inside ``dns_zone`` or None) — (None, None) when no check is needed
     (no CDN, or ``domain_verified``). Raises InputError when ``dns_zone`` cannot hold ``verification.<root>``."""
     if not args.cdn or args.domain_verified:
@@ -679,7 +679,7 @@ def _offline() -> bool:
     return isinstance(getattr(settings.SETTINGS, "monitor", None), mocks.MockMonitor)
 
 
-def _with_program_time_value(record: Any) -> Any:
+def _with_program_time_value(record: VerificationRecord) -> VerificationRecord:
     """The record with its value from DescribeVerifyContent, when online and the API answers; else unchanged (the
     message then says where the value comes from)."""
     if _offline():
