@@ -423,9 +423,10 @@ def _emit_report(
     output: Path | None,
     title: str,
     plan_rows: list[Any],
-    artifact_uri: str | None,
+    artifact: Any,
     notes: list[str],
     refusal: Any = None,
+    sources: dict[str, Any] | None = None,
 ) -> int:
     """Render the report in ``format`` to stdout or ``output``; returns the exit code (0/1)."""
     from china_site.engine.driver import policies_meta
@@ -433,14 +434,21 @@ def _emit_report(
 
     meta = policies_meta(checked.pack.policies, pack_enforcement=checked.pack.enforcement)
     report = Report.from_records(
-        checked.diagnostics, checked.records, title=title, stack=checked.stack, project=checked.project, policies=meta
+        checked.diagnostics,
+        checked.records,
+        title=title,
+        stack=checked.stack,
+        project=checked.project,
+        policies=meta,
+        sources=sources,
+        artifact=artifact,
     )
     if format is ReportFormat.table:
         text = _render_table_text(report, title, plan_rows, notes, refusal, to_file=output is not None)
     elif format is ReportFormat.json:
         text = to_json(report)
     elif format is ReportFormat.sarif:
-        text = to_sarif(report, policies_meta=meta, artifact_uri=artifact_uri)
+        text = to_sarif(report, policies_meta=meta)
     else:
         text = to_junit(report)
     if output is None:
@@ -576,7 +584,7 @@ def preflight(
             output=output,
             title=f"{result.project}/{result.stack}",
             plan_rows=plan(result.records, checked.stack_config),
-            artifact_uri=_relative_uri(entry),
+            artifact=_whole_file(entry),
             notes=notes,
             refusal=result.refusal,
         )
@@ -592,11 +600,40 @@ def _program_notes(logs: list[Any]) -> list[str]:
     return list(seen)
 
 
-def _relative_uri(path: Path) -> str:
+def _whole_file(path: Path) -> Any:
+    """A file as a report location: its URI relative to the repository (never an absolute path) and its line
+    count (a whole-file region)."""
+    from china_site.locations import file_uri
+    from china_site.report import SourceSpot
+
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_uri()
+        lines = len(path.read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        lines = None
+    return SourceSpot(file_uri(str(path)), lines=lines)
+
+
+def _artifact_locations(artifact: str, records: list[Any]) -> tuple[Any, dict[str, Any]]:
+    """Where audit results point: the audited file (whole, or the line of each resource's URN), and the program's
+    source line for resources whose artifact carries a ``sourcePosition``. From standard input: the project's
+    Pulumi.yaml."""
+    from china_site.locations import artifact_spots, file_uri, source_spots
+    from china_site.policy_config import find_project_dir
+
+    project_dir = find_project_dir(Path.cwd())
+    sources: dict[str, Any] = {}
+    if artifact == "-":
+        pulumi_yaml = project_dir / "Pulumi.yaml"
+        whole = _whole_file(pulumi_yaml) if pulumi_yaml.is_file() else None
+    else:
+        whole = _whole_file(Path(artifact))
+        try:
+            text = Path(artifact).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        sources.update(artifact_spots(text, [r.urn for r in records], file_uri(artifact)))
+    sources.update(source_spots(records, project_dir=project_dir))
+    return whole, sources
 
 
 @app.command(help=_AUDIT_HELP)
@@ -635,14 +672,16 @@ def audit(
             progress=_progress,
         )
         title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"
+        whole, sources = _artifact_locations(artifact, doc.records) if format is ReportFormat.sarif else (None, {})
         code = _emit_report(
             checked,
             format=format,
             output=output,
             title=title,
             plan_rows=plan(doc.records, checked.stack_config),
-            artifact_uri=None if artifact == "-" else _relative_uri(Path(artifact)),
+            artifact=whole,
             notes=[],
+            sources=sources,
         )
     raise typer.Exit(code)
 

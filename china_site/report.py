@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -59,6 +60,8 @@ class Report:
     project: str | None = None
     resource_ids: tuple[ResourceId, ...] = field(default=())
     policies: tuple[PolicyMeta, ...] = field(default=())
+    sources: Mapping[str, SourceSpot] = field(default_factory=dict)  # URN → the program's source position
+    artifact: SourceSpot | None = None  # the audited file (SARIF's physical location when no source is known)
 
     @classmethod
     def from_records(
@@ -70,6 +73,8 @@ class Report:
         stack: str | None = None,
         project: str | None = None,
         policies: Sequence[PolicyMeta] = (),
+        sources: Mapping[str, SourceSpot] | None = None,
+        artifact: SourceSpot | None = None,
     ) -> Report:
         return cls(
             diagnostics=list(diagnostics),
@@ -79,6 +84,8 @@ class Report:
             project=project,
             resource_ids=tuple(ResourceId(r.urn, r.type, r.name) for r in records),
             policies=tuple(policies),
+            sources=dict(sources or {}),
+            artifact=artifact,
         )
 
     @property
@@ -121,7 +128,77 @@ def to_json(report: Report) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# SARIF 2.1.0
+# SARIF 2.1.0 (what GitHub code scanning and Microsoft's SARIF Multitool with the "Sarif;Gh" rules accept)
+
+TOOL_INFORMATION_URI = "https://pypi.org/project/china-site/"
+_FINGERPRINT_KEY = "chinaSitePolicyResource/v1"
+# GitHub maps security-severity to critical (≥ 9.0), high (≥ 7.0), medium (≥ 4.0) and low (> 0).
+_SECURITY_SEVERITY = {"mandatory": "7.5", "remediate": "7.5", "advisory": "4.0"}
+_PROBLEM_SEVERITY = {"mandatory": "error", "remediate": "error", "advisory": "warning"}
+_RULE_TAGS = ("security", "compliance", "china", "icp")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]")
+
+
+@dataclass(frozen=True)
+class SourceSpot:
+    """Where a result is shown: a file as a relative URI (relative to the repository root or the working
+    directory; never an absolute path of the machine) and, when known, a line (1-based) and column. Without a line,
+    the whole file is meant (``lines`` = its line count)."""
+
+    uri: str
+    line: int | None = None
+    column: int | None = None
+    lines: int | None = None
+
+    def region(self) -> dict[str, int]:
+        if self.line is not None:
+            region = {"startLine": self.line}
+            if self.column is not None:
+                region["startColumn"] = self.column
+            return region
+        return {"startLine": 1, "endLine": max(1, self.lines or 1)}
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (a rule's short description); the whole text when it has one sentence."""
+    text = " ".join(text.split())
+    match = _SENTENCE_END.search(text)
+    return text[: match.end()] if match else text
+
+
+def _level(enforcement: str) -> str:
+    return {"mandatory": "error", "remediate": "error", "advisory": "warning"}.get(enforcement, "none")
+
+
+def _help(meta: PolicyMeta) -> dict[str, str]:
+    """``help`` in text and markdown: the fix (the policy's remediation steps) and where to read more."""
+    steps = (meta.help_text or "").strip()
+    if not steps:
+        steps = f"See the china-site documentation of policy {meta.name}."
+    text, markdown = f"Fix:\n{steps}", f"**Fix**\n\n{steps}"
+    if meta.help_uri:
+        text += f"\n\nMore: {meta.help_uri}"
+        markdown += f"\n\nMore: <{meta.help_uri}>"
+    return {"text": text, "markdown": markdown}
+
+
+def _rule_json(meta: PolicyMeta) -> dict[str, Any]:
+    description = " ".join((meta.description or meta.name).split())
+    rule: dict[str, Any] = {"id": meta.name}
+    if meta.display_name:
+        rule["name"] = meta.display_name
+    rule["shortDescription"] = {"text": first_sentence(description)}
+    rule["fullDescription"] = {"text": description}
+    rule["help"] = _help(meta)
+    if meta.help_uri:
+        rule["helpUri"] = meta.help_uri
+    rule["defaultConfiguration"] = {"level": _level(meta.enforcement), "enabled": meta.enforcement != "disabled"}
+    properties: dict[str, Any] = {"enforcement": meta.enforcement, "tags": list(_RULE_TAGS), "precision": "high"}
+    if meta.enforcement in _SECURITY_SEVERITY:
+        properties["security-severity"] = _SECURITY_SEVERITY[meta.enforcement]
+        properties["problem.severity"] = _PROBLEM_SEVERITY[meta.enforcement]
+    rule["properties"] = properties
+    return rule
 
 
 def _rules(report: Report, policies_meta: Sequence[PolicyMeta]) -> list[PolicyMeta]:
@@ -135,47 +212,43 @@ def _rules(report: Report, policies_meta: Sequence[PolicyMeta]) -> list[PolicyMe
     return rules
 
 
-def _rule_json(meta: PolicyMeta) -> dict[str, Any]:
-    rule: dict[str, Any] = {
-        "id": meta.name,
-        "shortDescription": {"text": meta.description or meta.name},
-        "defaultConfiguration": {
-            "level": {"mandatory": "error", "remediate": "error", "advisory": "warning"}.get(meta.enforcement, "none"),
-            "enabled": meta.enforcement != "disabled",
-        },
-        "properties": {"enforcement": meta.enforcement},
-    }
-    if meta.display_name:
-        rule["name"] = meta.display_name
-    if meta.help_text or meta.help_uri:
-        rule["help"] = {"text": meta.help_text or meta.help_uri or ""}
-    if meta.help_uri:
-        rule["helpUri"] = meta.help_uri
-    return rule
+def fingerprint(policy: str, urn: str) -> str:
+    """A result's identity across runs (``partialFingerprints``): the policy and the resource's URN only — never
+    the message (dates, days left) or the location (line numbers move), so GitHub does not reopen alerts."""
+    return hashlib.sha256(f"{policy}\0{urn}".encode()).hexdigest()
 
 
-def to_sarif(report: Report, *, policies_meta: Sequence[PolicyMeta] = (), artifact_uri: str | None = None) -> str:
+def _location(d: Diagnostic, spot: SourceSpot | None) -> dict[str, Any]:
+    location: dict[str, Any] = {}
+    if spot is not None:
+        location["physicalLocation"] = {"artifactLocation": {"uri": spot.uri}, "region": spot.region()}
+    location["logicalLocations"] = [{"fullyQualifiedName": d.urn, "name": d.name, "kind": "resource"}]
+    return location
+
+
+def to_sarif(
+    report: Report, *, policies_meta: Sequence[PolicyMeta] = (), artifact_uri: str | SourceSpot | None = None
+) -> str:
     """SARIF 2.1.0: tool ``china-site``, one rule per policy (id = policy name), one result per diagnostic with the
-    resource as a logical location (``fullyQualifiedName`` = URN, kind ``resource``). ``artifact_uri`` (the audited
-    file) adds a physical location, which code-scanning services need to show a result."""
+    resource as a logical location (``fullyQualifiedName`` = URN, kind ``resource``) and a physical location: the
+    program's source line when the artifact carries one (``report.sources``), else the audited file
+    (``artifact_uri`` or ``report.artifact``: a relative URI, with its line count when known)."""
     rules = _rules(report, policies_meta or report.policies)
     index = {m.name: i for i, m in enumerate(rules)}
+    descriptions = {m.name: m.description for m in rules if m.description}
+    artifact = SourceSpot(artifact_uri) if isinstance(artifact_uri, str) else (artifact_uri or report.artifact)
     results = []
     for d in report.diagnostics:
-        location: dict[str, Any] = {
-            "logicalLocations": [{"fullyQualifiedName": d.urn, "name": d.name, "kind": "resource"}]
-        }
-        if artifact_uri:
-            location["physicalLocation"] = {"artifactLocation": {"uri": artifact_uri}}
-        fingerprint = hashlib.sha256(f"{d.policy}\0{d.urn}".encode()).hexdigest()
+        lines = policy_message_lines(d, descriptions.get(d.policy))
+        text = "\n".join(line for line in lines if line.strip()) or d.message or d.policy
         results.append(
             {
                 "ruleId": d.policy,
                 "ruleIndex": index[d.policy],
                 "level": _SARIF_LEVEL[d.enforcement],
-                "message": {"text": d.message or d.policy},
-                "locations": [location],
-                "partialFingerprints": {"chinaSitePolicyResource/v1": fingerprint},
+                "message": {"text": text},
+                "locations": [_location(d, report.sources.get(d.urn, artifact))],
+                "partialFingerprints": {_FINGERPRINT_KEY: fingerprint(d.policy, d.urn)},
                 "properties": {"enforcement": d.enforcement, "resourceType": d.type},
             }
         )
@@ -184,10 +257,13 @@ def to_sarif(report: Report, *, policies_meta: Sequence[PolicyMeta] = (), artifa
             "driver": {
                 "name": TOOL_NAME,
                 "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": TOOL_INFORMATION_URI,
                 "rules": [_rule_json(m) for m in rules],
             }
         },
         "results": results,
+        "columnKind": "unicodeCodePoints",
         "properties": {
             "summary": {"resources": report.resources, "mandatory": report.mandatory, "advisory": report.advisory}
         },

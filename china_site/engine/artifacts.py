@@ -197,6 +197,7 @@ class Record:
     op: str | None
     external: bool = False
     options: RecordOptions = field(default_factory=RecordOptions)
+    source_position: str | None = None  # Pulumi's ``sourcePosition`` (``project:///main.py#12,5``), when recorded
 
     @property
     def is_provider(self) -> bool:
@@ -581,6 +582,7 @@ def _parse_state(
         op=op,
         external=res.get("external") is True or (op in READ_OPS),
         options=options,
+        source_position=res.get("sourcePosition") if isinstance(res.get("sourcePosition"), str) else None,
     )
     return _RawRecord(entry=entry, provider_urn=provider_urn, record=record)
 
