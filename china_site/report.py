@@ -123,8 +123,18 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(doc: Any) -> str:
+    """Readable JSON (UTF-8 text, not ``\\u`` escapes) that can always be written as UTF-8: a lone surrogate (a
+    ``\\ud800`` escape in the artifact read) stays a JSON escape instead of breaking the file."""
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def to_json(report: Report) -> str:
-    return json.dumps(to_dict(report), ensure_ascii=False, indent=2) + "\n"
+    return json_text(to_dict(report))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -215,7 +225,7 @@ def _rules(report: Report, policies_meta: Sequence[PolicyMeta]) -> list[PolicyMe
 def fingerprint(policy: str, urn: str) -> str:
     """A result's identity across runs (``partialFingerprints``): the policy and the resource's URN only — never
     the message (dates, days left) or the location (line numbers move), so GitHub does not reopen alerts."""
-    return hashlib.sha256(f"{policy}\0{urn}".encode()).hexdigest()
+    return hashlib.sha256(f"{policy}\0{urn}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _location(d: Diagnostic, spot: SourceSpot | None) -> dict[str, Any]:
@@ -271,11 +281,25 @@ def to_sarif(
     if report.stack or report.project:
         run["automationDetails"] = {"id": f"{TOOL_NAME}/{report.project or ''}/{report.stack or ''}/"}
     doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return json_text(doc)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # JUnit XML
+
+
+# Characters XML 1.0 cannot carry, not even as character references: C0 controls other than tab, newline and
+# carriage return, lone surrogates, U+FFFE and U+FFFF. ElementTree writes them as they are (a file no parser reads).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` made representable in XML 1.0: each character XML cannot carry is written as a visible escape
+    (``\\x1b``, ``\\ud800``); everything else — including non-BMP characters and ``]]>`` — is left to the
+    serialiser, which escapes markup."""
+    return _XML_INVALID.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
 
 
 def to_junit(report: Report, *, policies: Sequence[str] = ()) -> str:
@@ -304,23 +328,24 @@ def to_junit(report: Report, *, policies: Sequence[str] = ()) -> str:
     tests = len(resources) * len(policy_names)
     failures = sum(1 for diags in by_case.values() if any(d.enforcement == "mandatory" for d in diags))
 
-    root = ET.Element("testsuites", name=report.title, tests=str(tests), failures=str(failures), errors="0")
+    root = ET.Element("testsuites", name=xml_text(report.title), tests=str(tests), failures=str(failures), errors="0")
     suite = ET.SubElement(
-        root, "testsuite", name=suite_name, tests=str(tests), failures=str(failures), errors="0", skipped="0"
+        root, "testsuite", name=xml_text(suite_name), tests=str(tests), failures=str(failures), errors="0", skipped="0"
     )
     for res in resources:
         for policy in policy_names:
-            case = ET.SubElement(suite, "testcase", classname=res.urn, name=policy)
+            case = ET.SubElement(suite, "testcase", classname=xml_text(res.urn), name=xml_text(policy))
             diags = by_case.get((res.urn, policy), [])
             mandatory = [d for d in diags if d.enforcement == "mandatory"]
             advisory = [d for d in diags if d.enforcement == "advisory"]
             if mandatory:
                 first = policy_message_lines(mandatory[0], descriptions.get(policy))
-                failure = ET.SubElement(case, "failure", message=first[0] if first else policy, type="mandatory")
-                failure.text = "\n\n".join(d.message for d in mandatory)
+                message = xml_text(first[0] if first else policy)
+                failure = ET.SubElement(case, "failure", message=message, type="mandatory")
+                failure.text = xml_text("\n\n".join(d.message for d in mandatory))
             if advisory:
                 out = ET.SubElement(case, "system-out")
-                out.text = "\n\n".join(f"advisory: {d.message}" for d in advisory)
+                out.text = xml_text("\n\n".join(f"advisory: {d.message}" for d in advisory))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
