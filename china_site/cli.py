@@ -537,6 +537,7 @@ def preflight(
         read_project,
         run_program,
     )
+    from china_site.locations import source_spots
     from china_site.policy_config import check_stack_keys, china_today
 
     with user_errors():
@@ -586,6 +587,7 @@ def preflight(
             plan_rows=plan(result.records, checked.stack_config),
             artifact=_whole_file(entry),
             notes=notes,
+            sources=source_spots(result.records, project_dir=project.directory) if format is ReportFormat.sarif else {},
             refusal=result.refusal,
         )
     raise typer.Exit(code)

@@ -76,6 +76,8 @@ def _program_spot(position: SourcePosition, project_dir: Path | None, base: Path
         file = project_dir / position.path.lstrip("/")
     else:
         file = Path(position.path)
+    if {"site-packages", "dist-packages"} & set(file.parts):  # inside an installed library: not the user's code
+        return None
     uri = relative_uri(file, base)
     if uri is None or not file.is_file():  # outside the repository, or not in this checkout: not a place to show
         return None

@@ -83,7 +83,15 @@ def multitool() -> Path:
                     f"npm not found: install Node.js (npm) so the tests can install {MULTITOOL_PACKAGE}"
                 )
             _run(
-                [npm, "install", "--no-audit", "--no-fund", "--prefix", prefix, f"{MULTITOOL_PACKAGE}@{MULTITOOL_VERSION}"],
+                [
+                    npm,
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                    prefix,
+                    f"{MULTITOOL_PACKAGE}@{MULTITOOL_VERSION}",
+                ],
                 what=f"npm install {MULTITOOL_PACKAGE}@{MULTITOOL_VERSION}",
                 timeout=900,
             )

@@ -183,9 +183,7 @@ def test_sarif_first_sentence_and_full_description() -> None:
 def test_sarif_locations_prefer_the_program_source_then_the_artifact() -> None:
     program = SourceSpot("infra/__main__.py", line=12, column=5)
     artifact = SourceSpot("plan.json", lines=40)
-    full = Report(
-        diagnostics=DIAGS, resources=3, resource_ids=RESOURCES, sources={CDN_URN: program}, artifact=artifact
-    )
+    full = Report(diagnostics=DIAGS, resources=3, resource_ids=RESOURCES, sources={CDN_URN: program}, artifact=artifact)
     results = sarif_validate(to_sarif(full, policies_meta=POLICIES))["runs"][0]["results"]
     physical = [r["locations"][0]["physicalLocation"] for r in results]
     assert physical[0] == {
