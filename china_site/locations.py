@@ -153,21 +153,21 @@ def file_uri(given: str, base: Path | None = None) -> str:
 
 
 def display_source(source: str, *, project_dir: Path | None = None, cwd: Path | None = None) -> str:
-    """How messages name a registry: ``oss://…``/``s3://…`` as they are; a path relative to the working directory
-    (or, outside it, to the Pulumi project) — what the user typed, never the machine's absolute path."""
+    """How messages name a registry: ``oss://…``/``s3://…`` as they are; a relative path as given; an absolute path
+    relative to the working directory or the Pulumi project when inside one of them, else relative to the project
+    (the same text from the CLI and from the pack's own process) — never the machine's absolute path."""
     if _REMOTE.match(source):
         return source
     path = Path(source)
     if not path.is_absolute():
         return path.as_posix()
     cwd = (cwd or Path.cwd()).resolve()
-    for anchor in (cwd, project_dir.resolve() if project_dir else None):
-        if anchor is None:
-            continue
+    anchors = [cwd] + ([project_dir.resolve()] if project_dir else [])
+    for anchor in anchors:
         uri = relative_uri(path, anchor)
         if uri is not None:
             return uri
     try:
-        return Path(os.path.relpath(path, cwd)).as_posix()
+        return Path(os.path.relpath(path, anchors[-1])).as_posix()
     except ValueError:  # another drive (Windows)
         return path.name
