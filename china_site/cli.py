@@ -56,14 +56,18 @@ def _console(stderr: bool = False) -> Console:
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """User errors become one line on stderr and exit code 2; tracebacks only with --debug."""
+def user_errors(names: dict[str, str] | None = None) -> Iterator[None]:
+    """User errors become one line on stderr and exit code 2; tracebacks only with --debug. ``names`` maps absolute
+    paths the command made (e.g. of the registry) to how the user named them: the line shows the latter."""
     try:
         yield
     except ChinaSiteError as err:
         if _state["debug"]:
             raise
-        typer.echo(f"china-site: error: {err.line()}", err=True)
+        line = err.line()
+        for absolute, given in sorted((names or {}).items(), key=lambda kv: -len(kv[0])):
+            line = line.replace(absolute, given)
+        typer.echo(f"china-site: error: {line}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -540,7 +544,8 @@ def preflight(
     from china_site.locations import source_spots
     from china_site.policy_config import check_stack_keys, china_today
 
-    with user_errors():
+    names: dict[str, str] = {}
+    with user_errors(names):
         day = _parse_date(today) if today is not None else None
         project = read_project(directory)
         if stack is None:
@@ -554,6 +559,8 @@ def preflight(
             stack = stacks[0]
         config_policies = _policy_config(policy_config)
         source = _absolute_source(filings) if filings is not None else None
+        if source is not None and filings is not None:
+            names[source] = filings  # errors name the registry as given, never by the machine's absolute path
         _, config, _ = project_config(project.directory, stack)
         check_stack_keys(config, where=f"{project.directory}, stack '{stack}'")
         overrides: dict[str, str] = {}

@@ -211,6 +211,14 @@ def test_registry_is_named_as_the_user_gave_it(tmp_path: Path, monkeypatch: pyte
     assert "validate no.yaml" in result["message"]["text"]
 
 
+def test_preflight_error_names_the_registry_as_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["preflight", str(ROOT), "--stack", "mainland", "--filings", "missing/filings.yaml"])
+    assert result.exit_code == 2
+    assert "missing/filings.yaml: file not found" in result.output
+    assert str(tmp_path) not in result.output
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # SARIF locations from the artifact's source positions (issue 12, item 5)
 
