@@ -59,7 +59,6 @@ if TYPE_CHECKING:
     from china_site.policy_config import PackSettings
 
 PACK_NAME: Final = "china-site"
-PACK_DIR: Final = Path(__file__).resolve().parent
 
 # Pack-only policy names (the SDK's one-level-per-policy constraint; see the module docstring).
 PSB_FILING_DUE: Final = "psb-filing-due"
@@ -215,7 +214,7 @@ def settings_for(policy: str, config: Mapping[str, Any] | None) -> PackSettings:
         policy=policy,
         stack_config=stack,
         secret_keys=secrets,
-        project_dir=find_project_dir(PACK_DIR),
+        project_dir=find_project_dir(Path.cwd()),  # the engine starts the pack in its folder
     )
     if key:
         with _SETTINGS_LOCK:
@@ -531,7 +530,7 @@ def core_findings(
             # Two pack policies report each of the ICP and PSB rules (routing by enforcement): a rule is a pure
             # function of these four, so within one request it runs once for the same ones.
             ran: list[tuple[Any, ...]] = memo.setdefault("rules", [])
-            found = next(
+            cached: list[Finding] | None = next(
                 (
                     r[-1]
                     for r in ran
@@ -543,9 +542,11 @@ def core_findings(
                 ),
                 None,
             )
-            if found is None:
+            if cached is None:
                 found = _run_rule(core, rule, exposure, registry, settings)
                 ran.append((core, exposure, registry, settings.today, settings.options, found))
+            else:
+                found = cached
         findings.extend(found)
     return [f for f in findings if route(f) == pack_policy]
 
@@ -769,7 +770,10 @@ def resource_policy(
         report_findings(report, findings, settings, policy=name, urn=args.urn, name=args.name)
 
     return ResourceValidationPolicy(
-        validate=guarded(name, body), remediate=remediate, config_schema=config_schema(), **meta
+        validate=guarded(name, body),
+        remediate=remediate,  # type: ignore[arg-type]  # the SDK's hint wants Awaitable | None; plain returns work
+        config_schema=config_schema(),
+        **meta,
     )
 
 
@@ -808,7 +812,8 @@ def remediate_cdn_scope(args: ResourceValidationArgs) -> Mapping[str, Any] | Non
     if isinstance(props, _DictSecretsProxy):
         props["scope"] = "overseas"  # the SDK's Remediate proxy: secrets stay secrets when serialized back
     else:
-        raw = props["__target"] if isinstance(props, _PROXIES) else props
+        holder: Any = args.props
+        raw: Any = holder["__target"] if isinstance(holder, _PROXIES) else holder  # type: ignore[index]
         props = {**dict(raw), "scope": "overseas"}
     domains = ", ".join(sorted({f.domain for f in unwaived if f.domain})) or "its domain"
     was = old if isinstance(old, str) else ("domestic" if old is None else "unknown")
