@@ -76,6 +76,36 @@ def _many_report(n: int = 300) -> Report:
     return Report(diagnostics=diags, resources=n, resource_ids=tuple(resources), policies=tuple(POLICIES))
 
 
+def _hostile_artifact(directory: Path) -> Path:
+    """The unfiled export with hostile resource names, written as Pulumi would (ASCII with \\u escapes), plus a
+    lone surrogate escape that only a hand-edited file can hold."""
+    doc = json.loads((ALICLOUD / "mainland-unfiled-export-v4.json").read_text(encoding="utf-8"))
+    for res in doc["deployment"]["resources"]:
+        if res["type"] == "alicloud:cdn/domainNew:DomainNew":
+            res["urn"] = res["urn"].replace("::www-cdn", "::www\x1b[31m]]><b>&\ud800😀𠀀-cdn")
+    path = directory / "hostile.json"
+    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    return path
+
+
+def test_hostile_artifact_gives_valid_reports(tmp_path: Path, junit_schema: xmlschema.XMLSchema) -> None:
+    artifact = str(_hostile_artifact(tmp_path))
+    registry = str(write_registry(tmp_path))
+    for fmt in ("junit", "sarif", "json", "table"):
+        out = tmp_path / f"report.{fmt}"
+        args = ["audit", artifact, "--filings", registry, "--today", TODAY, "--format", fmt, "--output", str(out)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, (fmt, result.output)
+    junit_schema.validate(str(tmp_path / "report.junit"))
+    (failed,) = [c for c in _cases((tmp_path / "report.junit").read_text(encoding="utf-8")) if c.result]
+    assert failed.classname.endswith("::www\\x1b[31m]]><b>&\ufffd😀𠀀-cdn")  # escape visible, surrogate replaced
+    doc = json.loads((tmp_path / "report.sarif").read_text(encoding="utf-8"))
+    assert (
+        doc["runs"][0]["results"][0]["locations"][0]["logicalLocations"][0]["name"]
+        == "www\x1b[31m]]><b>&\ufffd😀𠀀-cdn"
+    )
+
+
 def _report(diags: list[Diagnostic], **kwargs: Any) -> Report:
     return Report(diagnostics=diags, resources=3, resource_ids=RESOURCES, project="site", stack="prod", **kwargs)
 
@@ -119,7 +149,9 @@ def _make_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, text in unit.items():
         (out / f"{name}.sarif").write_text(text, encoding="utf-8")
     registry = str(write_registry(tmp_path_factory.mktemp("consumers-registry")))
+    hostile = _hostile_artifact(tmp_path_factory.mktemp("hostile"))
     cli = {
+        "audit-hostile-names": ["audit", str(hostile), "--filings", registry],
         "audit-finding": ["audit", str(ALICLOUD / "mainland-unfiled-export-v4.json"), "--filings", registry],
         "audit-clean": ["audit", str(ALICLOUD / "mainland-filed-export-v3.json"), "--filings", registry],
         "audit-secrets-masked": ["audit", str(ALICLOUD / "secrets-export-show-secrets.json"), "--filings", registry],
@@ -174,7 +206,7 @@ def test_the_multitool_with_github_rules_reports_nothing_on_any_report(
     sarif_corpus: Path, multitool_problems: dict[str, list[str]]
 ) -> None:
     files = sorted(p.name for p in sarif_corpus.glob("*.sarif"))
-    assert len(files) == 14
+    assert len(files) == 15
     assert set(files) <= set(multitool_problems)  # every file was read
     problems = {name: found for name, found in multitool_problems.items() if found and name != "old-shape.sarif"}
     assert problems == {}, "\n".join(f"{n}: {p}" for n, found in problems.items() for p in found)
