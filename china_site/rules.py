@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -104,11 +104,16 @@ def _what(exposure: Exposure) -> str:
     return label
 
 
+# Products placed by a CDN-like scope (scope / coverage) rather than a region (china_site/data/exposure_types.yaml).
+_SCOPED_PRODUCTS: Final = frozenset({"cdn", "dcdn", "vod", "live", "esa"})
+
+
 def _where(exposure: Exposure) -> str:
     if exposure.region_guessed:
         region = exposure.region or "none given"
-        return f"mainland China (region {region} is unknown, treated as mainland: fail closed)"
-    if exposure.product in ("cdn", "dcdn") and exposure.area == "mainland":
+        why = f"; {exposure.region_note}" if exposure.region_note else ""
+        return f"mainland China (region {region} is unknown, treated as mainland: fail closed{why})"
+    if exposure.product in _SCOPED_PRODUCTS and exposure.area == "mainland" and exposure.region is None:
         return "mainland China (CDN scope serves mainland nodes)"
     if exposure.region:
         return f"{exposure.area} ({exposure.region})"
@@ -229,6 +234,20 @@ def check_icp_filing(
     what, where, where_zh = _what(exposure), _where(exposure), _where_zh(exposure)
     note = _unknown_note(exposure)
     served = list(_served_domains(exposure))
+    if not served and not _invalid_domains(exposure) and exposure.domain_unreadable:
+        names = ", ".join(exposure.domain_unreadable)
+        return [
+            _icp_finding(
+                exposure,
+                f"{what} is reachable from the internet in {where}, but its domain ({names}) cannot be read as a "
+                f"host name (missing, a number, a list or an IP address), so it is read as unfiled: this type is "
+                f"only public under a domain, whose ICP filing must be checked{note}.",
+                f"{what} 在{where_zh}对公网开放，但其域名（{names}）无法读取为主机名，按未备案处理。",
+                f"set {names} to the exact host name the site serves (for example www.example.cn); it must have an "
+                "approved ICP filing through Alibaba Cloud before it is served from the mainland",
+                alibaba_error=_unfiled_error(exposure),
+            )
+        ]
     if not served and not _invalid_domains(exposure):
         if options.untied_exposure == "disabled":
             return []

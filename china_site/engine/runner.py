@@ -679,7 +679,7 @@ def _text(value: Any) -> str | None:
 def plan(records: Sequence[Record], stack_config: Mapping[str, str] | None = None) -> list[PlanRow]:
     """What each resource is and where it is served from, read by the compliance core (``china_site.exposure``):
     every record except the root Stack. Secret values (and what derives from a secret host name) are masked."""
-    from china_site.exposure import exposure_from_resource, region_of
+    from china_site.exposure import RESOURCE_TYPES, exposure_from_resource, is_default_provider, region_of
     from china_site.regions import classify
 
     forms = _secret_forms(records)
@@ -698,20 +698,30 @@ def plan(records: Sequence[Record], stack_config: Mapping[str, str] | None = Non
             rows.append(PlanRow(record.urn, record.type, record.name, None, None))
             continue
         provider_props = record.inputs if record.is_provider else (record.provider.inputs if record.provider else None)
+        provider_name = record.name if record.is_provider else (record.provider.name if record.provider else None)
+        explicit = provider_name is not None and not is_default_provider(provider_name)
         exposure = None
         if not record.is_provider:
             exposure = exposure_from_resource(
-                record.type, record.inputs, name=record.name, provider_props=provider_props, stack_config=stack_config
+                record.type,
+                record.inputs,
+                name=record.name,
+                provider_props=provider_props,
+                stack_config=stack_config,
+                explicit_provider=explicit,
             )
-        is_cdn = exposure is not None and exposure.product in ("cdn", "dcdn")
-        scope = _text(record.inputs.get("scope")) if is_cdn else None
+        spec = RESOURCE_TYPES.get(record.type) if exposure is not None else None
+        scope_key = spec.area_property if spec is not None and spec.area_kind == "scope" else None
+        scope = _text(record.inputs.get(scope_key)) if scope_key else None
         if exposure is not None and exposure.region is None and scope is not None:
-            area, note, region = exposure.area, f"by CDN scope {scope}", None
+            area, note, region = exposure.area, f"by {'CDN scope' if scope_key == 'scope' else scope_key} {scope}", None
         elif exposure is not None:
             area, region = exposure.area, exposure.region
             note = "region unknown: treated as mainland" if exposure.region_guessed else ""
+            if exposure.region_guessed and exposure.region_note:
+                note = f"region unknown ({exposure.region_note}): treated as mainland"
         else:
-            region, _source = region_of(provider_props, stack_config)
+            region, _source = region_of(provider_props, stack_config, explicit_provider=explicit)
             info = classify(region)
             area, region = info.area, info.region_id
             note = "region unknown: treated as mainland" if info.guessed else ""
