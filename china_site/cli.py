@@ -56,14 +56,18 @@ def _console(stderr: bool = False) -> Console:
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """User errors become one line on stderr and exit code 2; tracebacks only with --debug."""
+def user_errors(names: dict[str, str] | None = None) -> Iterator[None]:
+    """User errors become one line on stderr and exit code 2; tracebacks only with --debug. ``names`` maps absolute
+    paths the command made (e.g. of the registry) to how the user named them: the line shows the latter."""
     try:
         yield
     except ChinaSiteError as err:
         if _state["debug"]:
             raise
-        typer.echo(f"china-site: error: {err.line()}", err=True)
+        line = err.line()
+        for absolute, given in sorted((names or {}).items(), key=lambda kv: -len(kv[0])):
+            line = line.replace(absolute, given)
+        typer.echo(f"china-site: error: {line}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -427,11 +431,12 @@ def _emit_report(
     output: Path | None,
     title: str,
     plan_rows: list[Any],
-    artifact_uri: str | None,
+    artifact: Any,
     notes: list[str],
     refusal: Any = None,
     extra: dict[str, Any] | None = None,
     notes_title: str = "The program says / 程序输出:",
+    sources: dict[str, Any] | None = None,
 ) -> int:
     """Render the report in ``format`` to stdout or ``output``; returns the exit code (0/1). ``extra``: optional
     top-level keys of the JSON report (the engine's own verdicts), beside the contract's findings and summary."""
@@ -440,7 +445,14 @@ def _emit_report(
 
     meta = policies_meta(checked.pack.policies, pack_enforcement=checked.pack.enforcement)
     report = Report.from_records(
-        checked.diagnostics, checked.records, title=title, stack=checked.stack, project=checked.project, policies=meta
+        checked.diagnostics,
+        checked.records,
+        title=title,
+        stack=checked.stack,
+        project=checked.project,
+        policies=meta,
+        sources=sources,
+        artifact=artifact,
     )
     if format is ReportFormat.table:
         text = _render_table_text(
@@ -451,7 +463,7 @@ def _emit_report(
         if extra:
             text = json.dumps({**json.loads(text), **extra}, ensure_ascii=False, indent=2) + "\n"
     elif format is ReportFormat.sarif:
-        text = to_sarif(report, policies_meta=meta, artifact_uri=artifact_uri)
+        text = to_sarif(report, policies_meta=meta)
     else:
         text = to_junit(report)
     if output is None:
@@ -547,9 +559,11 @@ def preflight(
         read_project,
         run_program,
     )
+    from china_site.locations import source_spots
     from china_site.policy_config import check_stack_keys, china_today
 
-    with user_errors():
+    names: dict[str, str] = {}
+    with user_errors(names):
         day = _parse_date(today) if today is not None else None
         project = read_project(directory)
         if stack is None:
@@ -563,6 +577,8 @@ def preflight(
             stack = stacks[0]
         config_policies = _policy_config(policy_config)
         source = _absolute_source(filings) if filings is not None else None
+        if source is not None and filings is not None:
+            names[source] = filings  # errors name the registry as given, never by the machine's absolute path
         _, config, _ = project_config(project.directory, stack)
         check_stack_keys(config, where=f"{project.directory}, stack '{stack}'")
         overrides: dict[str, str] = {}
@@ -594,8 +610,9 @@ def preflight(
             output=output,
             title=f"{result.project}/{result.stack}",
             plan_rows=plan(result.records, checked.stack_config),
-            artifact_uri=_relative_uri(entry),
+            artifact=_whole_file(entry),
             notes=notes,
+            sources=source_spots(result.records, project_dir=project.directory) if format is ReportFormat.sarif else {},
             refusal=result.refusal,
         )
     raise typer.Exit(code)
@@ -640,11 +657,40 @@ def _program_notes(logs: list[Any]) -> list[str]:
     return list(seen)
 
 
-def _relative_uri(path: Path) -> str:
+def _whole_file(path: Path) -> Any:
+    """A file as a report location: its URI relative to the repository (never an absolute path) and its line
+    count (a whole-file region)."""
+    from china_site.locations import file_uri
+    from china_site.report import SourceSpot
+
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_uri()
+        lines = len(path.read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        lines = None
+    return SourceSpot(file_uri(str(path)), lines=lines)
+
+
+def _artifact_locations(artifact: str, records: list[Any]) -> tuple[Any, dict[str, Any]]:
+    """Where audit results point: the audited file (whole, or the line of each resource's URN), and the program's
+    source line for resources whose artifact carries a ``sourcePosition``. From standard input: the project's
+    Pulumi.yaml."""
+    from china_site.locations import artifact_spots, file_uri, source_spots
+    from china_site.policy_config import find_project_dir
+
+    project_dir = find_project_dir(Path.cwd())
+    sources: dict[str, Any] = {}
+    if artifact == "-":
+        pulumi_yaml = project_dir / "Pulumi.yaml"
+        whole = _whole_file(pulumi_yaml) if pulumi_yaml.is_file() else None
+    else:
+        whole = _whole_file(Path(artifact))
+        try:
+            text = Path(artifact).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        sources.update(artifact_spots(text, [r.urn for r in records], file_uri(artifact)))
+    sources.update(source_spots(records, project_dir=project_dir))
+    return whole, sources
 
 
 @app.command(help=_AUDIT_HELP)
@@ -712,16 +758,18 @@ def audit(
             )
             extra, notes = _engine_section(comparison)
         title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"
+        whole, sources = _artifact_locations(artifact, doc.records) if format is ReportFormat.sarif else (None, {})
         code = _emit_report(
             checked,
             format=format,
             output=output,
             title=title,
             plan_rows=plan(doc.records, checked.stack_config),
-            artifact_uri=None if artifact == "-" else _relative_uri(Path(artifact)),
+            artifact=whole,
             notes=notes,
             extra=extra,
             notes_title="The engine's own policy verdicts / 引擎自身的策略结论:",
+            sources=sources,
         )
     raise typer.Exit(code)
 

@@ -21,6 +21,7 @@ This module imports nothing from Pulumi: it is safe to import when the CLI start
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -197,6 +198,7 @@ class Record:
     op: str | None
     external: bool = False
     options: RecordOptions = field(default_factory=RecordOptions)
+    source_position: str | None = None  # Pulumi's ``sourcePosition`` (``project:///main.py#12,5``), when recorded
 
     @property
     def is_provider(self) -> bool:
@@ -306,7 +308,24 @@ def parse_artifact(data: bytes | str, source: str = "<artifact>", *, state: Arti
         if exc.msg == "Extra data":  # more than one JSON value: newline-delimited engine events
             return parse_event_lines(text, source, state=state)
         _fail(source, f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", fix=_EXPORT_FIX)
+    if _SURROGATE_ESCAPE.search(text):
+        doc = _without_lone_surrogates(doc)
     return parse_document(doc, source, state=state)
+
+
+# A ``\ud800``-style escape: JSON can spell a lone UTF-16 surrogate, which no UTF-8 file, protobuf message or report
+# can carry. Go's decoder (the Pulumi CLI's) reads one as U+FFFD; so do we.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def parse_document(doc: Any, source: str = "<artifact>", *, state: Artifact | None = None) -> Artifact:
@@ -662,6 +681,7 @@ def _parse_state(
         op=op,
         external=res.get("external") is True or (op in READ_OPS),
         options=options,
+        source_position=res.get("sourcePosition") if isinstance(res.get("sourcePosition"), str) else None,
     )
     return _RawRecord(entry=entry, provider_urn=provider_urn, record=record)
 

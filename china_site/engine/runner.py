@@ -619,6 +619,7 @@ def _record(reg: Registration, recorder: Recorder) -> Record:
             additional_secret_outputs=reg.additional_secret_outputs,
             custom_timeouts=reg.custom_timeouts,
         ),
+        source_position=reg.source_position or None,
     )
 
 
