@@ -42,6 +42,7 @@ def bare_env(tmp_path: Path, engine_bin: Path) -> Iterator[dict[str, str]]:
 
 
 # The local cloud's fixtures (tests/e2e/localcloud): moto's S3 server and the alicloud provider plugin.
+from fake_cdn_api import FakeCdn, serve  # noqa: E402  (tests/fake_cdn_api.py)
 from localcloud import fixtures as _localcloud  # noqa: E402
 from localcloud.fixtures import LocalCloud  # noqa: E402
 
@@ -51,8 +52,20 @@ moto_s3 = _localcloud.moto_s3
 CLOUD_KEYS = ("LOCALCLOUD_", "CHINA_SITE_OSS_ENDPOINT", "ALIBABA_CLOUD_", "AWS_")
 
 
+# Root domains the test account has already proved it owns (CDN ownership verification): the sample stacks' domains.
+# The local cloud's DNS records do not reach the fake CDN API, so a TXT record created by `up` cannot verify a root.
+VERIFIED_ROOTS = frozenset({"mingyue-tea.cn", "harbour-lantern.com"})
+
+
 @pytest.fixture
-def cloud_env(tmp_path: Path, engine_bin: Path, local_cloud: LocalCloud) -> dict[str, str]:
+def cdn_api() -> Iterator[FakeCdn]:
+    """tests/fake_cdn_api.py on loopback: DescribeVerifyContent / VerifyDomainOwner as the CDN API answers them."""
+    with serve(FakeCdn(verified=set(VERIFIED_ROOTS))) as api:
+        yield api
+
+
+@pytest.fixture
+def cloud_env(tmp_path: Path, engine_bin: Path, local_cloud: LocalCloud, cdn_api: FakeCdn) -> dict[str, str]:
     """The CLI's environment: the local cloud's plugin installed in this test's PULUMI_HOME plugin cache (found by the
     version the program asks for, as on a user's machine; ambient plugins ignored), OSS on moto, nothing else from
     outside."""
@@ -60,6 +73,7 @@ def cloud_env(tmp_path: Path, engine_bin: Path, local_cloud: LocalCloud) -> dict
     cloud = local_cloud.install(Path(env["PULUMI_HOME"]))
     env.update({k: v for k, v in cloud.items() if k.startswith(CLOUD_KEYS)})
     env["PULUMI_IGNORE_AMBIENT_PLUGINS"] = "true"
+    env["CHINA_SITE_CDN_ENDPOINT"] = cdn_api.endpoint
     return env
 
 

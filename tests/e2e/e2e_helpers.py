@@ -153,6 +153,8 @@ def base_env(tmp: Path, engine_bin: Path, extra_path: list[Path], extra: Mapping
             "PULUMI_DEBUG_COMMANDS": "true",  # enables --event-log (as the Automation API does)
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "CHINA_SITE_CACHE_DIR": str(tmp / "china-site-cache"),
+            # Never the real CDN API: a closed loopback port unless a test starts the fake one (conftest: cdn_api).
+            "CHINA_SITE_CDN_ENDPOINT": "http://127.0.0.1:9",
             "NO_COLOR": "1",
         }
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from e2e_helpers import Project, policies_passed, policy_events, s3_objects
+from fake_cdn_api import FakeCdn
 from localcloud.fixtures import LocalCloud, MotoS3
 from sample_stacks import MAINLAND_RESOURCES
 
@@ -17,7 +18,7 @@ def _cloud_types(local_cloud: LocalCloud) -> set[str]:
     return {r["type"] for r in local_cloud.resources()}
 
 
-def test_mainland_whole_life(project: Project, local_cloud: LocalCloud, moto_s3: MotoS3) -> None:
+def test_mainland_whole_life(project: Project, local_cloud: LocalCloud, moto_s3: MotoS3, cdn_api: FakeCdn) -> None:
     project.stack("mainland")
 
     # preview with the pack: no violation at all.
@@ -39,6 +40,13 @@ def test_mainland_whole_life(project: Project, local_cloud: LocalCloud, moto_s3:
     cdn = [r for r in local_cloud.resources("alicloud:cdn/domainNew:DomainNew")]
     assert [r["inputs"]["scope"] for r in cdn] == ["domestic"]
     assert outputs["cdn_cname"] == cdn[0]["outputs"]["cname"]
+
+    # CDN ownership through the DNS zone: the content looked up, the TXT record created, then the check.
+    assert {"DescribeVerifyContent", "VerifyDomainOwner"} <= set(cdn_api.actions())
+    txt = [
+        r for r in local_cloud.resources("alicloud:dns/alidnsRecord:AlidnsRecord") if r["inputs"].get("type") == "TXT"
+    ]
+    assert [r["inputs"]["rr"] for r in txt] == ["verification"]
 
     # the site's objects, with the right headers; the homepage's footer shows both numbers.
     bucket = outputs["bucket_name"]
