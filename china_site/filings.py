@@ -34,7 +34,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, NoReturn
 
 import yaml
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator, model_validator
@@ -42,6 +42,7 @@ from pydantic_core import PydanticUndefined
 
 from china_site import domains, numbers
 from china_site.errors import ChinaSiteError, RegistryError
+from china_site.safeio import MAX_DEPTH, DatesAsWrittenLoader, NestingError, check_depth, clip, read_capped
 
 __all__ = [
     "ACCESS_PROVIDER_ALIASES",
@@ -160,9 +161,9 @@ def _iso_date(value: object) -> object:
             try:
                 return dt.date.fromisoformat(text)
             except ValueError:
-                raise _Invalid(f"{text!r} is not a calendar date", fix=_DATE_FIX) from None
-        raise _Invalid(f"{value!r} is not an ISO date", fix=_DATE_FIX)
-    raise _Invalid(f"expected an ISO date, got {type(value).__name__} {value!r}", fix=_DATE_FIX)
+                raise _Invalid(f"{_short(text)} is not a calendar date", fix=_DATE_FIX) from None
+        raise _Invalid(f"{_short(value)} is not an ISO date", fix=_DATE_FIX)
+    raise _Invalid(f"expected an ISO date, got {type(value).__name__} {_short(value)}", fix=_DATE_FIX)
 
 
 def _none_to_empty(value: object) -> object:
@@ -398,15 +399,15 @@ class Site(_Model):
         if not host:
             raise _Invalid("the domain is empty", fix=fix)
         if domains.is_ip(host):
-            raise _Invalid(f"{value!r} is an IP address; a filing entry is for a domain name", fix=fix)
+            raise _Invalid(f"{_short(value)} is an IP address; a filing entry is for a domain name", fix=fix)
         try:
             ascii_host = domains.to_ascii(host).lower()
             registrable = domains.registrable_domain(ascii_host)
         except ChinaSiteError as err:
-            raise _Invalid(f"{value!r}: {err.what}", fix=err.fix or fix) from None
+            raise _Invalid(f"{_short(value)}: {clip(err.what, 200)}", fix=err.fix or fix) from None
         if registrable != ascii_host:
             raise _Invalid(
-                f"{value!r} is a subdomain of {registrable}; filings are per registrable domain and cover "
+                f"{_short(value)} is a subdomain of {registrable}; filings are per registrable domain and cover "
                 "all of its subdomains",
                 fix=f"use domain: {registrable}",
             )
@@ -591,7 +592,7 @@ class FilingRegistry(_Model):
             return self.entities[site.entity]
         except KeyError:
             raise RegistryError(
-                f"unknown entity {site.entity!r}",
+                f"unknown entity {_short(site.entity)}",
                 source=self.source,
                 entry=f"site {site.domain}",
                 field="entity",
@@ -802,7 +803,7 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                 _Problem(
                     _site_entry(i, site),
                     "entity",
-                    f"unknown entity {site.entity!r}",
+                    f"unknown entity {_short(site.entity)}",
                     f"use the id of an entry under 'entities' (known: {known}) or add it there",
                 )
             )
@@ -813,7 +814,7 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                 _Problem(
                     _site_entry(i, site),
                     "entity",
-                    f"entity {site.entity!r} has ownership 'foreign' and cannot hold a website filing",
+                    f"entity {_short(site.entity)} has ownership 'foreign' and cannot hold a website filing",
                     no_filing_fix,
                 )
             )
@@ -825,7 +826,7 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                         _site_entry(i, site),
                         "icp_number",
                         f"{site.icp_number} carries the character {icp.province_char!r} "
-                        f"({_province_name(icp.province_code)}) but entity {site.entity!r} is in "
+                        f"({_province_name(icp.province_code)}) but entity {_short(site.entity)} is in "
                         f"{_province_name(entity.province)}",
                         province_fix,
                     )
@@ -836,7 +837,8 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                     _Problem(
                         _site_entry(i, site),
                         "icp_number",
-                        f"{site.icp_number} is not under the number of entity {site.entity!r}, {entity.icp_number} "
+                        f"{site.icp_number} is not under the number of entity {_short(site.entity)}, "
+                        f"{entity.icp_number} "
                         f"(its base is {icp.base})",
                         f"a website number is the entity number plus '-n' ({entity.icp_number}-n): correct either "
                         "number, or file the site under the right entity",
@@ -1075,8 +1077,9 @@ def _parse_registry(data: object, *, source: str) -> FilingRegistry:
 # --- decoding -----------------------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one: a lost entity or site)."""
+class _UniqueKeyLoader(DatesAsWrittenLoader):
+    """SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one: a lost entity or site), with
+    bounded nesting and alias expansion; an impossible date stays text so validation names its entry and field."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
         seen: set[Any] = set()
@@ -1091,7 +1094,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 continue
             if duplicate:
                 raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {clip(repr(key), 80)}",
+                    key_node.start_mark,
                 )
         return super().construct_mapping(node, deep=deep)
 
@@ -1100,7 +1106,7 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(f"duplicate key {clip(repr(key), 80)}")
         out[key] = value
     return out
 
@@ -1128,15 +1134,23 @@ def _decode_registry(raw: bytes, *, source: str, fmt: Literal["json", "yaml"]) -
         raise RegistryError(
             f"not UTF-8 text (invalid byte at offset {err.start})", source=source, fix="save the file as UTF-8"
         ) from None
+    too_deep = (
+        f"nested more than {MAX_DEPTH} levels deep",
+        "a filing registry has a few levels (entities, sites, permits); point at the registry file itself",
+    )
     if fmt == "json":
         try:
-            return json.loads(text, object_pairs_hook=_json_pairs)
+            data = json.loads(text, object_pairs_hook=_json_pairs)
+            check_depth(data)
+            return data
         except json.JSONDecodeError as err:
             raise RegistryError(
                 f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
                 source=source,
                 fix="fix the JSON syntax there (quotes, commas, brackets)",
             ) from None
+        except (RecursionError, NestingError):
+            raise RegistryError(too_deep[0], source=source, fix=too_deep[1]) from None
         except ValueError as err:  # duplicate key
             raise RegistryError(f"malformed JSON: {err}", source=source, fix="keep each key once") from None
     try:
@@ -1151,8 +1165,18 @@ def _decode_registry(raw: bytes, *, source: str, fmt: Literal["json", "yaml"]) -
             source=source,
             fix="fix the YAML syntax there (indentation, a missing ':' or quote, duplicate keys)",
         ) from None
+    except NestingError as err:
+        raise RegistryError(
+            str(err), source=source, fix="write the values out instead of repeating them through aliases"
+        ) from None
+    except RecursionError:
+        raise RegistryError(too_deep[0], source=source, fix=too_deep[1]) from None
     except yaml.YAMLError as err:
         raise RegistryError(f"malformed YAML: {err}", source=source, fix="fix the YAML syntax") from None
+    except (ValueError, TypeError) as err:  # a value PyYAML cannot build (e.g. an unhashable key)
+        raise RegistryError(
+            f"malformed YAML: {type(err).__name__}: {err}", source=source, fix="fix the value there"
+        ) from None
 
 
 # --- loaders ------------------------------------------------------------------------------------------------------
@@ -1252,14 +1276,13 @@ def clear_registry_cache() -> None:
 
 
 def _read_file(path: Path, source: str) -> bytes:
+    def refuse(why: str) -> NoReturn:
+        raise RegistryError(
+            f"too large for a filing registry: {why}", source=source, fix="point at the registry file itself"
+        )
+
     try:
-        if path.is_file() and path.stat().st_size > MAX_REGISTRY_BYTES:
-            raise RegistryError(
-                f"{path.stat().st_size} bytes is too large for a filing registry",
-                source=source,
-                fix="point at the registry file itself",
-            )
-        return path.read_bytes()
+        return read_capped(str(path), MAX_REGISTRY_BYTES, refuse=refuse)
     except FileNotFoundError:
         raise RegistryError(
             "file not found", source=source, fix="check the path (relative paths start at the current directory)"

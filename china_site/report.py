@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from china_site import __version__
 from china_site.engine.driver import Diagnostic
+from china_site.safeio import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -228,25 +230,36 @@ def to_junit(report: Report, *, policies: Sequence[str] = ()) -> str:
     tests = len(resources) * len(policy_names)
     failures = sum(1 for diags in by_case.values() if any(d.enforcement == "mandatory" for d in diags))
 
-    root = ET.Element("testsuites", name=report.title, tests=str(tests), failures=str(failures), errors="0")
+    root = ET.Element("testsuites", name=_xml(report.title), tests=str(tests), failures=str(failures), errors="0")
     suite = ET.SubElement(
-        root, "testsuite", name=suite_name, tests=str(tests), failures=str(failures), errors="0", skipped="0"
+        root, "testsuite", name=_xml(suite_name), tests=str(tests), failures=str(failures), errors="0", skipped="0"
     )
     for res in resources:
         for policy in policy_names:
-            case = ET.SubElement(suite, "testcase", classname=res.urn, name=policy)
+            case = ET.SubElement(suite, "testcase", classname=_xml(res.urn), name=_xml(policy))
             diags = by_case.get((res.urn, policy), [])
             mandatory = [d for d in diags if d.enforcement == "mandatory"]
             advisory = [d for d in diags if d.enforcement == "advisory"]
             if mandatory:
                 first = policy_message_lines(mandatory[0], descriptions.get(policy))
-                failure = ET.SubElement(case, "failure", message=first[0] if first else policy, type="mandatory")
-                failure.text = "\n\n".join(d.message for d in mandatory)
+                failure = ET.SubElement(case, "failure", message=_xml(first[0] if first else policy), type="mandatory")
+                failure.text = _xml("\n\n".join(d.message for d in mandatory))
             if advisory:
                 out = ET.SubElement(case, "system-out")
-                out.text = "\n\n".join(f"advisory: {d.message}" for d in advisory)
+                out.text = _xml("\n\n".join(f"advisory: {d.message}" for d in advisory))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+# Characters XML 1.0 does not allow (control characters but tab/newline/CR, lone surrogates, U+FFFE/U+FFFF):
+# shown as \xNN / \uNNNN so that a resource name with ESC or NUL still gives a well-formed document.
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    return _XML_INVALID.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) <= 0xFF else f"\\u{ord(m.group()):04x}", text
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -280,7 +293,7 @@ def render_table(report: Report, console: Console) -> None:
     from rich.text import Text
 
     if report.diagnostics:
-        table = Table(title=report.title, show_lines=False, expand=False)
+        table = Table(title=Text(printable(report.title)), show_lines=False, expand=False)
         table.add_column("Resource / 资源", overflow="fold")
         table.add_column("Policy / 策略", overflow="fold")
         table.add_column("Level / 级别")
@@ -294,11 +307,11 @@ def render_table(report: Report, console: Console) -> None:
             if i:
                 table.add_section()
             for j, d in enumerate(diags):
-                resource = Text(f"{d.type}\n{d.name}") if j == 0 else Text("")
+                resource = Text(printable(f"{d.type}\n{d.name}", keep_newlines=True)) if j == 0 else Text("")
                 style = "bold red" if d.enforcement == "mandatory" else "yellow"
                 lines = policy_message_lines(d, descriptions.get(d.policy))
-                message = Text("\n".join(lines[:2]))
-                table.add_row(resource, Text(d.policy), Text(d.enforcement, style=style), message)
+                message = Text(printable("\n".join(lines[:2]), keep_newlines=True))
+                table.add_row(resource, Text(printable(d.policy)), Text(d.enforcement, style=style), message)
         console.print(table)
     else:
         console.print(Text("No findings. 未发现问题。"))

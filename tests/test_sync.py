@@ -657,3 +657,66 @@ def test_objects_replaced_by_someone_else_are_never_deleted(tmp_path: Path, buck
     admin.put_object(Bucket=bucket, Key="img/pic1.webp", Body=b"also theirs")
     assert teardown(oss_client(), bucket, manifest2) == {}
     assert server_objects(admin, bucket).keys() == {"img/pic0.webp", "img/pic1.webp"}
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Multipart from 5 MiB with 5 MiB parts (S3's smallest, which moto enforces), so a test file of some dozen MiB
+    exercises what a 1 GB file does."""
+    from china_site import sync as sync_mod
+
+    monkeypatch.setattr(sync_mod, "MULTIPART_THRESHOLD", 5 * 1024**2)
+    monkeypatch.setattr(sync_mod, "MIN_PART_SIZE", 5 * 1024**2)
+    return 5 * 1024**2
+
+
+def big_file(path: Path, mib: int) -> bytes:
+    import os
+
+    data = os.urandom(256 * 1024) * (4 * mib)
+    path.write_bytes(data)
+    return data
+
+
+def test_large_files_stream_as_multipart_with_bounded_memory(
+    tmp_path: Path, bucket: str, admin: Any, small_parts: int
+) -> None:
+    import tracemalloc
+
+    site = make_site(tmp_path / "site", n_assets=0)
+    data = big_file(site / "video.mp4", 60)
+    p = plan(site, None)
+    video = next(f for f in p.uploads if f.key == "video.mp4")
+    assert video.multipart and video.etag.endswith("-12")
+    client = oss_client()
+    requests = RequestCounter(client)
+    tracemalloc.start()
+    try:
+        manifest = apply(client, bucket, p, max_workers=2)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert requests.calls["UploadPart"] == 12 and requests.calls["CompleteMultipartUpload"] == 1
+    assert peak < 5 * small_parts, peak  # at most max_workers + 1 parts in memory (+ one being read), not 60 MiB
+    head = admin.head_object(Bucket=bucket, Key="video.mp4")
+    assert head["ContentLength"] == len(data) and head["ContentType"] == "video/mp4"
+    assert head["Metadata"]["china-site-owner"] == "china-site"
+    assert manifest["video.mp4"]["etag"] == video.etag == head["ETag"].strip('"')
+    assert hashlib.sha256(admin.get_object(Bucket=bucket, Key="video.mp4")["Body"].read()).hexdigest() == video.sha256
+    assert plan(site, refresh(client, bucket, manifest)).empty  # the multipart ETag round-trips through refresh
+
+
+def test_a_large_file_changed_during_upload_aborts_the_multipart_upload(
+    tmp_path: Path, bucket: str, admin: Any, small_parts: int
+) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    big_file(site / "video.mp4", 16)
+    p = plan(site, None)
+    with open(site / "video.mp4", "r+b") as fh:  # same file (same inode), other bytes
+        fh.seek(3 * small_parts)
+        fh.write(b"tampered")
+    with pytest.raises(SyncError) as err:
+        apply(oss_client(), bucket, p)
+    assert "changed after the sync was planned" in str(err.value)
+    assert "video.mp4" not in server_objects(admin, bucket)
+    assert not admin.list_multipart_uploads(Bucket=bucket).get("Uploads")  # aborted, no parts left behind
