@@ -181,7 +181,8 @@ import json, os, resource, sys, time
 args = json.loads(sys.argv[1])
 from china_site import sync
 from china_site.oss import client
-c = client("oss", endpoint=args["endpoint"], region="cn-shanghai", max_pool_connections=args["workers"] + 2)
+c = client("oss", endpoint=args["endpoint"], region="cn-shanghai", max_pool_connections=args["workers"] + 2,
+           read_timeout=60.0)  # as the provider's client (and the AWS CLI's default)
 t0 = time.perf_counter()
 plan = sync.plan(args["dir"], None)
 t1 = time.perf_counter()

@@ -1047,9 +1047,16 @@ def apply(
             parts = [fut.result() for fut in futures]  # the first failure raises here
             if size != f.size or sha.hexdigest() != f.sha256:
                 raise changed(f)
-            response = client.complete_multipart_upload(
-                Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-            )
+            try:
+                response = client.complete_multipart_upload(
+                    Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                )
+            except Exception:
+                # Completing a large object can outlast the read timeout; the retry then finds the upload gone.
+                # If the object is there with exactly our parts and our mark, the first attempt did it.
+                response = completed_already(key, _multipart_etag(digests))
+                if response is None:
+                    raise
         except BaseException:
             for fut in futures:
                 fut.cancel()
@@ -1067,6 +1074,16 @@ def apply(
                 fix="run the sync again; if it persists, check for a proxy rewriting the content",
             )
         return etag or expected
+
+    def completed_already(key: str, expected: str) -> dict[str, Any] | None:
+        try:
+            head = client.head_object(Bucket=bucket, Key=key)
+        except Exception:
+            return None
+        meta = {str(k).lower(): str(v) for k, v in (head.get("Metadata") or {}).items()}
+        if _clean_etag(head.get("ETag")) == expected and meta.get(OWNER_METADATA) == mark:
+            return {"ETag": head.get("ETag")}
+        return None
 
     def upload(f: LocalFile) -> tuple[SyncEvent, ManifestEntry]:
         verdict, etag = verdicts.get(f.key, ("absent", None))

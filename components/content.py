@@ -96,7 +96,10 @@ class ContentSyncProvider(ResourceProvider):
     def _client(props: dict[str, Any]) -> Any:
         from china_site.oss import client
 
-        return client("oss", region=props.get("region") or None, endpoint=props.get("endpoint") or None)
+        # 60 s read timeout (as the AWS CLI): completing a multipart upload of a large file takes a while.
+        return client(
+            "oss", region=props.get("region") or None, endpoint=props.get("endpoint") or None, read_timeout=60.0
+        )
 
     @staticmethod
     def _id(props: dict[str, Any]) -> str:
