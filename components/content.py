@@ -221,11 +221,23 @@ class _ContentSync(pulumi.dynamic.Resource):
 
 
 def _homepage_check(args: SiteContentArgs, content_dir: Path) -> HomepageCheck:
-    from china_site.footer import check_homepage
+    import os
+    import stat
 
-    index = content_dir / args.index_document
+    from china_site.footer import check_homepage
+    from china_site.safeio import read_capped
+
+    # Read only a regular file inside the folder (never a link out of it, /dev/zero or a pipe), at most 16 MiB.
+    real = os.path.realpath(content_dir / args.index_document)
+    html_text: str | None = None
     try:
-        html_text = index.read_text(encoding="utf-8", errors="replace")
+        inside = real.startswith(str(content_dir).rstrip(os.sep) + os.sep)
+        if inside and stat.S_ISREG(os.stat(real).st_mode):
+
+            def refuse(_why: str) -> Any:
+                raise OSError("homepage too large")
+
+            html_text = read_capped(real, 16 * 1024**2, refuse=refuse).decode("utf-8", errors="replace")
     except OSError:
         html_text = None
     return check_homepage(html_text, args.icp_number, args.psb_number)

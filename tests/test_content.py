@@ -382,3 +382,28 @@ def test_provider_refuses_a_foreign_object_unless_told_to_take_over(tmp_path: Pa
     created = ContentSyncProvider().create(props_for(site, bucket, owner="shop/prod/web", takeOverExisting=True))
     assert set(created.outs["manifest"]) == set(remote(admin, bucket))
     assert admin.head_object(Bucket=bucket, Key="index.html")["Metadata"]["china-site-owner"] == "shop/prod/web"
+
+
+@pulumi.runtime.test
+def test_homepage_check_never_reads_a_link_out_of_the_folder(
+    mocks: tuple[Recorder, ParentMonitor], tmp_path: Path
+) -> Any:
+    import os
+
+    recorder, _ = mocks
+    outside = tmp_path / "outside.html"
+    outside.write_text(f"<footer>{ICP} {PSB}</footer>", encoding="utf-8")  # would pass the check if it were read
+    site = tmp_path / "site"
+    site.mkdir()
+    os.symlink(outside, site / "index.html")
+    zero = tmp_path / "zero"
+    zero.mkdir()
+    os.symlink("/dev/zero", zero / "index.html")  # would never finish if it were read
+    content = SiteContent("out", mainland_args("b", site))
+    other = SiteContent("zero", mainland_args("b", zero))
+
+    def check(_: Any) -> None:
+        inputs = [r.inputs for r in recorder.resources if r.typ == "pulumi-python:dynamic:Resource"]
+        assert all(i["icpNumberDisplayed"] is False for i in inputs) and len(inputs) == 2
+
+    return pulumi.Output.all(content.object_count, other.object_count).apply(check)
