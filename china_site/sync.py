@@ -432,7 +432,17 @@ def _walk(root: str, skipped: list[tuple[str, str]]) -> Iterator[tuple[str, list
 SKIP_LINK_OUT = "a symbolic link to a file outside the content folder (never uploaded)"
 SKIP_LINK_SPECIAL = "a symbolic link to something that is not a regular file (device, pipe or socket)"
 SKIP_SPECIAL = "not a regular file (device, pipe or socket)"
-UNSAFE_SKIPS = frozenset({SKIP_LINK_OUT, SKIP_LINK_SPECIAL, SKIP_SPECIAL})  # worth a warning, not only a note
+SKIP_NAME = "a name that is not valid UTF-8 (it cannot be an object key)"
+# Worth a warning, not only a note.
+UNSAFE_SKIPS = frozenset({SKIP_LINK_OUT, SKIP_LINK_SPECIAL, SKIP_SPECIAL, SKIP_NAME})
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _inside(root: str, path: str) -> bool:
@@ -513,6 +523,9 @@ def scan(
             key = prefix + entry.name
             if excluded is not None and excluded(key):
                 left_out.append((key, "excluded by a pattern (exclude list)"))
+                continue
+            if not _utf8(key):
+                left_out.append((key.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), SKIP_NAME))
                 continue
             path = _local_source(root_text, entry)
             if not os.path.isabs(path):

@@ -539,6 +539,8 @@ def hostile_site(root: Path, outside: Path) -> Path:
     (site / ".well-known").mkdir()
     (site / ".well-known" / "security.txt").write_text("Contact: x", encoding="utf-8")
     (site / "keyboard.js").write_text("1", encoding="utf-8")
+    with open(os.path.join(os.fsencode(site), b"latin1-\xe9.txt"), "wb") as fh:  # not UTF-8: cannot be a key
+        fh.write(b"x")
     return site
 
 
@@ -564,6 +566,7 @@ def test_links_out_of_the_folder_devices_and_secret_dotfiles_are_never_read(tmp_
     assert "outside the content folder" in why["zero.bin"]  # /dev is outside too
     assert "regular file" in why["pipe"] and "broken" in why["broken.txt"]
     assert "folder (not followed)" in why["linked-dir/"]
+    assert "not valid UTF-8" in why["latin1-\ufffd.txt"]
     for key in (".env", ".env.production", ".gitignore", ".npmrc", "server.pem", "tls.key", ".htpasswd",
                 ".github/workflows/ci.yml", "sub/.env"):  # fmt: skip
         assert "excluded" in why[key], key
