@@ -32,8 +32,8 @@ from typing import Any
 
 import pulumi
 
-from components.backend import WebBackend, WebBackendArgs
-from components.site import Site, SiteArgs, SiteCertificate, surface
+from china_site.components.backend import WebBackend, WebBackendArgs
+from china_site.components.site import Site, SiteArgs, SiteCertificate, surface
 
 PROJECT_DIR = Path(__file__).resolve().parent
 

@@ -30,7 +30,7 @@ def load_pack() -> tuple[Any, Any]:
     from china_site.engine.runner import load_pack as load
 
     pack = load(POLICIES_DIR)
-    return pack, sys.modules["_adapter"]
+    return pack, sys.modules["china_site.policies._adapter"]
 
 
 def reset_pack_caches(adapter: Any) -> None:

@@ -2,7 +2,8 @@
 same resources.
 
 The program (written into the work directory: ``Pulumi.yaml``, ``Pulumi.bench.yaml``, ``__main__.py``,
-``sites.json``, a registry and a small content folder) creates one ``components.site.Site`` per site — hosting
+``sites.json``, a registry and a small content folder) creates one ``china_site.components.site.Site`` per site —
+hosting
 ``auto`` for most, explicit ``mainland`` for filed domains, ``hongkong`` for some, a DNS zone and a content folder
 for every other site — the way the project's own ``__main__.py`` does (the registry given as a path).
 
@@ -38,7 +39,7 @@ from pathlib import Path
 
 import pulumi
 
-from components.site import Site, SiteArgs
+from china_site.components.site import Site, SiteArgs
 
 HERE = Path(__file__).resolve().parent
 SPEC = json.loads((HERE / "sites.json").read_text(encoding="utf-8"))

@@ -1,3 +1,3 @@
-from pack import main
+from china_site.policies.pack import main
 
 main()

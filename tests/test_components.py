@@ -14,13 +14,13 @@ import pulumi
 import pytest
 from mocks import Recorder, Registration, engine_urn, is_secret, reveal, run_program
 
+from china_site.components.backend import WebBackend, WebBackendArgs, plan_subnets
+from china_site.components.site import Site, SiteArgs, SiteCertificate, default_bucket_name, relative_record
+from china_site.components.tags import TAG_KEYS, compliance_tags
 from china_site.errors import ChinaSiteError, InputError
 from china_site.exposure import TAG_DOMAIN, TAG_PAYMENTS, TAG_PLATFORM, exposure_from_resource
 from china_site.filings import FilingRegistry, load_registry
 from china_site.hosting import HostingError
-from components.backend import WebBackend, WebBackendArgs, plan_subnets
-from components.site import Site, SiteArgs, SiteCertificate, default_bucket_name, relative_record
-from components.tags import TAG_KEYS, compliance_tags
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -14,8 +14,8 @@ import pytest
 from conftest import OSS_SECRET as SECRET
 from google.protobuf import json_format, struct_pb2
 
+from china_site.components.content import COMPONENT_TYPE, ContentSyncProvider, SiteContent, SiteContentArgs
 from china_site.sync import file_hashes
-from components.content import COMPONENT_TYPE, ContentSyncProvider, SiteContent, SiteContentArgs
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = ROOT / "site"

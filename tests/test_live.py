@@ -8,7 +8,6 @@ server answers ``{"RequestId": …, "Status": "DomainIsRegistration" | "DomainNo
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,14 +18,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from analyzer_harness import POLICIES_DIR
 from registry_data import TODAY, write_registry
 
 from china_site import live
 from china_site.model import Exposure, Finding
-
-if str(POLICIES_DIR) not in sys.path:
-    sys.path.insert(0, str(POLICIES_DIR))
 
 AK_ID = "LTAI-test-key-id"
 AK_SECRET = "test-secret-value-never-shown"
@@ -244,7 +239,6 @@ def live_env(api: FakeCdnApi, monkeypatch: pytest.MonkeyPatch) -> FakeCdnApi:
 
 
 def _validate(domain: str, config: dict[str, Any]) -> list[str]:
-    import pack
     from pulumi_policy import (
         PolicyCustomTimeouts,
         PolicyProviderResource,
@@ -253,6 +247,8 @@ def _validate(domain: str, config: dict[str, Any]) -> list[str]:
     )
     from pulumi_policy.deserialize import deserialize_properties
     from pulumi_policy.proxy import unknown_checking_proxy
+
+    from china_site.policies import pack
 
     policy = next(p for p in pack.POLICIES if p.name == "icp-filing-required")
     provider = PolicyProviderResource(

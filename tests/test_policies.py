@@ -6,7 +6,6 @@ with the engine's Struct), so secrets arrive unwrapped and unknowns as the senti
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,13 +28,8 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 from registry_data import TODAY, write_registry
 
-if str(POLICIES_DIR) not in sys.path:
-    sys.path.insert(0, str(POLICIES_DIR))
-
-import _adapter
-import pack
-
 from china_site.exposure import RESOURCE_TYPES
+from china_site.policies import _adapter, pack
 
 POLICIES = {p.name: p for p in pack.POLICIES}
 RESOURCE_POLICIES = [p for p in pack.POLICIES if isinstance(p, ResourceValidationPolicy)]
@@ -395,7 +389,9 @@ def test_payments_without_permit_fail(config: dict[str, Any]) -> None:
 
 
 def test_payments_permit_expired_fails_later(config: dict[str, Any]) -> None:
-    later = {**config, "today": "2027-03-01"}  # the expiry day is out
+    on_expiry = {**config, "today": "2027-03-01"}  # the expiry day is still valid (inclusive, like waivers)
+    assert run("commercial-permit-required", rargs(ALB, _alb("www.example.cn"), on_expiry)) == []
+    later = {**config, "today": "2027-03-02"}
     assert run("commercial-permit-required", rargs(ALB, _alb("www.example.cn"), later))
 
 

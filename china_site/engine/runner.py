@@ -685,7 +685,7 @@ def _text(value: Any) -> str | None:
 def plan(records: Sequence[Record], stack_config: Mapping[str, str] | None = None) -> list[PlanRow]:
     """What each resource is and where it is served from, read by the compliance core (``china_site.exposure``):
     every record except the root Stack. Secret values (and what derives from a secret host name) are masked."""
-    from china_site.exposure import exposure_from_resource, region_of
+    from china_site.exposure import RESOURCE_TYPES, exposure_from_resource, is_default_provider, region_of
     from china_site.regions import classify
 
     forms = _secret_forms(records)
@@ -704,20 +704,30 @@ def plan(records: Sequence[Record], stack_config: Mapping[str, str] | None = Non
             rows.append(PlanRow(record.urn, record.type, record.name, None, None))
             continue
         provider_props = record.inputs if record.is_provider else (record.provider.inputs if record.provider else None)
+        provider_name = record.name if record.is_provider else (record.provider.name if record.provider else None)
+        explicit = provider_name is not None and not is_default_provider(provider_name)
         exposure = None
         if not record.is_provider:
             exposure = exposure_from_resource(
-                record.type, record.inputs, name=record.name, provider_props=provider_props, stack_config=stack_config
+                record.type,
+                record.inputs,
+                name=record.name,
+                provider_props=provider_props,
+                stack_config=stack_config,
+                explicit_provider=explicit,
             )
-        is_cdn = exposure is not None and exposure.product in ("cdn", "dcdn")
-        scope = _text(record.inputs.get("scope")) if is_cdn else None
+        spec = RESOURCE_TYPES.get(record.type) if exposure is not None else None
+        scope_key = spec.area_property if spec is not None and spec.area_kind == "scope" else None
+        scope = _text(record.inputs.get(scope_key)) if scope_key else None
         if exposure is not None and exposure.region is None and scope is not None:
-            area, note, region = exposure.area, f"by CDN scope {scope}", None
+            area, note, region = exposure.area, f"by {'CDN scope' if scope_key == 'scope' else scope_key} {scope}", None
         elif exposure is not None:
             area, region = exposure.area, exposure.region
             note = "region unknown: treated as mainland" if exposure.region_guessed else ""
+            if exposure.region_guessed and exposure.region_note:
+                note = f"region unknown ({exposure.region_note}): treated as mainland"
         else:
-            region, _source = region_of(provider_props, stack_config)
+            region, _source = region_of(provider_props, stack_config, explicit_provider=explicit)
             info = classify(region)
             area, region = info.area, info.region_id
             note = "region unknown: treated as mainland" if info.guessed else ""
@@ -749,44 +759,48 @@ class Pack:
     enforcement: str = "advisory"
 
 
-def _default_pack_dir() -> Path:
-    env = os.environ.get("CHINA_SITE_POLICY_PACK")
-    if env:
-        return Path(env).expanduser().resolve()
-    import china_site
-
-    return Path(china_site.__file__).resolve().parent.parent / "policies"
+ADAPTER_MODULE = "china_site.policies._adapter"
+PACK_MODULE = "china_site.policies.pack"
 
 
 def load_pack(directory: str | os.PathLike[str] | None = None) -> Pack:
-    """Import the china-site CrossGuard pack (``policies/pack.py``: ``POLICIES``) in-process, as the same Policy
-    objects ``python -m pulumi.policy`` serves. Default: the ``policies/`` directory next to the ``china_site``
-    package, or ``$CHINA_SITE_POLICY_PACK``."""
+    """Import the china-site CrossGuard pack (``china_site.policies.pack``: ``POLICIES``) in-process, as the same
+    Policy objects ``python -m pulumi.policy`` serves from the pack folder. ``directory`` (or
+    ``$CHINA_SITE_POLICY_PACK``) names another pack folder whose ``pack.py`` defines ``POLICIES`` (tests and
+    benchmarks use it for stand-in packs)."""
     import importlib
 
-    pack_dir = Path(directory).resolve() if directory is not None else _default_pack_dir()
-    entry = pack_dir / "pack.py"
-    if not entry.is_file():
-        raise InputError(
-            "the china-site policy pack was not found (no pack.py)",
-            where=str(pack_dir),
-            fix="run china-site from its source checkout (pip install -e .), or set CHINA_SITE_POLICY_PACK to the "
-            "policies/ directory",
-        )
-    loaded = sys.modules.get("pack")
-    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() != entry.resolve():
-        raise InputError(
-            f"another module named 'pack' is already imported ({getattr(loaded, '__file__', '?')})",
-            where=str(entry),
-            fix="rename the other module",
-        )
-    if str(pack_dir) not in sys.path:
-        sys.path.insert(0, str(pack_dir))
-    module = importlib.import_module("pack")
+    chosen = directory if directory is not None else os.environ.get("CHINA_SITE_POLICY_PACK")
+    if chosen is None or (
+        (Path(chosen).expanduser() / "__main__.py").is_file() and not (Path(chosen).expanduser() / "pack.py").is_file()
+    ):
+        module = importlib.import_module(PACK_MODULE)
+        pack_dir = Path(module.__file__ or ".").resolve().parent
+    else:
+        pack_dir = Path(chosen).expanduser().resolve()
+        entry = pack_dir / "pack.py"
+        if not entry.is_file():
+            raise InputError(
+                "no china-site policy pack here (no pack.py)",
+                where=str(pack_dir),
+                fix="unset CHINA_SITE_POLICY_PACK to use the installed pack (china_site.policies), or point it at a "
+                "pack folder with a pack.py",
+            )
+        loaded = sys.modules.get("pack")
+        if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() != entry.resolve():
+            raise InputError(
+                f"another module named 'pack' is already imported ({getattr(loaded, '__file__', '?')})",
+                where=str(entry),
+                fix="rename the other module",
+            )
+        if str(pack_dir) not in sys.path:
+            sys.path.insert(0, str(pack_dir))
+        module = importlib.import_module("pack")
     policies = list(getattr(module, "POLICIES", []))
     if not policies:
-        raise InputError("the pack defines no POLICIES", where=str(entry), fix="fix the policy pack")
-    name = str(getattr(module, "PACK_NAME", None) or getattr(sys.modules.get("_adapter"), "PACK_NAME", "china-site"))
+        raise InputError("the pack defines no POLICIES", where=str(pack_dir), fix="fix the policy pack")
+    adapter = sys.modules.get(ADAPTER_MODULE)
+    name = str(getattr(module, "PACK_NAME", None) or getattr(adapter, "PACK_NAME", "china-site"))
     return Pack(policies=policies, name=name, directory=pack_dir)
 
 
@@ -816,7 +830,7 @@ def reset_pack_state() -> None:
     (loaded registries, failures not yet reported by ``filing-registry-available``, resolved settings); in one
     process running several checks (tests, a long-lived caller) that state must not carry over from one run to the
     next. Uses the pack's ``reset_run_state()`` when it has one."""
-    adapter = sys.modules.get("_adapter")
+    adapter = sys.modules.get(ADAPTER_MODULE)
     if adapter is None:
         return
     reset = getattr(adapter, "reset_run_state", None)

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
+from china_site.components.site import _ascii_domain, _input_error, decide_for, placement
 from china_site.hosting import DEFAULT_MAINLAND_REGION, HostingMode
-from components.site import _ascii_domain, _input_error, decide_for, placement
 
 if TYPE_CHECKING:
     import pulumi_alicloud as alicloud

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from _adapter import remediate_cdn_scope, resource_policy
 from pulumi_policy import EnforcementLevel, Severity
 
 from china_site.model import ICP_FILING_REQUIRED, MIIT_LINK
+from china_site.policies._adapter import remediate_cdn_scope, resource_policy
 
 POLICY = resource_policy(
     name=ICP_FILING_REQUIRED,

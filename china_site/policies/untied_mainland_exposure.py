@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from _adapter import UNTIED_MAINLAND_EXPOSURE, resource_policy
 from pulumi_policy import EnforcementLevel, Severity
 
 from china_site.model import MIIT_LINK
+from china_site.policies._adapter import UNTIED_MAINLAND_EXPOSURE, resource_policy
 
 POLICY = resource_policy(
     name=UNTIED_MAINLAND_EXPOSURE,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from _adapter import resource_policy
 from pulumi_policy import EnforcementLevel, Severity
 
 from china_site.model import MPS_LINK, PSB_FILING_REQUIRED
+from china_site.policies._adapter import resource_policy
 
 POLICY = resource_policy(
     name=PSB_FILING_REQUIRED,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from _adapter import resource_policy
 from pulumi_policy import EnforcementLevel, Severity
 
 from china_site.model import ICP_NUMBER_DISPLAYED, MIIT_LINK
+from china_site.policies._adapter import resource_policy
 
 POLICY = resource_policy(
     name=ICP_NUMBER_DISPLAYED,

@@ -10,18 +10,21 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-import commercial_permit_required
-import dns_linked_exposure
-import domain_eligible
-import filed_domain_off_mainland
-import filing_registry_available
-import icp_filing_required
-import icp_number_displayed
-import psb_filing_due
-import psb_filing_required
-import untied_mainland_exposure
-from _adapter import PACK_NAME, request_memo, request_scope, set_engine_stack_config
 from pulumi_policy import Policy, PolicyPack
+
+from china_site.policies import (
+    commercial_permit_required,
+    dns_linked_exposure,
+    domain_eligible,
+    filed_domain_off_mainland,
+    filing_registry_available,
+    icp_filing_required,
+    icp_number_displayed,
+    psb_filing_due,
+    psb_filing_required,
+    untied_mainland_exposure,
+)
+from china_site.policies._adapter import PACK_NAME, request_memo, request_scope, set_engine_stack_config
 
 POLICIES: list[Policy] = [
     icp_filing_required.POLICY,
@@ -63,7 +66,7 @@ def _forward_stack_config() -> None:
         return original(self, request, context)
 
     configure_stack._china_site = True  # type: ignore[attr-defined]
-    servicer.ConfigureStack = configure_stack
+    servicer.ConfigureStack = configure_stack  # type: ignore[method-assign]
 
 
 def _scope_requests() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from _adapter import check_registry_available, stack_policy
 from pulumi_policy import EnforcementLevel, Severity
 
 from china_site.model import FILING_REGISTRY_AVAILABLE, MIIT_LINK
+from china_site.policies._adapter import check_registry_available, stack_policy
 
 POLICY = stack_policy(
     name=FILING_REGISTRY_AVAILABLE,

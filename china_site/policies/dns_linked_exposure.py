@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from _adapter import DNS_LINKED_EXPOSURE, check_dns_linked, stack_policy
 from pulumi_policy import EnforcementLevel, Severity
 
 from china_site.model import MIIT_LINK
+from china_site.policies._adapter import DNS_LINKED_EXPOSURE, check_dns_linked, stack_policy
 
 POLICY = stack_policy(
     name=DNS_LINKED_EXPOSURE,

@@ -35,9 +35,9 @@ from china_site.hosting import DEFAULT_MAINLAND_REGION, HostingDecision, Hosting
 if TYPE_CHECKING:
     import pulumi_alicloud as alicloud
 
+    from china_site.components.backend import WebBackend
     from china_site.filings import FilingRegistry
     from china_site.model import RuleOptions
-    from components.backend import WebBackend
 
 __all__ = [
     "SITE_TYPE",
@@ -274,7 +274,7 @@ def placement(
 ) -> tuple[dict[str, str], alicloud.Provider, pulumi.ResourceOptions]:
     """For a registered component: log its decision, then (tags, provider, child options) for its children — the
     compliance tags over ``extra_tags``, the explicit provider of the chosen region, and both as child options."""
-    from components.tags import compliance_tags
+    from china_site.components.tags import compliance_tags
 
     log_decision(decision, component)
     tags = {**args.extra_tags, **compliance_tags(domain, payments=args.payments, platform=args.platform)}
@@ -432,7 +432,7 @@ class Site(pulumi.ComponentResource):
         return bucket
 
     def _content(self, args: SiteArgs, content_dir: str, decision: HostingDecision) -> pulumi.Resource:
-        from components.content import SiteContent, SiteContentArgs
+        from china_site.components.content import SiteContent, SiteContentArgs
 
         assert self.bucket is not None
         return SiteContent(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from _adapter import resource_policy
 from pulumi_policy import EnforcementLevel, Severity
 
 from china_site.model import FILED_DOMAIN_OFF_MAINLAND, MIIT_LINK
+from china_site.policies._adapter import resource_policy
 
 POLICY = resource_policy(
     name=FILED_DOMAIN_OFF_MAINLAND,

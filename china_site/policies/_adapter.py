@@ -59,7 +59,6 @@ if TYPE_CHECKING:
     from china_site.policy_config import PackSettings
 
 PACK_NAME: Final = "china-site"
-PACK_DIR: Final = Path(__file__).resolve().parent
 
 # Pack-only policy names (the SDK's one-level-per-policy constraint; see the module docstring).
 PSB_FILING_DUE: Final = "psb-filing-due"
@@ -215,7 +214,7 @@ def settings_for(policy: str, config: Mapping[str, Any] | None) -> PackSettings:
         policy=policy,
         stack_config=stack,
         secret_keys=secrets,
-        project_dir=find_project_dir(PACK_DIR),
+        project_dir=find_project_dir(Path.cwd()),  # the engine starts the pack in its folder
     )
     if key:
         with _SETTINGS_LOCK:
@@ -409,10 +408,19 @@ def provider_props(provider: object) -> dict[str, Any] | None:
     return plain(props) if props is not None else None
 
 
+def explicit_provider(provider: object) -> bool:
+    """An explicit ``alicloud.Provider`` (not the engine's default one): its region never comes from stack config."""
+    from china_site.exposure import is_default_provider
+
+    return provider is not None and not is_default_provider(getattr(provider, "name", None))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Exposures
 
 
+BUCKET_LINKER_TYPES: Final = frozenset({"alicloud:oss/bucketAcl:BucketAcl", "alicloud:oss/bucketPolicy:BucketPolicy"})
+LINKER_TYPES: Final = BUCKET_LINKER_TYPES | {"alicloud:ecs/eipAssociation:EipAssociation"}
 _COVERED_TYPES: list[Mapping[str, Any]] = []  # china_site.exposure.RESOURCE_TYPES, bound on first use
 
 
@@ -441,10 +449,13 @@ def resource_exposure(
     name: str,
     provider: Mapping[str, Any] | None,
     stack: Mapping[str, str],
+    explicit: bool = False,
 ) -> Exposure | None:
     from china_site.exposure import exposure_from_resource
 
-    return exposure_from_resource(type_token, props, name=name, provider_props=provider, stack_config=stack)
+    return exposure_from_resource(
+        type_token, props, name=name, provider_props=provider, stack_config=stack, explicit_provider=explicit
+    )
 
 
 def display_exposure(
@@ -454,6 +465,7 @@ def display_exposure(
     name: str,
     provider: Mapping[str, Any] | None,
     stack: Mapping[str, str],
+    explicit: bool = False,
 ) -> Exposure | None:
     """The homepage-footer view of a resource carrying ``icpNumberDisplayed``/``psbNumberDisplayed`` (SiteContent).
 
@@ -487,7 +499,7 @@ def display_exposure(
         unknown.append("region")
         region = None
     if not (isinstance(region, str) and region.strip()):
-        region, _source = region_of(provider, stack)
+        region, _source = region_of(provider, stack, explicit_provider=explicit)
     mainland = props.get("mainland")
     if region is None and isinstance(mainland, bool):
         area, guessed = ("mainland" if mainland else "overseas"), False
@@ -531,7 +543,7 @@ def core_findings(
             # Two pack policies report each of the ICP and PSB rules (routing by enforcement): a rule is a pure
             # function of these four, so within one request it runs once for the same ones.
             ran: list[tuple[Any, ...]] = memo.setdefault("rules", [])
-            found = next(
+            cached: list[Finding] | None = next(
                 (
                     r[-1]
                     for r in ran
@@ -543,9 +555,11 @@ def core_findings(
                 ),
                 None,
             )
-            if found is None:
+            if cached is None:
                 found = _run_rule(core, rule, exposure, registry, settings)
                 ran.append((core, exposure, registry, settings.today, settings.options, found))
+            else:
+                found = cached
         findings.extend(found)
     return [f for f in findings if route(f) == pack_policy]
 
@@ -728,7 +742,14 @@ def _memo_exposure(
         for built_by, built_for, exposure in memo["exposures"]:
             if built_by is build and built_for == stack:
                 return exposure  # type: ignore[no-any-return]
-    exposure = build(args.resource_type, props, name=args.name, provider=provider, stack=stack)
+    exposure = build(
+        args.resource_type,
+        props,
+        name=args.name,
+        provider=provider,
+        stack=stack,
+        explicit=explicit_provider(args.provider),
+    )
     if memo is not None:
         memo["exposures"].append((build, stack, exposure))
     return exposure
@@ -769,7 +790,10 @@ def resource_policy(
         report_findings(report, findings, settings, policy=name, urn=args.urn, name=args.name)
 
     return ResourceValidationPolicy(
-        validate=guarded(name, body), remediate=remediate, config_schema=config_schema(), **meta
+        validate=guarded(name, body),
+        remediate=remediate,  # type: ignore[arg-type]  # the SDK's hint wants Awaitable | None; plain returns work
+        config_schema=config_schema(),
+        **meta,
     )
 
 
@@ -808,7 +832,8 @@ def remediate_cdn_scope(args: ResourceValidationArgs) -> Mapping[str, Any] | Non
     if isinstance(props, _DictSecretsProxy):
         props["scope"] = "overseas"  # the SDK's Remediate proxy: secrets stay secrets when serialized back
     else:
-        raw = props["__target"] if isinstance(props, _PROXIES) else props
+        holder: Any = args.props
+        raw: Any = holder["__target"] if isinstance(holder, _PROXIES) else holder  # type: ignore[index]
         props = {**dict(raw), "scope": "overseas"}
     domains = ", ".join(sorted({f.domain for f in unwaived if f.domain})) or "its domain"
     was = old if isinstance(old, str) else ("domestic" if old is None else "unknown")
@@ -860,6 +885,7 @@ def _stack_views(args: StackValidationArgs) -> list[Any]:
                 name=resource.name,
                 props=props if isinstance(props, Mapping) else {},
                 provider_props=provider_props(resource.provider),
+                explicit_provider=explicit_provider(resource.provider),
                 outputs=props if isinstance(props, Mapping) else None,
                 dependencies=[d.urn for d in (resource.dependencies or [])],
                 property_dependencies={
@@ -910,7 +936,7 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
     from dataclasses import replace
 
     from china_site.errors import ChinaSiteError
-    from china_site.exposure import dns_link, exposure_from_resource, link_stack
+    from china_site.exposure import dns_link, exposure_from_resource, link_buckets, link_eip_associations, link_stack
 
     views = stack_views(args)
     records: dict[str, list[Any]] = {}
@@ -920,15 +946,18 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
         link = dns_link(view.props, type_token=view.type)
         if link is not None:
             records.setdefault(link.fqdn.lower(), []).append(view)
-    if not records:
+    linkers = any(view.type in LINKER_TYPES for view in views)
+    if not records and not linkers:
         return
     try:
         settings = settings_for(DNS_LINKED_EXPOSURE, args.get_config())
     except ChinaSiteError as exc:
         report(config_error_message(DNS_LINKED_EXPOSURE, exc), None)
         return
-    links = link_stack(views, settings.stack_config)
-    if not links:
+    links = link_stack(views, settings.stack_config) if records else []
+    buckets = [*link_buckets(views, settings.stack_config), *link_eip_associations(views, settings.stack_config)]
+    buckets = buckets if linkers else []
+    if not links and not buckets:
         return
     registry = registry_for(settings)
     if isinstance(registry, Exception):
@@ -941,6 +970,7 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
             name=target.name,
             provider_props=target.provider_props,
             stack_config=settings.stack_config,
+            explicit_provider=target.explicit_provider,
         )
         shown_alone = {d.lower() for d in (own.domains if own is not None else ())}
         for fqdn in exposure.domains:
@@ -972,3 +1002,29 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
                     prefix=prefix,
                     report_urn=record.urn,
                 )
+    for linker, bucket, exposure in buckets:
+        findings = [f for f in all_findings(exposure, registry, settings) if f.enforcement == "mandatory"]
+
+        def bucket_prefix(finding: Finding, linker: Any = linker, bucket: Any = bucket) -> str:
+            if linker.type not in BUCKET_LINKER_TYPES:
+                return (
+                    f"[{finding.policy}] {linker.type} '{linker.name}' gives {bucket.type} '{bucket.name}' a public "
+                    "IP (judged with that resource's own tags):\n"
+                    f"{linker.type} '{linker.name}' 为 {bucket.type} '{bucket.name}' 绑定公网 IP：\n"
+                )
+            return (
+                f"[{finding.policy}] {linker.type} '{linker.name}' makes bucket '{bucket.name}' public "
+                "(judged as the bucket's own public ACL):\n"
+                f"{linker.type} '{linker.name}' 使存储桶 '{bucket.name}' 公开：\n"
+            )
+
+        report_findings(
+            report,
+            findings,
+            settings,
+            policy=DNS_LINKED_EXPOSURE,
+            urn=linker.urn,
+            name=linker.name,
+            prefix=bucket_prefix,
+            report_urn=linker.urn,
+        )
