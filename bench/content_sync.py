@@ -186,7 +186,8 @@ c = client("oss", endpoint=args["endpoint"], region="cn-shanghai", max_pool_conn
 t0 = time.perf_counter()
 plan = sync.plan(args["dir"], None)
 t1 = time.perf_counter()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with open("/proc/self/statm") as fh:  # resident set now (ru_maxrss would be the peak of the imports)
+    base = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024
 manifest = sync.apply(c, args["bucket"], plan, prefix=args["prefix"], max_workers=args["workers"])
 t2 = time.perf_counter()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -297,6 +297,7 @@ class LocalFile:
     cache_control: str
     inode: tuple[int, int] | None = None  # (device, inode) when scanned: the file uploaded must be the same file
     etag: str = ""  # the ETag the bucket will report: the MD5, or for a multipart upload MD5-of-part-MD5s "-N"
+    parts: tuple[bytes, ...] = ()  # multipart: each part's MD5 as scanned (sent as Content-MD5: the server checks)
 
     @property
     def multipart(self) -> bool:
@@ -557,6 +558,7 @@ def scan(
                 cache_control=policy.for_key(key),
                 inode=(st.st_dev, st.st_ino),
                 etag=_multipart_etag(parts) if parts else md5,
+                parts=tuple(parts),
             )
     if skipped is not None:
         skipped.extend(sorted(left_out))
@@ -1024,9 +1026,11 @@ def apply(
                 etag = _clean_etag(response.get("ETag"))
                 if _MD5_HEX.fullmatch(etag) and etag != digest.hex():
                     raise SyncError(
-                        f"checksum mismatch after uploading part {number} / 分片上传后校验和不一致",
+                        f"part {number} does not have the checksum planned: the file changed after the sync was "
+                        "planned, or something rewrote the upload / 分片校验和不一致",
                         where=f"oss://{bucket}/{key}",
-                        fix="run the sync again; if it persists, check for a proxy rewriting the content",
+                        fix="run the sync again once the build has finished writing; if it persists, check for a "
+                        "proxy rewriting the content",
                     )
                 return {"ETag": response.get("ETag"), "PartNumber": number}
             except BaseException:
@@ -1037,6 +1041,7 @@ def apply(
 
         futures: list[Future[dict[str, Any]]] = []
         digests: list[bytes] = []
+        planned = f.parts if len(f.parts) == -(-f.size // part_size) else ()
         try:
             sha = hashlib.sha256()
             size = 0
@@ -1053,7 +1058,14 @@ def apply(
                         break
                     sha.update(data)
                     size += len(data)
-                    digest = hashlib.md5(data, usedforsecurity=False).digest()
+                    n = len(digests)
+                    # The part's MD5 from the scan when the layout is the same: the server checks the bytes sent
+                    # against it (BadDigest if the file changed), and the SHA-256 here checks the whole file.
+                    digest = (
+                        planned[n]
+                        if n < len(planned) and len(data) == min(part_size, f.size - n * part_size)
+                        else hashlib.md5(data, usedforsecurity=False).digest()
+                    )
                     digests.append(digest)
                     futures.append(parts_executor().submit(send, len(digests), data, digest))
                     del data
