@@ -223,10 +223,11 @@ def filings_validate(
     console = _console()
     console.print(
         Text("valid", style="green")
-        + _plain(f": {source} — {len(registry.entities)} entities, {len(registry.sites)} sites ({approved} approved)")
+        + _plain(f": {source} — {len(registry.entities)} entities, {len(registry.sites)} sites ({approved} approved)"),
+        soft_wrap=True,  # one line: a path is never broken
     )
     for w in registry.warnings:
-        console.print(Text("warning", style="yellow") + _plain(f": {clip(w, 600)}"))
+        console.print(Text("warning", style="yellow") + _plain(f": {clip(w, 600)}"), soft_wrap=True)
 
 
 def _site_json(registry: FilingRegistry, host: str) -> dict[str, Any] | None:
