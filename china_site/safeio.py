@@ -52,7 +52,16 @@ def read_capped(path: str, cap: int, *, refuse: Callable[[str], NoReturn]) -> by
     does not tell: at most ``cap + 1`` bytes are ever read. ``OSError`` from opening or reading propagates."""
     if path == "-":
         return _read_stream(sys.stdin.buffer, cap, refuse)
-    with open(path, "rb") as fh:
+    # O_NONBLOCK only for the open: a named pipe nobody writes to reads as empty instead of blocking for ever.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        fh = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with fh:
         try:
             st = os.fstat(fh.fileno())
         except OSError:

@@ -273,6 +273,18 @@ def test_a_pipe_is_read_up_to_the_cap(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "limit of 1048576 bytes" in line
 
 
+def test_a_pipe_nobody_writes_to_does_not_hang(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "registry.yaml"
+    os.mkfifo(fifo)
+    line = one_line_error(runner.invoke(app, ["filings", "validate", str(fifo)]))
+    assert "empty" in line and str(fifo) in line
+    artifact = tmp_path / "export.json"
+    os.mkfifo(artifact)
+    assert "is empty" in one_line_error(runner.invoke(app, ["audit", str(artifact), "--filings", FILINGS]))
+
+
 def test_stdin_artifact_cap_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHINA_SITE_MAX_ARTIFACT_MB", "1")
     line = one_line_error(runner.invoke(app, ["audit", "-"], input=b" " * (1024**2 + 10)))
