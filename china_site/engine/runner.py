@@ -51,9 +51,11 @@ from china_site.engine.artifacts import (
     MASKED_SECRET,
     PROVIDER_TYPE_PREFIX,
     STACK_TYPE,
+    Artifact,
     ProviderRef,
     Record,
     RecordOptions,
+    parse_urn,
     root_stack_urn,
     secret_strings,
 )
@@ -624,6 +626,7 @@ def _record(reg: Registration, recorder: Recorder) -> Record:
             additional_secret_outputs=reg.additional_secret_outputs,
             custom_timeouts=reg.custom_timeouts,
         ),
+        source_position=reg.source_position or None,
     )
 
 
@@ -957,4 +960,49 @@ def _redact_derived(diagnostics: list[Diagnostic], records: Sequence[Record]) ->
         message = _redact(d.message, forms)
         name = _redact(d.name, secrets)
         out.append(d if (message, name) == (d.message, d.name) else replace(d, message=message, name=name))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Artifacts that leave a resource's provider out (a preview without --show-sames)
+
+PROVIDER_NOT_IN_ARTIFACT = "provider-not-in-artifact"
+
+
+def provider_gap_diagnostics(artifact: Artifact) -> list[Diagnostic]:
+    """One mandatory finding per resource whose explicit provider the artifact lacks (and ``--state`` did not give).
+
+    Mandatory because nothing can be said for such a resource — its region decides whether ICP rules apply — so the
+    audit fails closed; but it says *why* (the artifact is incomplete) and how to fix it, instead of reading the
+    missing region as mainland and reporting an ICP violation that may not exist. The resource is not judged by the
+    pack at all (``Artifact.judged_records``).
+    """
+    from china_site.engine.driver import Diagnostic
+
+    out: list[Diagnostic] = []
+    for gap in artifact.missing_providers:
+        rec = gap.record
+        provider = parse_urn(gap.provider_urn)
+        what = f"{rec.type} '{rec.name}'"
+        out.append(
+            Diagnostic(
+                policy=PROVIDER_NOT_IN_ARTIFACT,
+                enforcement="mandatory",
+                urn=rec.urn,
+                type=rec.type,
+                name=rec.name,
+                message=(
+                    "The artifact must carry every resource's provider: its region decides whether China's filing "
+                    "rules apply.\n"
+                    f"{what} uses the explicit provider '{provider.name}' ({gap.provider_urn}), which is not in "
+                    f"{artifact.source or 'the artifact'}: its region, and so whether it serves mainland China, is "
+                    "unknown, so it was not checked (it is not read as mainland).\n"
+                    f"{what} 使用的显式 provider '{provider.name}' 不在该文件中，无法确定其地域（是否在中国内地提供"
+                    "服务），因此未检查该资源。\n"
+                    "Fix: run `pulumi preview --json --show-sames > plan.json` (a preview without --show-sames "
+                    "leaves out unchanged resources, explicit providers included), or also pass the current state: "
+                    "`pulumi stack export --file state.json` and `china-site audit plan.json --state state.json`."
+                ),
+            )
+        )
     return out
