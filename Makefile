@@ -4,7 +4,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint bench engine e2e
+.PHONY: install demo test lint bench bench-awscli engine e2e
 
 $(BIN)/china-site: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,3 +40,8 @@ engine:
 e2e: install
 	bash tools/pulumi-engine.sh >/dev/null
 	$(BIN)/pytest -q -p no:cacheprovider -m e2e tests/e2e
+
+# `aws s3 cp` for the content_sync large-file figure, in its own venv (awscli pins its own botocore).
+bench-awscli:
+	$(PY) -m venv .venv-awscli
+	.venv-awscli/bin/pip install --quiet awscli
