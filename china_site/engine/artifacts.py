@@ -508,7 +508,12 @@ def _parse_preview(doc: dict[str, Any], source: str, *, state_export: Artifact |
             fix=_PREVIEW_FIX,
         )
     artifact = partial_artifact("preview", raw, config, source, state_export)
-    return replace(artifact, omitted_unchanged=_omitted_unchanged(doc, steps))
+    if state_export is None:
+        return replace(artifact, omitted_unchanged=_omitted_unchanged(doc, steps))
+    # With the current state, the unchanged resources the preview leaves out are judged as the state has them.
+    listed = {r.urn for r in artifact.records}
+    unchanged = [r for r in state_export.records if r.urn not in listed]
+    return replace(artifact, records=artifact.records + unchanged)
 
 
 def _omitted_unchanged(doc: dict[str, Any], steps: list[Any]) -> int:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# tests/e2e is a package (so this conftest is `e2e.conftest` and `from conftest import …` in tests/ still means
+# tests/conftest.py); its modules import each other and the local cloud (`localcloud`) from this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from e2e_helpers import ENGINE_SCRIPT, HERE, Project, base_env, copy_project
 
 

@@ -55,3 +55,12 @@ def test_a_preview_with_show_sames_lists_everything() -> None:
     assert artifact.omitted_unchanged == 0
     assert omission_diagnostics(artifact) == []
     assert {r.urn for r in artifact.records} >= {PROVIDER, CDN}
+
+
+def test_with_the_state_the_omitted_resources_are_judged_as_the_state_has_them() -> None:
+    state = parse_artifact(_preview(show_sames=True), "state")  # stands in for `pulumi stack export`'s records
+    artifact = parse_artifact(_preview(show_sames=False), "plan.json", state=state)
+    assert artifact.omitted_unchanged == 0 and omission_diagnostics(artifact) == []
+    cdn = next(r for r in artifact.records if r.urn == CDN)
+    assert cdn.inputs["scope"] == "domestic"
+    assert cdn.provider is not None and cdn.provider.inputs["region"] == "cn-shanghai"
