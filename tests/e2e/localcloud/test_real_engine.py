@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from localcloud.harness import LocalCloud, MotoS3
 
 BUCKET = "alicloud:oss/bucket:Bucket"
