@@ -17,6 +17,7 @@ key                 meaning
 ``cdn``             ``false`` to serve from the bucket's own custom domain instead of the CDN (default ``true``)
 ``cdnGlobal``       ``true`` for CDN scope ``global`` instead of ``domestic`` on the mainland
 ``domainVerified``  ``true`` once Alibaba Cloud CDN has verified the account owns the root domain (no check)
+``verificationTimeout``  seconds the CDN ownership check waits for the TXT record to be seen (default 600)
 ``certificate``     secret: the site's TLS certificate chain (PEM); with ``certificateKey`` turns on HTTPS
 ``certificateKey``  secret: its private key (PEM)
 ``bucketName``      the OSS bucket name (default: from the domain and the stack name)
@@ -116,6 +117,7 @@ def main() -> None:
         cdn=config.get_bool("cdn") is not False,
         cdn_global=config.get_bool("cdnGlobal") or False,
         domain_verified=config.get_bool("domainVerified") or False,
+        verification_timeout=config.get_float("verificationTimeout") or 600.0,
         bucket_name=config.get("bucketName"),
         today=config.get("today"),
     )

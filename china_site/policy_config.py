@@ -155,6 +155,7 @@ SHARED_KEYS: Final[dict[str, str]] = {(field.alias or name): name for name, fiel
 PROGRAM_KEYS: Final = (
     "domain", "hosting", "mainlandRegion", "filings", "contentDir", "payments", "platform", "dnsZone", "cdn",
     "cdnGlobal", "certificate", "certificateKey", "bucketName", "today", "backend", "domainVerified",
+    "verificationTimeout",
 )  # fmt: skip
 
 

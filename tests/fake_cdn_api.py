@@ -5,7 +5,10 @@ It keeps what Alibaba Cloud keeps: per root domain, the verification content (``
 "published" at ``verification.<root>`` and which roots this account has verified. DescribeVerifyContent answers
 ``{"Content", "RequestId"}``; VerifyDomainOwner answers ``{"RequestId"}`` when the record carries the content (or the
 root is already verified), else HTTP 400 ``DomainOwnerVerifyFail`` with the expected ``Content``; a root named
-``forbidden.cn`` gets HTTP 403 ``Forbidden.RAM``.
+``forbidden.cn`` gets HTTP 403 ``Forbidden.RAM``. The records it sees: ``txt`` and, when given, the ``dns`` resolver
+(the e2e suite plugs in the local cloud's Alibaba Cloud DNS, ``LocalCloud.published_txt``). Each request is logged
+in ``requests`` with its ``time`` (UTC, ISO 8601, as the local cloud's call log) and, for VerifyDomainOwner, the TXT
+values it ``seen``.
 
 Standalone: ``python tests/fake_cdn_api.py [--port N] [--verified ROOT …]`` prints ``http://127.0.0.1:<port>`` and
 serves until killed.
@@ -14,11 +17,12 @@ serves until killed.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +43,9 @@ class FakeCdn:
     port: int = 0
     verified: set[str] = field(default_factory=set)  # roots this account owns (verified before)
     txt: dict[str, str] = field(default_factory=dict)  # fqdn → value (what DNS shows)
+    # A resolver beside ``txt``: fqdn → TXT values, asked on every VerifyDomainOwner (e.g. the local cloud's
+    # ``published_txt``: records created in its Alibaba Cloud DNS become visible at once). None: only ``txt``.
+    dns: Callable[[], Mapping[str, Sequence[str]]] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -67,6 +74,7 @@ def _handler(api: FakeCdn) -> type[BaseHTTPRequestHandler]:
                 api.requests.append(
                     {
                         "action": action,
+                        "time": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
                         "version": self.headers.get("x-acs-version"),
                         "domain": domain,
                         "verify_type": params.get("VerifyType"),
@@ -80,8 +88,14 @@ def _handler(api: FakeCdn) -> type[BaseHTTPRequestHandler]:
             elif action == "DescribeVerifyContent":
                 self._json(200, {"RequestId": "r-1", "Content": content_of(root)})
             elif action == "VerifyDomainOwner":
+                fqdn = f"verification.{root}"
+                seen = {api.txt[fqdn]} if fqdn in api.txt else set()
+                resolver = api.dns
+                if resolver is not None:
+                    seen |= set(resolver().get(fqdn, ()))
                 with api.lock:
-                    ok = root in api.verified or api.txt.get(f"verification.{root}") == content_of(root)
+                    api.requests[-1]["seen"] = sorted(seen)
+                    ok = root in api.verified or content_of(root) in seen
                     if ok:
                         api.verified.add(root)
                 if ok:

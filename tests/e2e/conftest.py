@@ -59,14 +59,16 @@ CLOUD_KEYS = ("LOCALCLOUD_", "CHINA_SITE_OSS_ENDPOINT", "ALIBABA_CLOUD_", "AWS_"
 
 
 # Root domains the test account has already proved it owns (CDN ownership verification): the sample stacks' domains.
-# The local cloud's DNS records do not reach the fake CDN API, so a TXT record created by `up` cannot verify a root.
+# A test that verifies from scratch clears `cdn_api.verified` first (tests/e2e/test_e2e_ownership.py).
 VERIFIED_ROOTS = frozenset({"mingyue-tea.cn", "harbour-lantern.com"})
 
 
 @pytest.fixture
-def cdn_api() -> Iterator[FakeCdn]:
-    """tests/fake_cdn_api.py on loopback: DescribeVerifyContent / VerifyDomainOwner as the CDN API answers them."""
-    with serve(FakeCdn(verified=set(VERIFIED_ROOTS))) as api:
+def cdn_api(local_cloud: LocalCloud) -> Iterator[FakeCdn]:
+    """tests/fake_cdn_api.py on loopback: DescribeVerifyContent / VerifyDomainOwner as the CDN API answers them. It
+    sees the TXT records the local cloud's Alibaba Cloud DNS publishes (``dns=local_cloud.published_txt``); set
+    ``cdn_api.dns = None`` for a zone whose records Alibaba Cloud cannot see (delegated elsewhere)."""
+    with serve(FakeCdn(verified=set(VERIFIED_ROOTS), dns=local_cloud.published_txt)) as api:
         yield api
 
 

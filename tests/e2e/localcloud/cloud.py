@@ -175,6 +175,24 @@ class StateStore:
         return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.root.glob("*/*.json"))]
 
 
+def published_records(store: StateStore, type: str = "TXT") -> dict[str, list[str]]:
+    """What the cloud's DNS (Alibaba Cloud DNS, ``dns/alidnsRecord``) answers now: fully qualified name → the values
+    of its records of ``type`` (``rr`` ``@`` is the zone apex). Only records that exist (created, not yet deleted)
+    are published; a resolver on the test's side (e.g. tests/fake_cdn_api.py's TXT lookups) reads this."""
+    published: dict[str, list[str]] = {}
+    for r in store.all():
+        if _module(r["type"]) != "dns/alidnsRecord":
+            continue
+        ins = {k: reveal(v) for k, v in r["inputs"].items()}
+        if str(ins.get("type", "")).upper() != type.upper() or str(ins.get("status", "ENABLE")).upper() == "DISABLE":
+            continue
+        zone = str(ins.get("domainName", "")).rstrip(".").lower()
+        rr = str(ins.get("rr", "@")).lower()
+        fqdn = zone if rr == "@" else f"{rr}.{zone}"
+        published.setdefault(fqdn, []).append(str(ins.get("value", "")))
+    return published
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # OSS buckets in the S3 stand-in (moto)
 

@@ -102,6 +102,14 @@ class LocalCloud:
 
         return [r for r in StateStore(str(self.state_dir)).all() if type is None or r["type"] == type]
 
+    def published_txt(self) -> dict[str, list[str]]:
+        """The TXT records the cloud's DNS publishes now (fqdn → values): plug it into a resolver, e.g.
+        ``FakeCdn(dns=local_cloud.published_txt)`` (tests/fake_cdn_api.py) — how Alibaba Cloud CDN sees a record
+        created in Alibaba Cloud DNS."""
+        from .cloud import StateStore, published_records
+
+        return published_records(StateStore(str(self.state_dir)), "TXT")
+
     def log_text(self) -> str:
         return self.log_file.read_text(encoding="utf-8") if self.log_file.is_file() else ""
 
