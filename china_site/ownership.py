@@ -49,9 +49,28 @@ class OwnershipError(ChinaSiteError):
     """The verification could not be done (API error, no credentials, record not seen in time). ``code``: the
     Alibaba Cloud error code when the API gave one."""
 
-    def __init__(self, what: str, *, where: str | None = None, fix: str | None = None, code: str | None = None):
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str | None = None,
+        fix: str | None = None,
+        code: str | None = None,
+        record: VerificationRecord | None = None,
+    ):
         self.code = code
+        self.record = record
         super().__init__(what, where=where, fix=fix)
+
+    def line(self) -> str:
+        """The one line of :class:`ChinaSiteError`, then, when a record must be created, :func:`instructions` whole
+        (English and Chinese: the clipped ``fix`` would cut the Chinese half off, as the real engine showed)."""
+        head = super().line()
+        if self.record is None:
+            return head
+        from china_site.safeio import printable
+
+        return f"{head} {printable(' '.join(instructions(self.record).split(chr(10))))}"
 
 
 @dataclass(frozen=True)
@@ -176,8 +195,10 @@ class OwnershipClient:
                     f"Alibaba Cloud CDN did not verify ownership of {record.root} for {domain} after {attempts} "
                     f"attempts ({VERIFY_FAILED}) / 阿里云 CDN 未能验证 {record.root} 的归属权",
                     where=f"TXT record {record.fqdn}",
-                    fix=instructions(record).replace("\n", " "),
+                    fix="create the record below, wait until DNS shows it, then run pulumi up again / "
+                    "按下述说明添加记录，解析生效后重新运行 pulumi up",
                     code=VERIFY_FAILED,
+                    record=record,
                 )
             sleep(interval)
 

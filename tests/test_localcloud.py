@@ -432,3 +432,42 @@ def test_log_lines_are_json(shared: tuple[Plugin, LocalCloud]) -> None:
     _, local = shared
     lines = local.log_text().splitlines()
     assert lines and all(isinstance(json.loads(line), dict) for line in lines)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# DNS: what Alibaba Cloud CDN sees (tests/fake_cdn_api.py reads the local cloud's published TXT records)
+
+DNS_RECORD = "alicloud:dns/alidnsRecord:AlidnsRecord"
+
+
+def test_a_txt_record_it_creates_is_seen_by_the_fake_cdn_api_until_it_is_deleted(tmp_path: Path) -> None:
+    from fake_cdn_api import FakeCdn, content_of, serve
+
+    from china_site.live import Credentials
+    from china_site.ownership import OwnershipClient
+
+    local = cloud(tmp_path)
+    value = content_of("example.cn")
+    txt = {"domainName": "example.cn", "rr": "verification", "type": "TXT", "value": value, "ttl": 600}
+    cname = {"domainName": "example.cn", "rr": "www", "type": "CNAME", "value": "www.example.cn.w.kunlunca.com"}
+    with serve(FakeCdn(dns=local.published_txt)) as api, Plugin(local.env) as plugin:
+        configure(plugin)
+        client = OwnershipClient(credentials=Credentials("ak", "sk"), endpoint=api.endpoint, timeout=2.0)
+        assert client.verify_once("www.example.cn") is False  # nothing published yet
+        plugin.stub.Create(
+            provider_pb2.CreateRequest(urn=urn(DNS_RECORD, "c"), type=DNS_RECORD, properties=to_struct(cname))
+        )
+        created = plugin.stub.Create(
+            provider_pb2.CreateRequest(urn=urn(DNS_RECORD, "t"), type=DNS_RECORD, properties=to_struct(txt))
+        )
+        assert local.published_txt() == {"verification.example.cn": [value]}  # TXT only, by its full name
+        assert client.verify_once("www.example.cn") is True
+        assert api.requests[-1]["seen"] == [value]
+        api.verified.clear()
+        plugin.stub.Delete(
+            provider_pb2.DeleteRequest(
+                id=created.id, urn=urn(DNS_RECORD, "t"), type=DNS_RECORD, properties=created.properties
+            )
+        )
+        assert local.published_txt() == {}
+        assert client.verify_once("www.example.cn") is False  # a deleted record proves nothing

@@ -6,11 +6,13 @@ the server of ``tests/fake_cdn_api.py``, which answers as DescribeVerifyContent 
 
 from __future__ import annotations
 
+import sys
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fake_cdn_api import FakeCdn, content_of, serve
+from fake_cdn_api import FORBIDDEN, FakeCdn, content_of, serve
 
 from china_site import ownership
 from china_site.components.ownership import DomainOwnershipProvider, VerifyContentProvider
@@ -182,9 +184,49 @@ def test_provider_failure_names_the_record(api: FakeCdn, monkeypatch: pytest.Mon
     monkeypatch.setenv("CHINA_SITE_CDN_ENDPOINT", api.endpoint)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", AK_ID)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", AK_SECRET)
+    monkeypatch.setattr(sys, "tracebacklimit", 1000, raising=False)  # create() sets it: restored after the test
     props = {"domain": "www.example.cn", "root": "example.cn", "recordValue": None, "timeoutSeconds": 0.01}
     with pytest.raises(ownership.OwnershipError, match=r"verification\.example\.cn"):
         DomainOwnershipProvider().create(props)
+
+
+def _as_the_dynamic_provider_host_reports(create: Any, props: dict[str, Any]) -> str:
+    """What the CLI prints for a failed dynamic ``create``: Pulumi's host (``pulumi/dynamic/__main__.py``,
+    ``_abort_with_traceback``) sends ``traceback.format_exc()`` as the gRPC error's details."""
+    try:
+        create(props)
+    except Exception:
+        return traceback.format_exc()
+    raise AssertionError("create passed")
+
+
+@pytest.mark.parametrize("root", ["example.cn", FORBIDDEN])
+def test_a_failed_check_shows_in_the_cli_as_our_bilingual_line_not_a_traceback(
+    api: FakeCdn, monkeypatch: pytest.MonkeyPatch, root: str
+) -> None:
+    # Found by the real engine: the CLI printed a Python traceback, and the record's Chinese instructions were cut off
+    # (the fix part of a message is clipped at 400 characters).
+    monkeypatch.setenv("CHINA_SITE_CDN_ENDPOINT", api.endpoint)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", AK_ID)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", AK_SECRET)
+    monkeypatch.setattr(sys, "tracebacklimit", 1000, raising=False)
+    domain = f"www.{root}"
+    value = content_of(root)
+    props = {"domain": domain, "root": root, "recordValue": value, "timeoutSeconds": 0.01}
+    shown = _as_the_dynamic_provider_host_reports(DomainOwnershipProvider().create, props)
+    assert "Traceback" not in shown and 'File "' not in shown
+    assert shown.startswith("china_site.ownership.OwnershipError: ")
+    assert AK_SECRET not in shown
+    if root == FORBIDDEN:  # not a record problem: the API's code, nothing about creating a record
+        assert "Forbidden.RAM" in shown and "请在域名解析服务商处添加记录" not in shown
+        return
+    assert f"host verification.{root}" in shown and f"value {value}" in shown  # English
+    assert f"主机 verification.{root}" in shown and f"记录值 {value}" in shown  # then Chinese, whole
+    assert "more characters" not in shown
+    content = _as_the_dynamic_provider_host_reports(
+        VerifyContentProvider().create, {"domain": "www.forbidden.cn", "root": FORBIDDEN}
+    )
+    assert content.startswith("china_site.ownership.OwnershipError: ") and "Forbidden.RAM" in content
 
 
 # --- the program-time message (a real `pulumi preview`/`up`: not under mocks) -----------------------------------------

@@ -47,13 +47,31 @@ def _client() -> Any:
     return client_from_env(os.environ)
 
 
+def _shown_without_traceback(err: BaseException) -> BaseException:
+    """``err`` (a user error of ours) made to show as one line in the CLI, not a Python traceback.
+
+    Pulumi's dynamic provider host turns any exception of ``create`` into ``traceback.format_exc()`` and the CLI
+    prints that whole (found under the real engine; mocks never run a provider). ``sys.tracebacklimit = 0`` makes
+    ``format_exc`` print only ``<type>: <message>``. The process is the dynamic provider host of this program: it
+    only ever runs this program's providers, and the failure ends the deployment."""
+    import sys
+
+    sys.tracebacklimit = 0
+    return err
+
+
 class VerifyContentProvider(ResourceProvider):
     """create: DescribeVerifyContent. Nothing to delete (the content is the account's, not a resource)."""
 
     serialize_as_secret_always = False
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        content = _client().verify_content(str(props["domain"]))
+        from china_site.errors import ChinaSiteError
+
+        try:
+            content = _client().verify_content(str(props["domain"]))
+        except ChinaSiteError as err:
+            raise _shown_without_traceback(err) from None
         return CreateResult(f"verify-content:{props['domain']}", {**props, "content": content})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -73,13 +91,18 @@ class DomainOwnershipProvider(ResourceProvider):
         from china_site.ownership import verification_record
 
         domain = str(props["domain"])
+        from china_site.errors import ChinaSiteError
+
         record = verification_record(domain, props.get("recordValue") or None)
-        attempts = _client().verify(
-            domain,
-            record,
-            timeout=float(props.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS),
-            interval=float(props.get("intervalSeconds") or DEFAULT_INTERVAL_SECONDS),
-        )
+        try:
+            attempts = _client().verify(
+                domain,
+                record,
+                timeout=float(props.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS),
+                interval=float(props.get("intervalSeconds") or DEFAULT_INTERVAL_SECONDS),
+            )
+        except ChinaSiteError as err:
+            raise _shown_without_traceback(err) from None
         return CreateResult(f"domain-ownership:{record.root}", {**props, "verified": True, "attempts": attempts})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

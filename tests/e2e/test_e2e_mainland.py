@@ -63,6 +63,9 @@ def test_mainland_whole_life(project: Project, local_cloud: LocalCloud, moto_s3:
     logo = s3.head_object(Bucket=bucket, Key="images/logo.png")
     assert logo["ContentType"] == "image/png"
 
+    # The root was verified before (VERIFIED_ROOTS): it cost one VerifyDomainOwner call, nothing to wait for.
+    assert cdn_api.actions().count("VerifyDomainOwner") == 1
+
     # a second up changes nothing.
     creates_before = len(local_cloud.calls("Create"))
     project.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies", "--expect-no-changes")
@@ -96,3 +99,5 @@ def test_mainland_whole_life(project: Project, local_cloud: LocalCloud, moto_s3:
     s3.delete_object(Bucket=bucket, Key="uploaded-by-hand.txt")
     project.pulumi("destroy", "--yes", "--skip-preview")
     assert local_cloud.resources() == []
+    # The whole life (preview, three ups, refresh, two destroys) asked VerifyDomainOwner once: ownership stays proved.
+    assert cdn_api.actions().count("VerifyDomainOwner") == 1

@@ -87,8 +87,8 @@ def test_up_fails_with_the_record_to_create_when_alibaba_cloud_cannot_see_it(
     assert "DomainOwnerVerifyFail" in out
     assert f"verification.{ROOT_DOMAIN}" in out and "TXT" in out
     assert content_of(ROOT_DOMAIN) in out  # the value to put in the record
-    assert CJK.search(out) and "归属权" in out  # English, then Chinese
-    assert "Traceback" not in out
+    assert CJK.search(out) and f"主机 verification.{ROOT_DOMAIN}" in out  # English, then Chinese, whole
+    assert "Traceback" not in out and "more characters" not in out  # one line of ours, not cut
     # The check failed, so the CDN domain was never attempted (nor anything that waits for it).
     assert local_cloud.calls("Create", type=CDN_TYPE) == []
     assert local_cloud.resources(CDN_TYPE) == []
