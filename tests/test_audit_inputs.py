@@ -125,6 +125,40 @@ def test_events_are_audited_and_agree_with_the_engine(registry: str, events: Pat
     assert "EXAMPLEACCESSKEY" not in result.stdout
 
 
+# Written by the real engine (tests/e2e/test_e2e_events.py with CHINA_SITE_E2E_SAVE_EVENTS): the hand-made program of
+# tests/e2e/test_e2e_pack_blocks.py, a mainland CDN domain for the unfiled shop.unfiled-example.com, previewed with the
+# pack. The Automation API's Python EngineEvent has no field for policyLoadEvent, policyAnalyzeSummaryEvent,
+# policyRemediateSummaryEvent or policyAnalyzeStackSummaryEvent: those arrive as bare {sequence, timestamp}.
+REAL_STREAMING = ENGINE / "byhand-unfiled-streaming-preview-events.jsonl"
+REAL_AUTOMATION = ENGINE / "byhand-unfiled-automation-events.jsonl"
+REAL_CDN_URN = "urn:pulumi:byhand::china-site::alicloud:cdn/domainNew:DomainNew::cdn"
+
+
+@pytest.mark.parametrize("events", [REAL_STREAMING, REAL_AUTOMATION], ids=["streaming-preview", "automation-api"])
+def test_events_the_real_engine_wrote_are_audited_and_agree(registry: str, events: Path) -> None:
+    lines = _lines(events)
+    bare = [e for e in lines if set(e) == {"sequence", "timestamp"}]
+    assert (len(bare) > 0) == (events == REAL_AUTOMATION)  # what the Automation API drops, as the engine showed
+    result = audit(registry, str(events), "--format", "json")
+    assert result.exit_code == 1, result.output
+    data = as_json(result)
+    assert findings(data) == {("icp-filing-required", "mandatory", "cdn")}
+    assert data["engine_compared"] is True
+    assert [(e["policy"], e["enforcement"], e["urn"]) for e in data["engine_policy_events"]] == [
+        ("icp-filing-required", "mandatory", REAL_CDN_URN)
+    ]
+    assert data["disagreements"] == []
+
+
+def test_automation_events_without_the_policy_summaries_still_show_the_pack_ran(registry: str, tmp_path: Path) -> None:
+    # Only summaryEvent.PolicyPacks says the pack ran there: with its policyEvent taken out, the engine reported
+    # nothing and ours is flagged — not "nothing to compare".
+    events = [e for e in _lines(REAL_AUTOMATION) if not e.get("policyEvent")]
+    data = as_json(audit(registry, _write(tmp_path, events), "--format", "json"))
+    assert data["engine_compared"] is True and data["engine_policy_events"] == []
+    assert [(d["policy"], d["reported_by"]) for d in data["disagreements"]] == [("icp-filing-required", "china-site")]
+
+
 def test_events_read_like_the_export(registry: str) -> None:
     art = read_artifact(str(UP_EVENTS))
     assert art.kind == "events" and (art.stack, art.project) == ("prod", "shop")

@@ -11,7 +11,9 @@ of ``resourcePreEvent``, ``resOutputsEvent``, ``policyEvent``, ``preludeEvent``,
   the latest event of a resource wins (an ``up`` sends the preview's and then the update's);
 * ``policyEvent`` — what a policy pack reported (``policyName``, ``policyPackName``, ``enforcementLevel``,
   ``resourceUrn``, ``message``), to compare with our own verdicts;
-* ``summaryEvent.PolicyPacks`` — which packs ran (name → version).
+* ``summaryEvent.PolicyPacks`` — which packs ran (``"<name>|<kind>|<location>"`` → version, e.g.
+  ``"china-site|local|policies"``; the only trace of the pack in Automation API events, whose Python ``EngineEvent``
+  drops the policy summary events).
 
 The engine sends events for every step but its *internal* ones: default providers never appear (their region comes
 from the config, as for a preview), unchanged resources do (``op: same``), explicit providers included.
@@ -172,7 +174,14 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
                 policy_events.append(found)
         summary = event.get("summaryEvent")
         if summary and isinstance(summary.get("policyPacks") or summary.get("PolicyPacks"), Mapping):
-            packs.update({str(k): str(v) for k, v in (summary.get("policyPacks") or summary["PolicyPacks"]).items()})
+            # The engine keys them "<name>|<kind>|<location>" ("china-site|local|policies" for a local pack; the real
+            # engine showed it), so the pack's name is what comes before the first "|".
+            packs.update(
+                {
+                    str(k).split("|", 1)[0]: str(v)
+                    for k, v in (summary.get("policyPacks") or summary["PolicyPacks"]).items()
+                }
+            )
         analyzed = event.get("policyAnalyzeSummaryEvent") or event.get("policyAnalyzeStackSummaryEvent")
         if analyzed and isinstance(analyzed.get("policyPackName"), str):
             packs.setdefault(analyzed["policyPackName"], str(analyzed.get("policyPackVersion") or ""))

@@ -310,7 +310,10 @@ def serve() -> None:
     sys.stdout.flush()
     # Anything printed later must not disturb the engine: send stray output to stderr.
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    server.wait_for_termination()
+    try:
+        server.wait_for_termination()
+    except KeyboardInterrupt:  # the engine ends its plugins with SIGINT: quietly, as a real provider does
+        server.stop(grace=None)
 
 
 if __name__ == "__main__":
