@@ -68,12 +68,12 @@ from china_site.engine.artifacts import (
     secret_strings,
 )
 from china_site.errors import ChinaSiteError, InputError
+from china_site.report import Diagnostic, DiagnosticLevel, PolicyMeta
 
 if TYPE_CHECKING:
     from google.protobuf import struct_pb2
     from pulumi_policy import Policy
 
-DiagnosticLevel = Literal["mandatory", "advisory"]
 EnforcementName = Literal["advisory", "mandatory", "remediate", "disabled"]
 ENFORCEMENT_LEVELS: tuple[EnforcementName, ...] = ("advisory", "mandatory", "remediate", "disabled")
 
@@ -83,19 +83,6 @@ DEFAULT_PACK_NAME = "china-site"
 SDK_PACK_VERSION = "0.0.1"
 
 _CONFIG_FIX = "write the policy config in Pulumi's --policy-pack-config JSON format"
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """One policy violation, as the engine reports it. ``message`` is the policy description, a newline and the
-    policy's message (or only the description when the policy gave no message)."""
-
-    policy: str
-    enforcement: DiagnosticLevel
-    urn: str
-    type: str
-    name: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -824,11 +811,9 @@ def run_policies(
     ).diagnostics
 
 
-def policies_meta(policies: Sequence[Policy], *, pack_enforcement: str = "advisory") -> list[Any]:
+def policies_meta(policies: Sequence[Policy], *, pack_enforcement: str = "advisory") -> list[PolicyMeta]:
     """Report metadata (:class:`china_site.report.PolicyMeta`) for each policy: name, description, default
     level, remediation steps as help text, URL as help URI."""
-    from china_site.report import PolicyMeta
-
     return [
         PolicyMeta(
             name=p.name,
