@@ -10,6 +10,7 @@ $(BIN)/china-site: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	[ "$(VENV)" != ".venv" ] || ln -sfn ../.venv policies/venv
 	touch $(BIN)/china-site
 
 install: $(BIN)/china-site
