@@ -19,6 +19,7 @@ key                 meaning
 ``dnsZone``         an Alibaba Cloud DNS zone to create the site's record in, e.g. ``mingyue-tea.cn``
 ``cdn``             ``false`` to serve from the bucket's own custom domain instead of the CDN (default ``true``)
 ``cdnGlobal``       ``true`` for CDN scope ``global`` instead of ``domestic`` on the mainland
+``domainVerified``  ``true`` once Alibaba Cloud CDN has verified the account owns the root domain (no check)
 ``certificate``     secret: the site's TLS certificate chain (PEM); with ``certificateKey`` turns on HTTPS
 ``certificateKey``  secret: its private key (PEM)
 ``bucketName``      the OSS bucket name (default: from the domain and the stack name)
@@ -160,6 +161,7 @@ def main() -> None:
         certificate=_certificate(config),
         cdn=config.get_bool("cdn") is not False,
         cdn_global=config.get_bool("cdnGlobal") or False,
+        domain_verified=config.get_bool("domainVerified") or False,
         bucket_name=config.get("bucketName"),
         today=config.get("today"),
     )

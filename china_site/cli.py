@@ -56,14 +56,18 @@ def _console(stderr: bool = False) -> Console:
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """User errors become one line on stderr and exit code 2; tracebacks only with --debug."""
+def user_errors(names: dict[str, str] | None = None) -> Iterator[None]:
+    """User errors become one line on stderr and exit code 2; tracebacks only with --debug. ``names`` maps absolute
+    paths the command made (e.g. of the registry) to how the user named them: the line shows the latter."""
     try:
         yield
     except ChinaSiteError as err:
         if _state["debug"]:
             raise
-        typer.echo(f"china-site: error: {err.line()}", err=True)
+        line = err.line()
+        for absolute, given in sorted((names or {}).items(), key=lambda kv: -len(kv[0])):
+            line = line.replace(absolute, given)
+        typer.echo(f"china-site: error: {line}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -363,8 +367,12 @@ _PREFLIGHT_HELP = (
     "Exit 0: no mandatory finding. 1: mandatory findings. 2: bad input, or the program crashed."
 )
 _AUDIT_HELP = (
-    "Check what the real Pulumi CLI wrote with the policy pack: `pulumi stack export` (v3/v4) or "
-    "`pulumi preview --json`.\n\n"
+    "Check what the real Pulumi CLI wrote with the policy pack: `pulumi stack export` (v3/v4), "
+    "`pulumi preview --json` (best with --show-sames) or JSON engine events (`pulumi up --json`, "
+    "`PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --json`, Automation API on_event lines).\n\n"
+    "A resource whose explicit provider is not in the artifact is not read as mainland: it gets the mandatory "
+    "finding provider-not-in-artifact, unless --state gives the provider. With engine events that carry the pack's "
+    "own policyEvents, the report shows them beside ours and flags any disagreement.\n\n"
     "Resource policies see each resource's inputs and provider; stack policies see the outputs. Without --filings and "
     "without china-site:filings in the artifact, the registry is filings.yaml of the Pulumi project around the "
     "current directory; a registry that cannot be read is a mandatory finding, never a pass.\n\n"
@@ -423,24 +431,39 @@ def _emit_report(
     output: Path | None,
     title: str,
     plan_rows: list[Any],
-    artifact_uri: str | None,
+    artifact: Any,
     notes: list[str],
     refusal: Any = None,
+    extra: dict[str, Any] | None = None,
+    notes_title: str = "The program says / 程序输出:",
+    sources: dict[str, Any] | None = None,
 ) -> int:
-    """Render the report in ``format`` to stdout or ``output``; returns the exit code (0/1)."""
+    """Render the report in ``format`` to stdout or ``output``; returns the exit code (0/1). ``extra``: optional
+    top-level keys of the JSON report (the engine's own verdicts), beside the contract's findings and summary."""
     from china_site.engine.driver import policies_meta
     from china_site.report import Report, exit_code, to_json, to_junit, to_sarif
 
     meta = policies_meta(checked.pack.policies, pack_enforcement=checked.pack.enforcement)
     report = Report.from_records(
-        checked.diagnostics, checked.records, title=title, stack=checked.stack, project=checked.project, policies=meta
+        checked.diagnostics,
+        checked.records,
+        title=title,
+        stack=checked.stack,
+        project=checked.project,
+        policies=meta,
+        sources=sources,
+        artifact=artifact,
     )
     if format is ReportFormat.table:
-        text = _render_table_text(report, title, plan_rows, notes, refusal, to_file=output is not None)
+        text = _render_table_text(
+            report, title, plan_rows, notes, refusal, to_file=output is not None, notes_title=notes_title
+        )
     elif format is ReportFormat.json:
         text = to_json(report)
+        if extra:
+            text = json.dumps({**json.loads(text), **extra}, ensure_ascii=False, indent=2) + "\n"
     elif format is ReportFormat.sarif:
-        text = to_sarif(report, policies_meta=meta, artifact_uri=artifact_uri)
+        text = to_sarif(report, policies_meta=meta)
     else:
         text = to_junit(report)
     if output is None:
@@ -465,7 +488,14 @@ def _emit_report(
 
 
 def _render_table_text(
-    report: Any, title: str, plan_rows: list[Any], notes: list[str], refusal: Any, *, to_file: bool
+    report: Any,
+    title: str,
+    plan_rows: list[Any],
+    notes: list[str],
+    refusal: Any,
+    *,
+    to_file: bool,
+    notes_title: str = "The program says / 程序输出:",
 ) -> str | None:
     """The table view; printed directly (colours on terminals) unless it goes to a file (then returned as text)."""
     import io
@@ -486,7 +516,7 @@ def _render_table_text(
     else:
         console.print(Text(f"Plan / 部署计划 — {title}: no resources / 无资源", style="bold"))
     if notes:
-        console.print(Text("The program says / 程序输出:", style="bold"))
+        console.print(Text(notes_title, style="bold"))
     for note in notes:
         console.print(Text(f"• {note}", style="dim"))
     if refusal is not None:
@@ -529,9 +559,11 @@ def preflight(
         read_project,
         run_program,
     )
+    from china_site.locations import source_spots
     from china_site.policy_config import check_stack_keys, china_today
 
-    with user_errors():
+    names: dict[str, str] = {}
+    with user_errors(names):
         day = _parse_date(today) if today is not None else None
         project = read_project(directory)
         if stack is None:
@@ -545,6 +577,8 @@ def preflight(
             stack = stacks[0]
         config_policies = _policy_config(policy_config)
         source = _absolute_source(filings) if filings is not None else None
+        if source is not None and filings is not None:
+            names[source] = filings  # errors name the registry as given, never by the machine's absolute path
         _, config, _ = project_config(project.directory, stack)
         check_stack_keys(config, where=f"{project.directory}, stack '{stack}'")
         overrides: dict[str, str] = {}
@@ -576,11 +610,42 @@ def preflight(
             output=output,
             title=f"{result.project}/{result.stack}",
             plan_rows=plan(result.records, checked.stack_config),
-            artifact_uri=_relative_uri(entry),
+            artifact=_whole_file(entry),
             notes=notes,
+            sources=source_spots(result.records, project_dir=project.directory) if format is ReportFormat.sarif else {},
             refusal=result.refusal,
         )
     raise typer.Exit(code)
+
+
+def _engine_section(comparison: Any) -> tuple[dict[str, Any], list[str]]:
+    """The JSON keys and the table notes for the engine's own policy verdicts (events with policyEvents)."""
+    events = [
+        {"policy": e.policy, "enforcement": e.enforcement, "urn": e.urn, "pack": e.pack, "message": e.message}
+        for e in comparison.engine
+    ]
+    disagreements = [d.to_dict() for d in comparison.disagreements]
+    extra = {
+        "engine_policy_events": events,
+        "disagreements": disagreements,
+        "engine_compared": comparison.compared,
+    }
+    if not comparison.compared:
+        notes = [
+            f"The events show no run of the {comparison.pack} pack (no policyEvent, no summaryEvent PolicyPacks): "
+            "nothing to compare. / 事件中没有该策略包的运行记录，无法比对。"
+        ]
+    else:
+        notes = [
+            f"The engine reported {len(events)} violation(s) of {comparison.pack}; "
+            f"{len(disagreements)} disagreement(s) with this audit. / 引擎报告 {len(events)} 项，"
+            f"与本次审计不一致 {len(disagreements)} 项。"
+        ]
+        notes += [
+            f"DISAGREEMENT / 不一致: {d.policy} [{d.enforcement}] {d.urn} — reported by {d.reported_by} only"
+            for d in comparison.disagreements
+        ]
+    return extra, notes
 
 
 def _program_notes(logs: list[Any]) -> list[str]:
@@ -592,11 +657,40 @@ def _program_notes(logs: list[Any]) -> list[str]:
     return list(seen)
 
 
-def _relative_uri(path: Path) -> str:
+def _whole_file(path: Path) -> Any:
+    """A file as a report location: its URI relative to the repository (never an absolute path) and its line
+    count (a whole-file region)."""
+    from china_site.locations import file_uri
+    from china_site.report import SourceSpot
+
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_uri()
+        lines = len(path.read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        lines = None
+    return SourceSpot(file_uri(str(path)), lines=lines)
+
+
+def _artifact_locations(artifact: str, records: list[Any]) -> tuple[Any, dict[str, Any]]:
+    """Where audit results point: the audited file (whole, or the line of each resource's URN), and the program's
+    source line for resources whose artifact carries a ``sourcePosition``. From standard input: the project's
+    Pulumi.yaml."""
+    from china_site.locations import artifact_spots, file_uri, source_spots
+    from china_site.policy_config import find_project_dir
+
+    project_dir = find_project_dir(Path.cwd())
+    sources: dict[str, Any] = {}
+    if artifact == "-":
+        pulumi_yaml = project_dir / "Pulumi.yaml"
+        whole = _whole_file(pulumi_yaml) if pulumi_yaml.is_file() else None
+    else:
+        whole = _whole_file(Path(artifact))
+        try:
+            text = Path(artifact).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        sources.update(artifact_spots(text, [r.urn for r in records], file_uri(artifact)))
+    sources.update(source_spots(records, project_dir=project_dir))
+    return whole, sources
 
 
 @app.command(help=_AUDIT_HELP)
@@ -609,20 +703,38 @@ def audit(
     today: Annotated[str | None, typer.Option(help=_TODAY_HELP)] = None,
     format: Annotated[ReportFormat, typer.Option("--format", help=_FORMAT_HELP)] = ReportFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            "--state",
+            help="A `pulumi stack export` of the same stack: the providers a preview without --show-sames leaves out.",
+        ),
+    ] = None,
 ) -> None:
     """Check a Pulumi artifact with the pack (see ``_AUDIT_HELP``)."""
-    from china_site.engine.artifacts import read_artifact
-    from china_site.engine.runner import check, load_pack, plan
+    from dataclasses import replace
+
+    from china_site.engine.artifacts import read_artifact, root_stack_urn
+    from china_site.engine.runner import PROVIDER_NOT_IN_ARTIFACT, check, load_pack, plan, provider_gap_diagnostics
     from china_site.policy_config import find_project_dir
 
     with user_errors():
         day = _parse_date(today) if today is not None else None
         config_policies = _policy_config(policy_config)
         source = _absolute_source(filings) if filings is not None else None
-        doc = read_artifact(artifact)
+        state_doc = None
+        if state is not None:
+            state_doc = read_artifact(state)
+            if state_doc.kind != "export":
+                raise InputError(
+                    f"--state needs a `pulumi stack export` document, found {state_doc.kind} output",
+                    where=state,
+                    fix="run `pulumi stack export --file state.json` and pass that file",
+                )
+        doc = read_artifact(artifact, state=state_doc)
         pack = load_pack()
         checked = check(
-            doc.records,
+            doc.judged_records,
             pack=pack,
             stack_config=doc.config,
             policy_config=config_policies,
@@ -634,15 +746,30 @@ def audit(
             project_dir=find_project_dir(Path.cwd()),
             progress=_progress,
         )
+        checked = replace(checked, diagnostics=provider_gap_diagnostics(doc) + checked.diagnostics, records=doc.records)
+        extra: dict[str, Any] = {}
+        notes: list[str] = []
+        if doc.kind == "events":
+            from china_site.engine.events import compare
+
+            stack_urn = root_stack_urn(doc.stack or "", doc.project or "")
+            comparison = compare(
+                doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=[PROVIDER_NOT_IN_ARTIFACT]
+            )
+            extra, notes = _engine_section(comparison)
         title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"
+        whole, sources = _artifact_locations(artifact, doc.records) if format is ReportFormat.sarif else (None, {})
         code = _emit_report(
             checked,
             format=format,
             output=output,
             title=title,
             plan_rows=plan(doc.records, checked.stack_config),
-            artifact_uri=None if artifact == "-" else _relative_uri(Path(artifact)),
-            notes=[],
+            artifact=whole,
+            notes=notes,
+            extra=extra,
+            notes_title="The engine's own policy verdicts / 引擎自身的策略结论:",
+            sources=sources,
         )
     raise typer.Exit(code)
 

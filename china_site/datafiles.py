@@ -2,7 +2,8 @@
 
 ``load("provinces")`` returns the parsed YAML of ``data/provinces.yaml``. Results are cached for the life of the
 process and shared, so callers must not mutate them. The modules that own a file validate its shape
-(``numbers`` → provinces, ``regions`` → regions, ``domains`` → tlds); ``pilot_zones`` is read by the rules.
+(``numbers`` → provinces, ``regions`` → regions, ``domains`` → tlds); ``pilot_zones`` and ``error_codes`` are read by
+the rules. Each file names its sources and the date they were read.
 """
 
 from __future__ import annotations

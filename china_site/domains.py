@@ -10,9 +10,11 @@
   ``x.github.io`` has the registrable domain ``github.io`` and the public suffix ``io``. Unknown TLDs count as
   one-label public suffixes (the PSL's default rule), so ``example.zzz`` is registrable and simply not approved.
 - The approved-TLD list is data (``china_site/data/tlds.yaml``): ``approved``, ``restricted`` (approved for
-  some holders only, e.g. ``gov.cn``) and ``disputed`` (``org``, ``dev``: not approved by default). A domain's
-  public suffix is checked from its most specific form to its last label (``com.cn`` then ``cn``); a user's
-  ``denied`` entries win over everything, then ``extra`` approvals and the data file.
+  some holder kinds only, e.g. ``gov.cn`` for government bodies: :func:`tld_holders`) and ``disputed`` (``org``,
+  ``dev``, ``tech``: not approved by default). A domain's suffix is checked from its most specific form to its last
+  label: a longer suffix the data file lists that the PSL does not (``政务.cn``), then the public suffix and its tails
+  (``com.cn`` then ``cn``); a user's ``denied`` entries win over everything, then ``extra`` approvals and the data
+  file.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from china_site import datafiles
 from china_site.errors import InputError
 
 __all__ = [
+    "HolderKind",
     "TldStatus",
     "is_ip",
     "normalize_suffix",
     "registrable_domain",
     "tld_approved",
+    "tld_holders",
     "tld_note",
     "tld_of",
     "tld_status",
@@ -45,6 +49,8 @@ __all__ = [
 ]
 
 TldStatus = Literal["approved", "restricted", "disputed", "denied", "unlisted"]
+# Who may hold a domain under a restricted suffix: the filing registry's entity types (filings.EntityType).
+HolderKind = Literal["enterprise", "individual", "government", "institution", "other"]
 
 _MAX_INPUT = 1024  # longer text cannot be a host name (253 octets max); refuse before doing any work
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -159,7 +165,10 @@ def registrable_domain(host: str) -> str:
     A bare public suffix (``com.cn``) has none: InputError.
     """
     ascii_host = to_ascii(host)
+    suffix = _suffix(ascii_host)
     registrable = _psl().privatesuffix(ascii_host)
+    if suffix != _psl_suffix(ascii_host):  # a longer suffix from the data file (政务.cn)
+        registrable = None if ascii_host == suffix else ".".join(ascii_host.split(".")[-suffix.count(".") - 2 :])
     if registrable is None:
         raise InputError(
             f"{_show(ascii_host)} is a public suffix, not a registrable domain",
@@ -170,9 +179,23 @@ def registrable_domain(host: str) -> str:
 
 
 def tld_of(domain: str) -> str:
-    """The effective public suffix of ``domain`` in ASCII, e.g. ``com.cn`` for ``www.example.com.cn``."""
-    ascii_host = to_ascii(domain)
+    """The effective public suffix of ``domain`` in ASCII, e.g. ``com.cn`` for ``www.example.com.cn``.
+
+    A suffix of the TLD data file that the PSL lacks and that is longer than the PSL's counts (``政务.cn``).
+    """
+    return _suffix(to_ascii(domain))
+
+
+def _psl_suffix(ascii_host: str) -> str:
     return _psl().publicsuffix(ascii_host) or ascii_host.rsplit(".", 1)[-1]
+
+
+def _suffix(ascii_host: str) -> str:
+    psl = _psl_suffix(ascii_host)
+    for listed in _tlds().multi_label:  # longest first
+        if listed.count(".") > psl.count(".") and (ascii_host == listed or ascii_host.endswith("." + listed)):
+            return listed
+    return psl
 
 
 def top_label(domain: str) -> str:
@@ -202,12 +225,19 @@ def normalize_suffix(suffix: str) -> str:
         ) from exc
 
 
+class _Restricted(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    holders: tuple[HolderKind, ...] = Field(min_length=1)
+    note: str = Field(min_length=1)
+
+
 class _TldFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1]
     approved: tuple[str, ...] = Field(min_length=1)
-    restricted: dict[str, str] = Field(default_factory=dict)
+    restricted: dict[str, _Restricted] = Field(default_factory=dict)
     disputed: dict[str, str] = Field(default_factory=dict)
 
 
@@ -221,13 +251,19 @@ class _Tlds:
             raise datafiles.DataFileError(
                 exc.what, where="china_site/data/tlds.yaml", fix="correct the entry or reinstall china-site"
             ) from exc
-        both = self.approved & self.disputed.keys()
-        if both:
+        lists = (self.approved, set(self.restricted), set(self.disputed))
+        every = [normalize_suffix(s) for s in data.approved] + [*self.restricted, *self.disputed]
+        twice = {s for s in every if every.count(s) > 1}
+        if twice:
             raise datafiles.DataFileError(
-                f"suffixes listed as both approved and disputed: {', '.join(sorted(both))}",
+                f"suffixes listed twice: {', '.join(sorted(twice))}",
                 where="china_site/data/tlds.yaml",
-                fix="keep each suffix in one list",
+                fix="keep each suffix once, in one list",
             )
+        # Suffixes of more than one label, longest first: some (政务.cn) are not public suffixes in the PSL.
+        self.multi_label = tuple(
+            sorted((s for lst in lists for s in lst if "." in s), key=lambda s: (-s.count("."), s))
+        )
 
 
 @functools.cache
@@ -236,7 +272,7 @@ def _tlds() -> _Tlds:
 
 
 def _candidates(domain: str) -> tuple[str, ...]:
-    """The public suffix of ``domain`` and its shorter tails: ``com.cn``, ``cn``."""
+    """The suffix of ``domain`` and its shorter tails, most specific first: ``com.cn``, ``cn``."""
     labels = tld_of(domain).split(".")
     return tuple(".".join(labels[i:]) for i in range(len(labels)))
 
@@ -269,7 +305,21 @@ def tld_note(domain: str) -> str | None:
     for suffix in _candidates(domain):
         if suffix in data.approved:
             return None
-        note = data.restricted.get(suffix) or data.disputed.get(suffix)
+        restricted = data.restricted.get(suffix)
+        note = restricted.note if restricted else data.disputed.get(suffix)
         if note:
             return f".{idna.decode(suffix)}: {note}"
+    return None
+
+
+def tld_holders(domain: str) -> tuple[HolderKind, ...] | None:
+    """The entity types that may hold ``domain`` when its suffix is restricted (``gov.cn`` → government), else
+    None (any holder)."""
+    data = _tlds()
+    for suffix in _candidates(domain):
+        if suffix in data.approved or suffix in data.disputed:
+            return None
+        restricted = data.restricted.get(suffix)
+        if restricted is not None:
+            return restricted.holders
     return None

@@ -9,21 +9,27 @@ is read the stricter way (public, mainland) and its property name is listed in `
 can say it will be checked again at update. Values wrapped by the engine's secret signature are opaque: their
 ``value`` is unwrapped only to read a domain or a flag and never copied anywhere else.
 
-Facts about each covered type (product, wire properties read, properties that carry its public address) are data in
-:data:`RESOURCE_TYPES`; dispatch is one dict lookup per resource.
+Which types expose anything, and how, is data: ``china_site/data/exposure_types.yaml`` classifies every resource type
+of pulumi-alicloud (exposing, with the properties that decide it, where the host name and the region come from; or
+reviewed and not exposing). :data:`RESOURCE_TYPES` is its ``exposing`` part, compiled on first use; dispatch is one
+dict lookup per resource.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
 from china_site.model import Area, Exposure
 
 __all__ = [
+    "EIP_ASSOCIATION",
+    "EXPLICIT_PROVIDER_NOTE",
     "RESOURCE_TYPES",
     "SECRET_SIG_KEY",
     "TAG_DOMAIN",
@@ -35,10 +41,15 @@ __all__ = [
     "ResourceType",
     "ResourceView",
     "dns_link",
+    "exposure_data",
     "exposure_from_resource",
+    "is_default_provider",
     "is_unknown",
+    "link_buckets",
+    "link_eip_associations",
     "link_stack",
     "region_of",
+    "reviewed_types",
 ]
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -165,8 +176,21 @@ _CONFIG_REGION_KEYS: Final = ("alicloud:region", "alicloud:config:region")
 RegionSource = Literal["provider", "config", "unknown"]
 
 
+def is_default_provider(name: object) -> bool:
+    """The engine's rule (``providers.IsDefaultProvider``): a provider named ``default`` or ``default_<version>``."""
+    return isinstance(name, str) and (name == "default" or name.startswith("default_"))
+
+
+EXPLICIT_PROVIDER_NOTE: Final = (
+    "an explicit alicloud.Provider without region: only default providers read alicloud:region from stack config, "
+    "so its region is unknown until it runs"
+)
+
+
 def _region(
-    provider_props: Mapping[str, Any] | None, stack_config: Mapping[str, str] | None
+    provider_props: Mapping[str, Any] | None,
+    stack_config: Mapping[str, str] | None,
+    explicit_provider: bool = False,
 ) -> tuple[str | None, RegionSource, bool]:
     """(region, source, unknown_at_preview)."""
     if provider_props is not None:
@@ -176,6 +200,8 @@ def _region(
         text = _text(value)
         if text:
             return text, "provider", False
+    if explicit_provider:
+        return None, "unknown", False  # the stack config is not where an explicit provider's region comes from
     if stack_config is not None:
         for key in _CONFIG_REGION_KEYS:
             value = _get(stack_config, key)
@@ -188,24 +214,29 @@ def _region(
 
 
 def region_of(
-    provider_props: Mapping[str, Any] | None, stack_config: Mapping[str, str] | None
+    provider_props: Mapping[str, Any] | None,
+    stack_config: Mapping[str, str] | None,
+    *,
+    explicit_provider: bool = False,
 ) -> tuple[str | None, RegionSource]:
     """The Alibaba Cloud region a resource is created in, and where that came from.
 
-    The provider's ``region`` property first, else stack config ``alicloud:region``, else ``(None, "unknown")``.
+    The provider's ``region`` property first; else, for a default provider (or none), stack config
+    ``alicloud:region``; else ``(None, "unknown")``. An explicit ``alicloud.Provider`` without ``region`` never reads
+    the stack config (the engine does not give it to explicit providers): ``(None, "unknown")``, read as mainland.
     An unknown (preview-time) provider region is ``(None, "unknown")`` as well.
     """
-    region, source, _ = _region(provider_props, stack_config)
+    region, source, _ = _region(provider_props, stack_config, explicit_provider)
     return region, source
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Per-type facts
+# Per-type facts: china_site/data/exposure_types.yaml, compiled once into deciders
 
 
 @dataclass
 class _Ctx:
-    """What a handler reads: props, plus the names of deciding values that were unknown."""
+    """What a decider reads: props, plus the names of deciding values that were unknown."""
 
     props: Mapping[str, Any]
     unknown: list[str] = field(default_factory=list)
@@ -221,6 +252,40 @@ class _Ctx:
             return None
         return _text(value)
 
+    def leaves(self, path: str, *, flatten_end: bool = True) -> list[object]:
+        """The values at a dotted wire path: maps are walked by key, lists item by item (a list at the end too,
+        unless ``flatten_end`` is False: it is then returned as one value); absent and null values are left out, so
+        ``[]`` means absent. A value of the wrong shape on the way (text where a map is expected) is returned as
+        itself: the decider then reads it the stricter way."""
+        out: list[object] = []
+        _walk(self.props, path.split("."), out, 0, flatten_end)
+        return out
+
+
+_MAX_WALK = 16
+
+
+def _walk(value: object, segments: Sequence[str], out: list[object], depth: int, flatten_end: bool = True) -> None:
+    if depth > _MAX_WALK:
+        out.append(UNKNOWN)
+        return
+    if isinstance(value, list | tuple) and (segments or flatten_end):
+        for item in value:
+            _walk(_reveal(item), segments, out, depth + 1, flatten_end)
+        return
+    if not segments:
+        if value is not None:
+            out.append(value)
+        return
+    if value is UNKNOWN:
+        out.append(UNKNOWN)
+        return
+    if isinstance(value, Mapping):
+        _walk(_get(value, segments[0]), segments[1:], out, depth + 1, flatten_end)
+        return
+    if value is not None:
+        out.append(value)  # the wrong shape: a scalar where a map is expected
+
 
 @dataclass(frozen=True)
 class _Facts:
@@ -230,18 +295,21 @@ class _Facts:
     region: str | None = None  # a region read from the resource itself (e.g. a GA endpoint group's region)
     region_from_props: bool = False
     region_unknown: bool = False
+    domain_unreadable: tuple[str, ...] = ()
 
 
+Decider = Callable[[_Ctx], bool]
 Handler = Callable[[_Ctx], _Facts]
 
 
 @dataclass(frozen=True)
 class ResourceType:
-    """Facts about one covered resource type.
+    """Facts about one exposing resource type (one entry of ``exposing`` in ``data/exposure_types.yaml``).
 
-    ``reads``: the wire properties this module reads (besides ``tags``, read when ``taggable``). ``addresses`` /
-    ``cnames``: wire properties (inputs or outputs) whose value an A/AAAA or CNAME record can point at, for
-    :func:`link_stack`.
+    ``reads``: the top-level wire properties this module reads (besides ``tags``, read when ``taggable``).
+    ``addresses`` / ``cnames``: wire properties (inputs or outputs) whose value an A/AAAA or CNAME record can point
+    at, for :func:`link_stack`. ``how``: what makes it public, in words. ``example``: wire inputs of a public
+    instance (the tests build a mainland and a Hong Kong case from it).
     """
 
     token: str
@@ -251,6 +319,12 @@ class ResourceType:
     addresses: tuple[str, ...] = ()
     cnames: tuple[str, ...] = ()
     taggable: bool = True
+    how: str = ""
+    domain_paths: tuple[str, ...] = ()
+    domain_required: bool = False
+    area_kind: Literal["region", "scope", "property", "location"] = "region"
+    area_property: str | None = None  # the scope, region or location property (area_kind other than "region")
+    example: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _number(value: object) -> float | None:
@@ -282,242 +356,398 @@ def _flag(value: object) -> bool | None:
     return None
 
 
-def _bandwidth_public(ctx: _Ctx, key: str = "internetMaxBandwidthOut") -> bool:
-    value = ctx.value(key)
-    if value is UNKNOWN:
-        ctx.unknown.append(key)
+def _unknown_in(ctx: _Ctx, path: str, leaves: Sequence[object]) -> bool:
+    if any(leaf is UNKNOWN for leaf in leaves):
+        ctx.unknown.append(path)
         return True
-    if value is None:
+    return False
+
+
+def _absent(leaves: Sequence[object]) -> bool:
+    """No value, or only empty text (an empty string is how the engine shows an unset optional string)."""
+    return all(isinstance(leaf, str) and not leaf.strip() for leaf in leaves)
+
+
+def _always(_ctx: _Ctx) -> bool:
+    return True
+
+
+def _bandwidth(path: str) -> Decider:
+    def decide(ctx: _Ctx) -> bool:
+        leaves = ctx.leaves(path)
+        if _unknown_in(ctx, path, leaves):
+            return True
+        for leaf in leaves:
+            number = _number(leaf)
+            if number is None or number > 0:  # unparseable or wrong-typed: the stricter reading
+                return True
         return False
-    number = _number(value)
-    return True if number is None else number > 0  # unparseable: stricter reading
+
+    return decide
 
 
-def _ecs_instance(ctx: _Ctx) -> _Facts:
-    public = _bandwidth_public(ctx)
-    public_ip = ctx.value("publicIp")  # an output: known after deploy
-    if isinstance(public_ip, str) and _text(public_ip):
-        public = True
-    return _Facts(public=public)
+def _bool(path: str, absent: bool) -> Decider:
+    def decide(ctx: _Ctx) -> bool:
+        leaves = ctx.leaves(path)
+        if _unknown_in(ctx, path, leaves):
+            return True
+        if _absent(leaves):
+            return absent
+        return any(_flag(leaf) is not False for leaf in leaves)  # unparseable: the stricter reading
+
+    return decide
 
 
-def _bandwidth_only(ctx: _Ctx) -> _Facts:
-    return _Facts(public=_bandwidth_public(ctx))
+def _values(path: str, private: frozenset[str] | None, public: frozenset[str] | None, absent: bool) -> Decider:
+    def decide(ctx: _Ctx) -> bool:
+        leaves = ctx.leaves(path)
+        if _unknown_in(ctx, path, leaves):
+            return True
+        if _absent(leaves):
+            return absent
+        for leaf in leaves:
+            text = _text(leaf)
+            if text is None:
+                if isinstance(leaf, str):
+                    continue  # an empty item
+                return True  # a number, list or map where text is expected: the stricter reading
+            lowered = text.lower()
+            if public is not None:
+                if lowered in public:
+                    return True
+            elif private is not None and lowered not in private:
+                return True  # any other text, recognised or not: the stricter reading
+        return False
+
+    return decide
 
 
-def _always_public(ctx: _Ctx) -> _Facts:
-    return _Facts(public=True)
+def _filled(leaf: object) -> bool:
+    """A value that counts as given: non-empty text, a non-empty map, or any other value (a number or a boolean
+    where text is expected is read the stricter way)."""
+    if isinstance(leaf, str):
+        return bool(leaf.strip())
+    if isinstance(leaf, Mapping):
+        return bool(leaf)
+    return True
 
 
-def _address_type(ctx: _Ctx) -> _Facts:
-    """CLB ``internet``/``intranet`` (missing = internet, the API default); ALB/NLB ``Internet``/``Intranet``."""
-    value = ctx.value("addressType")
-    if value is UNKNOWN:
-        ctx.unknown.append("addressType")
-        return _Facts(public=True)
-    text = _text(value)
-    return _Facts(public=text is None or text.lower() != "intranet")  # unrecognised: stricter reading
+def _present(path: str) -> Decider:
+    def decide(ctx: _Ctx) -> bool:
+        leaves = ctx.leaves(path)
+        if _unknown_in(ctx, path, leaves):
+            return True
+        return any(_filled(leaf) for leaf in leaves)
+
+    return decide
 
 
-def _oss_acl(*, default_public: bool) -> Handler:
-    def handler(ctx: _Ctx) -> _Facts:
-        value = ctx.value("acl")
-        if value is UNKNOWN:
-            ctx.unknown.append("acl")
-            return _Facts(public=True)
-        text = _text(value)
-        if text is None:
-            return _Facts(public=default_public)
-        return _Facts(public=text.lower() != "private")  # public-read(-write) or unrecognised: stricter reading
+def _output(path: str) -> Decider:
+    """An output (known only after deploy): a non-empty text decides; unknown at preview does not."""
 
-    return handler
+    def decide(ctx: _Ctx) -> bool:
+        return any(isinstance(leaf, str) and _text(leaf) is not None for leaf in ctx.leaves(path))
+
+    return decide
 
 
-def _oss_bucket(ctx: _Ctx) -> _Facts:
-    facts = _oss_acl(default_public=False)(ctx)
-    location = _text(ctx.value("location"))  # output, e.g. "oss-cn-hangzhou"
-    if location and location.startswith("oss-"):
-        return replace(facts, region=location[4:])
-    return facts
+def _anonymous_principal(principal: object) -> bool:
+    principal = _reveal(principal)
+    if isinstance(principal, str):
+        return principal.strip() == "*"
+    if isinstance(principal, list | tuple):
+        return any(_anonymous_principal(p) for p in principal)
+    if isinstance(principal, Mapping):
+        return any(_anonymous_principal(p) for p in principal.values())
+    return principal is not None  # an unreadable principal: the stricter reading
 
 
-def _domain_from(*keys: str) -> Handler:
-    def handler(ctx: _Ctx) -> _Facts:
-        for key in keys:
-            value = ctx.value(key)
-            if value is UNKNOWN:
-                ctx.unknown.append(key)
-                return _Facts(public=True)
-            text = _text(value)
-            if text:
-                return _Facts(public=True, domains=(text,))
-        return _Facts(public=True)
+def _policy_public(document: object) -> bool:
+    """An OSS policy document grants anonymous access: a statement with Effect Allow and Principal ``*``."""
+    if isinstance(document, str):
+        if not document.strip():
+            return False
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return True  # unparseable: the stricter reading
+    if not isinstance(document, Mapping):
+        return True
+    statements = _reveal(document.get("Statement"))
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list | tuple):
+        return statements is not None
+    for statement in statements:
+        statement = _reveal(statement)
+        if not isinstance(statement, Mapping):
+            return True
+        effect = _text(_reveal(statement.get("Effect")))
+        if effect is not None and effect.lower() == "deny":
+            continue
+        if _anonymous_principal(statement.get("Principal")):
+            return True
+    return False
 
-    return handler
+
+def _bucket_policy(path: str) -> Decider:
+    def decide(ctx: _Ctx) -> bool:
+        leaves = ctx.leaves(path)
+        if _unknown_in(ctx, path, leaves):
+            return True
+        return any(_policy_public(leaf) for leaf in leaves)
+
+    return decide
+
+
+class ExposureDataError(ValueError):
+    """``data/exposure_types.yaml`` has an entry this module cannot read (a bad edit)."""
+
+
+def _decider(spec: object, where: str) -> tuple[Decider, tuple[str, ...]]:
+    """A decider and the wire paths it reads, from one ``public`` entry of the data file."""
+    if spec == "always":
+        return _always, ()
+    if not isinstance(spec, Mapping) or not spec:
+        raise ExposureDataError(f"{where}: public must be 'always' or a decider map, not {spec!r}")
+    absent = spec.get("absent", "private")
+    if absent not in ("private", "public"):
+        raise ExposureDataError(f"{where}: absent must be private or public")
+    absent_public = absent == "public"
+    if "any" in spec:
+        parts = [_decider(part, where) for part in spec["any"]]
+        deciders = [d for d, _ in parts]
+
+        def any_of(ctx: _Ctx) -> bool:
+            results = [decide(ctx) for decide in deciders]  # every one runs: each lists its unknowns
+            return any(results)
+
+        return any_of, tuple(p for _, paths in parts for p in paths)
+    simple: tuple[tuple[str, Callable[[str], Decider]], ...] = (
+        ("bandwidth", _bandwidth),
+        ("present", _present),
+        ("output", _output),
+        ("bucket_policy", _bucket_policy),
+    )
+    for kind, build in simple:
+        if kind in spec:
+            return build(str(spec[kind])), (str(spec[kind]),)
+    if "flag" in spec:
+        return _bool(str(spec["flag"]), absent_public), (str(spec["flag"]),)
+    if "values" in spec:
+        private = spec.get("private")
+        public = spec.get("public")
+        if (private is None) == (public is None):
+            raise ExposureDataError(f"{where}: values needs exactly one of private or public")
+        as_set = lambda items: None if items is None else frozenset(str(i).lower() for i in items)  # noqa: E731
+        return _values(str(spec["values"]), as_set(private), as_set(public), absent_public), (str(spec["values"]),)
+    raise ExposureDataError(f"{where}: unknown decider {sorted(spec)!r}")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _domains(ctx: _Ctx, paths: Sequence[str], required: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(host names, unreadable property paths) from the first domain path that has a value."""
+    for path in paths:
+        # A list is a host name list only where the data says so (``values[]``); elsewhere it is the wrong type.
+        listed = path.endswith("[]")
+        path = path.removesuffix("[]")
+        leaves = ctx.leaves(path, flatten_end=listed)
+        if not leaves or _absent(leaves):
+            continue
+        if _unknown_in(ctx, path, leaves):
+            return (), ()  # known at update: checked again then
+        hosts = [text for text in (_text(leaf) for leaf in leaves) if text]
+        wrong = [leaf for leaf in leaves if not isinstance(leaf, str)]
+        if required and (wrong or any(_is_ip(h) for h in hosts)):
+            return tuple(h for h in hosts if not _is_ip(h)), (path,)
+        return tuple(hosts), ()
+    return (), (paths[0].removesuffix("[]"),) if required and paths else ()
 
 
 _SCOPE_AREA: Final[Mapping[str, Area]] = {"domestic": "mainland", "global": "mainland", "overseas": "overseas"}
 
 
-_cdn_domain = _domain_from("domainName")
+def _handler(decide: Decider, domain_paths: tuple[str, ...], required: bool, area: Mapping[str, str] | None) -> Handler:
+    scope = area.get("scope") if area else None
+    region_prop = area.get("region") if area else None
+    location = area.get("location") if area else None
 
-
-def _cdn(ctx: _Ctx) -> _Facts:
-    """CDN/DCDN: the area is the **scope** (domestic and global serve mainland nodes), never the API region."""
-    domains = _cdn_domain(ctx).domains
-    value = ctx.value("scope")
-    if value is UNKNOWN:
-        ctx.unknown.append("scope")
-        area: Area = "mainland"
-    else:
-        text = _text(value)
-        area = "mainland" if text is None else _SCOPE_AREA.get(text.lower(), "mainland")  # missing = domestic
-    return _Facts(public=True, domains=domains, area=area)
-
-
-def _ga_endpoint_group(ctx: _Ctx) -> _Facts:
-    value = ctx.value("endpointGroupRegion")
-    if value is UNKNOWN:
-        ctx.unknown.append("endpointGroupRegion")
-        return _Facts(public=True, region_from_props=True, region_unknown=True)
-    return _Facts(public=True, region=_text(value), region_from_props=True)
-
-
-def _forward_entry(ctx: _Ctx) -> _Facts:
-    value = ctx.value("externalIp")
-    if value is UNKNOWN:
-        ctx.unknown.append("externalIp")
-        return _Facts(public=True)
-    return _Facts(public=_text(value) is not None)
-
-
-def _bool_flag(key: str, *, default: bool) -> Handler:
     def handler(ctx: _Ctx) -> _Facts:
-        value = ctx.value(key)
-        if value is UNKNOWN:
-            ctx.unknown.append(key)
-            return _Facts(public=True)
-        if value is None:
-            return _Facts(public=default)
-        parsed = _flag(value)
-        return _Facts(public=True if parsed is None else parsed)  # unparseable: stricter reading
+        public = decide(ctx)
+        domains, unreadable = _domains(ctx, domain_paths, required) if domain_paths else ((), ())
+        if not public:
+            unreadable = ()
+        if scope is not None:
+            # CDN-like: the area is the scope (domestic and global serve mainland nodes), never the API region.
+            value = ctx.value(scope)
+            if value is UNKNOWN:
+                ctx.unknown.append(scope)
+                where: Area = "mainland"
+            else:
+                text = _text(value)
+                where = "mainland" if text is None else _SCOPE_AREA.get(text.lower(), "mainland")  # missing: domestic
+            return _Facts(public=public, domains=domains, area=where, domain_unreadable=unreadable)
+        if region_prop is not None:
+            value = ctx.value(region_prop)
+            if value is UNKNOWN:
+                ctx.unknown.append(region_prop)
+                return _Facts(
+                    public, domains, region_from_props=True, region_unknown=True, domain_unreadable=unreadable
+                )
+            return _Facts(public, domains, region=_text(value), region_from_props=True, domain_unreadable=unreadable)
+        if location is not None:
+            text = _text(ctx.value(location))  # an output, e.g. "oss-cn-hangzhou"
+            if text and text.startswith("oss-"):
+                return _Facts(public, domains, region=text[4:], domain_unreadable=unreadable)
+        return _Facts(public=public, domains=domains, domain_unreadable=unreadable)
 
     return handler
 
 
-def _types(*types: ResourceType) -> dict[str, ResourceType]:
-    return {t.token: t for t in types}
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ExposureDataError(f"{where}: expected a list of property names")
+    return tuple(value)
 
 
-_INSTANCE_READS = ("internetMaxBandwidthOut", "publicIp")
-_EIP_READS = ("ipAddress",)
-_LB_READS = ("addressType", "address")
+def _compile(token: str, entry: object) -> ResourceType:
+    where = f"exposing.{token}"
+    if not isinstance(entry, Mapping):
+        raise ExposureDataError(f"{where}: expected a map")
+    known = {"product", "how", "public", "domain", "domain_required", "area", "addresses", "cnames", "example"}
+    extra = set(entry) - known
+    if extra:
+        raise ExposureDataError(f"{where}: unknown keys {sorted(extra)!r}")
+    product, how = entry.get("product"), entry.get("how")
+    if not isinstance(product, str) or not isinstance(how, str) or "public" not in entry:
+        raise ExposureDataError(f"{where}: product, how and public are required")
+    decide, paths = _decider(entry["public"], where)
+    domain_paths = _strings(entry.get("domain"), f"{where}.domain")
+    required = entry.get("domain_required", False)
+    if not isinstance(required, bool) or (required and not domain_paths):
+        raise ExposureDataError(f"{where}: domain_required needs domain paths")
+    area = entry.get("area", "region")
+    kind: Literal["region", "scope", "property", "location"] = "region"
+    area_map: Mapping[str, str] | None = None
+    if area != "region":
+        if not isinstance(area, Mapping) or len(area) != 1 or next(iter(area)) not in ("scope", "region", "location"):
+            raise ExposureDataError(f"{where}: area must be region, {{scope: P}}, {{region: P}} or {{location: P}}")
+        area_map = {str(k): str(v) for k, v in area.items()}
+        key = next(iter(area_map))
+        kind = "property" if key == "region" else key  # type: ignore[assignment]
+        paths += tuple(area_map.values())
+    addresses = _strings(entry.get("addresses"), f"{where}.addresses")
+    cnames = _strings(entry.get("cnames"), f"{where}.cnames")
+    example = entry.get("example", {})
+    if not isinstance(example, Mapping):
+        raise ExposureDataError(f"{where}: example must be a map of wire inputs")
+    reads = tuple(
+        dict.fromkeys(p.split(".", 1)[0].removesuffix("[]") for p in (*paths, *domain_paths, *addresses, *cnames))
+    )
+    return ResourceType(
+        token=token,
+        product=product,
+        handler=_handler(decide, domain_paths, required, area_map),
+        reads=reads,
+        addresses=addresses,
+        cnames=cnames,
+        how=how,
+        domain_paths=domain_paths,
+        domain_required=required,
+        area_kind=kind,
+        area_property=next(iter(area_map.values())) if area_map else None,
+        example=example,
+    )
 
-RESOURCE_TYPES: Final[Mapping[str, ResourceType]] = _types(
-    # ECS: a public IP when the outgoing public bandwidth is above 0 (or an output public IP exists).
-    ResourceType("alicloud:ecs/instance:Instance", "ecs", _ecs_instance, _INSTANCE_READS, addresses=("publicIp",)),
-    ResourceType("alicloud:ecs/ecsInstanceSet:EcsInstanceSet", "ecs", _bandwidth_only, ("internetMaxBandwidthOut",)),
-    ResourceType(
-        "alicloud:ess/scalingConfiguration:ScalingConfiguration",
-        "ecs",
-        _bandwidth_only,
-        ("internetMaxBandwidthOut",),
-    ),
-    # EIPs are always public; an association makes its instance public.
-    ResourceType("alicloud:ecs/eipAddress:EipAddress", "ecs", _always_public, _EIP_READS, addresses=("ipAddress",)),
-    ResourceType("alicloud:ecs/eip:Eip", "ecs", _always_public, _EIP_READS, addresses=("ipAddress",)),
-    ResourceType("alicloud:ecs/eipAssociation:EipAssociation", "ecs", _always_public, (), taggable=False),
-    # Load balancers: CLB "internet" (the API default), ALB/NLB "Internet".
-    ResourceType(
-        "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer",
-        "slb",
-        _address_type,
-        _LB_READS,
-        addresses=("address",),
-    ),
-    ResourceType(
-        "alicloud:slb/loadBalancer:LoadBalancer",
-        "slb",
-        _address_type,
-        _LB_READS,
-        addresses=("address",),
-    ),
-    ResourceType(
-        "alicloud:alb/loadBalancer:LoadBalancer",
-        "alb",
-        _address_type,
-        ("addressType", "dnsName"),
-        cnames=("dnsName",),
-    ),
-    ResourceType(
-        "alicloud:nlb/loadBalancer:LoadBalancer",
-        "nlb",
-        _address_type,
-        ("addressType", "dnsName"),
-        cnames=("dnsName",),
-    ),
-    # OSS: a public ACL; a custom domain (needs ICP on a mainland bucket: NoSuchCnameInRecord); a website config.
-    ResourceType("alicloud:oss/bucket:Bucket", "oss", _oss_bucket, ("acl", "bucket", "location", "extranetEndpoint")),
-    ResourceType("alicloud:oss/bucketAcl:BucketAcl", "oss", _oss_acl(default_public=False), ("acl",), taggable=False),
-    ResourceType("alicloud:oss/bucketCname:BucketCname", "oss", _domain_from("domain"), ("domain",), taggable=False),
-    # oss.BucketWebsite is deliberately absent: a website configuration serves nothing by itself; the bucket's ACL,
-    # a custom domain (BucketCname) or the CDN in front of it expose the bucket, and those are covered.
-    # CDN / DCDN: area by scope.
-    ResourceType("alicloud:cdn/domainNew:DomainNew", "cdn", _cdn, ("domainName", "scope", "cname"), cnames=("cname",)),
-    ResourceType("alicloud:cdn/domain:Domain", "cdn", _cdn, ("domainName", "scope"), taggable=False),
-    ResourceType("alicloud:dcdn/domain:Domain", "dcdn", _cdn, ("domainName", "scope", "cname"), cnames=("cname",)),
-    # Function Compute custom domains (mainland: ICP, exact match).
-    ResourceType(
-        "alicloud:fc/customDomain:CustomDomain", "fc", _domain_from("domainName"), ("domainName",), taggable=False
-    ),
-    ResourceType(
-        "alicloud:fc/v3CustomDomain:V3CustomDomain",
-        "fc",
-        _domain_from("customDomainName"),
-        ("customDomainName",),
-        taggable=False,
-    ),
-    # WAF: the API region is the instance's area (cn-hangzhou = mainland).
-    ResourceType(
-        "alicloud:waf/domain:Domain",
-        "waf",
-        _domain_from("domainName", "domain"),
-        ("domainName", "domain", "cname"),
-        cnames=("cname",),
-        taggable=False,
-    ),
-    ResourceType("alicloud:wafv3/domain:Domain", "waf", _domain_from("domain"), ("domain", "cname"), cnames=("cname",)),
-    # Global Accelerator: the endpoint group's region.
-    ResourceType("alicloud:ga/endpointGroup:EndpointGroup", "ga", _ga_endpoint_group, ("endpointGroupRegion",)),
-    # NAT gateway DNAT entry: public when it has an external IP.
-    ResourceType(
-        "alicloud:vpc/forwardEntry:ForwardEntry",
-        "vpc",
-        _forward_entry,
-        ("externalIp",),
-        addresses=("externalIp",),
-        taggable=False,
-    ),
-    # Container Service: an internet load balancer (or EIP) for the API server.
-    ResourceType(
-        "alicloud:cs/managedKubernetes:ManagedKubernetes",
-        "cs",
-        _bool_flag("slbInternetEnabled", default=True),
-        ("slbInternetEnabled",),
-    ),
-    ResourceType(
-        "alicloud:cs/kubernetes:Kubernetes",
-        "cs",
-        _bool_flag("slbInternetEnabled", default=True),
-        ("slbInternetEnabled",),
-    ),
-    ResourceType(
-        "alicloud:cs/serverlessKubernetes:ServerlessKubernetes",
-        "cs",
-        _bool_flag("endpointPublicAccessEnabled", default=False),
-        ("endpointPublicAccessEnabled",),
-    ),
-)
+
+_DATA_FILE: Final = "exposure_types.yaml"
+_REVIEWED_KEY: Final = "\nreviewed:"
+
+
+def _parse(text: str) -> Any:
+    import yaml  # lazy: the pack's start-up
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _data_text() -> str:
+    from importlib import resources
+
+    return resources.files("china_site").joinpath("data", _DATA_FILE).read_text(encoding="utf-8")
+
+
+@functools.cache
+def exposure_data() -> Mapping[str, Any]:
+    """The parsed ``china_site/data/exposure_types.yaml``, both lists (shared: do not mutate)."""
+    data = _parse(_data_text())
+    if not isinstance(data, Mapping) or not isinstance(data.get("exposing"), Mapping):
+        raise ExposureDataError("china_site/data/exposure_types.yaml: no exposing map")
+    return data
+
+
+@functools.cache
+def _exposing_data() -> Mapping[str, Any]:
+    """Only the ``exposing`` map: the reviewed list (two thirds of the file, last in it) is not parsed at policy
+    time. Falls back to the whole file when the layout differs."""
+    text = _data_text()
+    head, found, _ = text.partition(_REVIEWED_KEY)
+    data = _parse(head) if found else None
+    if not isinstance(data, Mapping) or not isinstance(data.get("exposing"), Mapping):
+        data = exposure_data()
+    return data["exposing"]  # type: ignore[no-any-return]
+
+
+def reviewed_types() -> dict[str, str]:
+    """Every type reviewed as not exposing anything by itself → why."""
+    out: dict[str, str] = {}
+    reviewed = exposure_data().get("reviewed") or {}
+    if not isinstance(reviewed, Mapping):
+        raise ExposureDataError("china_site/data/exposure_types.yaml: reviewed must map a reason to types")
+    for reason, tokens in reviewed.items():
+        for token in tokens or ():
+            out[str(token)] = str(reason)
+    return out
+
+
+class _ResourceTypes(Mapping[str, ResourceType]):
+    """The exposing types, compiled from the data file on first use (one dict lookup per resource after that)."""
+
+    _types: dict[str, ResourceType] | None = None
+
+    def _load(self) -> dict[str, ResourceType]:
+        types = self._types
+        if types is None:
+            exposing = _exposing_data()
+            types = {str(token): _compile(str(token), entry) for token, entry in exposing.items()}
+            self._types = types
+        return types
+
+    def __getitem__(self, token: str) -> ResourceType:
+        return self._load()[token]
+
+    def get(self, token: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self._load().get(token, default)
+
+    def __contains__(self, token: object) -> bool:
+        return token in self._load()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+RESOURCE_TYPES: Final[Mapping[str, ResourceType]] = _ResourceTypes()
 
 # ---------------------------------------------------------------------------------------------------------------
 # Tags
@@ -591,10 +821,13 @@ def exposure_from_resource(
     name: str = "",
     provider_props: Mapping[str, Any] | None = None,
     stack_config: Mapping[str, str] | None = None,
+    explicit_provider: bool = False,
 ) -> Exposure | None:
     """The exposure of one resource, or None for a type that exposes nothing (not covered).
 
     Never raises for odd property values: anything unparseable in a deciding property is read the stricter way.
+    ``explicit_provider``: the resource's provider is an explicit ``alicloud.Provider`` (not a default one, see
+    :func:`is_default_provider`); without a ``region`` of its own its region is unknown (never the stack config's).
     """
     spec = RESOURCE_TYPES.get(type_token)
     if spec is None:
@@ -608,17 +841,20 @@ def exposure_from_resource(
 
     region: str | None
     guessed = False
+    note = ""
     if facts.area is not None:
         area, region = facts.area, None
     else:
         if facts.region_from_props:
             region, region_unknown = facts.region, facts.region_unknown
         else:
-            region, _, region_unknown = _region(provider_props, stack_config)
+            region, _, region_unknown = _region(provider_props, stack_config, explicit_provider)
             if region is None and not region_unknown:
                 region = facts.region  # the resource's own location output (after deploy)
             if region_unknown:
                 ctx.unknown.append("region")
+            elif region is None and explicit_provider:
+                note = EXPLICIT_PROVIDER_NOTE
         area, guessed, region = _classify(region)
 
     return Exposure(
@@ -634,6 +870,8 @@ def exposure_from_resource(
         own_goods=own_goods,
         unknown=tuple(dict.fromkeys(ctx.unknown)),
         product=spec.product,
+        domain_unreadable=facts.domain_unreadable,
+        region_note=note if guessed else "",
     )
 
 
@@ -719,6 +957,7 @@ class ResourceView:
     outputs: Mapping[str, Any] | None = None
     dependencies: Sequence[str] = ()
     property_dependencies: Mapping[str, Sequence[str]] | None = None
+    explicit_provider: bool = False  # managed by an explicit alicloud.Provider (see is_default_provider)
 
 
 def _merged(view: ResourceView) -> Mapping[str, Any]:
@@ -754,7 +993,7 @@ def _oss_endpoints(view: ResourceView, merged: Mapping[str, Any], stack_config: 
     endpoint = _text(_get(merged, "extranetEndpoint"))
     if endpoint and not is_unknown(endpoint):
         hosts.append(f"{bucket}.{endpoint}")
-    region, _, _ = _region(view.provider_props, stack_config)
+    region, _, _ = _region(view.provider_props, stack_config, view.explicit_provider)
     location = _text(_get(merged, "location"))
     if region is None and location and location.startswith("oss-"):
         region = location[4:]
@@ -825,6 +1064,7 @@ def link_stack(
             name=view.name,
             provider_props=view.provider_props,
             stack_config=stack_config,
+            explicit_provider=view.explicit_provider,
         )
         if exposure is None:
             continue
@@ -857,4 +1097,97 @@ def _dependency_targets(
         can_target = spec.cnames or resources[index].type == _OSS_BUCKET
         if (record_type == "CNAME" and can_target) or (record_type != "CNAME" and spec.addresses):
             out.append(index)
+    return out
+
+
+_BUCKET_LINKERS: Final = frozenset({"alicloud:oss/bucketAcl:BucketAcl", "alicloud:oss/bucketPolicy:BucketPolicy"})
+
+
+def link_buckets(
+    resources: Sequence[ResourceView], stack_config: Mapping[str, str] | None = None
+) -> list[tuple[ResourceView, ResourceView, Exposure]]:
+    """Buckets of the stack made public by another resource (``oss.BucketAcl`` public-read, ``oss.BucketPolicy``
+    granting anonymous access): ``(linker, bucket, exposure)``, the exposure being the **bucket's** (its tags, its
+    region) made public — judged exactly as ``acl: public-read`` on the bucket itself would be.
+
+    The linker names the bucket by its ``bucket`` name; a linker whose bucket is not in the stack links nothing (it
+    is reported alone, as a public bucket with no domain tied to it).
+    """
+    buckets: dict[str, list[int]] = {}
+    for index, view in enumerate(resources):
+        if view.type != _OSS_BUCKET:
+            continue
+        name = _text(_get(_merged(view), "bucket"))
+        if name and not is_unknown(name):
+            buckets.setdefault(name, []).append(index)
+    if not buckets:
+        return []
+    out: list[tuple[ResourceView, ResourceView, Exposure]] = []
+    for view in resources:
+        if view.type not in _BUCKET_LINKERS:
+            continue
+        merged = _merged(view)
+        linker = exposure_from_resource(
+            view.type,
+            merged,
+            name=view.name,
+            provider_props=view.provider_props,
+            stack_config=stack_config,
+            explicit_provider=view.explicit_provider,
+        )
+        if linker is None or not linker.public:
+            continue
+        name = _text(_get(merged, "bucket"))
+        for index in buckets.get(name or "", ()):
+            bucket = resources[index]
+            exposure = exposure_from_resource(
+                bucket.type,
+                _merged(bucket),
+                name=bucket.name,
+                provider_props=bucket.provider_props,
+                stack_config=stack_config,
+                explicit_provider=bucket.explicit_provider,
+            )
+            if exposure is not None:
+                unknown = tuple(dict.fromkeys((*exposure.unknown, *linker.unknown)))
+                out.append((view, bucket, replace(exposure, public=True, unknown=unknown)))
+    return out
+
+
+_EIP_TYPES: Final = frozenset({"alicloud:ecs/eipAddress:EipAddress", "alicloud:ecs/eip:Eip"})
+EIP_ASSOCIATION: Final = "alicloud:ecs/eipAssociation:EipAssociation"
+
+
+def link_eip_associations(
+    resources: Sequence[ResourceView], stack_config: Mapping[str, str] | None = None
+) -> list[tuple[ResourceView, ResourceView, Exposure]]:
+    """Resources of the stack that an ``ecs.EipAssociation`` gives a public IP: ``(association, target, exposure)``,
+    the exposure being the **target's** (its tags: domain, payments; its region) made public.
+
+    The association is not an exposure of its own (its EIP is, and is reported once); what it adds is the tie
+    between the EIP and the instance whose tags name the site. The target is found through the association's
+    ``instanceId`` property dependency (the engine records it, at preview as after deploy).
+    """
+    by_urn = {view.urn: view for view in resources if isinstance(view.urn, str)}
+    out: list[tuple[ResourceView, ResourceView, Exposure]] = []
+    for view in resources:
+        if view.type != EIP_ASSOCIATION or not isinstance(view.property_dependencies, Mapping):
+            continue
+        urns = view.property_dependencies.get("instanceId") or ()
+        if isinstance(urns, str):
+            continue
+        for urn in dict.fromkeys(urns):
+            target = by_urn.get(urn) if isinstance(urn, str) else None
+            if target is None or target.type in _EIP_TYPES:
+                continue
+            exposure = exposure_from_resource(
+                target.type,
+                _merged(target),
+                name=target.name,
+                provider_props=target.provider_props,
+                stack_config=stack_config,
+                explicit_provider=target.explicit_provider,
+            )
+            if exposure is not None:
+                out.append((view, target, replace(exposure, public=True)))
     return out

@@ -303,7 +303,8 @@ class Permit(_Model):
         return parsed
 
     def valid_on(self, day: dt.date) -> bool:
-        return self.issued <= day < self.expires
+        """Valid from ``issued`` through ``expires``, both days included (like waivers; DESIGN.md amendments)."""
+        return self.issued <= day <= self.expires
 
 
 class Entity(_Model):
@@ -434,7 +435,7 @@ class Site(_Model):
     @field_validator("psb_number", mode="before")
     @classmethod
     def _psb_before(cls, value: object) -> object:
-        # A bare 14-digit PSB number is read by YAML as an integer.
+        # A bare 14-digit (or legacy 12-digit) PSB number is read by YAML as an integer.
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
         return value
@@ -850,7 +851,7 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                     "psb_number",
                     f"digits 1-2 of {site.psb_number} ({_province_name(psb.province_code)}) are not the entity's "
                     f"province ({_province_name(entity.province)})",
-                    "the 14 digits start with the code of the police bureau where the entity is: copy the number "
+                    "the digits start with the code of the police bureau where the entity is: copy the number "
                     "from beian.mps.gov.cn, or correct the entity's province",
                 )
             )

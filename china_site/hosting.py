@@ -7,6 +7,7 @@ registry cannot answer (entity, registrar, payments, games) as requirements with
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -70,7 +71,7 @@ class HostingDecision:
 
 def _check_mainland_region(region: str) -> None:
     info = regions.classify(region)
-    if info.area != "mainland" or info.guessed:
+    if info.area != "mainland" or info.guessed or info.internal:
         raise InputError(
             f"mainland_region '{region}' is not a known mainland Alibaba Cloud region ({regions.describe(info)})",
             where="Site args / china-site:mainlandRegion",
@@ -233,6 +234,23 @@ class Advice:
         }
 
 
+def _tld_need(domain: str, options: RuleOptions, need: Callable[[str, str], None]) -> None:
+    """A domain whose suffix is not on MIIT's approved list can never be filed, whatever the registry says."""
+    from china_site import domains
+
+    if domains.tld_approved(domain, extra=options.approved_tlds, denied=options.denied_tlds):
+        return
+    suffix = domains.to_unicode(domains.tld_of(domain))
+    note = domains.tld_note(domain)
+    why = f" ({note})" if note else ""
+    need(
+        "china-registrar-domain",
+        f"{domain} cannot be ICP-filed: its suffix .{suffix} is not on MIIT's list of approved top-level domains"
+        f"{why}; a mainland site needs a domain under an approved suffix (.cn, .com.cn, .com, …) from an "
+        f"MIIT-accredited registrar / 该域名后缀 .{suffix} 不在工信部批准的顶级域名列表中，无法备案",
+    )
+
+
 def advise(inp: AdviceInput) -> Advice:
     """Hong Kong or mainland, and what mainland would still need (DOMAIN.md §5's five questions)."""
     _check_mainland_region(inp.mainland_region)
@@ -270,6 +288,8 @@ def advise(inp: AdviceInput) -> Advice:
             "网络游戏须经境内出版合作方",
         )
 
+    if inp.domain:
+        _tld_need(inp.domain, inp.options, need)
     filed_ok = False
     if inp.domain and inp.registry is not None:
         findings = site_findings(
@@ -287,6 +307,12 @@ def advise(inp: AdviceInput) -> Advice:
         filed_ok = not any(f.need == "icp-filing" for f in findings)
         if filed_ok:
             reasons.append(f"{inp.domain} has an approved ICP filing accessed through Alibaba Cloud")
+        else:  # the PSB filing follows the ICP filing: still required, due within 30 days of launch
+            need(
+                "psb-filing",
+                f"after the ICP filing of {inp.domain}, the public-security (PSB) filing is due within 30 days of "
+                "launch / ICP 备案后，网站开通 30 日内须办理公安联网备案",
+            )
     else:
         then = " (once the PRC entity exists, it files)" if inp.entity == "foreign" else ""
         need(
@@ -310,9 +336,12 @@ def advise(inp: AdviceInput) -> Advice:
                 "inside Tmall or Taobao needs none of its own / 在线收费须取得 ICP 经营许可证，天猫/淘宝店铺无需",
             )
     if inp.entity == "foreign-invested" and (inp.payments or inp.platform):
+        from china_site import rules
+
+        scope_en, scope_zh = rules.pilot_zone_scope()
         reasons.append(
             "foreign-invested: B21 (e-commerce) is open up to 100%; B25 only in the pilot zones (Beijing, Shanghai "
-            "Lin-gang/Pudong, Shenzhen, Hainan)"
+            f"Lin-gang/Pudong, Shenzhen, Hainan), and there only in part: {scope_en} / {scope_zh}"
         )
     if inp.entity == "individual" and (inp.payments or inp.platform):
         need(

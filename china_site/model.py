@@ -48,6 +48,7 @@ class Exposure:
     ``public`` is False for resources that serve nothing to the internet; the rules then find nothing.
     ``area`` is where the content is served from: a mainland region, Hong Kong, or elsewhere.
     ``region_guessed`` is True when the region was unknown and ``area`` was set to mainland to fail closed.
+    ``region_note`` says why the region is unknown (shown with ``region_guessed``).
     ``domains`` are host names (any case, Unicode or punycode); empty when the resource is reachable only by IP
     or the domain is not known. ``unknown`` names inputs that were unknown at preview time.
     """
@@ -66,6 +67,10 @@ class Exposure:
     psb_number_displayed: bool | None = None
     unknown: tuple[str, ...] = ()
     product: str | None = None  # "cdn", "dcdn", "oss", "ecs", "slb", "fc", "waf", "ga", "dns", "cs", …
+    # Properties that should name the host but cannot be read as one (a number, a list, an IP, missing) on a type
+    # that is only public with a domain: a mandatory finding (fail closed), never the advisory "no domain tied".
+    domain_unreadable: tuple[str, ...] = ()
+    region_note: str = ""  # why the region is unknown, when it is (e.g. an explicit provider without region)
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,22 @@ Shapes understood (after normalisation, see below):
 
 - ICP filing (``parse_icp``): entity ``沪ICP备2021012345号`` and website ``沪ICP备2021012345号-1`` with 6–10 digits;
   apps ``-1A``, mini-programs ``-1X``, quick apps ``-1K``; university network variants ``沪交ICP备…`` (1–2 extra
-  characters, kept in ``.university``); numbers built on a commercial licence: ``粤B2-20090059-5``,
+  characters, kept in ``.university``; their old numbers may have 5 digits, e.g. ``沪交ICP备05045号``); the site
+  index written before ``号`` as on some real footers (``滇ICP备09010050-5号``) is read as ``滇ICP备09010050号-5``
+  with a warning naming that official form; numbers built on a commercial licence: ``粤B2-20090059-5``,
   ``京ICP证030173号-1`` and their entity forms ``粤B2-20090059`` / ``京ICP证030173号`` (``on_licence=True``).
 - Commercial permit (``parse_permit``): ``沪ICP证123456号``, ``沪B2-20220001``, MIIT-issued ``B2-20090059``,
   foreign-invested ``合字B2-20190001``, combined ``合字A1.B1.B2-20150001`` / ``京A1.B1.B2-20150001``.
 - Public security filing (``parse_psb``): ``沪公网安备31011502012345号``; the 14 digits are the key, digits 1–2
-  must be a province code, the character prefix is optional decoration.
+  must be a province code, the character prefix is optional decoration. Legacy numbers of the former system have
+  12 digits (``京公网安备110108008322号``, ``.legacy=True``) and are accepted as they are.
 
 Real-world noise is tolerated: any whitespace, full-width characters (NFKC), dash variants (－ — – ‐ −),
 lower-case ``icp``/``b2``. A missing trailing ``号`` is accepted with a warning. The alias characters
 川/贵/云/甘 are accepted with a warning in ICP filing numbers (``.warnings``, English text naming the official
 character); on licences Sichuan's official character is 川 (``Province.licence_char``). In a PSB number the
-prefix is decoration — real MPS numbers use 川/贵/云/甘 — so aliases there are not warned about; a prefix whose
-province differs from digits 1–2 is.
+prefix is decoration — real MPS numbers use 川 (Sichuan), 贵 (Guizhou) and 甘 (Gansu), while Yunnan's use 滇 — so
+aliases there are not warned about; a prefix whose province differs from digits 1–2 is.
 
 Every failure is a :class:`~china_site.errors.NumberError` (one line: the number, what is wrong, how to fix),
 whatever the input. ``parse_any`` dispatches on the markers (公网安备, ICP备, ICP证, licence categories); a bare
@@ -106,14 +109,15 @@ class PermitNumber:
 
 @dataclass(frozen=True)
 class PsbNumber:
-    """A public-security filing number. The 14 digits are the key; the prefix character is decoration."""
+    """A public-security filing number. The digits (14; 12 on legacy numbers) are the key; the prefix is decoration."""
 
     raw: str
     normalized: str  # "沪公网安备31011502012345号" (char only when given)
-    digits: str  # exactly 14 digits
+    digits: str  # 14 digits (12 for a legacy number)
     province_code: str  # digits[:2]
     province_char: str | None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    legacy: bool = False  # a 12-digit number of the former PSB filing system
 
     @property
     def link(self) -> str:
@@ -237,6 +241,11 @@ _FIX_PERMIT = f"copy the number exactly as printed on the licence, e.g. {_PERMIT
 _FIX_PSB = f"copy the number exactly as shown on beian.mps.gov.cn, e.g. {_PSB_EXAMPLE}"
 _FIX_ANY = f"use one of the shapes {_ICP_EXAMPLE}; {_PERMIT_EXAMPLE}; {_PSB_EXAMPLE}"
 _MISSING_HAO = "the number lacks the closing '号'; the official form is {normalized}"
+_INDEX_BEFORE_HAO = "the website index is written before '号'; the official form is {normalized}"
+# Real university network filings (CERNET, e.g. 沪交ICP备05045号) have 5-digit numbers; other filings have 6 to 10.
+_MIN_DIGITS, _MIN_DIGITS_UNIVERSITY, _MAX_DIGITS = 6, 5, 10
+_PSB_LENGTHS = (14, 12)  # current numbers; legacy numbers of the former system (京公网安备110108008322号)
+_SITE_BEFORE_HAO = re.compile(r"(?P<site>-[0-9]+[A-Z]?)号", re.S)
 
 
 def _show(text: str) -> str:
@@ -368,17 +377,24 @@ def _icp_bei(raw: str, s: str) -> FilingNumber:
             fix="start with one province character, optionally followed by a university network character (沪交ICP备…)",
         )
     province, warnings = _province(raw, pre[0], "icp", _FIX_ICP)
-    if not 6 <= len(digits) <= 10:
+    university = pre[1:] or None
+    low = _MIN_DIGITS_UNIVERSITY if university else _MIN_DIGITS
+    if not low <= len(digits) <= _MAX_DIGITS:
+        also = "" if university else " (5 only on university network filings such as 沪交ICP备05045号)"
         raise _error(
             raw,
-            f"an ICP filing number has 6 to 10 digits after 'ICP备', found {len(digits)}",
+            f"an ICP filing number has {low} to {_MAX_DIGITS} digits after 'ICP备'{also}, found {len(digits)}",
             fix=_FIX_ICP,
         )
-    university = pre[1:] or None
     base = f"{pre}ICP备{digits}号"
+    index_first = not hao and _SITE_BEFORE_HAO.fullmatch(site) is not None
+    if index_first:
+        site = site[:-1]  # 滇ICP备09010050-5号: the index written before 号
     index, suffix = _site_part(raw, site)
     normalized = base if index is None else f"{base}-{index}{suffix or ''}"
-    if not hao:
+    if index_first:
+        warnings += (_INDEX_BEFORE_HAO.format(normalized=normalized),)
+    elif not hao:
         warnings += (_MISSING_HAO.format(normalized=normalized),)
     return FilingNumber(
         raw=raw,
@@ -513,10 +529,14 @@ def _psb(raw: str, s: str) -> PsbNumber:
             f"unexpected text {_show(pre)} before '公网安备'",
             fix=f"start with at most one province character, e.g. {_PSB_EXAMPLE}",
         )
-    if len(digits) != 14:
-        raise _error(raw, f"a PSB number has 14 digits after '公网安备', found {len(digits)}", fix=_FIX_PSB)
+    if len(digits) not in _PSB_LENGTHS:
+        raise _error(
+            raw,
+            f"a PSB number has 14 digits after '公网安备' (12 on legacy numbers), found {len(digits)}",
+            fix=_FIX_PSB,
+        )
     if rest:
-        raise _error(raw, f"unexpected text {_show(rest)} after the 14 digits", fix=_FIX_PSB)
+        raise _error(raw, f"unexpected text {_show(rest)} after the {len(digits)} digits", fix=_FIX_PSB)
     code = digits[:2]
     by_digits = _table().by_code.get(code)
     if by_digits is None:
@@ -543,6 +563,7 @@ def _psb(raw: str, s: str) -> PsbNumber:
         province_code=code,
         province_char=pre or None,
         warnings=warnings,
+        legacy=len(digits) == 12,
     )
 
 

@@ -32,6 +32,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 
 from china_site.errors import InputError
+from china_site.locations import display_source
 from china_site.model import RuleOptions
 from china_site.policy_schema import CONFIG_SCHEMA
 
@@ -153,7 +154,7 @@ SHARED_KEYS: Final[dict[str, str]] = {(field.alias or name): name for name, fiel
 # (read by every policy) they are every key of the namespace, so anything else is a typo.
 PROGRAM_KEYS: Final = (
     "domain", "hosting", "mainlandRegion", "filings", "contentDir", "payments", "platform", "dnsZone", "cdn",
-    "cdnGlobal", "certificate", "certificateKey", "bucketName", "today", "backend",
+    "cdnGlobal", "certificate", "certificateKey", "bucketName", "today", "backend", "domainVerified",
 )  # fmt: skip
 
 
@@ -297,7 +298,7 @@ class PackSettings:
 
     options: RuleOptions
     filings: str  # the registry source to load (absolute path, oss://…, s3://…)
-    filings_display: str  # how messages name it ("<secret>" when the stack config key is secret)
+    filings_display: str  # how messages name it: as the user gave it, never absolute ("<secret>" for a secret key)
     filings_origin: str  # where the source came from, for messages
     today: dt.date
     verify: VerifyMode
@@ -371,7 +372,7 @@ def resolve_settings(
     return PackSettings(
         options=options,
         filings=filings,
-        filings_display="<secret>" if secret_source else filings,
+        filings_display="<secret>" if secret_source else display_source(filings, project_dir=base),
         filings_origin=origin,
         today=day if isinstance(day, dt.date) else (today or china_today()),
         verify=values.get("verify", "registry"),  # type: ignore[arg-type]

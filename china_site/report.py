@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
@@ -74,6 +75,8 @@ class Report:
     project: str | None = None
     resource_ids: tuple[ResourceId, ...] = field(default=())
     policies: tuple[PolicyMeta, ...] = field(default=())
+    sources: Mapping[str, SourceSpot] = field(default_factory=dict)  # URN → the program's source position
+    artifact: SourceSpot | None = None  # the audited file (SARIF's physical location when no source is known)
 
     @classmethod
     def from_records(
@@ -85,6 +88,8 @@ class Report:
         stack: str | None = None,
         project: str | None = None,
         policies: Sequence[PolicyMeta] = (),
+        sources: Mapping[str, SourceSpot] | None = None,
+        artifact: SourceSpot | None = None,
     ) -> Report:
         return cls(
             diagnostics=list(diagnostics),
@@ -94,6 +99,8 @@ class Report:
             project=project,
             resource_ids=tuple(ResourceId(r.urn, r.type, r.name) for r in records),
             policies=tuple(policies),
+            sources=dict(sources or {}),
+            artifact=artifact,
         )
 
     @property
@@ -131,12 +138,92 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(doc: Any) -> str:
+    """Readable JSON (UTF-8 text, not ``\\u`` escapes) that can always be written as UTF-8: a lone surrogate (a
+    ``\\ud800`` escape in the artifact read) stays a JSON escape instead of breaking the file."""
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def to_json(report: Report) -> str:
-    return json.dumps(to_dict(report), ensure_ascii=False, indent=2) + "\n"
+    return json_text(to_dict(report))
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# SARIF 2.1.0
+# SARIF 2.1.0 (what GitHub code scanning and Microsoft's SARIF Multitool with the "Sarif;Gh" rules accept)
+
+TOOL_INFORMATION_URI = "https://pypi.org/project/china-site/"
+_FINGERPRINT_KEY = "chinaSitePolicyResource/v1"
+# GitHub maps security-severity to critical (≥ 9.0), high (≥ 7.0), medium (≥ 4.0) and low (> 0).
+_SECURITY_SEVERITY = {"mandatory": "7.5", "remediate": "7.5", "advisory": "4.0"}
+_PROBLEM_SEVERITY = {"mandatory": "error", "remediate": "error", "advisory": "warning"}
+_RULE_TAGS = ("security", "compliance", "china", "icp")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]")
+
+
+@dataclass(frozen=True)
+class SourceSpot:
+    """Where a result is shown: a file as a relative URI (relative to the repository root or the working
+    directory; never an absolute path of the machine) and, when known, a line (1-based) and column. Without a line,
+    the whole file is meant (``lines`` = its line count)."""
+
+    uri: str
+    line: int | None = None
+    column: int | None = None
+    lines: int | None = None
+
+    def region(self) -> dict[str, int]:
+        if self.line is not None:
+            region = {"startLine": self.line}
+            if self.column is not None:
+                region["startColumn"] = self.column
+            return region
+        return {"startLine": 1, "endLine": max(1, self.lines or 1)}
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (a rule's short description); the whole text when it has one sentence."""
+    text = " ".join(text.split())
+    match = _SENTENCE_END.search(text)
+    return text[: match.end()] if match else text
+
+
+def _level(enforcement: str) -> str:
+    return {"mandatory": "error", "remediate": "error", "advisory": "warning"}.get(enforcement, "none")
+
+
+def _help(meta: PolicyMeta) -> dict[str, str]:
+    """``help`` in text and markdown: the fix (the policy's remediation steps) and where to read more."""
+    steps = (meta.help_text or "").strip()
+    if not steps:
+        steps = f"See the china-site documentation of policy {meta.name}."
+    text, markdown = f"Fix:\n{steps}", f"**Fix**\n\n{steps}"
+    if meta.help_uri:
+        text += f"\n\nMore: {meta.help_uri}"
+        markdown += f"\n\nMore: <{meta.help_uri}>"
+    return {"text": text, "markdown": markdown}
+
+
+def _rule_json(meta: PolicyMeta) -> dict[str, Any]:
+    description = " ".join((meta.description or meta.name).split())
+    rule: dict[str, Any] = {"id": meta.name}
+    if meta.display_name:
+        rule["name"] = meta.display_name
+    rule["shortDescription"] = {"text": first_sentence(description)}
+    rule["fullDescription"] = {"text": description}
+    rule["help"] = _help(meta)
+    if meta.help_uri:
+        rule["helpUri"] = meta.help_uri
+    rule["defaultConfiguration"] = {"level": _level(meta.enforcement), "enabled": meta.enforcement != "disabled"}
+    properties: dict[str, Any] = {"enforcement": meta.enforcement, "tags": list(_RULE_TAGS), "precision": "high"}
+    if meta.enforcement in _SECURITY_SEVERITY:
+        properties["security-severity"] = _SECURITY_SEVERITY[meta.enforcement]
+        properties["problem.severity"] = _PROBLEM_SEVERITY[meta.enforcement]
+    rule["properties"] = properties
+    return rule
 
 
 def _rules(report: Report, policies_meta: Sequence[PolicyMeta]) -> list[PolicyMeta]:
@@ -150,47 +237,43 @@ def _rules(report: Report, policies_meta: Sequence[PolicyMeta]) -> list[PolicyMe
     return rules
 
 
-def _rule_json(meta: PolicyMeta) -> dict[str, Any]:
-    rule: dict[str, Any] = {
-        "id": meta.name,
-        "shortDescription": {"text": meta.description or meta.name},
-        "defaultConfiguration": {
-            "level": {"mandatory": "error", "remediate": "error", "advisory": "warning"}.get(meta.enforcement, "none"),
-            "enabled": meta.enforcement != "disabled",
-        },
-        "properties": {"enforcement": meta.enforcement},
-    }
-    if meta.display_name:
-        rule["name"] = meta.display_name
-    if meta.help_text or meta.help_uri:
-        rule["help"] = {"text": meta.help_text or meta.help_uri or ""}
-    if meta.help_uri:
-        rule["helpUri"] = meta.help_uri
-    return rule
+def fingerprint(policy: str, urn: str) -> str:
+    """A result's identity across runs (``partialFingerprints``): the policy and the resource's URN only — never
+    the message (dates, days left) or the location (line numbers move), so GitHub does not reopen alerts."""
+    return hashlib.sha256(f"{policy}\0{urn}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def to_sarif(report: Report, *, policies_meta: Sequence[PolicyMeta] = (), artifact_uri: str | None = None) -> str:
+def _location(d: Diagnostic, spot: SourceSpot | None) -> dict[str, Any]:
+    location: dict[str, Any] = {}
+    if spot is not None:
+        location["physicalLocation"] = {"artifactLocation": {"uri": spot.uri}, "region": spot.region()}
+    location["logicalLocations"] = [{"fullyQualifiedName": d.urn, "name": d.name, "kind": "resource"}]
+    return location
+
+
+def to_sarif(
+    report: Report, *, policies_meta: Sequence[PolicyMeta] = (), artifact_uri: str | SourceSpot | None = None
+) -> str:
     """SARIF 2.1.0: tool ``china-site``, one rule per policy (id = policy name), one result per diagnostic with the
-    resource as a logical location (``fullyQualifiedName`` = URN, kind ``resource``). ``artifact_uri`` (the audited
-    file) adds a physical location, which code-scanning services need to show a result."""
+    resource as a logical location (``fullyQualifiedName`` = URN, kind ``resource``) and a physical location: the
+    program's source line when the artifact carries one (``report.sources``), else the audited file
+    (``artifact_uri`` or ``report.artifact``: a relative URI, with its line count when known)."""
     rules = _rules(report, policies_meta or report.policies)
     index = {m.name: i for i, m in enumerate(rules)}
+    descriptions = {m.name: m.description for m in rules if m.description}
+    artifact = SourceSpot(artifact_uri) if isinstance(artifact_uri, str) else (artifact_uri or report.artifact)
     results = []
     for d in report.diagnostics:
-        location: dict[str, Any] = {
-            "logicalLocations": [{"fullyQualifiedName": d.urn, "name": d.name, "kind": "resource"}]
-        }
-        if artifact_uri:
-            location["physicalLocation"] = {"artifactLocation": {"uri": artifact_uri}}
-        fingerprint = hashlib.sha256(f"{d.policy}\0{d.urn}".encode()).hexdigest()
+        lines = policy_message_lines(d, descriptions.get(d.policy))
+        text = "\n".join(line for line in lines if line.strip()) or d.message or d.policy
         results.append(
             {
                 "ruleId": d.policy,
                 "ruleIndex": index[d.policy],
                 "level": _SARIF_LEVEL[d.enforcement],
-                "message": {"text": d.message or d.policy},
-                "locations": [location],
-                "partialFingerprints": {"chinaSitePolicyResource/v1": fingerprint},
+                "message": {"text": text},
+                "locations": [_location(d, report.sources.get(d.urn, artifact))],
+                "partialFingerprints": {_FINGERPRINT_KEY: fingerprint(d.policy, d.urn)},
                 "properties": {"enforcement": d.enforcement, "resourceType": d.type},
             }
         )
@@ -199,10 +282,13 @@ def to_sarif(report: Report, *, policies_meta: Sequence[PolicyMeta] = (), artifa
             "driver": {
                 "name": TOOL_NAME,
                 "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": TOOL_INFORMATION_URI,
                 "rules": [_rule_json(m) for m in rules],
             }
         },
         "results": results,
+        "columnKind": "unicodeCodePoints",
         "properties": {
             "summary": {"resources": report.resources, "mandatory": report.mandatory, "advisory": report.advisory}
         },
@@ -210,11 +296,25 @@ def to_sarif(report: Report, *, policies_meta: Sequence[PolicyMeta] = (), artifa
     if report.stack or report.project:
         run["automationDetails"] = {"id": f"{TOOL_NAME}/{report.project or ''}/{report.stack or ''}/"}
     doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return json_text(doc)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # JUnit XML
+
+
+# Characters XML 1.0 cannot carry, not even as character references: C0 controls other than tab, newline and
+# carriage return, lone surrogates, U+FFFE and U+FFFF. ElementTree writes them as they are (a file no parser reads).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` made representable in XML 1.0: each character XML cannot carry is written as a visible escape
+    (``\\x1b``, ``\\ud800``); everything else — including non-BMP characters and ``]]>`` — is left to the
+    serialiser, which escapes markup."""
+    return _XML_INVALID.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
 
 
 def to_junit(report: Report, *, policies: Sequence[str] = ()) -> str:
@@ -243,23 +343,24 @@ def to_junit(report: Report, *, policies: Sequence[str] = ()) -> str:
     tests = len(resources) * len(policy_names)
     failures = sum(1 for diags in by_case.values() if any(d.enforcement == "mandatory" for d in diags))
 
-    root = ET.Element("testsuites", name=report.title, tests=str(tests), failures=str(failures), errors="0")
+    root = ET.Element("testsuites", name=xml_text(report.title), tests=str(tests), failures=str(failures), errors="0")
     suite = ET.SubElement(
-        root, "testsuite", name=suite_name, tests=str(tests), failures=str(failures), errors="0", skipped="0"
+        root, "testsuite", name=xml_text(suite_name), tests=str(tests), failures=str(failures), errors="0", skipped="0"
     )
     for res in resources:
         for policy in policy_names:
-            case = ET.SubElement(suite, "testcase", classname=res.urn, name=policy)
+            case = ET.SubElement(suite, "testcase", classname=xml_text(res.urn), name=xml_text(policy))
             diags = by_case.get((res.urn, policy), [])
             mandatory = [d for d in diags if d.enforcement == "mandatory"]
             advisory = [d for d in diags if d.enforcement == "advisory"]
             if mandatory:
                 first = policy_message_lines(mandatory[0], descriptions.get(policy))
-                failure = ET.SubElement(case, "failure", message=first[0] if first else policy, type="mandatory")
-                failure.text = "\n\n".join(d.message for d in mandatory)
+                message = xml_text(first[0] if first else policy)
+                failure = ET.SubElement(case, "failure", message=message, type="mandatory")
+                failure.text = xml_text("\n\n".join(d.message for d in mandatory))
             if advisory:
                 out = ET.SubElement(case, "system-out")
-                out.text = "\n\n".join(f"advisory: {d.message}" for d in advisory)
+                out.text = xml_text("\n\n".join(f"advisory: {d.message}" for d in advisory))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 

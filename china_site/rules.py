@@ -8,9 +8,13 @@ artifacts. No Pulumi imports.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
+from typing import Final, Literal
 
-from china_site import domains
+from pydantic import BaseModel, ConfigDict, Field
+
+from china_site import datafiles, domains
 from china_site.errors import ChinaSiteError
 from china_site.filings import Entity, FilingRegistry, Permit, Site
 from china_site.model import (
@@ -46,20 +50,51 @@ PERMIT_LINK = "https://tsm.miit.gov.cn/"
 
 Rule = Callable[[Exposure, FilingRegistry, dt.date, RuleOptions], list[Finding]]
 
-# The Alibaba Cloud error (or behaviour) a deploy hits when a mainland exposure is not filed, by product.
-_UNFILED_ERROR: dict[str, str] = {
-    "cdn": "DomainNotRegistration (AddCdnDomain); Domain.BeianInvalid when changing the scope",
-    "dcdn": "DomainNotRegistration (AddDcdnDomain)",
-    "oss": "NoSuchCnameInRecord (PutCname; the message is misleading: the domain has no ICP filing)",
-    "waf": "Waf.Pullin.DomainNotBeianOrInBlackList",
-    "ga": "NoIcpRecord.Domain",
-    "fc": "DomainNameNotResolved / ICP check failure on the custom domain (Function Compute)",
-}
 _BLOCKED = "no API error: Alibaba Cloud serves its interception page (unfiled Host/SNI blocked)"
 
 
+class _ErrorCode(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(min_length=1)
+    operation: str = Field(min_length=1)
+    confirmed: bool
+    note: str | None = None
+
+    def text(self) -> str:
+        """For messages: ``DomainNotRegisterError (CreateDomain, WAF 2.0)``; unconfirmed codes say "expected"."""
+        where = self.operation if self.confirmed else f"{self.operation}; not confirmed in Alibaba Cloud's docs"
+        text = f"{self.code} ({where})"
+        if not self.confirmed:
+            text = "expected: " + text
+        return f"{text}; {self.note}" if self.note else text
+
+
+class _Family(_ErrorCode):
+    modules: dict[str, _ErrorCode] = Field(default_factory=dict)
+
+
+class _ErrorCodeFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1]
+    families: dict[str, _Family] = Field(min_length=1)
+
+
+@functools.cache
+def _error_codes() -> dict[str, _Family]:
+    """The unfiled-domain error per resource family (``data/error_codes.yaml``)."""
+    return datafiles.validated("error_codes", _ErrorCodeFile).families
+
+
 def _unfiled_error(exposure: Exposure) -> str:
-    return _UNFILED_ERROR.get(exposure.product or "", _BLOCKED)
+    """The Alibaba Cloud error (or behaviour) a deploy hits when ``exposure``'s domain has no ICP filing: by the
+    resource's family (its product), or by the Pulumi module of its type token where that module's API differs."""
+    family = _error_codes().get(exposure.product or "")
+    if family is None:
+        return _BLOCKED
+    module = exposure.resource.split(":", 2)[1].split("/", 1)[0] if exposure.resource.count(":") >= 2 else ""
+    return family.modules.get(module, family).text()
 
 
 def _what(exposure: Exposure) -> str:
@@ -69,11 +104,16 @@ def _what(exposure: Exposure) -> str:
     return label
 
 
+# Products placed by a CDN-like scope (scope / coverage) rather than a region (china_site/data/exposure_types.yaml).
+_SCOPED_PRODUCTS: Final = frozenset({"cdn", "dcdn", "vod", "live", "esa"})
+
+
 def _where(exposure: Exposure) -> str:
     if exposure.region_guessed:
         region = exposure.region or "none given"
-        return f"mainland China (region {region} is unknown, treated as mainland: fail closed)"
-    if exposure.product in ("cdn", "dcdn") and exposure.area == "mainland":
+        why = f"; {exposure.region_note}" if exposure.region_note else ""
+        return f"mainland China (region {region} is unknown, treated as mainland: fail closed{why})"
+    if exposure.product in _SCOPED_PRODUCTS and exposure.area == "mainland" and exposure.region is None:
         return "mainland China (CDN scope serves mainland nodes)"
     if exposure.region:
         return f"{exposure.area} ({exposure.region})"
@@ -194,6 +234,20 @@ def check_icp_filing(
     what, where, where_zh = _what(exposure), _where(exposure), _where_zh(exposure)
     note = _unknown_note(exposure)
     served = list(_served_domains(exposure))
+    if not served and not _invalid_domains(exposure) and exposure.domain_unreadable:
+        names = ", ".join(exposure.domain_unreadable)
+        return [
+            _icp_finding(
+                exposure,
+                f"{what} is reachable from the internet in {where}, but its domain ({names}) cannot be read as a "
+                f"host name (missing, a number, a list or an IP address), so it is read as unfiled: this type is "
+                f"only public under a domain, whose ICP filing must be checked{note}.",
+                f"{what} 在{where_zh}对公网开放，但其域名（{names}）无法读取为主机名，按未备案处理。",
+                f"set {names} to the exact host name the site serves (for example www.example.cn); it must have an "
+                "approved ICP filing through Alibaba Cloud before it is served from the mainland",
+                alibaba_error=_unfiled_error(exposure),
+            )
+        ]
     if not served and not _invalid_domains(exposure):
         if options.untied_exposure == "disabled":
             return []
@@ -358,8 +412,58 @@ def check_psb_filing(
 
 
 def permit_valid(permit: Permit, today: dt.date) -> bool:
-    """A permit is valid from ``issued`` up to the day before ``expires`` (strict: the expiry day is out)."""
+    """A permit is valid from ``issued`` through ``expires``: the expiry day is still valid (like waivers)."""
     return permit.valid_on(today)
+
+
+class _Wording(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+
+class _OpenedService(_Wording):
+    code: str = Field(pattern=r"^[AB][0-9]{1,2}$")
+    excluding: _Wording | None = None
+
+
+class _PilotFile(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)  # zones are read by _pilot_provinces
+
+    source: str = Field(min_length=1)
+    opened: tuple[_OpenedService, ...] = Field(min_length=1)
+
+
+@functools.cache
+def pilot_zone_scope() -> tuple[str, str]:
+    """(English, Chinese): which services the pilot-zone notice opens to foreign ownership (``data/pilot_zones.yaml``):
+    not all of B25, only the information services listed there."""
+    data = datafiles.validated("pilot_zones", _PilotFile)
+    outside = [s for s in data.opened if s.code != "B25"]
+    info = [s for s in data.opened if s.code == "B25"]
+
+    def en(s: _OpenedService) -> str:
+        return s.en + (f" (excluding {s.excluding.en})" if s.excluding else "")
+
+    def zh(s: _OpenedService) -> str:
+        return s.zh + (f"（不含{s.excluding.zh}）" if s.excluding else "")
+
+    english = (
+        f"{data.source} lifts the foreign-ownership caps in the pilot zones only for "
+        + ", ".join(f"{s.en} [{s.code}]" for s in outside)
+        + ", and within information services (B25) only for "
+        + " and ".join(en(s) for s in info)
+        + ": not for all of B25"
+    )
+    chinese = (
+        f"{data.source}仅在试点地区放开"
+        + "、".join(s.zh for s in outside)
+        + "，以及"
+        + "、".join(zh(s) for s in info)
+        + "的外资股比限制，并非全部 B25 业务"
+    )
+    return english, chinese
 
 
 def _pilot_provinces(options: RuleOptions) -> tuple[str, ...]:
@@ -424,7 +528,7 @@ def check_commercial_permit(
                 latest = max(permits, key=lambda p: p.expires)
                 state = (
                     f"permit {latest.number} expired on {latest.expires.isoformat()}"
-                    if latest.expires <= today
+                    if latest.expires < today
                     else f"permit {latest.number} is valid only from {latest.issued.isoformat()}"
                 )
             else:
@@ -450,9 +554,12 @@ def check_commercial_permit(
                         need,
                         f"{shown} ({what}): entity '{entity.name}' is foreign-invested; a B25 commercial ICP permit "
                         "for foreign-invested enterprises is open only in the pilot zones (Beijing, Shanghai "
-                        f"Lin-gang/Pudong, Shenzhen, Hainan), and its province ({entity.province}) is not one.",
-                        f"{shown}：外商投资企业仅可在试点地区（北京、上海临港/浦东、深圳、海南）取得 B25 经营许可证。",
-                        "hold the permit through an entity registered in a pilot zone, or through a domestic partner",
+                        f"Lin-gang/Pudong, Shenzhen, Hainan), and its province ({entity.province}) is not one; "
+                        f"even there, {pilot_zone_scope()[0]}.",
+                        f"{shown}：外商投资企业仅可在试点地区（北京、上海临港/浦东、深圳、海南）取得 B25 经营许可证；"
+                        f"{pilot_zone_scope()[1]}。",
+                        "hold the permit through an entity registered in a pilot zone (for the services the notice "
+                        "opens), or through a domestic partner",
                     )
                 )
     return findings
@@ -488,6 +595,17 @@ def _domain_problems(
             "transfer the domain to the filing entity at the registrar (holder change with real-name "
             "verification), then update domain_holder",
         )
+    holders = domains.tld_holders(site.domain)
+    if holders is not None and entity.type not in holders:
+        note = domains.tld_note(site.domain) or "a restricted suffix"
+        kinds = " or ".join(holders)
+        yield (
+            f"is under a restricted suffix ({note}); only a {kinds} entity may hold and file it, and the filing "
+            f"entity '{entity.name}' is of type {entity.type}.",
+            f"的后缀仅限特定主体注册（{kinds}），备案主体（{entity.name}）类型为 {entity.type}，不符合要求。",
+            f"use a domain under an open suffix (.cn, .com.cn, .com, …), or file through a {kinds} entity that "
+            "holds this domain; if the registry's entity type is wrong, correct it",
+        )
     if site.domain_expires is not None and site.domain_expires <= today:
         yield (
             f"expired on {site.domain_expires.isoformat()} (domain registration); an expired domain loses its ICP "
@@ -513,7 +631,8 @@ def check_domain_eligible(
                     host,
                     "icp-filing",
                     f"{shown} ({what}) uses the suffix .{suffix}, which is not on MIIT's list of approved top-level "
-                    "domains (.org and .dev are disputed and not approved by default), so it cannot be ICP-filed.",
+                    "domains (.org, .dev and .tech are disputed and not approved by default), so it cannot be "
+                    "ICP-filed.",
                     f"{shown} 的后缀 .{suffix} 不在工信部批准的顶级域名列表中，无法办理 ICP 备案。",
                     "use a domain under an approved suffix (.cn, .com.cn, .com, .net, …); if you know the suffix "
                     "is approved, add it to the approvedTlds setting",

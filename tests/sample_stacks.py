@@ -17,10 +17,15 @@ HONGKONG_RESOURCES: frozenset[tuple[str, str]] = frozenset(
         ("china-site:index:SiteContent", "site-content"),
         ("pulumi-python:dynamic:Resource", "site-content-sync"),
         ("pulumi:providers:pulumi-python", "default"),
+        # No DNS zone: the CDN domain waits for VerifyDomainOwner; the program names the TXT record to create.
+        ("pulumi-python:dynamic/china-site:DomainOwnership", "site-domain-ownership"),
     }
 )
 
-# Pulumi.mainland.yaml sets a DNS zone as well: the record pointing the domain at the CDN.
+# Pulumi.mainland.yaml sets a DNS zone as well: the record pointing the domain at the CDN, and the ownership
+# verification's content lookup and TXT record at verification.<root domain>.
 MAINLAND_RESOURCES: frozenset[tuple[str, str]] = HONGKONG_RESOURCES | {
-    ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns")
+    ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns"),
+    ("pulumi-python:dynamic/china-site:DomainVerifyContent", "site-verify-content"),
+    ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns-ownership"),
 }

@@ -41,6 +41,19 @@ def test_advise_with_registry(reg: str) -> None:
     assert json.loads(r.stdout)["hosting"] == "mainland"
 
 
+def test_advise_unfileable_tld_and_unfiled_domain(reg: str) -> None:
+    args = ("--filings", reg, "--today", "2026-11-28", "--format", "json")
+    hk = json.loads(run("advise", "--domain", "www.example.hk", *args).stdout)
+    assert hk["hosting"] == "hongkong"
+    assert hk["required"] == ["china-registrar-domain", "icp-filing", "psb-filing"]
+    assert any(".hk is not on MIIT's list" in r for r in hk["reasons"])
+    cn = json.loads(run("advise", "--domain", "unfiled.cn", *args).stdout)
+    assert cn["required"] == ["icp-filing", "psb-filing"]
+    assert not any("cannot be ICP-filed" in r for r in cn["reasons"])
+    bad = run("advise", "--domain", "https://x.hk/", *args)
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
 def test_advise_table_output() -> None:
     r = run("advise", "--payments", "--registrar-abroad")
     assert r.exit_code == 0

@@ -43,6 +43,8 @@ CDN = "alicloud:cdn/domainNew:DomainNew"
 CDN_CONFIG = "alicloud:cdn/domainConfig:DomainConfig"
 RECORD = "alicloud:dns/alidnsRecord:AlidnsRecord"
 DYNAMIC = "pulumi-python:dynamic:Resource"
+# What alicloud_oss_bucket_cname accepts in `certificate` (the rest of BucketCnameCertificateArgs is computed).
+BUCKET_CNAME_CERTIFICATE_INPUTS = {"certId", "certificate", "privateKey"}
 
 SITE_OUTPUTS = {
     "url",
@@ -90,6 +92,17 @@ def cdn_set(*configs: str) -> set[tuple[str, str]]:
 
 
 CORE = {(SITE, "site"), (PROVIDER, "site-provider")}
+OWNERSHIP = "pulumi-python:dynamic/china-site:DomainOwnership"
+VERIFY_CONTENT = "pulumi-python:dynamic/china-site:DomainVerifyContent"
+DYNAMIC_PROVIDER = ("pulumi:providers:pulumi-python", "default")  # the engine's default provider of dynamic resources
+
+
+def ownership_set(*, zone: bool, prefix: str = "site") -> set[tuple[str, str]]:
+    """The CDN ownership verification step: with a DNS zone the content lookup and the TXT record come first."""
+    steps = {(OWNERSHIP, f"{prefix}-domain-ownership"), DYNAMIC_PROVIDER}
+    if zone:
+        steps |= {(VERIFY_CONTENT, f"{prefix}-verify-content"), (RECORD, f"{prefix}-dns-ownership")}
+    return steps
 
 
 def sdk_takes_tags(type_token: str) -> bool:
@@ -141,11 +154,12 @@ def test_mainland_filed_site_full(registry: FilingRegistry) -> None:
         stack="test",
     )
     rec = run.recorder
-    assert rec.resource_set() == CORE | bucket_set() | cdn_set("private-oss", "index-rewrite", "https-force") | {
+    assert rec.resource_set() == CORE | bucket_set() | cdn_set(
+        "private-oss", "index-rewrite", "https-force"
+    ) | ownership_set(zone=True) | {
         (RECORD, "site-dns"),
         (CONTENT, "site-content"),
         (DYNAMIC, "site-content-sync"),
-        ("pulumi:providers:pulumi-python", "default"),  # the engine's default provider of the dynamic resource
     }
     site = rec.one(SITE, "site")
     assert site.parent.endswith("::pulumi:pulumi:Stack::china-site-test")
@@ -195,7 +209,7 @@ def test_mainland_filed_site_full(registry: FilingRegistry) -> None:
     assert urn["site-index-rewrite"] in rec.one(CDN_CONFIG, "site-https-force").dependencies
 
     # DNS: www → the CDN's cname.
-    record = rec.one(RECORD).inputs
+    record = next(r for r in rec.of_type(RECORD) if r.name == "site-dns").inputs
     assert (record["domainName"], record["rr"], record["type"]) == ("mingyue-tea.cn", "www", "CNAME")
     assert record["value"] == f"{FILED}.w.kunlunaz.com"
 
@@ -320,7 +334,9 @@ def rec_is_empty(rec: Recorder) -> bool:
 
 def test_hongkong_site(registry: FilingRegistry) -> None:
     rec = run_site(domain=UNFILED, hosting="hongkong", filings=registry, dns_zone="harbour-lantern.com")
-    assert rec.resource_set() == CORE | bucket_set() | cdn_set("private-oss", "index-rewrite") | {(RECORD, "site-dns")}
+    assert rec.resource_set() == CORE | bucket_set() | cdn_set("private-oss", "index-rewrite") | ownership_set(
+        zone=True
+    ) | {(RECORD, "site-dns")}
     site = rec.one(SITE)
     assert_children_wired(rec, site, "cn-hongkong", UNFILED)
     assert rec.one(CDN).inputs["scope"] == "overseas"
@@ -335,7 +351,9 @@ def test_hongkong_site(registry: FilingRegistry) -> None:
 
 def test_auto_filed_goes_mainland(registry: FilingRegistry) -> None:
     rec = run_site(domain=FILED, hosting="auto", filings=registry)
-    assert rec.resource_set() == CORE | bucket_set() | cdn_set("private-oss", "index-rewrite")
+    assert rec.resource_set() == CORE | bucket_set() | cdn_set("private-oss", "index-rewrite") | ownership_set(
+        zone=False
+    )
     assert reveal(rec.one(PROVIDER).inputs["region"]) == "cn-shanghai"
     assert rec.one(CDN).inputs["scope"] == "domestic"
     out = rec.outputs[rec.one(SITE).urn]
@@ -346,7 +364,9 @@ def test_auto_filed_goes_mainland(registry: FilingRegistry) -> None:
 def test_auto_unfiled_goes_hongkong(registry: FilingRegistry, domain: str) -> None:
     run = run_program(site_program(domain=domain, hosting="auto", filings=registry), stack="test")
     rec = run.recorder
-    assert rec.resource_set() == CORE | bucket_set() | cdn_set("private-oss", "index-rewrite")
+    assert rec.resource_set() == CORE | bucket_set() | cdn_set("private-oss", "index-rewrite") | ownership_set(
+        zone=False
+    )
     assert reveal(rec.one(PROVIDER).inputs["region"]) == "cn-hongkong"
     assert rec.one(CDN).inputs["scope"] == "overseas"
     assert run.outputs["hosting"] == "hongkong"
@@ -384,7 +404,12 @@ def test_mainland_filed_without_cdn(registry: FilingRegistry) -> None:
     assert rec.one(PAB).inputs["blockPublicAccess"] is False
     cname = rec.one(CNAME)
     assert cname.inputs["domain"] == FILED
-    assert reveal(cname.inputs["certificate"]) == {"type": "Upload", "certificate": "C", "privateKey": "K"}
+    # Only the provider's input fields (terraform-provider-alicloud docs, alicloud_oss_bucket_cname `certificate`:
+    # cert_id, certificate, private_key); `type`, `status`, dates and fingerprint are computed by OSS.
+    certificate = reveal(cname.inputs["certificate"])
+    assert certificate == {"certificate": "C", "privateKey": "K"}
+    assert set(certificate) <= BUCKET_CNAME_CERTIFICATE_INPUTS
+    assert is_secret(cname.inputs["certificate"]) or is_secret(cname.inputs["certificate"]["privateKey"])
     records = {r.name: r for r in rec.of_type(RECORD)}
     assert (records["site-dns"].inputs["type"], records["site-dns"].inputs["value"]) == (
         "CNAME",
@@ -628,7 +653,7 @@ def test_site_with_backend_origin(registry: FilingRegistry) -> None:
     run = run_program(backend_program(site=True, domain=UNFILED, hosting="auto", filings=registry), stack="test")
     rec = run.recorder
     # The CDN fronts the load balancer: no bucket, no private-OSS back-to-source.
-    assert rec.resource_set() == BACKEND_SET | CORE | {(CDN, "site-cdn")}
+    assert rec.resource_set() == BACKEND_SET | CORE | {(CDN, "site-cdn")} | ownership_set(zone=False)
     alb = rec.one("alicloud:alb/loadBalancer:LoadBalancer")
     cdn = rec.one(CDN)
     assert cdn.inputs["sources"] == [
@@ -639,6 +664,88 @@ def test_site_with_backend_origin(registry: FilingRegistry) -> None:
     out = rec.outputs[rec.one(SITE).urn]
     assert out.get("bucket_name") is None
     assert out["cdn_cname"] == f"{UNFILED}.w.kunlunaz.com"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# CDN domain ownership verification: DescribeVerifyContent → TXT record → VerifyDomainOwner → the CDN domain
+
+
+def _no_cloud(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Any Alibaba Cloud API call under mocks is recorded (and refused): there must be none."""
+    from china_site.ownership import OwnershipClient
+
+    calls: list[str] = []
+
+    def refuse(self: Any, action: str, *_args: Any) -> Any:
+        calls.append(action)
+        raise AssertionError(f"{action} called under mocks")
+
+    monkeypatch.setattr(OwnershipClient, "_call", refuse)
+    return calls
+
+
+def test_cdn_domain_waits_for_ownership_with_dns_zone(
+    registry: FilingRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _no_cloud(monkeypatch)
+    rec = run_site(domain=FILED, hosting="mainland", filings=registry, dns_zone="mingyue-tea.cn")
+    content, ownership = rec.one(VERIFY_CONTENT), rec.one(OWNERSHIP)
+    txt = rec.one(RECORD, "site-dns-ownership")
+    cdn = rec.one(CDN)
+    # The TXT record: host record `verification` in the root domain's zone, its value from DescribeVerifyContent.
+    assert (txt.inputs["domainName"], txt.inputs["rr"], txt.inputs["type"]) == ("mingyue-tea.cn", "verification", "TXT")
+    assert txt.provider.rsplit("::", 1)[0] == rec.one(PROVIDER).urn
+    # The order: content → TXT record → VerifyDomainOwner → AddCdnDomain.
+    assert content.urn in txt.dependencies
+    assert txt.urn in ownership.dependencies
+    assert ownership.urn in cdn.dependencies
+    assert cdn.urn not in content.dependencies + txt.dependencies + ownership.dependencies
+    assert (content.inputs["component"], content.inputs["domain"], content.inputs["root"]) == (
+        "china-site:index:DomainVerifyContent",
+        FILED,
+        "mingyue-tea.cn",
+    )
+    assert ownership.inputs["component"] == "china-site:index:DomainOwnership"
+    assert (ownership.inputs["recordFqdn"], ownership.inputs["verifyType"]) == (
+        "verification.mingyue-tea.cn",
+        "dnsCheck",
+    )
+    assert ownership.parent == rec.one(SITE).urn and content.parent == rec.one(SITE).urn
+    assert calls == []  # mocks never run a provider: no cloud call offline
+
+
+def test_without_dns_zone_the_record_is_named_first(registry: FilingRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _no_cloud(monkeypatch)
+    run = run_program(site_program(domain=FILED, hosting="mainland", filings=registry), stack="test")
+    rec = run.recorder
+    warning = next(m for m in run.messages("warning") if "verification.mingyue-tea.cn" in m)
+    english, chinese = warning.split("\n")
+    assert "TXT" in english and "DescribeVerifyContent" in english and "domainVerified" in english
+    assert "verification.mingyue-tea.cn" in chinese and "归属权" in chinese
+    # Only the check: the user creates the record; the CDN domain still waits for VerifyDomainOwner.
+    assert not rec.of_type(VERIFY_CONTENT) and not rec.of_type(RECORD)
+    ownership = rec.one(OWNERSHIP)
+    assert ownership.inputs.get("recordValue") is None
+    assert ownership.urn in rec.one(CDN).dependencies
+    assert calls == []
+
+
+def test_domain_verified_skips_the_check(registry: FilingRegistry) -> None:
+    run = run_program(
+        site_program(
+            domain=FILED, hosting="mainland", filings=registry, dns_zone="mingyue-tea.cn", domain_verified=True
+        ),
+        stack="test",
+    )
+    rec = run.recorder
+    assert not rec.of_type(OWNERSHIP) and not rec.of_type(VERIFY_CONTENT)
+    assert [r.name for r in rec.of_type(RECORD)] == ["site-dns"]
+    assert not any("verification." in m for m in run.messages())
+
+
+def test_ownership_record_outside_the_zone_is_refused(registry: FilingRegistry) -> None:
+    with pytest.raises(InputError, match=r"verification\.mingyue-tea\.cn.*outside the DNS zone www\.mingyue-tea\.cn"):
+        run_site(domain=FILED, hosting="mainland", filings=registry, dns_zone="www.mingyue-tea.cn")
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from china_site.domains import (
     normalize_suffix,
     registrable_domain,
     tld_approved,
+    tld_holders,
     tld_note,
     tld_of,
     tld_status,
@@ -95,6 +96,7 @@ def test_idn_round_trip() -> None:
         ("x.github.io", "github.io"),  # private PSL suffixes are ignored (ICANN section only)
         ("bucket.oss-cn-hangzhou.aliyuncs.com", "aliyuncs.com"),
         ("www.example.zzz", "example.zzz"),  # unknown TLD: one-label suffix
+        ("www.茶.政务.cn", "xn--cl1a.xn--zfr164b.cn"),  # 政务.cn: a suffix of the TLD data file, not of the PSL
     ],
 )
 def test_registrable_domain(host: str, registrable: str) -> None:
@@ -130,7 +132,7 @@ def test_tld_of_and_top_label(host: str, suffix: str, top: str) -> None:
     [
         "example.cn", "a.example.com.cn", "example.net.cn", "example.org.cn", "example.ac.cn", "例子.中国",
         "例子.公司", "例子.网络", "example.com", "example.net", "example.top", "example.xyz", "example.vip",
-        "example.shop", "example.online", "example.tech", "example.info", "example.cc", "example.ltd",
+        "example.shop", "example.online", "example.info", "example.cc", "example.ltd",
         "example.cloud", "example.design", "example.gov.cn",
     ],
 )  # fmt: skip
@@ -138,9 +140,152 @@ def test_approved_tlds(host: str) -> None:
     assert tld_approved(host)
 
 
-@pytest.mark.parametrize("host", ["example.org", "example.dev", "example.io", "x.github.io", "example.zzz", "a.uk"])
+# Issue 14: suffixes on MIIT's approved list that the first version of the data file lacked (58 ASCII, 20 Chinese).
+MISSING_ASCII = (
+    "archi",
+    "auto",
+    "baby",
+    "baidu",
+    "band",
+    "bio",
+    "black",
+    "blue",
+    "bond",
+    "cab",
+    "cafe",
+    "cash",
+    "chase",
+    "chat",
+    "citic",
+    "city",
+    "college",
+    "cool",
+    "fan",
+    "fashion",
+    "fund",
+    "fyi",
+    "games",
+    "global",
+    "green",
+    "guru",
+    "jpmorgan",
+    "law",
+    "lotto",
+    "market",
+    "mba",
+    "media",
+    "monster",
+    "organic",
+    "pet",
+    "pink",
+    "poker",
+    "promo",
+    "protection",
+    "rent",
+    "sale",
+    "school",
+    "security",
+    "shopping",
+    "ski",
+    "sohu",
+    "storage",
+    "studio",
+    "tax",
+    "technology",
+    "theatre",
+    "today",
+    "unicom",
+    "uno",
+    "vin",
+    "vote",
+    "voto",
+    "wiki",
+)
+MISSING_CHINESE = (
+    "中信",
+    "商标",
+    "广东",
+    "佛山",
+    "手机",
+    "商店",
+    "企业",
+    "娱乐",
+    "游戏",
+    "购物",
+    "餐厅",
+    "招聘",
+    "时尚",
+    "移动",
+    "网站",
+    "联通",
+    "世界",
+    "健康",
+    "政务",
+    "公益",
+)
+
+
+def test_the_78_missing_suffixes_are_listed() -> None:
+    assert (len(MISSING_ASCII), len(MISSING_CHINESE)) == (58, 20)
+    for suffix in (*MISSING_ASCII, *MISSING_CHINESE):
+        assert tld_approved(f"xn--fsqu00a.{suffix}"), suffix  # 例子.<suffix>
+        assert tld_status(f"例子.{suffix}") in ("approved", "restricted"), suffix
+    assert tld_status("例子.游戏") == "approved" and tld_status("example.studio") == "approved"
+
+
+@pytest.mark.parametrize(
+    "host", ["example.org", "example.dev", "example.tech", "example.io", "x.github.io", "example.zzz", "a.uk"]
+)
 def test_not_approved_tlds(host: str) -> None:
     assert not tld_approved(host)
+
+
+def test_tech_is_disputed_like_org() -> None:
+    assert tld_status("example.tech") == "disputed" == tld_status("example.org")
+    assert "can no longer be filed" in (tld_note("www.example.tech") or "")
+    assert tld_approved("example.tech", extra=["tech"])  # approvable in configuration, like .org
+
+
+@pytest.mark.parametrize(
+    ("host", "holders"),
+    [
+        ("www.example.gov.cn", ("government",)),
+        ("example.mil.cn", ("government",)),
+        ("www.例子.政务.cn", ("government",)),  # not a public suffix in the PSL: matched from the data file
+        ("例子.政务", ("government",)),
+        ("example.edu.cn", ("institution",)),
+        ("lab.example.ac.cn", ("institution",)),
+        ("例子.公益.cn", ("institution", "other")),
+        ("例子.公益", ("institution", "other")),
+    ],
+)
+def test_restricted_suffixes_name_their_holder_kinds(host: str, holders: tuple[str, ...]) -> None:
+    assert tld_status(host) == "restricted"
+    assert tld_approved(host)
+    assert tld_holders(host) == holders
+    assert tld_note(host)
+
+
+@pytest.mark.parametrize("host", ["example.cn", "example.sh.cn", "example.com.cn", "例子.公司.cn", "example.com"])
+def test_open_suffixes_have_no_holder_restriction(host: str) -> None:
+    assert tld_holders(host) is None
+    assert tld_status(host) == "approved"
+
+
+def test_holder_kinds_are_the_registry_entity_types() -> None:
+    from typing import get_args
+
+    from china_site.domains import HolderKind
+    from china_site.filings import EntityType
+
+    assert set(get_args(HolderKind)) == set(get_args(EntityType))
+
+
+def test_data_file_names_its_sources_and_date() -> None:
+    from importlib import resources
+
+    text = resources.files("china_site").joinpath("data", "tlds.yaml").read_text(encoding="utf-8")
+    assert "read 2026-11-30" in text and "domain.miit.gov.cn" in text and "cloud.tencent.com" in text
 
 
 def test_tld_status_and_notes() -> None:

@@ -11,6 +11,7 @@ from test_rules import TODAY
 from china_site.errors import InputError
 from china_site.filings import FilingRegistry
 from china_site.hosting import AdviceInput, HostingError, advise, decide
+from china_site.model import RuleOptions
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +209,49 @@ def test_foreign_company_is_told_the_entity_files_once_it_exists() -> None:
     a = advise(AdviceInput(entity="foreign", today=TODAY))
     assert any("once the PRC entity exists" in r for r in a.reasons)
     assert not any("once the PRC entity exists" in r for r in advise(AdviceInput(today=TODAY)).reasons)
+
+
+# --- issue 12 item 7 and issue 14: readings found in review ---------------------------------------------------------
+
+
+def test_advise_unfiled_domain_lists_psb_filing(registry: FilingRegistry) -> None:
+    unfiled = advise(AdviceInput(domain="unfiled.cn", registry=registry, today=TODAY))
+    assert unfiled.required == ("icp-filing", "psb-filing")
+    assert any("public-security (PSB) filing" in r for r in unfiled.reasons)
+    assert "psb-filing" in advise(AdviceInput(domain="waiting.com.cn", registry=registry, today=TODAY)).required
+    filed = advise(AdviceInput(domain="example.cn", registry=registry, today=TODAY))
+    assert "psb-filing" not in filed.required and filed.hosting == "mainland"
+
+
+@pytest.mark.parametrize("domain", ["www.example.hk", "shop.example.io", "例子.香港"])
+def test_advise_says_the_tld_cannot_be_filed_even_when_the_registry_lacks_the_domain(
+    registry: FilingRegistry, domain: str
+) -> None:
+    assert registry.covering(domain) is None
+    a = advise(AdviceInput(domain=domain, registry=registry, today=TODAY))
+    assert a.hosting == "hongkong" and "china-registrar-domain" in a.required
+    [reason] = [r for r in a.reasons if "cannot be ICP-filed" in r]
+    assert "not on MIIT's list of approved top-level domains" in reason and "无法备案" in reason
+
+
+def test_advise_approved_or_approvable_tld_is_not_called_unfileable(registry: FilingRegistry) -> None:
+    for domain in ("unfiled.cn", "new-shop.studio", "例子.游戏"):
+        a = advise(AdviceInput(domain=domain, registry=registry, today=TODAY))
+        assert not any("cannot be ICP-filed" in r for r in a.reasons), domain
+        assert "china-registrar-domain" not in a.required
+    org = advise(AdviceInput(domain="project.org", registry=registry, today=TODAY))
+    assert any("cannot be ICP-filed" in r and "(.org: listed by some providers" in r for r in org.reasons)
+    relaxed = RuleOptions(approved_tlds=("org",))
+    a = advise(AdviceInput(domain="unfiled.org", registry=registry, today=TODAY, options=relaxed))
+    assert not any("cannot be ICP-filed" in r for r in a.reasons)
+
+
+def test_foreign_invested_advice_names_the_pilot_zone_scope() -> None:
+    a = advise(AdviceInput(entity="foreign-invested", payments=True, today=TODAY))
+    [reason] = [r for r in a.reasons if "pilot zones" in r]
+    assert "〔2024〕107号" in reason and "not for all of B25" in reason
+    assert "information-publishing platforms and delivery services" in reason
+    assert "excluding news, publishing, audio-visual and internet culture" in reason
+    assert "information protection and processing" in reason and "并非全部 B25" in reason
+    domestic = advise(AdviceInput(entity="domestic", payments=True, today=TODAY))
+    assert not any("107号" in r for r in domestic.reasons)

@@ -84,6 +84,16 @@ ICP_VALID: list[tuple[str, dict[str, object]]] = [
     ("沪ICP备2021012345号-3K", dict(suffix="K", site_index=3)),
     ("沪交ICP备2021012345号-1", dict(university="交", province_code="31", base="沪交ICP备2021012345号")),
     ("京教育ICP备05012345号", dict(university="教育", province_code="11", kind="icp-entity")),
+    # university network filings keep 5-digit numbers (real: 上海交通大学)
+    ("沪交ICP备05045号", dict(normalized="沪交ICP备05045号", university="交", kind="icp-entity", warnings=())),
+    ("沪交ICP备05045号-2", dict(normalized="沪交ICP备05045号-2", base="沪交ICP备05045号", site_index=2)),
+    # the site index written before 号 on real footers (滇 = Yunnan): normalised to the official form
+    (
+        "滇ICP备09010050-5号",
+        dict(normalized="滇ICP备09010050号-5", kind="icp-site", province_code="53", base="滇ICP备09010050号",
+             site_index=5),
+    ),
+    ("滇ICP备09010050-5X号", dict(normalized="滇ICP备09010050号-5X", suffix="X", site_index=5)),
     # noise: spaces, full-width digits and dashes, lower case, dash variants
     (" 沪 ICP 备 2021012345 号 - 1 ", dict(normalized="沪ICP备2021012345号-1", warnings=())),
     ("沪ICP备２０２１０１２３４５号－１", dict(normalized="沪ICP备2021012345号-1")),
@@ -128,6 +138,21 @@ def test_icp_alias_is_accepted_with_warning(alias: str, official: str) -> None:
     assert parse_icp(f"{official}ICP备12345678号-2").warnings == ()
 
 
+def test_site_index_before_hao_is_normalised_with_a_warning() -> None:
+    number = parse_icp("滇ICP备09010050-5号")
+    assert number.normalized == "滇ICP备09010050号-5"
+    assert len(number.warnings) == 1 and "before '号'" in number.warnings[0]
+    assert "滇ICP备09010050号-5" in number.warnings[0]
+    assert parse_icp(number.normalized).warnings == ()  # the official form has no warning
+    assert parse_any("滇ICP备09010050-5号").normalized == "滇ICP备09010050号-5"
+
+
+def test_five_digits_only_on_university_filings() -> None:
+    assert parse_icp("沪交ICP备05045号").university == "交"
+    with pytest.raises(NumberError, match="5 only on university network filings"):
+        parse_icp("沪ICP备05045号")
+
+
 def test_icp_missing_hao_is_accepted_with_warning() -> None:
     number = parse_icp("沪ICP备2021012345-1")
     assert number.normalized == "沪ICP备2021012345号-1"
@@ -141,7 +166,14 @@ def test_licence_with_entity_character_warns() -> None:
 
 
 ICP_INVALID: list[tuple[str, str]] = [
-    ("沪ICP备12345号-1", "found 5"),  # 5 digits
+    ("沪ICP备12345号-1", "found 5"),  # 5 digits: only university network filings have them
+    ("沪交ICP备0504号", "5 to 10 digits after 'ICP备', found 4"),
+    ("沪交ICP备05045678901号", "found 11"),
+    ("滇ICP备09010050-05号", "website index"),
+    ("滇ICP备09010050-5号-1", "unexpected text"),
+    ("滇ICP备09010050-号", "unexpected text"),
+    ("滇ICP备09010050-5B号", "unknown suffix 'B'"),
+    ("滇ICP备09010050号-5号", "unexpected text"),
     ("沪ICP备12345678901号-1", "found 11"),  # 11 digits
     ("XICP备2021012345号-1", "'X' is not a province character"),
     ("港ICP备2021012345号", "not a province character"),
@@ -267,6 +299,14 @@ PSB_VALID: list[tuple[str, dict[str, object]]] = [
     ("公网安备11010802020134号", dict(normalized="公网安备11010802020134号", province_char=None, province_code="11")),
     ("京公网安备 １１０１０８０２０２０１３４ 号", dict(digits="11010802020134")),
     ("川公网安备51019002000001号", dict(province_code="51", warnings=())),  # 川 is what MPS prints
+    ("滇公网安备53010202000123号", dict(province_code="53", warnings=(), legacy=False)),  # Yunnan: 滇
+    # legacy 12-digit numbers of the former system (real: 京公网安备110108008322号)
+    (
+        "京公网安备110108008322号",
+        dict(normalized="京公网安备110108008322号", digits="110108008322", province_code="11", legacy=True,
+             warnings=()),
+    ),
+    ("京公网安备 １１０１０８００８３２２", dict(normalized="京公网安备110108008322号", legacy=True)),
 ]  # fmt: skip
 
 
@@ -293,6 +333,9 @@ def test_psb_prefix_other_province_warns_not_fails() -> None:
 
 PSB_INVALID: list[tuple[str, str]] = [
     ("沪公网安备3101150201234号", "found 13"),
+    ("京公网安备11010800832号", "found 11"),
+    ("京公网安备990108008322号", r"\(99\)"),
+    ("京公网安备110108008322号-1", "unexpected text"),
     ("沪公网安备310115020123456号", "found 15"),
     ("沪公网安备99011502012345号", r"\(99\)"),
     ("沪公网安备00011502012345号", "province code"),
@@ -358,7 +401,10 @@ PARSERS = (parse_icp, parse_permit, parse_psb, parse_any)
 _chars = st.sampled_from([*DOMAIN_TABLE.values(), "川", "贵", "云", "甘", "交", "合字", "X", "港", "", " "])
 _markers = st.sampled_from(["ICP备", "icp备", "ICP证", "公网安备", "B2-", "b2－", "A1.B1.B2-", "B9-", "", "ICP", "备"])
 _digit = st.sampled_from("0123456789０１２３４５６７８９")
-_tail = st.sampled_from(["", "号", "号-1", "号-12A", "号－3X", "号—0K", "-5", "-1Z", "号-", "号号", "\x00", "\u200b"])
+_INDEX_FIRST = ("-5号", "-0号", "-2K号-1")  # the site index before 号
+_tail = st.sampled_from(
+    ["", "号", "号-1", "号-12A", "号－3X", "号—0K", "-5", "-1Z", "号-", "号号", "\x00", "\u200b", *_INDEX_FIRST]
+)
 
 
 @st.composite

@@ -389,7 +389,9 @@ def test_payments_without_permit_fail(config: dict[str, Any]) -> None:
 
 
 def test_payments_permit_expired_fails_later(config: dict[str, Any]) -> None:
-    later = {**config, "today": "2027-03-01"}  # the expiry day is out
+    on_expiry = {**config, "today": "2027-03-01"}  # the expiry day is still valid (inclusive, like waivers)
+    assert run("commercial-permit-required", rargs(ALB, _alb("www.example.cn"), on_expiry)) == []
+    later = {**config, "today": "2027-03-02"}
     assert run("commercial-permit-required", rargs(ALB, _alb("www.example.cn"), later))
 
 

@@ -33,10 +33,100 @@ def test_known_mainland_regions(region: str) -> None:
 
 
 def test_mainland_regions_lists_every_mainland_region_and_nothing_else() -> None:
-    assert set(mainland_regions()) == set(DOMAIN_MAINLAND + DOMAIN_SPECIAL)
-    assert HONGKONG not in mainland_regions()
+    assert set(mainland_regions()) >= set(DOMAIN_MAINLAND + DOMAIN_SPECIAL + FINANCE)
+    assert {r.region_id for r in known_regions() if r.area == "mainland"} == set(mainland_regions())
+    assert HONGKONG not in mainland_regions() and "cn-hongkong-finance-pop" not in mainland_regions()
     assert all(r.startswith("cn-") for r in mainland_regions())
     assert {r.region_id for r in known_regions()} >= set(mainland_regions()) | {HONGKONG}
+
+
+# Issue 14: regions the first version of the data lacked (overseas ones were read as mainland by the fail-closed
+# default; the finance regions were reported as guesses).
+NEW_OVERSEAS = [("us-southeast-1", "Atlanta"), ("ap-southeast-8", "Johor"), ("rus-west-1", "Moscow")]
+FINANCE = [
+    "cn-shanghai-finance-1-pub", "cn-beijing-finance-1-pub", "cn-szfinance", "cn-shenzhen-finance", "cn-hzfinance",
+    "cn-hzjbp",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("region", "name"), NEW_OVERSEAS)
+def test_new_overseas_regions_are_not_mainland(region: str, name: str) -> None:
+    info = classify(region)
+    assert (info.area, info.guessed) == ("overseas", False) and name in info.name
+    assert not is_mainland(region) and "outside China" in describe(info)
+
+
+@pytest.mark.parametrize("region", FINANCE)
+def test_finance_regions_are_classified_mainland_special(region: str) -> None:
+    info = classify(region)
+    assert (info.area, info.guessed, info.special) == ("mainland", False, True)
+    assert "special-purpose region in mainland China" in describe(info)
+
+
+@pytest.mark.parametrize(
+    ("region", "area"),
+    [("cn-shanghai-inner", "mainland"), ("cn-hangzhou-internal-test-1", "mainland"),
+     ("cn-hongkong-finance-pop", "hongkong"), ("rus-west-1-pop", "overseas")],
+)  # fmt: skip
+def test_internal_sdk_ids_are_classified_and_marked(region: str, area: str) -> None:
+    info = classify(region)
+    assert (info.area, info.guessed, info.internal) == (area, False, True)
+    assert not classify("cn-shanghai").internal and not classify("cn-shanghai-finance-1").internal
+
+
+def test_a_site_refuses_an_internal_region_as_its_mainland_region() -> None:
+    import datetime as dt
+
+    from china_site.errors import InputError
+    from china_site.hosting import AdviceInput, advise
+
+    assert advise(AdviceInput(mainland_region="cn-shanghai-finance-1", today=dt.date(2026, 11, 28)))
+    with pytest.raises(InputError, match="internal or endpoint-only"):
+        advise(AdviceInput(mainland_region="cn-shanghai-inner", today=dt.date(2026, 11, 28)))
+
+
+# --- region IDs come from the SDK's endpoint data; the classification is ours ------------------------------------
+
+
+def test_every_region_the_sdk_knows_is_classified() -> None:
+    from china_site.regions import sdk_region_ids, unclassified_sdk_regions
+
+    known = sdk_region_ids()
+    assert len(known) >= 40 and {"cn-hangzhou", "cn-hongkong", "ap-southeast-1"} <= known  # the dependency is there
+    assert unclassified_sdk_regions() == (), "classify these regions in china_site/data/regions.yaml"
+    for region in known:
+        assert not classify(region).guessed, region
+
+
+def test_a_region_new_to_the_sdk_fails_the_check_and_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from china_site import regions
+
+    monkeypatch.setattr(regions, "sdk_region_ids", lambda: frozenset({"cn-hangzhou", "xx-new-9"}))
+    assert regions.unclassified_sdk_regions() == ("xx-new-9",)
+    info = classify("xx-new-9")
+    assert (info.area, info.guessed, info.sdk_known) == ("mainland", True, True)
+    assert "known to Alibaba Cloud's SDK" in describe(info) and "fail closed" in describe(info)
+    assert classify("xx-other-1").sdk_known is False
+
+
+def test_without_the_sdk_data_regions_still_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from china_site import regions
+
+    regions.sdk_region_ids.cache_clear()
+    monkeypatch.setattr(regions, "_SDK_PACKAGE", "no_such_sdk_package")
+    try:
+        assert regions.sdk_region_ids() == frozenset()
+        assert regions.unclassified_sdk_regions() == ()
+        assert (classify("xx-new-9").area, classify("cn-shanghai").guessed) == ("mainland", False)
+    finally:
+        regions.sdk_region_ids.cache_clear()
+
+
+def test_regions_file_names_its_sources_and_date() -> None:
+    from importlib import resources
+
+    text = resources.files("china_site").joinpath("data", "regions.yaml").read_text(encoding="utf-8")
+    assert "read 2026-11-30" in text and "aliyunsdkcore/data/endpoints.json" in text
 
 
 @pytest.mark.parametrize("region", ["cn-hongkong", "CN-HongKong", "  cn-hongkong\n"])
@@ -99,6 +189,8 @@ def test_pilot_zones_data() -> None:
     zones = datafiles.load("pilot_zones")["zones"]
     assert {z["id"] for z in zones} == {"beijing", "shanghai-lingang", "shanghai-pudong", "hainan", "shenzhen"}
     assert {z["province"] for z in zones} == {"11", "31", "44", "46"}
+    opened = datafiles.load("pilot_zones")["opened"]
+    assert [o["code"] for o in opened] == ["B11", "B12", "B14", "B21", "B25", "B25"]  # not all of B25
 
 
 @pytest.mark.parametrize(("name", "message"), [("../pyproject", "invalid data file name"), ("nope", "cannot read")])
@@ -107,3 +199,15 @@ def test_datafiles_bad_names(name: str, message: str) -> None:
 
     with pytest.raises(datafiles.DataFileError, match=message):
         datafiles.load(name)
+
+
+def test_every_data_file_names_its_sources_and_the_date_read() -> None:
+    import re
+    from importlib import resources
+
+    files = [f for f in resources.files("china_site").joinpath("data").iterdir() if f.name.endswith(".yaml")]
+    assert {f.name for f in files} >= {"tlds.yaml", "regions.yaml", "pilot_zones.yaml", "error_codes.yaml"}
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert re.search(r"Sources?\b", text), f.name
+        assert re.search(r"read 20[0-9]{2}-[0-9]{2}-[0-9]{2}", text), f.name

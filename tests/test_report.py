@@ -18,7 +18,9 @@ from china_site.report import (
     PolicyMeta,
     Report,
     ResourceId,
+    SourceSpot,
     exit_code,
+    first_sentence,
     policy_message_lines,
     progress,
     render_table,
@@ -135,13 +137,20 @@ def test_sarif_is_valid_and_carries_rules_results_and_locations() -> None:
     run = doc["runs"][0]
     driver = run["tool"]["driver"]
     assert driver["name"] == "china-site"
+    assert driver["informationUri"].startswith("https://")
     assert [r["id"] for r in driver["rules"]] == [m.name for m in POLICIES]
     icp = driver["rules"][0]
     assert icp["shortDescription"]["text"] == "Mainland exposure needs an approved ICP filing."
-    assert icp["help"]["text"].startswith("File the domain") and icp["helpUri"] == "https://beian.miit.gov.cn/"
+    assert icp["fullDescription"]["text"] == "Mainland exposure needs an approved ICP filing."
+    assert "File the domain through Alibaba Cloud" in icp["help"]["text"]
+    assert "File the domain through Alibaba Cloud" in icp["help"]["markdown"]
+    assert icp["helpUri"] == "https://beian.miit.gov.cn/"
     assert icp["name"] == "ICP filing required"
-    assert "help" not in driver["rules"][1]
+    assert icp["properties"]["security-severity"] == "7.5" and "security" in icp["properties"]["tags"]
+    assert driver["rules"][1]["properties"]["security-severity"] == "4.0"  # advisory: medium
+    assert driver["rules"][1]["help"]["text"]  # every rule has help (GitHub requires it), even without steps
     assert driver["rules"][3]["defaultConfiguration"] == {"level": "none", "enabled": False}
+    assert "security-severity" not in driver["rules"][3]["properties"]
 
     results = run["results"]
     assert [(r["ruleId"], r["level"]) for r in results] == [
@@ -152,17 +161,50 @@ def test_sarif_is_valid_and_carries_rules_results_and_locations() -> None:
     ]
     for result, diag in zip(results, DIAGS, strict=True):
         assert driver["rules"][result["ruleIndex"]]["id"] == diag.policy
-        assert result["message"]["text"] == diag.message
+        # the finding itself; the rule's description is the rule's fullDescription, not repeated per result
+        description = next(m.description for m in POLICIES if m.name == diag.policy)
+        assert result["message"]["text"] == diag.message.removeprefix(description + "\n")
         (location,) = result["locations"]
         assert location["logicalLocations"] == [{"fullyQualifiedName": diag.urn, "name": diag.name, "kind": "resource"}]
         assert location["physicalLocation"]["artifactLocation"]["uri"] == "preview.json"
+        assert location["physicalLocation"]["region"]["startLine"] == 1
     assert results[1]["partialFingerprints"] != results[3]["partialFingerprints"]  # same policy, other resource
+
+
+def test_sarif_first_sentence_and_full_description() -> None:
+    long = PolicyMeta("p", "First sentence (see beian.miit.gov.cn). Second sentence, e.g. more.", "mandatory")
+    (rule,) = json.loads(to_sarif(report([]), policies_meta=[long]))["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["shortDescription"]["text"] == "First sentence (see beian.miit.gov.cn)."
+    assert rule["fullDescription"]["text"] == long.description
+    assert first_sentence("网站须备案。然后公安备案。") == "网站须备案。"
+    assert first_sentence("No sentence end") == "No sentence end"
+
+
+def test_sarif_locations_prefer_the_program_source_then_the_artifact() -> None:
+    program = SourceSpot("infra/__main__.py", line=12, column=5)
+    artifact = SourceSpot("plan.json", lines=40)
+    full = Report(diagnostics=DIAGS, resources=3, resource_ids=RESOURCES, sources={CDN_URN: program}, artifact=artifact)
+    results = sarif_validate(to_sarif(full, policies_meta=POLICIES))["runs"][0]["results"]
+    physical = [r["locations"][0]["physicalLocation"] for r in results]
+    assert physical[0] == {
+        "artifactLocation": {"uri": "infra/__main__.py"},
+        "region": {"startLine": 12, "startColumn": 5},
+    }
+    assert physical[1] == {"artifactLocation": {"uri": "plan.json"}, "region": {"startLine": 1, "endLine": 40}}
+
+
+def test_sarif_fingerprints_are_stable_across_runs_and_messages() -> None:
+    first = json.loads(to_sarif(report(), policies_meta=POLICIES, artifact_uri="a.json"))["runs"][0]["results"]
+    changed = [Diagnostic(d.policy, d.enforcement, d.urn, d.type, d.name, d.message + "\n12 days left") for d in DIAGS]
+    again = json.loads(to_sarif(report(changed), artifact_uri="b.json"))["runs"][0]["results"]
+    assert [r["partialFingerprints"] for r in first] == [r["partialFingerprints"] for r in again]
 
 
 def test_sarif_without_metadata_or_findings_is_still_valid() -> None:
     doc = sarif_validate(to_sarif(report()))
     rules = doc["runs"][0]["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == ["icp-filing-required", "icp-number-displayed", "filing-registry-available"]
+    assert all(r["fullDescription"]["text"] and r["help"]["markdown"] for r in rules)
     assert all("physicalLocation" not in r["locations"][0] for r in doc["runs"][0]["results"])
     empty = sarif_validate(to_sarif(report([]), policies_meta=POLICIES))
     assert empty["runs"][0]["results"] == []

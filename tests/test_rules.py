@@ -118,6 +118,48 @@ def test_icp_oss_product_names_misleading_error(registry: FilingRegistry) -> Non
     assert "NoSuchCnameInRecord" in (f.alibaba_error or "")
 
 
+@pytest.mark.parametrize(
+    ("token", "product", "code", "expected"),
+    [
+        # WAF 2.0 (API 2019-09-10) rejects an unfiled domain with DomainNotRegisterError (documented).
+        ("alicloud:waf/domain:Domain", "waf", "DomainNotRegisterError (CreateDomain, WAF 2.0)", False),
+        # WAF 3.0 keeps the other code, and it is only expected.
+        ("alicloud:wafv3/domain:Domain", "waf", "Waf.Pullin.DomainNotBeianOrInBlackList", True),
+        ("alicloud:cdn/domainNew:DomainNew", "cdn", "DomainNotRegistration (AddCdnDomain)", False),
+        ("alicloud:dcdn/domain:Domain", "dcdn", "DomainNotRegistration (AddDcdnDomain", True),
+        ("alicloud:ga/endpointGroup:EndpointGroup", "ga", "NoIcpRecord.Domain", True),
+        ("alicloud:fc/v3CustomDomain:V3CustomDomain", "fc", "Function Compute", True),
+        ("alicloud:oss/bucketCname:BucketCname", "oss", "NoSuchCnameInRecord (PutCname)", False),
+    ],
+)
+def test_unfiled_error_code_per_resource_family(
+    registry: FilingRegistry, token: str, product: str, code: str, expected: bool
+) -> None:
+    exp = Exposure(resource=token, region="cn-hangzhou", domains=("x.unfiled.cn",), product=product)
+    [f] = rules.check_icp_filing(exp, registry, TODAY)
+    error = f.alibaba_error or ""
+    assert code in error
+    assert error.startswith("expected: ") is expected
+    assert ("not confirmed" in error) is expected
+    if product == "waf":  # each WAF generation names its own code only
+        other = "Waf.Pullin" if token.startswith("alicloud:waf/") else "DomainNotRegisterError"
+        assert other not in error
+    assert f"Alibaba Cloud error the deploy would hit: {error}" in f.message
+
+
+def test_unfiled_error_of_an_unlisted_family_is_the_interception_page(registry: FilingRegistry) -> None:
+    exp = Exposure(resource="alicloud:ecs/instance:Instance", region="cn-hangzhou", domains=("x.unfiled.cn",))
+    [f] = rules.check_icp_filing(dataclasses.replace(exp, product="ecs"), registry, TODAY)
+    assert "interception page" in (f.alibaba_error or "")
+
+
+def test_error_codes_file_names_its_sources_and_date() -> None:
+    from importlib import resources
+
+    text = resources.files("china_site").joinpath("data", "error_codes.yaml").read_text(encoding="utf-8")
+    assert "read 2026-11-30" in text and "document_detail/86652" in text
+
+
 def test_icp_unknown_values_are_named(registry: FilingRegistry) -> None:
     exp = dataclasses.replace(cdn("unfiled.cn"), unknown=("scope",))
     [f] = rules.check_icp_filing(exp, registry, TODAY)
@@ -176,10 +218,15 @@ def test_permit_missing_fails(registry: FilingRegistry) -> None:
     assert f.need == "commercial-permit"
 
 
-def test_permit_expiry_day_edge(registry: FilingRegistry) -> None:
+def test_permit_is_valid_through_its_expiry_day(registry: FilingRegistry) -> None:
+    # Inclusive, like waivers (DESIGN.md amendments; issue 12 item 7): valid on 2027-03-01, expired the day after.
     assert rules.check_commercial_permit(cdn("example.cn", payments=True), registry, dt.date(2027, 2, 28)) == []
-    [f] = rules.check_commercial_permit(cdn("example.cn", payments=True), registry, dt.date(2027, 3, 1))
+    assert rules.check_commercial_permit(cdn("example.cn", payments=True), registry, dt.date(2027, 3, 1)) == []
+    [f] = rules.check_commercial_permit(cdn("example.cn", payments=True), registry, dt.date(2027, 3, 2))
     assert "expired on 2027-03-01" in f.message_en
+    [permit] = registry.entities["acme"].permits
+    assert rules.permit_valid(permit, dt.date(2027, 3, 1)) and not rules.permit_valid(permit, dt.date(2027, 3, 2))
+    assert rules.permit_valid(permit, permit.issued) and not rules.permit_valid(permit, dt.date(2022, 2, 28))
 
 
 def test_platform_needs_b21(registry: FilingRegistry) -> None:
@@ -200,6 +247,18 @@ def test_foreign_invested_b25_outside_pilot_zone(registry: FilingRegistry) -> No
         cdn("wfoe-shop.cn", payments=True), registry, TODAY, RuleOptions(pilot_zones=("beijing",))
     )
     assert "pilot" in f.message_en
+    # Even inside a zone, notice 〔2024〕107号 opens only part of B25 (issue 14).
+    assert "not for all of B25" in f.message_en and "news, publishing, audio-visual" in f.message_en
+    assert "并非全部 B25" in f.message_zh
+
+
+def test_pilot_zone_scope_comes_from_the_data_file() -> None:
+    en, zh = rules.pilot_zone_scope()
+    for words in ("[B11]", "[B12]", "[B14]", "[B21]", "information-publishing platforms and delivery services",
+                  "information protection and processing services", "excluding news"):  # fmt: skip
+        assert words in en
+    assert "B25]" not in en  # B25 is opened only in part, never as a whole
+    assert "信息发布平台和递送服务" in zh and "不含新闻、出版、视听、文化" in zh
 
 
 def test_payments_unfiled_domain_needs_permit_too(registry: FilingRegistry) -> None:
@@ -398,6 +457,32 @@ def test_domain_holder_must_be_the_filing_entity() -> None:
     bad = _holder_registry("张三", "2030-01-01")
     [f] = rules.check_domain_eligible(cdn("www.tea-shop.com"), bad, TODAY)
     assert f.enforcement == "mandatory" and "张三" in f.message_en and "备案主体" in f.message_zh
+
+
+def _restricted_registry(domain: str, entity_type: str) -> FilingRegistry:
+    shop = {**registry_data.entity("shop"), "type": entity_type}
+    tea = {**registry_data.site("tea-shop.com"), "registrar_in_china": True, "real_name_verified": True}
+    return _custom_registry({"shop": shop}, [{**tea, "domain": domain}])
+
+
+@pytest.mark.parametrize(
+    ("domain", "allowed", "refused"),
+    [
+        ("tea.gov.cn", "government", "enterprise"),
+        ("tea.mil.cn", "government", "institution"),
+        ("tea.ac.cn", "institution", "enterprise"),
+        ("tea.edu.cn", "institution", "individual"),
+        ("茶.政务.cn", "government", "enterprise"),
+        ("茶.公益.cn", "other", "enterprise"),
+    ],
+)
+def test_restricted_suffix_needs_its_holder_kind(domain: str, allowed: str, refused: str) -> None:
+    ok = _restricted_registry(domain, allowed)
+    assert rules.check_domain_eligible(cdn(f"www.{domain}"), ok, TODAY) == []
+    bad = _restricted_registry(domain, refused)
+    [f] = rules.check_domain_eligible(cdn(f"www.{domain}"), bad, TODAY)
+    assert f.enforcement == "mandatory" and "restricted suffix" in f.message_en and refused in f.message_en
+    assert allowed in f.message_en and "后缀仅限" in f.message_zh
 
 
 def test_expired_domain_is_not_eligible_on_its_expiry_day() -> None:

@@ -14,6 +14,9 @@ through one explicit ``alicloud.Provider`` for the chosen region (so the region 
   ``global``) only with an approved filing, otherwise ``overseas``;
 * without CDN: the bucket's own custom domain (``oss.BucketCname`` with its ownership token);
 * a DNS record at Alibaba Cloud DNS when ``dns_zone`` is given;
+* CDN domain ownership verification before the CDN domain (:mod:`china_site.components.ownership`): with
+  ``dns_zone`` the TXT record ``verification.<root domain>`` is created and ``VerifyDomainOwner`` checked; without
+  it the program prints the record to create (English and Chinese) first. ``domain_verified=True`` skips both;
 * compliance tags (:mod:`components.tags`) on every child that takes tags.
 
 A ``WebBackend`` (or any host name) can replace the bucket as the CDN's origin (``origin=``).
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from china_site.components.backend import WebBackend
     from china_site.filings import FilingRegistry
     from china_site.model import RuleOptions
+    from china_site.ownership import VerificationRecord
 
 __all__ = [
     "SITE_TYPE",
@@ -84,10 +88,12 @@ class SiteArgs:
     (mainland when the registry allows, else Hong Kong). ``filings``: the filing registry — a path, ``oss://``/``s3://``
     URI or an already loaded :class:`~china_site.filings.FilingRegistry`; ``None`` means no filing can be shown (so
     ``auto`` chooses Hong Kong and ``mainland`` fails). ``today``: the date the rules are evaluated on (a date or an
-    ISO string; default: today) — set it for reproducible runs. ``provider_args``: the Alibaba Cloud provider
-    settings (an ``alicloud.ProviderArgs`` or a dict of its keyword names: profile, access keys, assume-role,
-    endpoints …) the component's own regional provider is built from; its ``region`` is ignored (the decision sets
-    it). Default: the stack's ``alicloud:`` config, as the default provider would read it.
+    ISO string; default: today) — set it for reproducible runs. ``domain_verified``: the account already proved it
+    owns the domain's root domain to Alibaba Cloud CDN (no verification step); ``verification_timeout``: seconds the
+    verification step waits for the TXT record to be seen. ``provider_args``: the Alibaba Cloud
+    provider settings (an ``alicloud.ProviderArgs`` or a dict of its keyword names: profile, access keys,
+    assume-role, endpoints …) the component's own regional provider is built from; its ``region`` is ignored (the
+    decision sets it). Default: the stack's ``alicloud:`` config, as the default provider would read it.
     """
 
     domain: str
@@ -101,6 +107,8 @@ class SiteArgs:
     certificate: SiteCertificate | None = None
     cdn: bool = True
     cdn_global: bool = False
+    domain_verified: bool = False
+    verification_timeout: float = 600.0
     origin: pulumi.Input[str] | WebBackend | None = None
     bucket_name: str | None = None
     index_document: str = "index.html"
@@ -177,6 +185,13 @@ class Site(pulumi.ComponentResource):
         record = relative_record(domain, _ascii_domain(args.dns_zone, where)) if args.dns_zone else None
         decision = decide_for(domain, args, where, cdn_global=args.cdn_global)
         footer_html = _footer(decision)
+        verification, verification_rr = _verification_plan(domain, args, where)
+
+        # Without a DNS zone the user creates the ownership record: say which one before anything is created.
+        if verification is not None and verification_rr is None:
+            from china_site.ownership import instructions
+
+            pulumi.log.warn(instructions(_with_program_time_value(verification)))
 
         refuse_caller_provider(opts, where)
         super().__init__(SITE_TYPE, name, None, opts)
@@ -200,7 +215,10 @@ class Site(pulumi.ComponentResource):
                 self.content = self._content(args, args.content_dir, decision)
 
         certificate = _secret_certificate(args.certificate)
+        self.ownership: pulumi.Resource | None = None
         if args.cdn:
+            if verification is not None:
+                self.ownership = self._ownership(args, verification, verification_rr)
             self.cdn = self._cdn(args, decision, certificate)
             if record is not None and args.dns_zone:
                 self.dns_record: pulumi.Resource | None = self._record(
@@ -319,9 +337,12 @@ class Site(pulumi.ComponentResource):
                 pulumi.Output.concat(bucket.bucket, ".", bucket.extranet_endpoint),
             )
             depends += [txt, cname_record]
+        # Only what the provider accepts as input (alicloud_oss_bucket_cname `certificate`: cert_id, certificate,
+        # private_key). `type`, `status`, `fingerprint`, `creation_date` and the validity dates are computed by OSS,
+        # although BucketCnameCertificateArgs lists them.
         cert = (
             alicloud.oss.BucketCnameCertificateArgs(
-                type="Upload", certificate=certificate.certificate, private_key=certificate.private_key
+                certificate=certificate.certificate, private_key=certificate.private_key
             )
             if certificate is not None
             else None
@@ -367,7 +388,11 @@ class Site(pulumi.ComponentResource):
             if certificate is not None
             else None
         )
-        depends = [self.acl, self.public_access_block, self.website] if self.bucket is not None else []
+        depends: list[pulumi.Resource] = (
+            [self.acl, self.public_access_block, self.website] if self.bucket is not None else []
+        )
+        if self.ownership is not None:  # AddCdnDomain only after VerifyDomainOwner passed
+            depends.append(self.ownership)
         cdn = alicloud.cdn.DomainNew(
             f"{n}-cdn",
             domain_name=self.domain,
@@ -414,9 +439,45 @@ class Site(pulumi.ComponentResource):
             )
         return cdn
 
+    # -- Ownership verification (CDN) --------------------------------------------------------------------------------
+
+    def _ownership(self, args: SiteArgs, verification: VerificationRecord, rr: str | None) -> pulumi.Resource:
+        """The verification chain: [verify content → TXT record →] the ownership check the CDN domain waits for."""
+        from china_site.components.ownership import DomainOwnership, DomainVerifyContent
+
+        n = self._name
+        value: pulumi.Input[str] | None = None
+        depends: list[pulumi.Resource] = []
+        if rr is not None and args.dns_zone:
+            content = DomainVerifyContent(
+                f"{n}-verify-content", verification.domain, verification.root, pulumi.ResourceOptions(parent=self)
+            )
+            self.verification_record = self._record(
+                "dns-ownership", args.dns_zone, rr, "TXT", content.content, depends_on=[content]
+            )
+            value = content.content
+            depends.append(self.verification_record)
+        return DomainOwnership(
+            f"{n}-domain-ownership",
+            domain=verification.domain,
+            root=verification.root,
+            record_fqdn=verification.fqdn,
+            record_value=value,
+            timeout_seconds=args.verification_timeout,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+        )
+
     # -- DNS ---------------------------------------------------------------------------------------------------------
 
-    def _record(self, suffix: str, zone: str, rr: str, kind: str, value: pulumi.Input[str]) -> pulumi.Resource:
+    def _record(
+        self,
+        suffix: str,
+        zone: str,
+        rr: str,
+        kind: str,
+        value: pulumi.Input[str],
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> pulumi.Resource:
         import pulumi_alicloud as alicloud
 
         return alicloud.dns.AlidnsRecord(
@@ -426,7 +487,9 @@ class Site(pulumi.ComponentResource):
             type=kind,
             value=value,
             ttl=_DNS_TTL,
-            opts=self._child,
+            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=list(depends_on)))
+            if depends_on
+            else self._child,
         )
 
 
@@ -438,6 +501,55 @@ def _ascii_zone(zone: str) -> str:
     from china_site.domains import to_ascii
 
     return to_ascii(zone)
+
+
+def _verification_plan(domain: str, args: SiteArgs, where: str) -> tuple[VerificationRecord | None, str | None]:
+    """(the ownership record, its host record inside ``dns_zone`` or None) — (None, None) when no check is needed
+    (no CDN, or ``domain_verified``). Raises InputError when ``dns_zone`` cannot hold ``verification.<root>``."""
+    if not args.cdn or args.domain_verified:
+        return None, None
+    from china_site.ownership import verification_record
+
+    record = verification_record(domain)
+    if not args.dns_zone:
+        return record, None
+    zone = _ascii_domain(args.dns_zone, where).rstrip(".")
+    if record.fqdn != zone and not record.fqdn.endswith("." + zone):
+        raise _input_error(
+            f"CDN ownership verification needs a TXT record at {record.fqdn}, which is outside the DNS zone {zone}",
+            where=f"{where} dns_zone / china-site:dnsZone",
+            fix=f"use the zone of the root domain ({record.root}), or create the record yourself and set "
+            "domain_verified (china-site:domainVerified) once Alibaba Cloud has verified it",
+        )
+    return record, record.fqdn[: -len(zone) - 1]
+
+
+def _offline() -> bool:
+    """Under Pulumi's mocks (preflight, tests) nothing may call the cloud; ``CHINA_SITE_OFFLINE=1`` forces it."""
+    import os
+
+    if os.environ.get("CHINA_SITE_OFFLINE", "").strip() in ("1", "true"):
+        return True
+    from pulumi.runtime import mocks, settings
+
+    return isinstance(getattr(settings.SETTINGS, "monitor", None), mocks.MockMonitor)
+
+
+def _with_program_time_value(record: VerificationRecord) -> VerificationRecord:
+    """The record with its value from DescribeVerifyContent, when online and the API answers; else unchanged (the
+    message then says where the value comes from)."""
+    if _offline():
+        return record
+    import os
+    from dataclasses import replace
+
+    from china_site.ownership import OwnershipError, client_from_env
+
+    try:
+        return replace(record, value=client_from_env(os.environ, timeout=3.0).verify_content(record.domain))
+    except (OwnershipError, ImportError) as err:
+        pulumi.log.info(f"DescribeVerifyContent not available now: {err}")
+        return record
 
 
 def _dnsauth(record: str) -> str:

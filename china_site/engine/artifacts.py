@@ -21,6 +21,7 @@ This module imports nothing from Pulumi: it is safe to import when the CLI start
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -80,7 +81,7 @@ _EXPORT_FIX = (
 )
 _PREVIEW_FIX = "run `pulumi preview --json > preview.json` and pass that file"
 
-ArtifactKind = Literal["export", "preview"]
+ArtifactKind = Literal["export", "preview", "events"]
 
 
 def secret(value: Any = UNKNOWN) -> dict[str, Any]:
@@ -197,6 +198,7 @@ class Record:
     op: str | None
     external: bool = False
     options: RecordOptions = field(default_factory=RecordOptions)
+    source_position: str | None = None  # Pulumi's ``sourcePosition`` (``project:///main.py#12,5``), when recorded
 
     @property
     def is_provider(self) -> bool:
@@ -208,6 +210,28 @@ class Record:
 
 
 @dataclass(frozen=True)
+class MissingProvider:
+    """A resource whose explicit provider is neither in the artifact nor in the ``--state`` export: its region (and
+    so where it is served from) cannot be known. ``pulumi preview --json`` without ``--show-sames`` leaves out
+    unchanged resources, explicit providers included."""
+
+    record: Record
+    provider_urn: str
+
+
+@dataclass(frozen=True)
+class EnginePolicyEvent:
+    """A ``policyEvent`` of the engine (apitype.PolicyEvent): what a policy pack reported during the run."""
+
+    policy: str
+    pack: str
+    pack_version: str
+    enforcement: str  # advisory | mandatory | remediate | disabled (older SDKs wrote "warning" = advisory)
+    urn: str  # "" for a stack-level violation without a resource
+    message: str
+
+
+@dataclass(frozen=True)
 class Artifact:
     kind: ArtifactKind
     records: list[Record]
@@ -215,6 +239,15 @@ class Artifact:
     stack: str | None
     project: str | None
     source: str = ""
+    missing_providers: tuple[MissingProvider, ...] = ()
+    policy_events: tuple[EnginePolicyEvent, ...] = ()
+    policy_packs: dict[str, str] = field(default_factory=dict)  # pack name → version the engine ran (summaryEvent)
+
+    @property
+    def judged_records(self) -> list[Record]:
+        """The records the pack can judge: all but those whose provider is missing."""
+        missing = {m.record.urn for m in self.missing_providers}
+        return [r for r in self.records if r.urn not in missing]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -234,8 +267,9 @@ def _fail(source: str, what: str, *, entry: str | None = None, field: str | None
 # Reading
 
 
-def read_artifact(path_or_dash: str) -> Artifact:
-    """Read a ``pulumi stack export`` or ``pulumi preview --json`` file; ``-`` reads standard input.
+def read_artifact(path_or_dash: str, *, state: Artifact | None = None) -> Artifact:
+    """Read a ``pulumi stack export``, ``pulumi preview --json`` or JSON engine events file; ``-`` reads standard
+    input. ``state``: a ``pulumi stack export`` whose providers resolve those a preview leaves out.
 
     Raises :class:`~china_site.errors.InputError` (one line: file, entry, field, fix) for anything unreadable.
     """
@@ -251,11 +285,12 @@ def read_artifact(path_or_dash: str) -> Artifact:
             data = Path(path_or_dash).read_bytes()
         except OSError as exc:
             _fail(source, f"cannot read the file ({exc.strerror or type(exc).__name__})", fix=_EXPORT_FIX)
-    return parse_artifact(data, source)
+    return parse_artifact(data, source, state=state)
 
 
-def parse_artifact(data: bytes | str, source: str = "<artifact>") -> Artifact:
-    """Parse artifact text (bytes or str); ``source`` names it in error messages."""
+def parse_artifact(data: bytes | str, source: str = "<artifact>", *, state: Artifact | None = None) -> Artifact:
+    """Parse artifact text (bytes or str); ``source`` names it in error messages. A stream of JSON engine events
+    (one object per line, ``pulumi up --json``) is recognised too."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")
@@ -268,18 +303,47 @@ def parse_artifact(data: bytes | str, source: str = "<artifact>") -> Artifact:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
+        from china_site.engine.events import parse_event_lines
+
+        if exc.msg == "Extra data":  # more than one JSON value: newline-delimited engine events
+            return parse_event_lines(text, source, state=state)
         _fail(source, f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", fix=_EXPORT_FIX)
-    return parse_document(doc, source)
+    if _SURROGATE_ESCAPE.search(text):
+        doc = _without_lone_surrogates(doc)
+    return parse_document(doc, source, state=state)
 
 
-def parse_document(doc: Any, source: str = "<artifact>") -> Artifact:
+# A ``\ud800``-style escape: JSON can spell a lone UTF-16 surrogate, which no UTF-8 file, protobuf message or report
+# can carry. Go's decoder (the Pulumi CLI's) reads one as U+FFFD; so do we.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def parse_document(doc: Any, source: str = "<artifact>", *, state: Artifact | None = None) -> Artifact:
     """Parse an already-decoded JSON document."""
+    from china_site.engine.events import is_event, parse_events
+
+    if isinstance(doc, list) and doc and all(is_event(e) for e in doc):
+        return parse_events(doc, source, state=state)
+    if isinstance(doc, dict) and is_event(doc):
+        return parse_events([doc], source, state=state)
+    if isinstance(doc, dict) and isinstance(doc.get("events"), list) and "steps" not in doc:
+        return parse_events(doc["events"], source, state=state)  # EngineEventBatch / GetUpdateEventsResponse
     if not isinstance(doc, dict):
         _fail(source, f"expected a JSON object at the top level, found {_kind(doc)}", fix=_EXPORT_FIX)
     if "deployment" in doc or ("version" in doc and "steps" not in doc):
         return _parse_export(doc, source)
     if "steps" in doc:
-        return _parse_preview(doc, source)
+        return _parse_preview(doc, source, state_export=state)
     _fail(
         source,
         "is neither a `pulumi stack export` document (no 'deployment') nor a `pulumi preview --json` "
@@ -337,7 +401,7 @@ def _parse_export(doc: dict[str, Any], source: str) -> Artifact:
             fix=_EXPORT_FIX,
         )
 
-    def missing_provider(provider_urn: str, entry: str) -> NoReturn:
+    def missing_provider(provider_urn: str, entry: str, _resource: str) -> NoReturn:
         _fail(
             source,
             f"the provider {provider_urn} is not among the exported resources",
@@ -349,7 +413,7 @@ def _parse_export(doc: dict[str, Any], source: str) -> Artifact:
     return _artifact("export", raw, {}, source, missing_provider)
 
 
-def _parse_preview(doc: dict[str, Any], source: str) -> Artifact:
+def _parse_preview(doc: dict[str, Any], source: str, *, state_export: Artifact | None = None) -> Artifact:
     steps = doc.get("steps")
     if not isinstance(steps, list):
         _fail(source, f"expected a list, found {_kind(steps)}", field="steps", fix=_PREVIEW_FIX)
@@ -407,7 +471,43 @@ def _parse_preview(doc: dict[str, Any], source: str) -> Artifact:
             field="steps",
             fix=_PREVIEW_FIX,
         )
-    return _artifact("preview", raw, config, source, lambda urn, _entry: _provider_from_config(urn, config))
+    return partial_artifact("preview", raw, config, source, state_export)
+
+
+def partial_artifact(
+    kind: ArtifactKind, raw: list[_RawRecord], config: dict[str, str], source: str, state: Artifact | None
+) -> Artifact:
+    """An artifact that may leave out unchanged resources (a preview without ``--show-sames``): a provider that is
+    not among its records comes from ``state`` (a stack export), else — a default provider — from the stack config;
+    an explicit alicloud provider found nowhere is recorded in ``missing_providers`` (never read as "no region")."""
+    from_state = {r.urn: r for r in state.records if r.is_provider} if state is not None else {}
+    missing: list[tuple[str, str]] = []  # (resource urn, provider urn)
+
+    def resolve(provider_urn: str, entry: str, resource_urn: str) -> ProviderRef:
+        known = from_state.get(provider_urn)
+        if known is not None:
+            return ProviderRef(known.urn, known.type, known.name, known.inputs)
+        ref = _provider_from_config(provider_urn, config)
+        if not _is_default_provider(provider_urn) and ref.type == ALICLOUD_PROVIDER_TYPE:
+            missing.append((resource_urn, provider_urn))
+        return ref
+
+    artifact = _artifact(kind, raw, config, source, resolve)
+    by_urn = {r.urn: r for r in artifact.records}
+    gaps = tuple(MissingProvider(by_urn[res], prov) for res, prov in missing if res in by_urn)
+    return replace(artifact, missing_providers=gaps)
+
+
+ALICLOUD_PROVIDER_TYPE = "pulumi:providers:alicloud"
+
+
+def _is_default_provider(provider_urn: str) -> bool:
+    """The engine names default providers ``default`` or ``default_<version>`` (they are never in a preview)."""
+    try:
+        name = parse_urn(provider_urn).name
+    except ValueError:
+        return False
+    return name == "default" or name.startswith("default_")
 
 
 def _artifact(
@@ -415,10 +515,10 @@ def _artifact(
     raw: list[_RawRecord],
     config: dict[str, str],
     source: str,
-    missing_provider: Callable[[str, str], ProviderRef],
+    missing_provider: Callable[[str, str, str], ProviderRef],
 ) -> Artifact:
     """The records with their providers resolved: a provider among the resources, else
-    ``missing_provider(provider_urn, entry)``."""
+    ``missing_provider(provider_urn, entry, resource_urn)``."""
     by_urn = {r.record.urn: r.record for r in raw}
     records: list[Record] = []
     for r in raw:
@@ -426,7 +526,7 @@ def _artifact(
         if r.provider_urn is not None:
             prov = by_urn.get(r.provider_urn)
             provider = (
-                missing_provider(r.provider_urn, r.entry)
+                missing_provider(r.provider_urn, r.entry, r.record.urn)
                 if prov is None
                 else ProviderRef(prov.urn, prov.type, prov.name, prov.inputs)
             )
@@ -443,7 +543,7 @@ def _provider_from_config(provider_urn: str, config: Mapping[str, str]) -> Provi
     parsed = parse_urn(provider_urn)
     inputs: dict[str, Any] = {}
     package = parsed.type[len(PROVIDER_TYPE_PREFIX) :] if parsed.type.startswith(PROVIDER_TYPE_PREFIX) else ""
-    if package and parsed.name.startswith("default"):
+    if package and _is_default_provider(provider_urn):
         prefix = package + ":"
         for key, value in config.items():
             if key.startswith(prefix) and ":" not in key[len(prefix) :]:
@@ -581,6 +681,7 @@ def _parse_state(
         op=op,
         external=res.get("external") is True or (op in READ_OPS),
         options=options,
+        source_position=res.get("sourcePosition") if isinstance(res.get("sourcePosition"), str) else None,
     )
     return _RawRecord(entry=entry, provider_urn=provider_urn, record=record)
 

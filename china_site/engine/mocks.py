@@ -109,6 +109,7 @@ class Registration:
     effective_provider: str = ""  # provider reference actually used (explicit, or the synthesized default)
     wire_inputs: dict[str, Any] = field(default_factory=dict)  # exactly as sent (engine JSON form)
     wire_outputs: dict[str, Any] = field(default_factory=dict)  # the state as the engine would store it
+    source_position: str = ""  # where the program registered it, as the engine records it (``file:///…#line,col``)
 
     @property
     def qualified_type(self) -> str:
@@ -641,6 +642,7 @@ class Recorder:
             effective_provider=effective,
             wire_inputs=wire_inputs,
             wire_outputs=wire_state,
+            source_position=_source_position(request),
         )
         self._add(registration)
         return registration
@@ -905,3 +907,19 @@ def config_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _source_position(request: Any) -> str:
+    """The request's ``sourcePosition`` in the engine's state form (``<uri>#<line>[,<column>]``), or ""."""
+    try:
+        if not request.HasField("sourcePosition"):
+            return ""
+    except ValueError:  # a request type without the field (older SDKs)
+        return ""
+    position = request.sourcePosition
+    if not position.uri:
+        return ""
+    fragment = f"#{position.line}" if position.line else ""
+    if fragment and position.column:
+        fragment += f",{position.column}"
+    return position.uri + fragment

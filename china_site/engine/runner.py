@@ -51,9 +51,11 @@ from china_site.engine.artifacts import (
     MASKED_SECRET,
     PROVIDER_TYPE_PREFIX,
     STACK_TYPE,
+    Artifact,
     ProviderRef,
     Record,
     RecordOptions,
+    parse_urn,
     root_stack_urn,
     secret_strings,
 )
@@ -617,6 +619,7 @@ def _record(reg: Registration, recorder: Recorder) -> Record:
             additional_secret_outputs=reg.additional_secret_outputs,
             custom_timeouts=reg.custom_timeouts,
         ),
+        source_position=reg.source_position or None,
     )
 
 
@@ -678,7 +681,7 @@ def _text(value: Any) -> str | None:
 def plan(records: Sequence[Record], stack_config: Mapping[str, str] | None = None) -> list[PlanRow]:
     """What each resource is and where it is served from, read by the compliance core (``china_site.exposure``):
     every record except the root Stack. Secret values (and what derives from a secret host name) are masked."""
-    from china_site.exposure import exposure_from_resource, region_of
+    from china_site.exposure import RESOURCE_TYPES, exposure_from_resource, is_default_provider, region_of
     from china_site.regions import classify
 
     forms = _secret_forms(records)
@@ -697,20 +700,30 @@ def plan(records: Sequence[Record], stack_config: Mapping[str, str] | None = Non
             rows.append(PlanRow(record.urn, record.type, record.name, None, None))
             continue
         provider_props = record.inputs if record.is_provider else (record.provider.inputs if record.provider else None)
+        provider_name = record.name if record.is_provider else (record.provider.name if record.provider else None)
+        explicit = provider_name is not None and not is_default_provider(provider_name)
         exposure = None
         if not record.is_provider:
             exposure = exposure_from_resource(
-                record.type, record.inputs, name=record.name, provider_props=provider_props, stack_config=stack_config
+                record.type,
+                record.inputs,
+                name=record.name,
+                provider_props=provider_props,
+                stack_config=stack_config,
+                explicit_provider=explicit,
             )
-        is_cdn = exposure is not None and exposure.product in ("cdn", "dcdn")
-        scope = _text(record.inputs.get("scope")) if is_cdn else None
+        spec = RESOURCE_TYPES.get(record.type) if exposure is not None else None
+        scope_key = spec.area_property if spec is not None and spec.area_kind == "scope" else None
+        scope = _text(record.inputs.get(scope_key)) if scope_key else None
         if exposure is not None and exposure.region is None and scope is not None:
-            area, note, region = exposure.area, f"by CDN scope {scope}", None
+            area, note, region = exposure.area, f"by {'CDN scope' if scope_key == 'scope' else scope_key} {scope}", None
         elif exposure is not None:
             area, region = exposure.area, exposure.region
             note = "region unknown: treated as mainland" if exposure.region_guessed else ""
+            if exposure.region_guessed and exposure.region_note:
+                note = f"region unknown ({exposure.region_note}): treated as mainland"
         else:
-            region, _source = region_of(provider_props, stack_config)
+            region, _source = region_of(provider_props, stack_config, explicit_provider=explicit)
             info = classify(region)
             area, region = info.area, info.region_id
             note = "region unknown: treated as mainland" if info.guessed else ""
@@ -940,4 +953,49 @@ def _redact_derived(diagnostics: list[Diagnostic], records: Sequence[Record]) ->
         message = _redact(d.message, forms)
         name = _redact(d.name, secrets)
         out.append(d if (message, name) == (d.message, d.name) else replace(d, message=message, name=name))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Artifacts that leave a resource's provider out (a preview without --show-sames)
+
+PROVIDER_NOT_IN_ARTIFACT = "provider-not-in-artifact"
+
+
+def provider_gap_diagnostics(artifact: Artifact) -> list[Diagnostic]:
+    """One mandatory finding per resource whose explicit provider the artifact lacks (and ``--state`` did not give).
+
+    Mandatory because nothing can be said for such a resource — its region decides whether ICP rules apply — so the
+    audit fails closed; but it says *why* (the artifact is incomplete) and how to fix it, instead of reading the
+    missing region as mainland and reporting an ICP violation that may not exist. The resource is not judged by the
+    pack at all (``Artifact.judged_records``).
+    """
+    from china_site.engine.driver import Diagnostic
+
+    out: list[Diagnostic] = []
+    for gap in artifact.missing_providers:
+        rec = gap.record
+        provider = parse_urn(gap.provider_urn)
+        what = f"{rec.type} '{rec.name}'"
+        out.append(
+            Diagnostic(
+                policy=PROVIDER_NOT_IN_ARTIFACT,
+                enforcement="mandatory",
+                urn=rec.urn,
+                type=rec.type,
+                name=rec.name,
+                message=(
+                    "The artifact must carry every resource's provider: its region decides whether China's filing "
+                    "rules apply.\n"
+                    f"{what} uses the explicit provider '{provider.name}' ({gap.provider_urn}), which is not in "
+                    f"{artifact.source or 'the artifact'}: its region, and so whether it serves mainland China, is "
+                    "unknown, so it was not checked (it is not read as mainland).\n"
+                    f"{what} 使用的显式 provider '{provider.name}' 不在该文件中，无法确定其地域（是否在中国内地提供"
+                    "服务），因此未检查该资源。\n"
+                    "Fix: run `pulumi preview --json --show-sames > plan.json` (a preview without --show-sames "
+                    "leaves out unchanged resources, explicit providers included), or also pass the current state: "
+                    "`pulumi stack export --file state.json` and `china-site audit plan.json --state state.json`."
+                ),
+            )
+        )
     return out

@@ -61,7 +61,14 @@ from china_site.policies._config import (
     stack_config,
     take_registry_failures,
 )
-from china_site.policies._exposures import _has_display_inputs, display_exposure, is_covered, resource_exposure
+from china_site.policies._exposures import (
+    BUCKET_LINKER_TYPES,
+    LINKER_TYPES,
+    _has_display_inputs,
+    display_exposure,
+    is_covered,
+    resource_exposure,
+)
 from china_site.policies._memo import _memoized, _resource_memo, request_memo, request_scope
 from china_site.policies._reporting import (
     all_findings,
@@ -86,14 +93,16 @@ from china_site.policies._routing import (
     route,
 )
 from china_site.policies._stack import check_dns_linked, check_registry_available, stack_views
-from china_site.policies._values import _PROXIES, plain, provider_props
+from china_site.policies._values import _PROXIES, explicit_provider, plain, provider_props
 
 if TYPE_CHECKING:
     from china_site.policy_config import PackSettings
 
 __all__ = [
+    "BUCKET_LINKER_TYPES",
     "DISPLAY_KEYS",
     "DNS_LINKED_EXPOSURE",
+    "LINKER_TYPES",
     "PACK_NAME",
     "PSB_FILING_DUE",
     "ROUTES",
@@ -108,6 +117,7 @@ __all__ = [
     "core_findings",
     "core_rules_for",
     "display_exposure",
+    "explicit_provider",
     "guarded",
     "internal_error_message",
     "is_covered",
@@ -176,7 +186,14 @@ def _memo_exposure(
         for built_by, built_for, exposure in memo["exposures"]:
             if built_by is build and built_for == stack:
                 return exposure  # type: ignore[no-any-return]
-    exposure = build(args.resource_type, props, name=args.name, provider=provider, stack=stack)
+    exposure = build(
+        args.resource_type,
+        props,
+        name=args.name,
+        provider=provider,
+        stack=stack,
+        explicit=explicit_provider(args.provider),
+    )
     if memo is not None:
         memo["exposures"].append((build, stack, exposure))
     return exposure

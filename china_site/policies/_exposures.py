@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from china_site.model import (
     Exposure,
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 # Exposures
 
 
+BUCKET_LINKER_TYPES: Final = frozenset({"alicloud:oss/bucketAcl:BucketAcl", "alicloud:oss/bucketPolicy:BucketPolicy"})
+LINKER_TYPES: Final = BUCKET_LINKER_TYPES | {"alicloud:ecs/eipAssociation:EipAssociation"}
 _COVERED_TYPES: list[Mapping[str, Any]] = []  # china_site.exposure.RESOURCE_TYPES, bound on first use
 
 
@@ -46,10 +48,13 @@ def resource_exposure(
     name: str,
     provider: Mapping[str, Any] | None,
     stack: Mapping[str, str],
+    explicit: bool = False,
 ) -> Exposure | None:
     from china_site.exposure import exposure_from_resource
 
-    return exposure_from_resource(type_token, props, name=name, provider_props=provider, stack_config=stack)
+    return exposure_from_resource(
+        type_token, props, name=name, provider_props=provider, stack_config=stack, explicit_provider=explicit
+    )
 
 
 def display_exposure(
@@ -59,6 +64,7 @@ def display_exposure(
     name: str,
     provider: Mapping[str, Any] | None,
     stack: Mapping[str, str],
+    explicit: bool = False,
 ) -> Exposure | None:
     """The homepage-footer view of a resource carrying ``icpNumberDisplayed``/``psbNumberDisplayed`` (SiteContent).
 
@@ -92,7 +98,7 @@ def display_exposure(
         unknown.append("region")
         region = None
     if not (isinstance(region, str) and region.strip()):
-        region, _source = region_of(provider, stack)
+        region, _source = region_of(provider, stack, explicit_provider=explicit)
     mainland = props.get("mainland")
     if region is None and isinstance(mainland, bool):
         area, guessed = ("mainland" if mainland else "overseas"), False

@@ -22,11 +22,11 @@ from china_site.policies._config import (
     settings_for,
     take_registry_failures,
 )
-from china_site.policies._exposures import is_covered
+from china_site.policies._exposures import BUCKET_LINKER_TYPES, LINKER_TYPES, is_covered
 from china_site.policies._memo import _request_memo
 from china_site.policies._reporting import all_findings, config_error_message, report_findings
 from china_site.policies._routing import DNS_LINKED_EXPOSURE
-from china_site.policies._values import plain, provider_props
+from china_site.policies._values import explicit_provider, plain, provider_props
 
 if TYPE_CHECKING:
     pass
@@ -65,6 +65,7 @@ def _stack_views(args: StackValidationArgs) -> list[Any]:
                 name=resource.name,
                 props=props if isinstance(props, Mapping) else {},
                 provider_props=provider_props(resource.provider),
+                explicit_provider=explicit_provider(resource.provider),
                 outputs=props if isinstance(props, Mapping) else None,
                 dependencies=[d.urn for d in (resource.dependencies or [])],
                 property_dependencies={
@@ -115,7 +116,7 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
     from dataclasses import replace
 
     from china_site.errors import ChinaSiteError
-    from china_site.exposure import dns_link, exposure_from_resource, link_stack
+    from china_site.exposure import dns_link, exposure_from_resource, link_buckets, link_eip_associations, link_stack
 
     views = stack_views(args)
     records: dict[str, list[Any]] = {}
@@ -125,15 +126,18 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
         link = dns_link(view.props, type_token=view.type)
         if link is not None:
             records.setdefault(link.fqdn.lower(), []).append(view)
-    if not records:
+    linkers = any(view.type in LINKER_TYPES for view in views)
+    if not records and not linkers:
         return
     try:
         settings = settings_for(DNS_LINKED_EXPOSURE, args.get_config())
     except ChinaSiteError as exc:
         report(config_error_message(DNS_LINKED_EXPOSURE, exc), None)
         return
-    links = link_stack(views, settings.stack_config)
-    if not links:
+    links = link_stack(views, settings.stack_config) if records else []
+    buckets = [*link_buckets(views, settings.stack_config), *link_eip_associations(views, settings.stack_config)]
+    buckets = buckets if linkers else []
+    if not links and not buckets:
         return
     registry = registry_for(settings)
     if isinstance(registry, Exception):
@@ -146,6 +150,7 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
             name=target.name,
             provider_props=target.provider_props,
             stack_config=settings.stack_config,
+            explicit_provider=target.explicit_provider,
         )
         shown_alone = {d.lower() for d in (own.domains if own is not None else ())}
         for fqdn in exposure.domains:
@@ -177,3 +182,29 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
                     prefix=prefix,
                     report_urn=record.urn,
                 )
+    for linker, bucket, exposure in buckets:
+        findings = [f for f in all_findings(exposure, registry, settings) if f.enforcement == "mandatory"]
+
+        def bucket_prefix(finding: Finding, linker: Any = linker, bucket: Any = bucket) -> str:
+            if linker.type not in BUCKET_LINKER_TYPES:
+                return (
+                    f"[{finding.policy}] {linker.type} '{linker.name}' gives {bucket.type} '{bucket.name}' a public "
+                    "IP (judged with that resource's own tags):\n"
+                    f"{linker.type} '{linker.name}' 为 {bucket.type} '{bucket.name}' 绑定公网 IP：\n"
+                )
+            return (
+                f"[{finding.policy}] {linker.type} '{linker.name}' makes bucket '{bucket.name}' public "
+                "(judged as the bucket's own public ACL):\n"
+                f"{linker.type} '{linker.name}' 使存储桶 '{bucket.name}' 公开：\n"
+            )
+
+        report_findings(
+            report,
+            findings,
+            settings,
+            policy=DNS_LINKED_EXPOSURE,
+            urn=linker.urn,
+            name=linker.name,
+            prefix=bucket_prefix,
+            report_urn=linker.urn,
+        )

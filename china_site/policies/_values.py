@@ -83,3 +83,10 @@ def _plain(value: object, depth: int, deps: dict[str, Any]) -> Any:
 def provider_props(provider: object) -> dict[str, Any] | None:
     props = getattr(provider, "props", None)
     return plain(props) if props is not None else None
+
+
+def explicit_provider(provider: object) -> bool:
+    """An explicit ``alicloud.Provider`` (not the engine's default one): its region never comes from stack config."""
+    from china_site.exposure import is_default_provider
+
+    return provider is not None and not is_default_provider(getattr(provider, "name", None))

@@ -16,7 +16,9 @@ POLICY = resource_policy(
         "A mainland site that takes payments (tag china-site:payments=true, or payments: true in the registry) "
         "needs a valid commercial ICP permit (B25, ICP经营许可证) held by its filing entity; a platform for "
         "third-party sellers (china-site:platform=true) needs an EDI permit (B21). Foreign-invested entities hold "
-        "B25 only in the pilot zones."
+        "B25 only in the pilot zones, and there only for the information services notice 工信部通信函〔2024〕107号 "
+        "opens (information-publishing platforms and delivery services, information protection and processing; "
+        "not news, publishing, audio-visual or internet culture)."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,

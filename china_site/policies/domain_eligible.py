@@ -18,7 +18,7 @@ POLICY = resource_policy(
     severity=Severity.HIGH,
     remediation_steps=(
         "1. Use a domain under an approved suffix (.cn, .com.cn, .com, .net, …); approvedTlds/deniedTlds adjust "
-        "the list (.org and .dev are disputed: not approved by default).\n"
+        "the list (.org, .dev and .tech are disputed: not approved by default).\n"
         "2. Transfer the domain to an MIIT-accredited registrar (for example Alibaba Cloud), or buy a new one there.\n"
         "3. Complete real-name verification with the filing entity as holder."
     ),

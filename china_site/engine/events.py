@@ -1,0 +1,303 @@
+"""JSON engine events as an audit input: ``pulumi up --json``, ``pulumi preview --json`` with
+``PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true``, and events saved from the Automation API's ``on_event``.
+
+The shape is Pulumi's ``apitype.EngineEvent`` (sdk/go/common/apitype/events.go): one object per event, exactly one
+of ``resourcePreEvent``, ``resOutputsEvent``, ``policyEvent``, ``preludeEvent``, ``summaryEvent``, … set, plus
+``sequence`` and ``timestamp``. The CLI writes one per line (``display.ShowJSONEvents``). What is read:
+
+* ``preludeEvent.config`` — the stack config (secrets blinded as ``[secret]``), for default providers' regions;
+* ``resourcePreEvent`` / ``resOutputsEvent`` ``.metadata`` (``op``, ``urn``, ``provider``, ``new`` = the resource's
+  ``StepEventStateMetadata``: ``type``, ``urn``, ``custom``, ``parent``, ``provider``, ``inputs``, ``outputs``) —
+  the latest event of a resource wins (an ``up`` sends the preview's and then the update's);
+* ``policyEvent`` — what a policy pack reported (``policyName``, ``policyPackName``, ``enforcementLevel``,
+  ``resourceUrn``, ``message``), to compare with our own verdicts;
+* ``summaryEvent.PolicyPacks`` — which packs ran (name → version).
+
+The engine sends events for every step but its *internal* ones: default providers never appear (their region comes
+from the config, as for a preview), unchanged resources do (``op: same``), explicit providers included.
+
+Events saved by the Python Automation API are ``pulumi.automation.events.EngineEvent`` objects; saved as JSON
+(``vars()`` recursively, or :func:`event_to_json`) their keys are snake_case (``resource_pre_event``,
+``policy_pack_name``, …) and absent events are ``null``. Both spellings are read; property maps (``inputs``,
+``outputs``, ``config``) are kept as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any, NoReturn
+
+from china_site.engine.artifacts import (
+    INCLUDED_OPS,
+    SKIPPED_OPS,
+    Artifact,
+    EnginePolicyEvent,
+    _clip,
+    _kind,
+    _parse_state,
+    _RawRecord,
+    partial_artifact,
+)
+from china_site.errors import InputError
+
+__all__ = ["Comparison", "Disagreement", "compare", "event_to_json", "is_event", "parse_event_lines", "parse_events"]
+
+EVENT_KEYS = frozenset(
+    {
+        "cancelEvent",
+        "stdoutEvent",
+        "diagnosticEvent",
+        "preludeEvent",
+        "summaryEvent",
+        "resourcePreEvent",
+        "resOutputsEvent",
+        "resOpFailedEvent",
+        "policyEvent",
+        "policyRemediationEvent",
+        "policyLoadEvent",
+        "policyAnalyzeSummaryEvent",
+        "policyRemediateSummaryEvent",
+        "policyAnalyzeStackSummaryEvent",
+        "startDebuggingEvent",
+        "progressEvent",
+        "errorEvent",
+    }
+)
+# Keys whose values are property maps (never renamed).
+_OPAQUE = frozenset({"inputs", "outputs", "config", "before", "after", "detailedDiff", "detailed_diff"})
+
+_FIX = (
+    "save the events as JSON: `pulumi up --json > events.jsonl`, `PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true "
+    "pulumi preview --json > events.jsonl`, or one JSON object per Automation API on_event call"
+)
+
+
+def _camel(key: str) -> str:
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key)
+
+
+def _normalize_keys(value: Any) -> Any:
+    """snake_case → camelCase for the event envelope and metadata (Automation API saves); property maps kept."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            key = _camel(str(k)) if "_" in str(k) else str(k)
+            out[key] = v if key in _OPAQUE else _normalize_keys(v)
+        return out
+    if isinstance(value, list):
+        return [_normalize_keys(v) for v in value]
+    return value
+
+
+def is_event(value: Any) -> bool:
+    """An engine event object (either spelling)."""
+    if not isinstance(value, Mapping):
+        return False
+    keys = {_camel(str(k)) for k, v in value.items() if v is not None}
+    return bool(keys & EVENT_KEYS) and ("sequence" in keys or "timestamp" in keys or len(keys & EVENT_KEYS) == 1)
+
+
+def _fail(source: str, what: str, *, entry: str | None = None, field: str | None = None) -> NoReturn:
+    where = source + (f", {entry}" if entry else "") + (f", field '{field}'" if field else "")
+    raise InputError(what, where=where, fix=_FIX)
+
+
+def parse_event_lines(text: str, source: str, *, state: Artifact | None = None) -> Artifact:
+    """Newline-delimited events (blank lines skipped)."""
+    events: list[Any] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            _fail(source, f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})")
+    return parse_events(events, source, state=state)
+
+
+def parse_events(events: list[Any], source: str, *, state: Artifact | None = None) -> Artifact:
+    """Engine events (decoded) → an :class:`Artifact` of kind ``events`` with the engine's policy verdicts."""
+    config: dict[str, str] = {}
+    latest: dict[str, tuple[str, dict[str, Any], Any, str]] = {}  # urn → (op, new state, step provider, entry)
+    order: list[str] = []
+    policy_events: list[EnginePolicyEvent] = []
+    packs: dict[str, str] = {}
+    seen_policy: set[tuple[str, str, str, str]] = set()
+    for index, raw in enumerate(events):
+        entry = f"event {index + 1}"
+        if not isinstance(raw, Mapping):
+            _fail(source, f"expected an event object, found {_kind(raw)}", entry=entry)
+        event = _normalize_keys(raw)
+        if event.get("preludeEvent"):
+            cfg = event["preludeEvent"].get("config") or {}
+            if not isinstance(cfg, Mapping):
+                _fail(source, f"expected an object, found {_kind(cfg)}", entry=entry, field="preludeEvent.config")
+            config.update({str(k): v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()})
+        for key in ("resourcePreEvent", "resOutputsEvent"):
+            payload = event.get(key)
+            if not payload:
+                continue
+            meta = payload.get("metadata") if isinstance(payload, Mapping) else None
+            if not isinstance(meta, Mapping):
+                _fail(source, "the event has no metadata object", entry=entry, field=f"{key}.metadata")
+            op = meta.get("op")
+            op = op.value if isinstance(op, Enum) else op
+            urn = meta.get("urn")
+            if not isinstance(op, str) or not op:
+                _fail(source, "the step has no op", entry=entry, field=f"{key}.metadata.op")
+            if not isinstance(urn, str) or not urn:
+                _fail(source, "the step has no urn", entry=entry, field=f"{key}.metadata.urn")
+            if op in SKIPPED_OPS:
+                continue
+            if op not in INCLUDED_OPS:
+                _fail(source, f"unknown step op '{_clip(op)}'", entry=entry, field=f"{key}.metadata.op")
+            new = meta.get("new")
+            if new is None:
+                continue
+            if not isinstance(new, Mapping):
+                _fail(source, f"expected an object, found {_kind(new)}", entry=entry, field=f"{key}.metadata.new")
+            if urn not in latest:
+                order.append(urn)
+            latest[urn] = (op, dict(new), meta.get("provider"), f"{entry} ({key}.metadata.new)")
+        policy = event.get("policyEvent")
+        if policy:
+            found = _policy_event(policy, source, entry)
+            key4 = (found.pack, found.policy, found.urn, found.enforcement)
+            if key4 not in seen_policy:  # an `up` reports in its preview and again in its update
+                seen_policy.add(key4)
+                policy_events.append(found)
+        summary = event.get("summaryEvent")
+        if summary and isinstance(summary.get("policyPacks") or summary.get("PolicyPacks"), Mapping):
+            packs.update({str(k): str(v) for k, v in (summary.get("policyPacks") or summary["PolicyPacks"]).items()})
+        analyzed = event.get("policyAnalyzeSummaryEvent") or event.get("policyAnalyzeStackSummaryEvent")
+        if analyzed and isinstance(analyzed.get("policyPackName"), str):
+            packs.setdefault(analyzed["policyPackName"], str(analyzed.get("policyPackVersion") or ""))
+    for found in policy_events:
+        packs.setdefault(found.pack, found.pack_version)
+
+    raw_records: list[_RawRecord] = []
+    for urn in order:
+        op, new, step_provider, entry = latest[urn]
+        rec = _parse_state(
+            new,
+            source,
+            entry,
+            fix=_FIX,
+            masked_secrets=True,
+            op=op,
+            step_urn=urn,
+            step_provider=step_provider,
+        )
+        if rec is not None:
+            raw_records.append(rec)
+    if not raw_records:
+        _fail(
+            source,
+            "the events describe no resources (no resourcePreEvent/resOutputsEvent), so there is nothing to audit",
+        )
+    artifact = partial_artifact("events", raw_records, config, source, state)
+    return replace(artifact, policy_events=tuple(policy_events), policy_packs=packs)
+
+
+def _policy_event(policy: Any, source: str, entry: str) -> EnginePolicyEvent:
+    if not isinstance(policy, Mapping):
+        _fail(source, f"expected an object, found {_kind(policy)}", entry=entry, field="policyEvent")
+
+    def text(name: str, *, required: bool) -> str:
+        value = policy.get(name)
+        if value is None or value == "":
+            if required:
+                _fail(source, "the policy event has no value here", entry=entry, field=f"policyEvent.{name}")
+            return ""
+        if not isinstance(value, str):
+            _fail(source, f"expected a string, found {_kind(value)}", entry=entry, field=f"policyEvent.{name}")
+        return value
+
+    level = text("enforcementLevel", required=True).lower()
+    return EnginePolicyEvent(
+        policy=text("policyName", required=True),
+        pack=text("policyPackName", required=True),
+        pack_version=text("policyPackVersion", required=False),
+        enforcement="advisory" if level == "warning" else level,
+        urn=text("resourceUrn", required=False),
+        message=text("message", required=False),
+    )
+
+
+def event_to_json(event: Any) -> str:
+    """One Automation API ``EngineEvent`` as a JSON line (the CLI's camelCase keys): for ``on_event`` callbacks,
+    ``stack.up(on_event=lambda e: log.write(event_to_json(e)))``."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Enum):
+            return value.value
+        if isinstance(value, Mapping):
+            return {str(k): plain(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if hasattr(value, "__dict__"):
+            return {k: plain(v) for k, v in vars(value).items() if v is not None}
+        return value
+
+    return json.dumps(_normalize_keys(plain(event)), ensure_ascii=False, default=str) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The engine's verdicts beside ours
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A (policy, resource, level) that one side reported and the other did not."""
+
+    policy: str
+    urn: str
+    enforcement: str
+    reported_by: str  # "engine" | "china-site"
+
+    def to_dict(self) -> dict[str, Any]:
+        other = "china-site" if self.reported_by == "engine" else "engine"
+        return {
+            "policy": self.policy,
+            "urn": self.urn,
+            "enforcement": self.enforcement,
+            "reported_by": self.reported_by,
+            "detail": f"reported by {self.reported_by} only; {other} did not report it (different registry, date, "
+            "policy config or pack version?)",
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The pack's own ``policyEvent`` s from the events beside the audit's findings. ``compared`` is False when the
+    events show no run of our pack (then nothing can disagree)."""
+
+    pack: str
+    compared: bool
+    engine: tuple[EnginePolicyEvent, ...]
+    disagreements: tuple[Disagreement, ...]
+
+
+def compare(
+    artifact: Artifact, findings: Sequence[Any], *, pack: str, stack_urn: str, skip_policies: Iterable[str] = ()
+) -> Comparison:
+    """Compare the engine's policy events of ``pack`` with ``findings`` (driver Diagnostics) by (policy, resource,
+    level). A stack-level event without a resource counts as the stack's URN. Remediations are not violations."""
+    skip = set(skip_policies)
+    engine = tuple(e for e in artifact.policy_events if e.pack == pack and e.enforcement != "remediate")
+    compared = pack in artifact.policy_packs or bool(engine)
+    if not compared:
+        return Comparison(pack, False, engine, ())
+
+    def key(policy: str, urn: str, level: str) -> tuple[str, str, str]:
+        return policy, urn or stack_urn, level
+
+    theirs = {key(e.policy, e.urn, e.enforcement) for e in engine}
+    ours = {key(d.policy, d.urn, d.enforcement) for d in findings if d.policy not in skip}
+    out = [Disagreement(p, u, lvl, "engine") for p, u, lvl in sorted(theirs - ours)]
+    out += [Disagreement(p, u, lvl, "china-site") for p, u, lvl in sorted(ours - theirs)]
+    return Comparison(pack, True, engine, tuple(out))
