@@ -4,7 +4,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-min lint bench
+.PHONY: install demo test test-min lint bench bench-awscli
 
 $(BIN)/china-site: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -45,3 +45,8 @@ test-min: $(MIN_VENV)/.installed
 
 bench: install
 	$(BIN)/python -m bench
+
+# `aws s3 cp` for the content_sync large-file figure, in its own venv (awscli pins its own botocore).
+bench-awscli:
+	$(PY) -m venv .venv-awscli
+	.venv-awscli/bin/pip install --quiet awscli

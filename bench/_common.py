@@ -44,6 +44,8 @@ class Sizes:
     sync_rounds: int
     preflight_sites: int  # preflight: sites in the program
     preflight_rounds: int
+    large_file_mb: int = 1024  # content_sync: one large file (multipart) against `aws s3 cp`
+    large_rounds: int = 2
 
 
 FULL = Sizes(
@@ -78,6 +80,8 @@ QUICK = Sizes(
     sync_rounds=1,
     preflight_sites=3,
     preflight_rounds=1,
+    large_file_mb=40,
+    large_rounds=1,
 )
 
 

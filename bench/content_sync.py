@@ -10,6 +10,12 @@ A generated site (HTML pages with the ICP footer, fingerprinted JS/CSS, images, 
   ``ratio_vs_list_plus_hash`` is the ratio against list + bare hashing).
 - **One-file change**: one page edited, plan + apply; the PutObject requests that reached the wire are counted
   (a botocore ``before-send`` hook on the real client). Goal: exactly 1.
+- **Large file** (1 GiB; 40 MiB with ``--quick``): ``sync.apply`` of a folder holding one large file (multipart,
+  8 workers) in a child process, against ``aws s3 cp`` of the same file to the same server with the same part size,
+  threshold and concurrency (``AWS_CONFIG_FILE``), alternately. Goal: apply ≤ 1.25× ``aws s3 cp``; the child's
+  peak RSS grows by at most 100 MB during the upload (a 1 GiB file is never held in memory). ``plan`` (hashing the
+  file once: what diffing needs) is reported beside it. ``aws`` comes from ``$CHINA_SITE_BENCH_AWS``,
+  ``.venv-awscli/bin/aws`` (``make bench-awscli``) or ``PATH``; without it the check is reported as skipped.
 """
 
 from __future__ import annotations
@@ -126,6 +132,8 @@ def run(sz: Sizes, work: Path) -> dict[str, Any]:
         change_s, _ = timed(lambda: sync.apply(oss, BUCKET, sync.plan(site, manifest)))
         change_requests = counter.take()
 
+        large = _large_file(sz, work, server.endpoint)
+
     puts = change_requests.get("PutObject", 0)
     primary = check(
         "no-op resync vs one ListObjectsV2 pass",
@@ -140,7 +148,8 @@ def run(sz: Sizes, work: Path) -> dict[str, Any]:
     )
     return figure(
         primary,
-        checks=[one_change],
+        checks=[one_change, *large.pop("checks")],
+        large_file=large,
         files=sz.files,
         site_mb=total_bytes / 1e6,
         objects_listed=listed,
@@ -156,3 +165,150 @@ def run(sz: Sizes, work: Path) -> dict[str, Any]:
         one_change_s=change_s,
         one_change_requests=change_requests,
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# One large file: our multipart upload against `aws s3 cp` on the same server
+
+_PART_MB = 8  # china_site.sync.MIN_PART_SIZE
+_THRESHOLD_MB = 16  # china_site.sync.MULTIPART_THRESHOLD
+_WORKERS = 8
+_LARGE_GOAL = 1.25
+_MEMORY_GOAL_MB = 100
+
+_OURS = r"""
+import json, os, resource, sys, time
+args = json.loads(sys.argv[1])
+from china_site import sync
+from china_site.oss import client
+c = client("oss", endpoint=args["endpoint"], region="cn-shanghai", max_pool_connections=args["workers"] + 2,
+           read_timeout=60.0)  # as the provider's client (and the AWS CLI's default)
+t0 = time.perf_counter()
+plan = sync.plan(args["dir"], None)
+t1 = time.perf_counter()
+with open("/proc/self/statm") as fh:  # resident set now (ru_maxrss would be the peak of the imports)
+    base = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024
+manifest = sync.apply(c, args["bucket"], plan, prefix=args["prefix"], max_workers=args["workers"])
+t2 = time.perf_counter()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"plan_s": t1 - t0, "apply_s": t2 - t1, "base_rss_mb": base / 1024, "peak_rss_mb": peak / 1024,
+                  "etag": next(iter(manifest.values()))["etag"]}))
+"""
+
+
+def _aws_cli() -> str | None:
+    import shutil
+
+    from bench._common import ROOT
+
+    env = os.environ.get("CHINA_SITE_BENCH_AWS")
+    if env:
+        return env
+    local = ROOT / ".venv-awscli" / "bin" / "aws"
+    if local.exists():
+        return str(local)
+    return shutil.which("aws")
+
+
+def _run_child(argv: list[str], env: dict[str, str]) -> tuple[float, str, float]:
+    """(seconds, stdout, peak RSS in MB) of a child process (``wait4``: its own rusage, nothing else's)."""
+    import subprocess
+    import time
+
+    out_file = Path(os.environ.get("TMPDIR", "/tmp")) / f"china-site-bench-{os.getpid()}.out"
+    with open(out_file, "w+b") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    out_file.unlink(missing_ok=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {text[-500:]}")
+    return seconds, text, usage.ru_maxrss / 1024
+
+
+def _large_file(sz: Sizes, work: Path, endpoint: str) -> dict[str, Any]:
+    import json
+    import sys
+
+    from china_site.oss import client
+
+    folder = work / "large"
+    folder.mkdir(exist_ok=True)
+    big = folder / "video.mp4"
+    block = os.urandom(_PART_MB * 1024**2)
+    with open(big, "wb") as fh:
+        for i in range(sz.large_file_mb // _PART_MB):
+            fh.write(block[i % 7 :] + block[: i % 7])  # every part different
+    size_mb = big.stat().st_size / 1024**2
+    admin = client("s3", endpoint=endpoint, region="us-east-1")
+    config = work / "aws-config"
+    config.write_text(
+        "[default]\nregion = us-east-1\ns3 =\n"
+        f"  max_concurrent_requests = {_WORKERS}\n  multipart_threshold = {_THRESHOLD_MB}MB\n"
+        f"  multipart_chunksize = {_PART_MB}MB\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, **_CREDENTIALS, "AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    aws = _aws_cli()
+    ours_runs: list[dict[str, Any]] = []
+    aws_times: list[float] = []
+    aws_rss: list[float] = []
+
+    def ours() -> None:
+        args = {"endpoint": endpoint, "dir": str(folder), "bucket": BUCKET, "prefix": "large-ours", "workers": _WORKERS}
+        seconds, text, _ = _run_child([sys.executable, "-c", _OURS, json.dumps(args)], env)
+        ours_runs.append({**json.loads(text.strip().splitlines()[-1]), "wall_s": seconds})
+        admin.delete_object(Bucket=BUCKET, Key="large-ours/video.mp4")
+
+    def theirs() -> None:
+        assert aws is not None
+        argv = [aws, "s3", "cp", str(big), f"s3://{BUCKET}/large-aws/video.mp4", "--endpoint-url", endpoint,
+                "--only-show-errors"]  # fmt: skip
+        seconds, _, rss = _run_child(argv, env)
+        aws_times.append(seconds)
+        aws_rss.append(rss)
+        admin.delete_object(Bucket=BUCKET, Key="large-aws/video.mp4")
+
+    for i in range(sz.large_rounds):
+        order = [ours, theirs] if i % 2 == 0 else [theirs, ours]
+        for fn in order:
+            if fn is theirs and aws is None:
+                continue
+            fn()
+    big.unlink()
+    apply_s = median([r["apply_s"] for r in ours_runs])
+    extra_mb = max(r["peak_rss_mb"] - r["base_rss_mb"] for r in ours_runs)
+    memory = check(
+        f"large file ({size_mb:.0f} MiB, {_WORKERS} workers): extra peak memory of the upload",
+        floor=_MEMORY_GOAL_MB,
+        ours=extra_mb,
+        unit="MB",
+        goal=1.0,
+        n=1,
+    )
+    checks = [memory]
+    if aws is not None:
+        checks.insert(
+            0,
+            check(
+                f"large file ({size_mb:.0f} MiB): sync.apply vs aws s3 cp, same server, parts and concurrency",
+                floor=median(aws_times),
+                ours=apply_s,
+                unit="s",
+                goal=_LARGE_GOAL,
+                n=1,
+            ),
+        )
+    return {
+        "checks": checks,
+        "size_mib": size_mb,
+        "aws_cli": aws or "not installed (make bench-awscli): comparison skipped",
+        "aws_s3_cp_s": aws_times,
+        "aws_s3_cp_peak_rss_mb": aws_rss,
+        "ours": ours_runs,
+        "ours_plan_plus_apply_s": median([r["plan_s"] + r["apply_s"] for r in ours_runs]),
+    }

@@ -49,6 +49,21 @@ class EntityOpt(StrEnum):
     individual = "individual"
 
 
+def _safe(text: object) -> str:
+    """Outside text (registry values, paths, resource names, domains) for the terminal: control characters and
+    escape sequences shown as ``\\xNN``, never sent."""
+    from china_site.safeio import printable
+
+    return printable(str(text))
+
+
+def _plain(text: object, style: str = "") -> Any:
+    """A rich ``Text`` of outside text: printed literally (no ``[markup]``), control characters made visible."""
+    from rich.text import Text
+
+    return Text(_safe(text), style=style)
+
+
 def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
@@ -164,18 +179,21 @@ def advise(
         _emit_json(advice.to_json())
         return
     from rich.panel import Panel
+    from rich.text import Text
 
     console = _console()
     colour = "green" if advice.hosting == "mainland" else "yellow"
-    head = (
-        f"[bold {colour}]{advice.hosting}[/] — region [bold]{advice.region}[/], CDN scope [bold]{advice.cdn_scope}[/]"
-    )
-    body = [head, ""]
+    body = Text()
+    body.append(_safe(advice.hosting), style=f"bold {colour}")
+    body.append(" — region ")
+    body.append(_safe(advice.region), style="bold")
+    body.append(", CDN scope ")
+    body.append(_safe(advice.cdn_scope), style="bold")
+    body.append("\n\n")
     if advice.required:
-        body.append("Mainland would still need: " + ", ".join(advice.required))
-        body.append("")
-    body += [f"• {r}" for r in advice.reasons]
-    console.print(Panel("\n".join(body), title="china-site advise", expand=False))
+        body.append(_safe("Mainland would still need: " + ", ".join(advice.required)) + "\n\n")
+    body.append("\n".join(f"• {_safe(r)}" for r in advice.reasons))
+    console.print(Panel(body, title="china-site advise", expand=False))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -202,13 +220,18 @@ def filings_validate(
     if format is Format.json:
         _emit_json(summary)
         return
+    from rich.text import Text
+
+    from china_site.safeio import clip
+
     console = _console()
     console.print(
-        f"[green]valid[/]: {source} — {len(registry.entities)} entities, {len(registry.sites)} sites "
-        f"({approved} approved)"
+        Text("valid", style="green")
+        + _plain(f": {source} — {len(registry.entities)} entities, {len(registry.sites)} sites ({approved} approved)"),
+        soft_wrap=True,  # one line: a path is never broken
     )
     for w in registry.warnings:
-        console.print(f"[yellow]warning[/]: {w}")
+        console.print(Text("warning", style="yellow") + _plain(f": {clip(w, 600)}"), soft_wrap=True)
 
 
 def _site_json(registry: FilingRegistry, host: str) -> dict[str, Any] | None:
@@ -240,14 +263,14 @@ def filings_show(
         if format is Format.json:
             _emit_json({"query": host, "filed": False})
         else:
-            typer.echo(f"{domain}: no filing in {filings} covers it / 备案登记中没有该域名的备案")
+            typer.echo(_safe(f"{domain}: no filing in {filings} covers it / 备案登记中没有该域名的备案"))
         raise typer.Exit(1)
     if format is Format.json:
         _emit_json(data)
         return
     from rich.table import Table
 
-    table = Table(title=f"{domain} → {data['domain']}", show_header=False)
+    table = Table(title=_plain(f"{domain} → {data['domain']}"), show_header=False)
     for key in (
         "domain",
         "effective_status",
@@ -261,13 +284,13 @@ def filings_show(
         "psb_filed",
     ):
         value = data.get(key)
-        table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+        table.add_row(key, _plain(", ".join(value) if isinstance(value, list) else str(value)))
     ent = data["entity"]
     table.add_row(
-        "entity", f"{ent['id']}: {ent['name']} ({ent['type']}, {ent['ownership']}, province {ent['province']})"
+        "entity", _plain(f"{ent['id']}: {ent['name']} ({ent['type']}, {ent['ownership']}, province {ent['province']})")
     )
     for p in ent.get("permits", []):
-        table.add_row("permit", f"{p['number']} {p['kind']} {p['issued']} → {p['expires']}")
+        table.add_row("permit", _plain(f"{p['number']} {p['kind']} {p['issued']} → {p['expires']}"))
     _console().print(table)
 
 
@@ -296,7 +319,8 @@ def filings_expiring(
             for col in ("kind", "what", "date", "days"):
                 table.add_column(col)
             for r in rows:
-                table.add_row(r["kind"], r["what"], r["date"], str((dt.date.fromisoformat(r["date"]) - day).days))
+                days = str((dt.date.fromisoformat(r["date"]) - day).days)
+                table.add_row(_plain(r["kind"]), _plain(r["what"]), _plain(r["date"]), days)
             _console().print(table)
     if rows:
         raise typer.Exit(1)
@@ -403,24 +427,24 @@ def _plan_table(title: str, rows: list[Any]) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left", expand=False)
+    table = Table(title=_plain(title), title_justify="left", expand=False)
     table.add_column("Resource / 资源", overflow="fold")
     table.add_column("Region · area\n地域 · 区域", overflow="fold")
     table.add_column("CDN scope\n加速区域", no_wrap=True)
     table.add_column("Public\n公网", overflow="fold")
     colours = {"mainland": "bold", "hongkong": "green", "overseas": "green"}
     for row in rows:
-        resource = Text(row.name, style="bold")
-        resource.append(f"\n{row.type}", style="dim")
-        where = Text(row.region or "—")
+        resource = Text(_safe(row.name), style="bold")
+        resource.append(f"\n{_safe(row.type)}", style="dim")
+        where = Text(_safe(row.region or "—"))
         if row.area:
-            where.append(f"\n{row.area}", style=colours.get(row.area, ""))
+            where.append(f"\n{_safe(row.area)}", style=colours.get(row.area, ""))
         if row.area_note and not row.cdn_scope:
-            where.append(f"\n({row.area_note})", style="dim")
+            where.append(f"\n({_safe(row.area_note)})", style="dim")
         public = Text("—" if row.public is None else ("yes / 是" if row.public else "no / 否"))
         if row.public and row.domains:
-            public.append("\n" + "\n".join(row.domains), style="dim")
-        table.add_row(resource, where, row.cdn_scope or "—", public)
+            public.append("\n" + "\n".join(_safe(d) for d in row.domains), style="dim")
+        table.add_row(resource, where, _plain(row.cdn_scope or "—"), public)
     return table
 
 
@@ -466,6 +490,8 @@ def _emit_report(
         text = to_sarif(report, policies_meta=meta)
     else:
         text = to_junit(report)
+    if text is not None:
+        text = _encodable(text)
     if output is None:
         if text is not None:
             sys.stdout.write(text)
@@ -485,6 +511,14 @@ def _emit_report(
             err=True,
         )
     return exit_code(report)
+
+
+def _encodable(text: str) -> str:
+    """``text`` with any lone surrogate written as a ``\\udXXX`` escape (valid in JSON strings, visible elsewhere):
+    the report can always be written as UTF-8."""
+    import re
+
+    return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _render_table_text(
@@ -514,15 +548,17 @@ def _render_table_text(
     if plan_rows:
         console.print(_plan_table(f"Plan / 部署计划 — {title}", plan_rows))
     else:
-        console.print(Text(f"Plan / 部署计划 — {title}: no resources / 无资源", style="bold"))
+        console.print(_plain(f"Plan / 部署计划 — {title}: no resources / 无资源", style="bold"))
     if notes:
         console.print(Text(notes_title, style="bold"))
     for note in notes:
-        console.print(Text(f"• {note}", style="dim"))
+        console.print(_plain(f"• {note}", style="dim"))
     if refusal is not None:
-        console.print(Text("The program refused to deploy / 程序拒绝部署: ", style="bold red") + Text(refusal.headline))
+        console.print(
+            Text("The program refused to deploy / 程序拒绝部署: ", style="bold red") + _plain(refusal.headline)
+        )
         if refusal.fix:
-            console.print(Text(f"Fix / 修复: {refusal.fix}"))
+            console.print(_plain(f"Fix / 修复: {refusal.fix}"))
     render_table(report, console)
     return buffer.getvalue() if buffer is not None else None
 

@@ -18,13 +18,21 @@ class ChinaSiteError(Exception):
         super().__init__(self.line())
 
     def line(self) -> str:
+        """One line in which control characters and escape sequences are shown, not sent to the terminal, each part
+        cut to its share (where 240, fix 400 characters; what 1,600, which only a message listing several of our own
+        findings comes near): an offending value is never printed whole."""
+        from china_site.safeio import clip, printable
+
+        def part(text: str, limit: int) -> str:
+            return printable(clip(" ".join(text.split("\n")), limit))
+
         parts = []
         if self.where:
-            parts.append(f"{self.where}: ")
-        parts.append(self.what.rstrip("."))
+            parts.append(f"{part(self.where, 240)}: ")
+        parts.append(part(self.what.rstrip("."), 1600))
         if self.fix:
-            parts.append(f". Fix: {self.fix.rstrip('.')}")
-        return "".join(parts).replace("\n", " ") + "."
+            parts.append(f". Fix: {part(self.fix.rstrip('.'), 400)}")
+        return "".join(parts) + "."
 
 
 class NumberError(ChinaSiteError, ValueError):

@@ -30,11 +30,12 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, NoReturn
 
 import yaml
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator, model_validator
@@ -42,6 +43,7 @@ from pydantic_core import PydanticUndefined
 
 from china_site import domains, numbers
 from china_site.errors import ChinaSiteError, RegistryError
+from china_site.safeio import MAX_DEPTH, DatesAsWrittenLoader, NestingError, check_depth, clip, read_capped
 
 __all__ = [
     "ACCESS_PROVIDER_ALIASES",
@@ -160,9 +162,9 @@ def _iso_date(value: object) -> object:
             try:
                 return dt.date.fromisoformat(text)
             except ValueError:
-                raise _Invalid(f"{text!r} is not a calendar date", fix=_DATE_FIX) from None
-        raise _Invalid(f"{value!r} is not an ISO date", fix=_DATE_FIX)
-    raise _Invalid(f"expected an ISO date, got {type(value).__name__} {value!r}", fix=_DATE_FIX)
+                raise _Invalid(f"{_short(text)} is not a calendar date", fix=_DATE_FIX) from None
+        raise _Invalid(f"{_short(value)} is not an ISO date", fix=_DATE_FIX)
+    raise _Invalid(f"expected an ISO date, got {type(value).__name__} {_short(value)}", fix=_DATE_FIX)
 
 
 def _none_to_empty(value: object) -> object:
@@ -399,15 +401,15 @@ class Site(_Model):
         if not host:
             raise _Invalid("the domain is empty", fix=fix)
         if domains.is_ip(host):
-            raise _Invalid(f"{value!r} is an IP address; a filing entry is for a domain name", fix=fix)
+            raise _Invalid(f"{_short(value)} is an IP address; a filing entry is for a domain name", fix=fix)
         try:
             ascii_host = domains.to_ascii(host).lower()
             registrable = domains.registrable_domain(ascii_host)
         except ChinaSiteError as err:
-            raise _Invalid(f"{value!r}: {err.what}", fix=err.fix or fix) from None
+            raise _Invalid(f"{_short(value)}: {clip(err.what, 200)}", fix=err.fix or fix) from None
         if registrable != ascii_host:
             raise _Invalid(
-                f"{value!r} is a subdomain of {registrable}; filings are per registrable domain and cover "
+                f"{_short(value)} is a subdomain of {registrable}; filings are per registrable domain and cover "
                 "all of its subdomains",
                 fix=f"use domain: {registrable}",
             )
@@ -592,7 +594,7 @@ class FilingRegistry(_Model):
             return self.entities[site.entity]
         except KeyError:
             raise RegistryError(
-                f"unknown entity {site.entity!r}",
+                f"unknown entity {_short(site.entity)}",
                 source=self.source,
                 entry=f"site {site.domain}",
                 field="entity",
@@ -803,7 +805,7 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                 _Problem(
                     _site_entry(i, site),
                     "entity",
-                    f"unknown entity {site.entity!r}",
+                    f"unknown entity {_short(site.entity)}",
                     f"use the id of an entry under 'entities' (known: {known}) or add it there",
                 )
             )
@@ -814,7 +816,7 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                 _Problem(
                     _site_entry(i, site),
                     "entity",
-                    f"entity {site.entity!r} has ownership 'foreign' and cannot hold a website filing",
+                    f"entity {_short(site.entity)} has ownership 'foreign' and cannot hold a website filing",
                     no_filing_fix,
                 )
             )
@@ -826,7 +828,7 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                         _site_entry(i, site),
                         "icp_number",
                         f"{site.icp_number} carries the character {icp.province_char!r} "
-                        f"({_province_name(icp.province_code)}) but entity {site.entity!r} is in "
+                        f"({_province_name(icp.province_code)}) but entity {_short(site.entity)} is in "
                         f"{_province_name(entity.province)}",
                         province_fix,
                     )
@@ -837,7 +839,8 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                     _Problem(
                         _site_entry(i, site),
                         "icp_number",
-                        f"{site.icp_number} is not under the number of entity {site.entity!r}, {entity.icp_number} "
+                        f"{site.icp_number} is not under the number of entity {_short(site.entity)}, "
+                        f"{entity.icp_number} "
                         f"(its base is {icp.base})",
                         f"a website number is the entity number plus '-n' ({entity.icp_number}-n): correct either "
                         "number, or file the site under the right entity",
@@ -1076,8 +1079,9 @@ def _parse_registry(data: object, *, source: str) -> FilingRegistry:
 # --- decoding -----------------------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one: a lost entity or site)."""
+class _UniqueKeyLoader(DatesAsWrittenLoader):
+    """SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one: a lost entity or site), with
+    bounded nesting and alias expansion; an impossible date stays text so validation names its entry and field."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
         seen: set[Any] = set()
@@ -1092,7 +1096,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 continue
             if duplicate:
                 raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {clip(repr(key), 80)}",
+                    key_node.start_mark,
                 )
         return super().construct_mapping(node, deep=deep)
 
@@ -1101,7 +1108,7 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(f"duplicate key {clip(repr(key), 80)}")
         out[key] = value
     return out
 
@@ -1129,15 +1136,23 @@ def _decode_registry(raw: bytes, *, source: str, fmt: Literal["json", "yaml"]) -
         raise RegistryError(
             f"not UTF-8 text (invalid byte at offset {err.start})", source=source, fix="save the file as UTF-8"
         ) from None
+    too_deep = (
+        f"nested more than {MAX_DEPTH} levels deep",
+        "a filing registry has a few levels (entities, sites, permits); point at the registry file itself",
+    )
     if fmt == "json":
         try:
-            return json.loads(text, object_pairs_hook=_json_pairs)
+            data = json.loads(text, object_pairs_hook=_json_pairs)
+            check_depth(data)
+            return data
         except json.JSONDecodeError as err:
             raise RegistryError(
                 f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
                 source=source,
                 fix="fix the JSON syntax there (quotes, commas, brackets)",
             ) from None
+        except (RecursionError, NestingError):
+            raise RegistryError(too_deep[0], source=source, fix=too_deep[1]) from None
         except ValueError as err:  # duplicate key
             raise RegistryError(f"malformed JSON: {err}", source=source, fix="keep each key once") from None
     try:
@@ -1152,8 +1167,18 @@ def _decode_registry(raw: bytes, *, source: str, fmt: Literal["json", "yaml"]) -
             source=source,
             fix="fix the YAML syntax there (indentation, a missing ':' or quote, duplicate keys)",
         ) from None
+    except NestingError as err:
+        raise RegistryError(
+            str(err), source=source, fix="write the values out instead of repeating them through aliases"
+        ) from None
+    except RecursionError:
+        raise RegistryError(too_deep[0], source=source, fix=too_deep[1]) from None
     except yaml.YAMLError as err:
         raise RegistryError(f"malformed YAML: {err}", source=source, fix="fix the YAML syntax") from None
+    except (ValueError, TypeError) as err:  # a value PyYAML cannot build (e.g. an unhashable key)
+        raise RegistryError(
+            f"malformed YAML: {type(err).__name__}: {err}", source=source, fix="fix the value there"
+        ) from None
 
 
 # --- loaders ------------------------------------------------------------------------------------------------------
@@ -1177,13 +1202,17 @@ def load_registry(
     connect_timeout: float = 5.0,
     read_timeout: float = 15.0,
     max_attempts: int = 3,
+    deadline: float = 30.0,
 ) -> FilingRegistry:
     """Load from a path (YAML/JSON), ``oss://BUCKET/KEY`` or ``s3://BUCKET/KEY``; raises RegistryError.
 
-    Remote objects are cached under ``cache_dir`` (default :func:`default_cache_dir`) with their ETag and
-    re-validated with ``If-None-Match``; timeouts (seconds) and attempts bound the time spent on an unreachable
-    server, which fails closed unless ``CHINA_SITE_REGISTRY_OFFLINE_CACHE=1``. A local file whose bytes were
-    already loaded (same source) returns the same registry object without parsing it again.
+    Remote objects are cached under ``cache_dir`` (default :func:`default_cache_dir`) per endpoint and source with
+    their ETag and checksum, and re-validated with ``If-None-Match``. ``max_attempts`` is the number of requests
+    sent at most, the first one included (1 = no retry; a redirect counts as a request, so a redirect loop ends
+    there); ``deadline`` (seconds) bounds the whole load — connecting, every attempt and reading the body — whatever
+    the server does (hangs, trickles, redirects). A server that cannot be reached in time fails closed unless
+    ``CHINA_SITE_REGISTRY_OFFLINE_CACHE=1``. A local file whose bytes were already loaded (same source) returns the
+    same registry object without parsing it again.
     """
     text = str(source).strip()
     if not text:
@@ -1208,6 +1237,7 @@ def load_registry(
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_attempts=max_attempts,
+            deadline=deadline,
         )
         registry = parse_registry(decode_registry(raw, source=text, fmt=_format_of(m["key"])), source=text)
         registry._fetch = info
@@ -1253,14 +1283,13 @@ def clear_registry_cache() -> None:
 
 
 def _read_file(path: Path, source: str) -> bytes:
+    def refuse(why: str) -> NoReturn:
+        raise RegistryError(
+            f"too large for a filing registry: {why}", source=source, fix="point at the registry file itself"
+        )
+
     try:
-        if path.is_file() and path.stat().st_size > MAX_REGISTRY_BYTES:
-            raise RegistryError(
-                f"{path.stat().st_size} bytes is too large for a filing registry",
-                source=source,
-                fix="point at the registry file itself",
-            )
-        return path.read_bytes()
+        return read_capped(str(path), MAX_REGISTRY_BYTES, refuse=refuse)
     except FileNotFoundError:
         raise RegistryError(
             "file not found", source=source, fix="check the path (relative paths start at the current directory)"
@@ -1288,37 +1317,69 @@ class _Cached:
     path: Path
 
 
-class _Cache:
-    """One cached object: ``<sha>.body`` plus ``<sha>.json`` (source, ETag, SHA-256 of the body, time)."""
+_STALE_TEMP_SECONDS = 3600
 
-    def __init__(self, root: Path, source: str) -> None:
-        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:40]
+
+class _Cache:
+    """One cached object: ``<sha>.body`` plus ``<sha>.json`` (endpoint, source, ETag, SHA-256 of the body, time),
+    keyed by endpoint and source (the same bucket/key on another endpoint is another object).
+
+    A copy is served only when its body still has the recorded SHA-256 (and the MD5 its ETag names, for a
+    single-part ETag). A cache folder that other users can write to is not used (``notes`` says so): whoever can
+    write there could plant a registry. Temporary files left by an interrupted write are removed after an hour."""
+
+    def __init__(self, root: Path, source: str, endpoint: str, notes: list[str]) -> None:
+        digest = hashlib.sha256(f"{endpoint}\0{source}".encode()).hexdigest()[:40]
         self.root = root
         self.source = source
+        self.endpoint = endpoint
         self.body_path = root / f"registry-{digest}.body"
         self.meta_path = root / f"registry-{digest}.json"
+        self.usable = self._safe_folder(notes)
+
+    def _safe_folder(self, notes: list[str]) -> bool:
+        try:
+            st = self.root.stat()
+        except OSError:
+            return True  # not there yet: created 0700 on the first write
+        problems = []
+        if st.st_mode & 0o022:
+            problems.append(f"it is writable by {'others' if st.st_mode & 0o002 else 'its group'}")
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            problems.append("it belongs to another user")
+        if problems:
+            notes.append(
+                f"{self.source}: the registry cache {self.root} is not used because {' and '.join(problems)}; "
+                f"run `chmod go-w {self.root}` or set {CACHE_DIR_ENV} to a private folder."
+            )
+            return False
+        return True
 
     def read(self) -> _Cached | None:
+        if not self.usable:
+            return None
         try:
             meta = json.loads(self.meta_path.read_text("utf-8"))
             body = self.body_path.read_bytes()
         except (OSError, ValueError):
             return None
-        if not isinstance(meta, dict) or meta.get("source") != self.source:
+        if not isinstance(meta, dict) or meta.get("source") != self.source or meta.get("endpoint") != self.endpoint:
             return None
         if meta.get("sha256") != hashlib.sha256(body).hexdigest():  # torn or tampered copy: not used
             return None
         etag = meta.get("etag")
-        return _Cached(
-            body=body,
-            etag=etag if isinstance(etag, str) and etag else None,
-            fetched_at=str(meta.get("fetched_at", "?")),
-            path=self.body_path,
-        )
+        etag = etag if isinstance(etag, str) and etag else None
+        if not _body_matches_etag(body, etag):
+            return None
+        return _Cached(body=body, etag=etag, fetched_at=str(meta.get("fetched_at", "?")), path=self.body_path)
 
     def write(self, body: bytes, etag: str | None) -> None:
+        if not self.usable:
+            return
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._clean_stale()
         meta = {
+            "endpoint": self.endpoint,
             "source": self.source,
             "etag": etag,
             "sha256": hashlib.sha256(body).hexdigest(),
@@ -1326,6 +1387,24 @@ class _Cache:
         }
         _atomic_write(self.body_path, body)
         _atomic_write(self.meta_path, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+
+    def _clean_stale(self) -> None:
+        """Remove our own temporary files (``.registry-….tmp``) older than an hour: left by a killed process."""
+        now = dt.datetime.now().timestamp()
+        for tmp in self.root.glob(".registry-*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - tmp.lstat().st_mtime > _STALE_TEMP_SECONDS:
+                    tmp.unlink()
+
+
+_MD5_ETAG = re.compile(r'"?([0-9a-fA-F]{32})"?')
+
+
+def _body_matches_etag(body: bytes, etag: str | None) -> bool:
+    """False when ``etag`` is a single-part ETag (an MD5) that the body does not have; multipart or opaque ETags
+    cannot be checked and pass."""
+    m = _MD5_ETAG.fullmatch(etag or "")
+    return m is None or hashlib.md5(body, usedforsecurity=False).hexdigest() == m.group(1).lower()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -1358,6 +1437,25 @@ def _offline_allowed() -> bool:
     return os.environ.get(OFFLINE_CACHE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _shut_down(stream: Any) -> None:
+    """Shut down the socket under a botocore StreamingBody so that a read blocked in another thread returns."""
+    import socket
+
+    conn = getattr(getattr(stream, "_raw_stream", None), "_connection", None)
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+class _FetchAborted(Exception):
+    """Raised from a botocore hook to stop a remote load: ``why`` is "deadline" or "attempts"."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
 def _fetch_remote(
     source: str,
     scheme: Literal["oss", "s3"],
@@ -1368,6 +1466,7 @@ def _fetch_remote(
     connect_timeout: float,
     read_timeout: float,
     max_attempts: int,
+    deadline: float = 30.0,
 ) -> tuple[bytes, FetchInfo, list[str]]:
     from botocore.exceptions import (
         BotoCoreError,
@@ -1390,9 +1489,10 @@ def _fetch_remote(
         else "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile)"
     )
     endpoint_hint = "CHINA_SITE_OSS_ENDPOINT / ALIBABA_CLOUD_REGION_ID" if scheme == "oss" else "AWS_ENDPOINT_URL"
-    cache = _Cache(cache_root, source)
-    cached = cache.read()
+    max_attempts = max(1, max_attempts)
+    started = time.monotonic()
     notes: list[str] = []
+    cached: _Cached | None = None
 
     def fail(what: str, fix: str) -> RegistryError:
         return RegistryError(what, source=source, fix=fix)
@@ -1427,13 +1527,59 @@ def _fetch_remote(
             f"set {endpoint_hint} to a URL such as https://s3.oss-cn-hangzhou.aliyuncs.com",
         ) from None
     endpoint = _safe_endpoint(getattr(client.meta, "endpoint_url", None))
+    cache = _Cache(cache_root, source, endpoint, notes)
+    cached = cache.read()
+
+    # Every request that goes out (first attempt, retries, redirects) is counted; none starts after the deadline
+    # or beyond max_attempts. The whole exchange runs in a helper thread the caller stops waiting for at the
+    # deadline, so a server that trickles its answer one byte at a time cannot hold the load.
+    sent = [0]
+    stop = threading.Event()
+
+    def before_send(**_: Any) -> None:
+        if stop.is_set():
+            raise _FetchAborted("deadline")
+        if sent[0] >= max_attempts:
+            raise _FetchAborted("attempts")
+        sent[0] += 1
+
+    client.meta.events.register("before-send.s3", before_send)
+
+    def attempts() -> str:
+        return f"{sent[0]} attempt{'s' if sent[0] != 1 else ''} of at most {max_attempts}"
 
     request: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if cached is not None and cached.etag:
         request["IfNoneMatch"] = cached.etag
+    outcome: dict[str, Any] = {}
+
+    def exchange() -> None:
+        try:
+            got = client.get_object(**request)
+            outcome["stream"] = got["Body"]
+            outcome["body"] = got["Body"].read(MAX_REGISTRY_BYTES + 1)
+            outcome["response"] = got
+        except BaseException as err:
+            outcome["error"] = err
+
+    worker = threading.Thread(target=exchange, name="china-site-registry-fetch", daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline - (time.monotonic() - started)))
+    if worker.is_alive():
+        stop.set()
+        _shut_down(outcome.get("stream"))  # ends the helper thread's read (close() would wait for it)
+        return unreachable(endpoint, f"no complete answer within the deadline of {deadline:g} s, {attempts()}")
     try:
-        response = client.get_object(**request)
-        body = response["Body"].read(MAX_REGISTRY_BYTES + 1)
+        if "error" in outcome:
+            raise outcome["error"]
+        response = outcome["response"]
+        body = outcome["body"]
+    except _FetchAborted as err:
+        if err.why == "attempts":
+            return unreachable(endpoint, f"{attempts()} used up without an answer (redirected or failed every time)")
+        return unreachable(endpoint, f"no complete answer within the deadline of {deadline:g} s, {attempts()}")
+    except RecursionError:
+        return unreachable(endpoint, f"redirected in a loop, {attempts()}")
     except ClientError as err:
         meta = err.response.get("ResponseMetadata", {})
         status = meta.get("HTTPStatusCode")
@@ -1475,7 +1621,7 @@ def _fetch_remote(
                 "credentials",
             ) from None
         if isinstance(status, int) and status >= 500:
-            return unreachable(endpoint, f"server error {code}, HTTP {status}")
+            return unreachable(endpoint, f"server error {code}, HTTP {status}, {attempts()}")
         raise fail(
             f"the server refused to return the object ({code}, HTTP {status})",
             "check the bucket, key and credentials",
@@ -1487,9 +1633,9 @@ def _fetch_remote(
         ) from None
     except (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError) as err:
         why = "timed out" if isinstance(err, ConnectTimeoutError) else "connection failed"
-        return unreachable(endpoint, f"{why} after {max_attempts} attempt(s)")
+        return unreachable(endpoint, f"{why}, {attempts()}")
     except (ReadTimeoutError, ResponseStreamingError):
-        return unreachable(endpoint, f"no response within {read_timeout:g} s after {max_attempts} attempt(s)")
+        return unreachable(endpoint, f"no response within {read_timeout:g} s, {attempts()}")
     except (NoCredentialsError, PartialCredentialsError):
         raise fail(f"no usable credentials to read {scheme}://{bucket}/{key}", creds_fix) from None
     except BotoCoreError as err:
@@ -1504,6 +1650,11 @@ def _fetch_remote(
         )
     etag = response.get("ETag")
     etag = etag if isinstance(etag, str) and etag else None
+    if not _body_matches_etag(body, etag):
+        raise fail(
+            f"the object read from {endpoint} does not match its ETag {clip(etag or '', 40)} (corrupted in transit)",
+            "run the command again; if it persists, check for a proxy rewriting the content",
+        )
     try:
         cache.write(body, etag)
     except OSError as err:

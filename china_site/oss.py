@@ -74,7 +74,8 @@ def client(
     options: dict[str, Any] = {
         "connect_timeout": connect_timeout,
         "read_timeout": read_timeout,
-        "retries": {"max_attempts": max(1, max_attempts), "mode": "standard"},
+        # total_max_attempts counts the first request (botocore's max_attempts counts retries only).
+        "retries": {"total_max_attempts": max(1, max_attempts), "mode": "standard"},
         "max_pool_connections": max_pool_connections,
         "signature_version": "s3v4",
     }

@@ -395,8 +395,10 @@ def render_table(report: Report, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from china_site.safeio import printable  # outside text: control characters shown, never sent
+
     if report.diagnostics:
-        table = Table(title=report.title, show_lines=False, expand=False)
+        table = Table(title=Text(printable(report.title)), show_lines=False, expand=False)
         table.add_column("Resource / 资源", overflow="fold")
         table.add_column("Policy / 策略", overflow="fold")
         table.add_column("Level / 级别")
@@ -410,11 +412,11 @@ def render_table(report: Report, console: Console) -> None:
             if i:
                 table.add_section()
             for j, d in enumerate(diags):
-                resource = Text(f"{d.type}\n{d.name}") if j == 0 else Text("")
+                resource = Text(printable(f"{d.type}\n{d.name}", keep_newlines=True)) if j == 0 else Text("")
                 style = "bold red" if d.enforcement == "mandatory" else "yellow"
                 lines = policy_message_lines(d, descriptions.get(d.policy))
-                message = Text("\n".join(lines[:2]))
-                table.add_row(resource, Text(d.policy), Text(d.enforcement, style=style), message)
+                message = Text(printable("\n".join(lines[:2]), keep_newlines=True))
+                table.add_row(resource, Text(printable(d.policy)), Text(d.enforcement, style=style), message)
         console.print(table)
     else:
         console.print(Text("No findings. 未发现问题。"))

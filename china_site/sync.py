@@ -19,18 +19,21 @@ Keys in manifests and plans are relative to ``prefix`` (posix paths, e.g. ``css/
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import functools
 import hashlib
 import mimetypes
 import os
 import re
+import stat
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from fnmatch import fnmatch, translate
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -57,21 +60,58 @@ __all__ = [
 ]
 
 Manifest = dict[str, dict[str, Any]]
-SyncEvent = Literal["uploaded", "adopted", "deleted"]
+SyncEvent = Literal["uploaded", "adopted", "deleted", "released"]
 
 MAX_SINGLE_PUT = 5 * 1024**3  # OSS PutObject limit (5 GB)
-# Never uploaded: VCS and editor/OS litter. ``.well-known/`` is kept (domain verification, security.txt).
-DEFAULT_EXCLUDE: tuple[str, ...] = (
+MAX_OBJECT_SIZE = 10_000 * 5 * 1024**3  # OSS: at most 10,000 parts of at most 5 GB
+# Files larger than this go up as a multipart upload, read and sent one part at a time (never whole in memory).
+MULTIPART_THRESHOLD = 16 * 1024**2
+MIN_PART_SIZE = 8 * 1024**2
+MAX_PARTS = 10_000
+OWNER_METADATA = "china-site-owner"  # x-amz-meta-china-site-owner (x-oss-meta-… on OSS): who uploaded the object
+# Never uploaded (glob patterns on the key; ``*`` also matches ``/``): VCS folders and files, files that commonly hold
+# secrets (environment files, package-manager and cloud credentials, private keys) and editor/OS litter.
+# ``.well-known/`` is kept (domain verification, security.txt). Configurable: SiteContent(exclude=...).
+_EXCLUDED_NAMES: tuple[str, ...] = (
+    ".git",
     ".git/*",
+    ".git[!/]*",  # .gitignore, .gitmodules, .github/…
+    ".hg",
     ".hg/*",
     ".svn/*",
-    "*/.git/*",
+    ".env",
+    ".env.*",
+    ".envrc",
+    ".npmrc",
+    ".yarnrc",
+    ".yarnrc.yml",
+    ".pypirc",
+    ".netrc",
+    ".htpasswd",
+    ".dockercfg",
+    ".docker/*",
+    ".aws/*",
+    ".ssh/*",
+    ".gnupg/*",
+    ".pulumi/*",
+    "Pulumi.*.yaml",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
     ".DS_Store",
-    "*/.DS_Store",
     "Thumbs.db",
-    "*/Thumbs.db",
     "*~",
     "*.swp",
+)
+DEFAULT_EXCLUDE: tuple[str, ...] = tuple(
+    pattern for name in _EXCLUDED_NAMES for pattern in ((name,) if name.startswith("*") else (name, f"*/{name}"))
 )
 _CHUNK = 1024 * 1024
 
@@ -255,11 +295,22 @@ class LocalFile:
     size: int
     content_type: str
     cache_control: str
+    inode: tuple[int, int] | None = None  # (device, inode) when scanned: the file uploaded must be the same file
+    etag: str = ""  # the ETag the bucket will report: the MD5, or for a multipart upload MD5-of-part-MD5s "-N"
+    parts: tuple[bytes, ...] = ()  # multipart: each part's MD5 as scanned (sent as Content-MD5: the server checks)
+
+    @property
+    def multipart(self) -> bool:
+        return self.size > MULTIPART_THRESHOLD
+
+    @property
+    def expected_etag(self) -> str:
+        return self.etag or self.md5
 
     def entry(self, etag: str | None = None) -> ManifestEntry:
         return ManifestEntry(
             sha256=self.sha256,
-            etag=etag or self.md5,
+            etag=etag or self.expected_etag,
             size=self.size,
             content_type=self.content_type,
             cache_control=self.cache_control,
@@ -272,22 +323,49 @@ class SyncPlan:
     deletes: tuple[str, ...]
     unchanged: tuple[str, ...]
     previous: Mapping[str, ManifestEntry] = field(default_factory=dict)
+    skipped: tuple[tuple[str, str], ...] = ()  # (key, why) of what was left out: excluded, links out, devices
 
     @property
     def empty(self) -> bool:
         return not self.uploads and not self.deletes
 
 
-def _hash_file(path: str | os.PathLike[str]) -> tuple[str, str, int]:
+def part_size_for(size: int) -> int:
+    """Part size of a multipart upload: 8 MiB, or larger (whole MiB) so that the file fits in 10,000 parts."""
+    need = -(-size // MAX_PARTS)
+    return max(MIN_PART_SIZE, -(-need // _CHUNK) * _CHUNK)
+
+
+def _multipart_etag(part_md5s: list[bytes]) -> str:
+    """The ETag S3 and OSS report for a multipart upload: MD5 of the concatenated part MD5s, then ``-<parts>``."""
+    return f"{hashlib.md5(b''.join(part_md5s), usedforsecurity=False).hexdigest()}-{len(part_md5s)}"
+
+
+def _hash_stream(fh: BinaryIO, total: int) -> tuple[str, str, int, list[bytes]]:
+    """SHA-256, MD5, size and — for a file of ``total`` bytes above the multipart threshold — the MD5 of each part,
+    in one read."""
     sha = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False)
+    part_size = part_size_for(total) if total > MULTIPART_THRESHOLD else 0
+    parts: list[bytes] = []
+    part = hashlib.md5(usedforsecurity=False)
+    in_part = 0
     size = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            sha.update(chunk)
-            md5.update(chunk)
-            size += len(chunk)
-    return sha.hexdigest(), md5.hexdigest(), size
+    while chunk := fh.read(_CHUNK):
+        sha.update(chunk)
+        md5.update(chunk)
+        size += len(chunk)
+        if part_size:
+            part.update(chunk)
+            in_part += len(chunk)
+            if in_part >= part_size:
+                parts.append(part.digest())
+                part, in_part = hashlib.md5(usedforsecurity=False), 0
+    if part_size and in_part:
+        parts.append(part.digest())
+    if size != total:  # changed while being read: the part layout no longer fits; hashed again at upload anyway
+        parts = []
+    return sha.hexdigest(), md5.hexdigest(), size, parts if size > MULTIPART_THRESHOLD else []
 
 
 def _excluded(key: str, exclude: Iterable[str]) -> bool:
@@ -321,10 +399,10 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         raise
 
 
-def _walk(root: str) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
+def _walk(root: str, skipped: list[tuple[str, str]]) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
     """``(key prefix, file entries)`` per directory, in the order of ``os.walk(root)`` top-down with directory and
-    file names sorted: symlinked directories are not entered, unreadable directories are skipped (as ``os.walk``
-    does). Entries that are not directories are yielded, files or not."""
+    file names sorted: symlinked directories are not entered (recorded in ``skipped``), unreadable directories are
+    skipped (as ``os.walk`` does). Entries that are not directories are yielded, files or not."""
     stack: list[tuple[str, str]] = [(root, "")]
     while stack:
         top, prefix = stack.pop()
@@ -345,8 +423,76 @@ def _walk(root: str) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
         dirs.sort(key=lambda e: e.name)
         yield prefix, others
         for entry in reversed(dirs):  # pushed in reverse: popped (visited) in name order, depth first
-            if not os.path.islink(entry.path):
+            if os.path.islink(entry.path):
+                skipped.append((f"{prefix}{entry.name}/", "a symbolic link to a folder (not followed)"))
+            else:
                 stack.append((entry.path, f"{prefix}{entry.name}/"))
+    skipped.sort()
+
+
+SKIP_LINK_OUT = "a symbolic link to a file outside the content folder (never uploaded)"
+SKIP_LINK_SPECIAL = "a symbolic link to something that is not a regular file (device, pipe or socket)"
+SKIP_SPECIAL = "not a regular file (device, pipe or socket)"
+SKIP_NAME = "a name that is not valid UTF-8 (it cannot be an object key)"
+# Worth a warning, not only a note.
+UNSAFE_SKIPS = frozenset({SKIP_LINK_OUT, SKIP_LINK_SPECIAL, SKIP_SPECIAL, SKIP_NAME})
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _inside(root: str, path: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _local_source(root: str, entry: os.DirEntry[str]) -> str:
+    """The real path of a directory entry that may be uploaded, or why it may not (a ``SKIP_…`` reason): it is not
+    a regular file (device, pipe, socket), or it is a symbolic link whose target is outside ``root``
+    (``/etc/passwd``, ``/proc/self/environ``, ``../secrets``), missing or not a regular file. Links whose target is
+    a regular file inside ``root`` are followed. Plain files cost no system call here (the listing's file type);
+    :func:`_open_checked` confirms the type on the open file."""
+    try:
+        if entry.is_file(follow_symlinks=False):
+            return entry.path
+        if not entry.is_symlink():
+            return SKIP_SPECIAL
+    except OSError:
+        return "cannot be read (vanished while scanning)"
+    real = os.path.realpath(entry.path)
+    if not _inside(root, real):
+        return SKIP_LINK_OUT
+    try:
+        st = os.stat(real)
+    except OSError:
+        return "a broken symbolic link"
+    if not stat.S_ISREG(st.st_mode):
+        return SKIP_LINK_SPECIAL
+    return real
+
+
+def _open_checked(path: str, expected: tuple[int, int] | None) -> BinaryIO:
+    """Open a planned file for reading without following a link swapped in since the scan: ``O_NOFOLLOW`` on the
+    real path, and the same device and inode as when it was scanned (else :class:`SyncError`)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (expected is not None and (st.st_dev, st.st_ino) != expected):
+            raise SyncError(
+                "file replaced after the sync was planned (another file, a link or a device) / "
+                "文件在同步计划生成后被替换",
+                where=path,
+                fix="run the sync (pulumi up) again once the build has finished writing",
+            )
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def scan(
@@ -354,8 +500,12 @@ def scan(
     *,
     cache_policy: CachePolicy | None = None,
     exclude: Iterable[str] = DEFAULT_EXCLUDE,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> dict[str, LocalFile]:
-    """Every file under ``local_dir`` (symlinked files followed, symlinked directories not), hashed."""
+    """Every regular file under ``local_dir``, hashed. Symbolic links are followed only to regular files inside the
+    folder (never to a file outside it, a device or ``/proc``); symlinked folders are not entered. What is left
+    out and why (excluded by a pattern, a link out of the folder, a device, …) is appended to ``skipped`` as
+    ``(key, reason)``."""
     policy = cache_policy or CachePolicy()
     exclude = tuple(exclude)
     root = Path(local_dir)
@@ -365,28 +515,38 @@ def scan(
             where=str(local_dir),
             fix="point content_dir (stack config china-site:contentDir) at the folder holding index.html",
         )
-    root = root.resolve()
+    root_text = os.path.realpath(root)
     excluded = _exclude_matcher(exclude)
     files: dict[str, LocalFile] = {}
-    for prefix, entries in _walk(str(root)):
+    left_out: list[tuple[str, str]] = []
+    for prefix, entries in _walk(root_text, left_out):
         for entry in entries:
             key = prefix + entry.name
-            if (excluded is not None and excluded(key)) or not _is_file(entry):
+            if excluded is not None and excluded(key):
+                left_out.append((key, "excluded by a pattern (exclude list)"))
                 continue
-            path = entry.path
+            if not _utf8(key):
+                left_out.append((key.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), SKIP_NAME))
+                continue
+            path = _local_source(root_text, entry)
+            if not os.path.isabs(path):
+                left_out.append((key, path))
+                continue
             try:
-                sha, md5, size = _hash_file(path)
+                with _open_checked(path, None) as fh:
+                    st = os.fstat(fh.fileno())
+                    sha, md5, size, parts = _hash_stream(fh, st.st_size)
             except OSError as exc:
                 raise SyncError(
                     f"cannot read file: {exc.strerror or type(exc).__name__} / 无法读取文件",
-                    where=str(path),
+                    where=str(entry.path),
                     fix="check the file's permissions",
                 ) from None
-            if size > MAX_SINGLE_PUT:
+            if size > MAX_OBJECT_SIZE:
                 raise SyncError(
-                    "file larger than 5 GB, the limit of a single OSS PutObject / 文件超过 5 GB（OSS 单次上传上限）",
+                    "file larger than 48.8 TB, the limit of an OSS object / 文件超过 OSS 单个对象上限",
                     where=str(path),
-                    fix="serve large files from a separate bucket uploaded with ossutil (multipart)",
+                    fix="leave the file out of the content folder",
                 )
             files[key] = LocalFile(
                 key=key,
@@ -396,7 +556,12 @@ def scan(
                 size=size,
                 content_type=content_type_for(key),
                 cache_control=policy.for_key(key),
+                inode=(st.st_dev, st.st_ino),
+                etag=_multipart_etag(parts) if parts else md5,
+                parts=tuple(parts),
             )
+    if skipped is not None:
+        skipped.extend(sorted(left_out))
     return files
 
 
@@ -404,9 +569,23 @@ def file_hashes(
     local_dir: str | os.PathLike[str],
     *,
     exclude: Iterable[str] = DEFAULT_EXCLUDE,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> dict[str, str]:
-    """key → sha256 for every file under ``local_dir``: what a deployment tool diffs on."""
-    return {key: f.sha256 for key, f in scan(local_dir, exclude=exclude).items()}
+    """key → sha256 for every file under ``local_dir``: what a deployment tool diffs on (``skipped``: see
+    :func:`scan`)."""
+    return {key: f.sha256 for key, f in scan(local_dir, exclude=exclude, skipped=skipped).items()}
+
+
+def describe_skipped(skipped: Iterable[tuple[str, str]], *, limit: int = 10) -> str:
+    """One bilingual paragraph for a log: how many files were left out, grouped by why, naming the first few."""
+    groups: dict[str, list[str]] = {}
+    for key, why in skipped:
+        groups.setdefault(why, []).append(key)
+    lines = []
+    for why, keys in groups.items():
+        shown = ", ".join(keys[:limit]) + (f", … ({len(keys) - limit} more)" if len(keys) > limit else "")
+        lines.append(f"{len(keys)} skipped: {why}: {shown}")
+    return "\n".join(lines)
 
 
 def plan(
@@ -418,7 +597,8 @@ def plan(
 ) -> SyncPlan:
     """What to upload (new or changed content, type or caching), delete (in the manifest, gone locally) and keep."""
     previous = load_manifest(manifest)
-    files = scan(local_dir, cache_policy=cache_policy, exclude=exclude)
+    skipped: list[tuple[str, str]] = []
+    files = scan(local_dir, cache_policy=cache_policy, exclude=exclude, skipped=skipped)
     uploads: list[LocalFile] = []
     unchanged: list[str] = []
     for key, f in files.items():
@@ -433,7 +613,13 @@ def plan(
         else:
             uploads.append(f)
     deletes = tuple(sorted(key for key in previous if key not in files))
-    return SyncPlan(uploads=tuple(uploads), deletes=deletes, unchanged=tuple(unchanged), previous=previous)
+    return SyncPlan(
+        uploads=tuple(uploads),
+        deletes=deletes,
+        unchanged=tuple(unchanged),
+        previous=previous,
+        skipped=tuple(skipped),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -619,6 +805,31 @@ def _list_existing(client: Any, bucket: str, pfx: str, candidates: list[str]) ->
     return _Listing(objects=objects, complete=complete, last_key=last_key)
 
 
+def owner_token(owner: str) -> str:
+    """The owner as an HTTP header value (printable ASCII; anything else percent-encoded), at most 256 characters."""
+    from urllib.parse import quote
+
+    token = quote(owner, safe="/:._-@")
+    return token if len(token) <= 256 else hashlib.sha256(owner.encode("utf-8")).hexdigest()
+
+
+DEFAULT_OWNER = "china-site"
+
+
+_LIST_FROM = 32  # changed or deleted keys from which one listing pass is cheaper than a HeadObject each
+
+
+@dataclass(frozen=True)
+class _Remote:
+    """What the bucket holds at a key, as far as the ownership check needs it."""
+
+    etag: str
+    size: int
+    owner: str | None = None  # None: not read (a listing carries no metadata)
+    content_type: str | None = None
+    cache_control: str | None = None
+
+
 def apply(
     client: Any,
     bucket: str,
@@ -627,72 +838,167 @@ def apply(
     prefix: str = "",
     max_workers: int = 8,
     adopt_existing: bool = True,
+    owner: str = DEFAULT_OWNER,
+    take_over: bool = False,
     on_event: Callable[[SyncEvent, str], None] | None = None,
 ) -> Manifest:
     """Carry out ``plan`` on ``bucket`` and return the new manifest (keys relative to ``prefix``).
 
-    Uploads run on at most ``max_workers`` threads, assets before HTML; each upload sends Content-MD5 and its ETag is
-    compared with the file's MD5 (single-part PUT); the file is re-hashed as it is sent and must still match the
-    plan. Deletes happen only after every upload succeeded and only for keys in the previous manifest. With
-    ``adopt_existing``, a key not in the previous manifest that the bucket already holds with the same MD5,
-    Content-Type and Cache-Control is recorded without uploading (how an interrupted first sync converges).
-    ``on_event(event, key)`` is called (in the calling thread) for every object written, adopted or deleted.
+    Ownership: every object written carries the metadata ``china-site-owner: <owner>``. Before anything is written,
+    each key the plan would write or delete is checked: a key in the previous manifest must still hold the ETag the
+    manifest recorded (or carry our owner mark), a new key must be absent or carry our owner mark. Anything else is
+    a *foreign* object: the sync is refused before any upload (:class:`SyncError`, code ``ForeignObject``, naming
+    the keys) unless ``take_over`` is set, in which case it is overwritten and from then on ours. A foreign object
+    at a key to delete is left alone and dropped from the manifest (event ``released``).
+
+    Uploads run on at most ``max_workers`` threads, assets before HTML. Files up to :data:`MULTIPART_THRESHOLD` go
+    up in one PutObject with Content-MD5 and their ETag is compared with the file's MD5; larger files go up as a
+    multipart upload, read one part at a time (at most ``max_workers + 1`` parts in memory across all files), each
+    part with its Content-MD5, the whole file re-hashed while it is read and compared with the plan. Deletes
+    happen only after every upload succeeded and only for keys in the previous manifest. With ``adopt_existing``,
+    a key not in the previous manifest that already holds this content and metadata *with our owner mark* (an
+    interrupted earlier sync of this resource) is recorded without uploading.
+    ``on_event(event, key)`` is called (in the calling thread) for every object written, adopted, deleted or
+    released.
 
     Raises :class:`SyncError` (one line, no credentials) whose ``manifest`` records the work that completed.
     """
     if max_workers < 1:
         raise ValueError("max_workers must be at least 1")
     pfx = _prefix(prefix)
+    mark = owner_token(owner)
     entries: dict[str, ManifestEntry] = dict(plan.previous)
 
     def notify(event: SyncEvent, key: str) -> None:
         if on_event is not None:
             on_event(event, key)
 
-    candidates = [f.key for f in plan.uploads if f.key not in plan.previous] if adopt_existing else []
-    listed = _list_existing(client, bucket, pfx, candidates) if candidates else None
+    # --- 1. who owns the keys this plan touches ------------------------------------------------------------------
+    touched = sorted({f.key for f in plan.uploads} | set(plan.deletes))
+    # One listing pass when keys are new (the usual first sync) or many; a few changed keys get a HeadObject each.
+    new_keys = any(key not in plan.previous for key in touched)
+    listed = _list_existing(client, bucket, pfx, touched) if new_keys or len(touched) >= _LIST_FROM else None
 
-    def existing(f: LocalFile) -> str | None:
-        """The remote ETag when the bucket already holds exactly this content and metadata."""
+    def remote(key: str, *, need_meta: bool) -> _Remote | None:
         from botocore.exceptions import ClientError
 
-        if listed is not None and listed.covers(pfx + f.key):
-            found = listed.objects.get(pfx + f.key)
-            if found is None or found != (f.md5, f.size):
-                return None  # absent, or other content: what HeadObject would have said; upload it
+        if listed is not None and listed.covers(pfx + key):
+            found = listed.objects.get(pfx + key)
+            if found is None:
+                return None
+            if not need_meta:
+                return _Remote(etag=found[0], size=found[1])
         try:
-            head = client.head_object(Bucket=bucket, Key=pfx + f.key)
+            head = client.head_object(Bucket=bucket, Key=pfx + key)
         except ClientError as exc:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             code = str(exc.response.get("Error", {}).get("Code", ""))
-            if status in (404, 403) or code in ("404", "403", "NoSuchKey", "NotFound", "Forbidden"):
-                return None  # absent (or unreadable): upload it; a real access problem surfaces on the PUT
+            if status == 404 or code in ("404", "NoSuchKey", "NotFound"):
+                return None
             raise
-        etag = _clean_etag(head.get("ETag"))
-        if (
-            etag == f.md5
-            and int(head.get("ContentLength", -1)) == f.size
-            and head.get("ContentType") == f.content_type
-            and head.get("CacheControl") == f.cache_control
-        ):
-            return etag
-        return None
+        meta = {str(k).lower(): str(v) for k, v in (head.get("Metadata") or {}).items()}
+        return _Remote(
+            etag=_clean_etag(head.get("ETag")),
+            size=int(head.get("ContentLength", -1)),
+            owner=meta.get(OWNER_METADATA, ""),
+            content_type=head.get("ContentType"),
+            cache_control=head.get("CacheControl"),
+        )
 
-    def upload(f: LocalFile) -> tuple[SyncEvent, ManifestEntry]:
-        key = pfx + f.key
-        if adopt_existing and f.key not in plan.previous:
-            etag = existing(f)
-            if etag is not None:
-                return "adopted", f.entry(etag)
-        with open(f.path, "rb") as fh:
-            data = fh.read()
-        sha = hashlib.sha256(data).hexdigest()
-        if sha != f.sha256:
-            raise SyncError(
-                "file changed after the sync was planned / 文件在同步计划生成后被修改",
-                where=f.path,
-                fix="run the sync (pulumi up) again once the build has finished writing",
-            )
+    Verdict = tuple[str, Any]  # ("absent"|"ours"|"adopt"|"foreign", etag or None)
+
+    def judge(key: str) -> Verdict:
+        old = plan.previous.get(key)
+        found = remote(key, need_meta=old is None)
+        if found is None:
+            return ("absent", None)
+        if old is not None and found.etag == old.etag.lower():
+            return ("ours", None)
+        if found.owner is None:  # a listing said "not what the manifest holds": read the owner mark
+            found = remote(key, need_meta=True)
+            if found is None:
+                return ("absent", None)
+        if found.owner != mark:
+            return ("foreign", None)
+        f = uploads_by_key.get(key)
+        if (
+            adopt_existing
+            and f is not None
+            and old is None
+            and found.etag == f.expected_etag
+            and found.size == f.size
+            and found.content_type == f.content_type
+            and found.cache_control == f.cache_control
+        ):
+            return ("adopt", found.etag)
+        return ("ours", None)
+
+    uploads_by_key = {f.key: f for f in plan.uploads}
+    verdicts: dict[str, Verdict] = {}
+    if touched:
+        _run_all(
+            touched,
+            judge,
+            lambda key, verdict: verdicts.__setitem__(key, verdict),
+            max_workers=max_workers,
+            fail=lambda exc, key: _fail(exc, client, bucket, pfx + key, "HeadObject", entries),
+        )
+    conflicts = sorted(k for k in uploads_by_key if verdicts.get(k, ("absent", None))[0] == "foreign")
+    if conflicts and not take_over:
+        shown = ", ".join(_clip(pfx + k, 120) for k in conflicts[:5]) + (
+            f" and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
+        )
+        raise SyncError(
+            f"{len(conflicts)} object(s) this sync would overwrite were not uploaded by this SiteContent ({shown}); "
+            "nothing was uploaded / 存储桶中已有不是由本资源上传的同名对象，未上传任何文件",
+            where=f"oss://{bucket}/{pfx}",
+            fix=(
+                "use another bucket or prefix, remove those objects yourself, or set takeOverExisting: true "
+                "(SiteContentArgs.take_over_existing) to let this SiteContent replace and own them"
+            ),
+            manifest=_dump(entries),
+            code="ForeignObject",
+        )
+
+    # --- 2. uploads ----------------------------------------------------------------------------------------------
+    # Parts in memory at once, across all files: one per worker. Their buffers are reused (a freed 8 MiB block would
+    # otherwise stay in the reading thread's malloc arena, and the process would grow past the parts in flight).
+    part_slots = threading.BoundedSemaphore(max_workers)
+    free_buffers: dict[int, list[bytearray]] = {}
+    buffers_lock = threading.Lock()
+
+    def take_buffer(size: int) -> bytearray:
+        with buffers_lock:
+            spare = free_buffers.setdefault(size, [])
+            return spare.pop() if spare else bytearray(size)
+
+    def give_buffer(buf: bytearray) -> None:
+        with buffers_lock:
+            free_buffers.setdefault(len(buf), []).append(buf)
+
+    part_pool: list[ThreadPoolExecutor] = []
+    part_pool_lock = threading.Lock()
+
+    def parts_executor() -> ThreadPoolExecutor:
+        with part_pool_lock:
+            if not part_pool:
+                part_pool.append(ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="china-site-part"))
+            return part_pool[0]
+
+    headers = {"Metadata": {OWNER_METADATA: mark}}
+
+    def changed(f: LocalFile) -> SyncError:
+        return SyncError(
+            "file changed after the sync was planned / 文件在同步计划生成后被修改",
+            where=f.path,
+            fix="run the sync (pulumi up) again once the build has finished writing",
+        )
+
+    def put_single(f: LocalFile, key: str) -> str:
+        with _open_checked(f.path, f.inode) as fh:
+            data = fh.read(MULTIPART_THRESHOLD + 1)
+        if len(data) != f.size or hashlib.sha256(data).hexdigest() != f.sha256:
+            raise changed(f)
         digest = hashlib.md5(data, usedforsecurity=False).digest()
         response = client.put_object(
             Bucket=bucket,
@@ -701,6 +1007,7 @@ def apply(
             ContentType=f.content_type,
             CacheControl=f.cache_control,
             ContentMD5=base64.b64encode(digest).decode("ascii"),
+            **headers,
         )
         etag = _clean_etag(response.get("ETag"))
         if _MD5_HEX.fullmatch(etag) and etag != digest.hex():
@@ -710,55 +1017,221 @@ def apply(
                 where=f"oss://{bucket}/{key}",
                 fix="run the sync again; if it persists, check for a proxy rewriting the content",
             )
-        return "uploaded", f.entry(etag if _MD5_HEX.fullmatch(etag) else digest.hex())
+        return etag if _MD5_HEX.fullmatch(etag) else digest.hex()
 
-    def delete(key: str) -> str:
+    def put_multipart(f: LocalFile, key: str) -> str:
+        part_size = part_size_for(f.size)
+        started = client.create_multipart_upload(
+            Bucket=bucket, Key=key, ContentType=f.content_type, CacheControl=f.cache_control, **headers
+        )
+        upload_id = started["UploadId"]
+        failed = threading.Event()
+
+        def send(number: int, buf: bytearray, length: int, digest: bytes) -> dict[str, Any]:
+            data = buf if length == len(buf) else bytes(memoryview(buf)[:length])
+            try:
+                response = client.upload_part(
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=data,
+                    ContentMD5=base64.b64encode(digest).decode("ascii"),
+                )
+                etag = _clean_etag(response.get("ETag"))
+                if _MD5_HEX.fullmatch(etag) and etag != digest.hex():
+                    raise SyncError(
+                        f"part {number} does not have the checksum planned: the file changed after the sync was "
+                        "planned, or something rewrote the upload / 分片校验和不一致",
+                        where=f"oss://{bucket}/{key}",
+                        fix="run the sync again once the build has finished writing; if it persists, check for a "
+                        "proxy rewriting the content",
+                    )
+                return {"ETag": response.get("ETag"), "PartNumber": number}
+            except BaseException:
+                failed.set()
+                raise
+            finally:
+                del data
+                give_buffer(buf)
+                part_slots.release()
+
+        futures: list[Future[dict[str, Any]]] = []
+        digests: list[bytes] = []
+        planned = f.parts if len(f.parts) == -(-f.size // part_size) else ()
+        try:
+            sha = hashlib.sha256()
+            size = 0
+            with _open_checked(f.path, f.inode) as fh:
+                while not failed.is_set():
+                    part_slots.acquire()
+                    buf = take_buffer(part_size)
+                    try:
+                        length = _read_into(fh, buf)
+                    except BaseException:
+                        give_buffer(buf)
+                        part_slots.release()
+                        raise
+                    if not length:
+                        give_buffer(buf)
+                        part_slots.release()
+                        break
+                    view = memoryview(buf)[:length]
+                    sha.update(view)
+                    size += length
+                    n = len(digests)
+                    # The part's MD5 from the scan when the layout is the same: the server checks the bytes sent
+                    # against it (BadDigest if the file changed), and the SHA-256 here checks the whole file.
+                    digest = (
+                        planned[n]
+                        if n < len(planned) and length == min(part_size, f.size - n * part_size)
+                        else hashlib.md5(view, usedforsecurity=False).digest()
+                    )
+                    view.release()
+                    digests.append(digest)
+                    futures.append(parts_executor().submit(send, len(digests), buf, length, digest))
+            parts = [fut.result() for fut in futures]  # the first failure raises here
+            if size != f.size or sha.hexdigest() != f.sha256:
+                raise changed(f)
+            try:
+                response = client.complete_multipart_upload(
+                    Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                )
+            except Exception:
+                # Completing a large object can outlast the read timeout; the retry then finds the upload gone.
+                # If the object is there with exactly our parts and our mark, the first attempt did it.
+                response = completed_already(key, _multipart_etag(digests))
+                if response is None:
+                    raise
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            wait(futures)
+            with contextlib.suppress(Exception):
+                client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            raise
+        expected = _multipart_etag(digests)
+        etag = _clean_etag(response.get("ETag"))
+        if re.fullmatch(r"[0-9a-f]{32}-[0-9]+", etag) and etag != expected:
+            raise SyncError(
+                f"checksum mismatch after upload: ETag {etag} is not the parts' checksum {expected} / "
+                "上传后校验和不一致",
+                where=f"oss://{bucket}/{key}",
+                fix="run the sync again; if it persists, check for a proxy rewriting the content",
+            )
+        return etag or expected
+
+    def completed_already(key: str, expected: str) -> dict[str, Any] | None:
+        try:
+            head = client.head_object(Bucket=bucket, Key=key)
+        except Exception:
+            return None
+        meta = {str(k).lower(): str(v) for k, v in (head.get("Metadata") or {}).items()}
+        if _clean_etag(head.get("ETag")) == expected and meta.get(OWNER_METADATA) == mark:
+            return {"ETag": head.get("ETag")}
+        return None
+
+    def upload(f: LocalFile) -> tuple[SyncEvent, ManifestEntry]:
+        verdict, etag = verdicts.get(f.key, ("absent", None))
+        if verdict == "adopt":
+            return "adopted", f.entry(etag)
+        key = pfx + f.key
+        written = put_multipart(f, key) if f.multipart else put_single(f, key)
+        return "uploaded", f.entry(written)
+
+    def delete(key: str) -> SyncEvent:
+        if verdicts.get(key, ("absent", None))[0] == "foreign":
+            return "released"  # someone else's object now: left alone, no longer ours
         client.delete_object(Bucket=bucket, Key=pfx + key)
-        return key
-
-    def run(items: list[Any], fn: Callable[[Any], Any], on_done: Callable[[Any, Any], None], operation: str) -> None:
-        if not items:
-            return
-        with ThreadPoolExecutor(max_workers=min(max_workers, len(items)), thread_name_prefix="china-site-sync") as pool:
-            futures: dict[Future[Any], Any] = {pool.submit(fn, item): item for item in items}
-            done, not_done = wait(futures, return_when=FIRST_EXCEPTION)
-            failure: tuple[BaseException, Any] | None = None
-            for fut in list(done):
-                exc = fut.exception()
-                if exc is None:
-                    on_done(futures[fut], fut.result())
-                elif failure is None:
-                    failure = (exc, futures[fut])
-            if failure is not None:
-                for fut in not_done:
-                    fut.cancel()
-                # Let the ones already running finish and record them: they did reach the bucket.
-                for fut in not_done:
-                    if fut.cancelled():
-                        continue
-                    if fut.exception() is None:
-                        on_done(futures[fut], fut.result())
-                exc, item = failure
-                key = item.key if isinstance(item, LocalFile) else str(item)
-                error = describe_error(exc, client=client, bucket=bucket, key=pfx + key, operation=operation)
-                error.manifest = _dump(entries)
-                raise error from None
+        return "deleted"
 
     def uploaded(f: LocalFile, result: tuple[SyncEvent, ManifestEntry]) -> None:
         event, entry = result
         entries[f.key] = entry
         notify(event, f.key)
 
-    def deleted(key: str, _result: Any) -> None:
+    def deleted(key: str, event: SyncEvent) -> None:
         entries.pop(key, None)
-        notify("deleted", key)
+        notify(event, key)
+
+    def failing(operation: str) -> Callable[[BaseException, Any], SyncError]:
+        def fail(exc: BaseException, item: Any) -> SyncError:
+            key = item.key if isinstance(item, LocalFile) else str(item)
+            return _fail(exc, client, bucket, pfx + key, operation, entries)
+
+        return fail
 
     assets = [f for f in plan.uploads if not f.content_type.startswith("text/html")]
     pages = [f for f in plan.uploads if f.content_type.startswith("text/html")]
-    run(assets, upload, uploaded, "PutObject")
-    run(pages, upload, uploaded, "PutObject")
-    run(list(plan.deletes), delete, deleted, "DeleteObject")
+    try:
+        _run_all(assets, upload, uploaded, max_workers=max_workers, fail=failing("PutObject"))
+        _run_all(pages, upload, uploaded, max_workers=max_workers, fail=failing("PutObject"))
+    finally:
+        for pool in part_pool:
+            pool.shutdown(wait=True)
+    _run_all(list(plan.deletes), delete, deleted, max_workers=max_workers, fail=failing("DeleteObject"))
     return _dump(entries)
+
+
+def _read_into(fh: BinaryIO, buf: bytearray) -> int:
+    """Fill ``buf`` from ``fh`` (fewer bytes only at the end of the file); the number of bytes read."""
+    view = memoryview(buf)
+    filled = 0
+    try:
+        while filled < len(buf):
+            got = fh.readinto(view[filled:])  # type: ignore[attr-defined]
+            if not got:
+                break
+            filled += got
+    finally:
+        view.release()
+    return filled
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fail(
+    exc: BaseException, client: Any, bucket: str, key: str, operation: str, entries: Mapping[str, ManifestEntry]
+) -> SyncError:
+    error = describe_error(exc, client=client, bucket=bucket, key=key, operation=operation)
+    error.manifest = _dump(entries)
+    return error
+
+
+def _run_all(
+    items: list[Any],
+    fn: Callable[[Any], Any],
+    on_done: Callable[[Any, Any], None],
+    *,
+    max_workers: int,
+    fail: Callable[[BaseException, Any], SyncError],
+) -> None:
+    """``fn`` over ``items`` on at most ``max_workers`` threads; ``on_done(item, result)`` in the calling thread.
+    On the first failure the rest is cancelled, the ones already running finish (and are recorded: they did reach
+    the bucket), then ``fail(exc, item)`` is raised."""
+    if not items:
+        return
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(items)), thread_name_prefix="china-site-sync") as pool:
+        futures: dict[Future[Any], Any] = {pool.submit(fn, item): item for item in items}
+        done, not_done = wait(futures, return_when=FIRST_EXCEPTION)
+        failure: tuple[BaseException, Any] | None = None
+        for fut in list(done):
+            exc = fut.exception()
+            if exc is None:
+                on_done(futures[fut], fut.result())
+            elif failure is None:
+                failure = (exc, futures[fut])
+        if failure is not None:
+            for fut in not_done:
+                fut.cancel()
+            for fut in not_done:
+                if fut.cancelled():
+                    continue
+                if fut.exception() is None:
+                    on_done(futures[fut], fut.result())
+            raise fail(*failure) from None
 
 
 def teardown(
@@ -768,12 +1241,14 @@ def teardown(
     *,
     prefix: str = "",
     max_workers: int = 8,
+    owner: str = DEFAULT_OWNER,
     on_event: Callable[[SyncEvent, str], None] | None = None,
 ) -> Manifest:
-    """Delete every object the manifest lists (and nothing else); returns the (empty) manifest left."""
+    """Delete every object the manifest lists that is still ours (and nothing else); returns the (empty) manifest
+    left. An object someone else replaced since is left alone (event ``released``)."""
     previous = load_manifest(manifest)
     doomed = SyncPlan(uploads=(), deletes=tuple(sorted(previous)), unchanged=(), previous=previous)
-    return apply(client, bucket, doomed, prefix=prefix, max_workers=max_workers, on_event=on_event)
+    return apply(client, bucket, doomed, prefix=prefix, max_workers=max_workers, owner=owner, on_event=on_event)
 
 
 def refresh(client: Any, bucket: str, manifest: Mapping[str, Any] | None, *, prefix: str = "") -> Manifest:

@@ -341,3 +341,69 @@ def test_missing_content_dir_fails_at_program_time(mocks: tuple[Recorder, Parent
             SiteContentArgs(bucket="b", content_dir=str(tmp_path / "nope"), region="cn-shanghai", domain="x.cn"),
         )
     assert "content directory not found" in str(err.value)
+
+
+@pulumi.runtime.test
+def test_component_leaves_out_links_out_of_the_folder_and_says_so(
+    mocks: tuple[Recorder, ParentMonitor], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> Any:
+    import os
+
+    recorder, _ = mocks
+    site = copy_site(tmp_path)
+    os.symlink("/etc/passwd", site / "passwd.txt")
+    os.symlink("/proc/self/environ", site / "env.txt")
+    (site / ".env").write_text(f"ALIBABA_CLOUD_ACCESS_KEY_SECRET={SECRET}", encoding="utf-8")
+    caplog.set_level(logging.INFO)
+    content = SiteContent("links", mainland_args("b", site))
+
+    def check(_: Any) -> None:
+        inputs = _dynamic(recorder).inputs
+        assert not {"passwd.txt", "env.txt", ".env"} & set(inputs["files"])
+        assert ".env" in inputs["exclude"] and inputs["takeOverExisting"] is False
+        assert inputs["owner"].endswith("/links")
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert any("passwd.txt" in w and "env.txt" in w and "outside the content folder" in w for w in warnings)
+        assert not any(SECRET in r.getMessage() for r in caplog.records)
+
+    return content.object_count.apply(check)
+
+
+def test_provider_refuses_a_foreign_object_unless_told_to_take_over(tmp_path: Path, bucket: str, oss_env: Any) -> None:
+    from china_site.errors import ChinaSiteError
+
+    admin = oss_env.client()
+    admin.put_object(Bucket=bucket, Key="index.html", Body=b"<p>the old site, uploaded by hand</p>")
+    site = copy_site(tmp_path)
+    with pytest.raises(ChinaSiteError) as err:
+        ContentSyncProvider().create(props_for(site, bucket, owner="shop/prod/web"))
+    assert "index.html" in str(err.value) and "takeOverExisting" in str(err.value)
+    assert set(remote(admin, bucket)) == {"index.html"}
+    created = ContentSyncProvider().create(props_for(site, bucket, owner="shop/prod/web", takeOverExisting=True))
+    assert set(created.outs["manifest"]) == set(remote(admin, bucket))
+    assert admin.head_object(Bucket=bucket, Key="index.html")["Metadata"]["china-site-owner"] == "shop/prod/web"
+
+
+@pulumi.runtime.test
+def test_homepage_check_never_reads_a_link_out_of_the_folder(
+    mocks: tuple[Recorder, ParentMonitor], tmp_path: Path
+) -> Any:
+    import os
+
+    recorder, _ = mocks
+    outside = tmp_path / "outside.html"
+    outside.write_text(f"<footer>{ICP} {PSB}</footer>", encoding="utf-8")  # would pass the check if it were read
+    site = tmp_path / "site"
+    site.mkdir()
+    os.symlink(outside, site / "index.html")
+    zero = tmp_path / "zero"
+    zero.mkdir()
+    os.symlink("/dev/zero", zero / "index.html")  # would never finish if it were read
+    content = SiteContent("out", mainland_args("b", site))
+    other = SiteContent("zero", mainland_args("b", zero))
+
+    def check(_: Any) -> None:
+        inputs = [r.inputs for r in recorder.resources if r.typ == "pulumi-python:dynamic:Resource"]
+        assert all(i["icpNumberDisplayed"] is False for i in inputs) and len(inputs) == 2
+
+    return pulumi.Output.all(content.object_count, other.object_count).apply(check)

@@ -229,17 +229,21 @@ def test_access_denied(s3_auth_server: AuthS3Server, monkeypatch: pytest.MonkeyP
 def test_server_down_fails_closed_quickly(
     aws_test_env: S3Server, bucket: str, cache_dir: Path, closed_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from hostile import Proxy
+
     aws_test_env.client().put_object(Bucket=bucket, Key="filings.yaml", Body=_yaml(base()))
     source = f"s3://{bucket}/filings.yaml"
+    proxy = Proxy(("127.0.0.1", aws_test_env.port))  # the cache is per endpoint: the same endpoint goes down
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
     assert load_registry(source).fetch.status == 200  # type: ignore[union-attr]  # a cached copy now exists
 
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port}")
+    proxy.close()
     started = time.monotonic()
     with pytest.raises(RegistryError) as info:
         load_registry(source, **FAST)
     assert time.monotonic() - started < 10
     message = str(info.value)
-    assert message.startswith(f"{source}: cannot reach http://127.0.0.1:{closed_port}")
+    assert message.startswith(f"{source}: cannot reach {proxy.endpoint}")
     assert "fails closed" in message and "CHINA_SITE_REGISTRY_OFFLINE_CACHE=1" in message
 
     # Opt-in: the cached copy is used, and the registry says so.

@@ -333,8 +333,13 @@ def test_an_etag_that_is_not_the_files_md5_fails_the_sync(tmp_path: Path, bucket
 
 def test_adopting_requires_same_content_and_headers(tmp_path: Path, bucket: str, admin: Any) -> None:
     site = make_site(tmp_path / "site", n_assets=0)
-    # same bytes but the wrong Content-Type (someone uploaded by hand): must be re-uploaded
-    admin.put_object(Bucket=bucket, Key="css/style.css", Body=(site / "css/style.css").read_bytes())
+    # same bytes and our owner mark (an earlier run of ours) but the wrong Content-Type: must be re-uploaded
+    admin.put_object(
+        Bucket=bucket,
+        Key="css/style.css",
+        Body=(site / "css/style.css").read_bytes(),
+        Metadata={"china-site-owner": "china-site"},
+    )
     _, events = sync(site, bucket)
     assert ("uploaded", "css/style.css") in events
     assert admin.head_object(Bucket=bucket, Key="css/style.css")["ContentType"] == "text/css; charset=utf-8"
@@ -347,7 +352,13 @@ def test_refresh_drops_objects_changed_behind_our_back(tmp_path: Path, bucket: s
     admin.put_object(Bucket=bucket, Key="css/style.css", Body=b"defaced")
     kept = refresh(oss_client(), bucket, manifest)
     assert set(manifest) - set(kept) == {"img/pic0.webp", "css/style.css"}
-    final, events = sync(site, bucket, kept)
+    # the replaced object is someone else's now: never overwritten silently …
+    with pytest.raises(SyncError) as err:
+        sync(site, bucket, kept)
+    assert err.value.code == "ForeignObject" and "css/style.css" in str(err.value)
+    assert server_objects(admin, bucket).keys() == set(manifest) - {"img/pic0.webp"}
+    # … only when the user says so
+    final, events = sync(site, bucket, kept, take_over=True)
     assert {k for e, k in events if e == "uploaded"} == {"img/pic0.webp", "css/style.css"}
     assert server_objects(admin, bucket)["css/style.css"] == final["css/style.css"]["etag"]
 
@@ -455,9 +466,12 @@ def test_identical_object_not_in_the_manifest_is_adopted_after_one_listing(
         Body=css.read_bytes(),
         ContentType="text/css; charset=utf-8",
         CacheControl="public, max-age=3600",
+        Metadata={"china-site-owner": "china-site"},
     )
-    # Another key holds other content: the listing alone says it must be uploaded (no HeadObject).
-    admin.put_object(Bucket=bucket, Key="www/img/logo.png", Body=b"an older logo")
+    # Another key holds other content from the same earlier run: overwritten (HeadObject reads the owner mark).
+    admin.put_object(
+        Bucket=bucket, Key="www/img/logo.png", Body=b"an older logo", Metadata={"china-site-owner": "china-site"}
+    )
     before = admin.head_object(Bucket=bucket, Key="www/css/style.css")["LastModified"]
 
     client = oss_client()
@@ -465,7 +479,7 @@ def test_identical_object_not_in_the_manifest_is_adopted_after_one_listing(
     puts = PutCounter(client)
     manifest, events = sync(site, bucket, client=client, prefix="www")
     assert requests.calls["ListObjectsV2"] == 1
-    assert requests.heads == ["www/css/style.css"]  # only the listed match is checked for its headers
+    assert sorted(requests.heads) == ["www/css/style.css", "www/img/logo.png"]  # only keys the listing holds
     assert ("adopted", "css/style.css") in events and "style.css" not in puts.keys
     assert ("uploaded", "img/logo.png") in events and puts.count == len(manifest) - 1
     assert manifest["css/style.css"]["etag"] == hashlib.md5(css.read_bytes()).hexdigest()
@@ -482,6 +496,7 @@ def test_listed_match_with_other_headers_is_uploaded_not_adopted(tmp_path: Path,
         Body=css.read_bytes(),
         ContentType="text/css; charset=utf-8",
         CacheControl="no-store",
+        Metadata={"china-site-owner": "china-site"},
     )
     client = oss_client()
     requests = RequestCounter(client)
@@ -491,3 +506,220 @@ def test_listed_match_with_other_headers_is_uploaded_not_adopted(tmp_path: Path,
     assert ("uploaded", "css/style.css") in events and "style.css" in puts.keys
     assert not any(e == "adopted" for e, _ in events)
     assert admin.head_object(Bucket=bucket, Key="css/style.css")["CacheControl"] == "public, max-age=3600"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Hardening (issue 13): nothing outside the folder leaves the machine, nothing we did not upload is touched
+
+
+def hostile_site(root: Path, outside: Path) -> Path:
+    """A build folder with links out of it, a device link, a pipe, and secret-ish dotfiles."""
+    import os
+
+    site = make_site(root, n_assets=0)
+    outside.mkdir(parents=True, exist_ok=True)
+    (outside / "secret.txt").write_text("ALIBABA_CLOUD_ACCESS_KEY_SECRET=leak", encoding="utf-8")
+    (outside / "dir").mkdir(exist_ok=True)
+    (outside / "dir" / "x.txt").write_text("outside dir", encoding="utf-8")
+    os.symlink("/etc/passwd", site / "passwd.txt")
+    os.symlink("/proc/self/environ", site / "env.txt")
+    os.symlink(os.path.relpath(outside / "secret.txt", site / "css"), site / "css" / "up.txt")  # ../../outside/…
+    os.symlink(outside / "secret.txt", site / "abs.txt")
+    os.symlink("/dev/zero", site / "zero.bin")
+    os.symlink(outside / "dir", site / "linked-dir")
+    os.symlink(site / "css" / "style.css", site / "same.css")  # inside the folder: followed
+    os.symlink("missing-target", site / "broken.txt")
+    os.mkfifo(site / "pipe")
+    for name in (".env", ".env.production", ".gitignore", ".npmrc", "server.pem", "tls.key", ".htpasswd"):
+        (site / name).write_text("SECRET=1", encoding="utf-8")
+    (site / ".github" / "workflows").mkdir(parents=True)
+    (site / ".github" / "workflows" / "ci.yml").write_text("token: x", encoding="utf-8")
+    (site / "sub").mkdir()
+    (site / "sub" / ".env").write_text("SECRET=2", encoding="utf-8")
+    (site / ".well-known").mkdir()
+    (site / ".well-known" / "security.txt").write_text("Contact: x", encoding="utf-8")
+    (site / "keyboard.js").write_text("1", encoding="utf-8")
+    with open(os.path.join(os.fsencode(site), b"latin1-\xe9.txt"), "wb") as fh:  # not UTF-8: cannot be a key
+        fh.write(b"x")
+    return site
+
+
+SAFE_KEYS = {
+    "index.html",
+    "404.html",
+    "css/style.css",
+    "js/app.3f2a9c1b.js",
+    "img/logo.png",
+    "same.css",
+    ".well-known/security.txt",
+    "keyboard.js",
+}
+
+
+def test_links_out_of_the_folder_devices_and_secret_dotfiles_are_never_read(tmp_path: Path) -> None:
+    site = hostile_site(tmp_path / "site", tmp_path / "outside")
+    p = plan(site, None)
+    assert {f.key for f in p.uploads} == SAFE_KEYS
+    why = dict(p.skipped)
+    for key in ("passwd.txt", "env.txt", "css/up.txt", "abs.txt"):
+        assert "outside the content folder" in why[key], key
+    assert "outside the content folder" in why["zero.bin"]  # /dev is outside too
+    assert "regular file" in why["pipe"] and "broken" in why["broken.txt"]
+    assert "folder (not followed)" in why["linked-dir/"]
+    assert "not valid UTF-8" in why["latin1-\ufffd.txt"]
+    for key in (".env", ".env.production", ".gitignore", ".npmrc", "server.pem", "tls.key", ".htpasswd",
+                ".github/workflows/ci.yml", "sub/.env"):  # fmt: skip
+        assert "excluded" in why[key], key
+    same = next(f for f in p.uploads if f.key == "same.css")
+    assert same.path == str((site / "css" / "style.css").resolve())
+    from china_site.sync import describe_skipped
+
+    text = describe_skipped(p.skipped)
+    assert "passwd.txt" in text and "leak" not in text and "/etc/passwd" not in text
+
+
+def test_the_exclude_list_is_configurable(tmp_path: Path) -> None:
+    from china_site.sync import DEFAULT_EXCLUDE
+
+    site = hostile_site(tmp_path / "site", tmp_path / "outside")
+    keys = set(file_hashes(site, exclude=()))
+    assert {".env", "server.pem", ".github/workflows/ci.yml"} <= keys
+    assert "passwd.txt" not in keys and "abs.txt" not in keys  # links out stay out whatever the list says
+    keys = set(file_hashes(site, exclude=(*DEFAULT_EXCLUDE, "keyboard.*")))
+    assert "keyboard.js" not in keys and "index.html" in keys
+
+
+def test_hostile_folder_uploads_only_its_own_files(tmp_path: Path, bucket: str, admin: Any) -> None:
+    site = hostile_site(tmp_path / "site", tmp_path / "outside")
+    manifest, _ = sync(site, bucket)
+    assert set(server_objects(admin, bucket)) == set(manifest) == SAFE_KEYS
+    for key in SAFE_KEYS:
+        body = admin.get_object(Bucket=bucket, Key=key)["Body"].read()
+        assert b"leak" not in body and b"root:" not in body
+
+
+def test_a_file_swapped_for_a_link_after_planning_is_not_uploaded(tmp_path: Path, bucket: str, admin: Any) -> None:
+    import os
+
+    site = make_site(tmp_path / "site", n_assets=0)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("leak", encoding="utf-8")
+    p = plan(site, None)
+    (site / "css" / "style.css").unlink()
+    os.symlink(secret, site / "css" / "style.css")
+    with pytest.raises(SyncError) as err:
+        apply(oss_client(), bucket, p)
+    assert "\n" not in str(err.value)
+    assert "css/style.css" not in server_objects(admin, bucket)
+
+
+def test_a_foreign_object_at_a_colliding_key_is_refused(tmp_path: Path, bucket: str, admin: Any) -> None:
+    admin.put_object(Bucket=bucket, Key="www/index.html", Body=b"<p>another team's page</p>")
+    site = make_site(tmp_path / "site", n_assets=0)
+    with pytest.raises(SyncError) as err:
+        sync(site, bucket, prefix="www")
+    text = str(err.value)
+    assert err.value.code == "ForeignObject" and "www/index.html" in text and "takeOverExisting" in text
+    assert "\n" not in text and err.value.manifest == {}
+    assert set(server_objects(admin, bucket)) == {"www/index.html"}  # nothing uploaded, theirs untouched
+    assert admin.get_object(Bucket=bucket, Key="www/index.html")["Body"].read() == b"<p>another team's page</p>"
+
+    # identical bytes and headers are still not adopted silently
+    index = (site / "index.html").read_bytes()
+    admin.put_object(Bucket=bucket, Key="www/index.html", Body=index, ContentType="text/html; charset=utf-8",
+                     CacheControl="no-cache")  # fmt: skip
+    with pytest.raises(SyncError, match="not uploaded by this SiteContent"):
+        sync(site, bucket, prefix="www")
+
+    # taken over only when the user says so; then it is ours
+    manifest, events = sync(site, bucket, prefix="www", take_over=True, owner="proj/stack/site")
+    assert ("uploaded", "index.html") in events and "index.html" in manifest
+    head = admin.head_object(Bucket=bucket, Key="www/index.html")
+    assert head["Metadata"]["china-site-owner"] == "proj/stack/site"
+
+
+def test_another_resource_at_the_same_prefix_is_foreign(tmp_path: Path, bucket: str, admin: Any) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    sync(site, bucket, owner="proj/prod/site-a")
+    with pytest.raises(SyncError) as err:
+        sync(site, bucket, owner="proj/prod/site-b")
+    assert err.value.code == "ForeignObject"
+    # … while the same resource resuming an interrupted first sync adopts its own uploads
+    _, events = sync(site, bucket, owner="proj/prod/site-a")
+    assert {e for e, _ in events} == {"adopted"}
+
+
+def test_objects_replaced_by_someone_else_are_never_deleted(tmp_path: Path, bucket: str, admin: Any) -> None:
+    site = make_site(tmp_path / "site", n_assets=2)
+    manifest, _ = sync(site, bucket)
+    admin.put_object(Bucket=bucket, Key="img/pic0.webp", Body=b"theirs now")
+    (site / "img" / "pic0.webp").unlink()
+    manifest2, events = sync(site, bucket, manifest)
+    assert ("released", "img/pic0.webp") in events and "img/pic0.webp" not in manifest2
+    assert admin.get_object(Bucket=bucket, Key="img/pic0.webp")["Body"].read() == b"theirs now"
+    admin.put_object(Bucket=bucket, Key="img/pic1.webp", Body=b"also theirs")
+    assert teardown(oss_client(), bucket, manifest2) == {}
+    assert server_objects(admin, bucket).keys() == {"img/pic0.webp", "img/pic1.webp"}
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Multipart from 5 MiB with 5 MiB parts (S3's smallest, which moto enforces), so a test file of some dozen MiB
+    exercises what a 1 GB file does."""
+    from china_site import sync as sync_mod
+
+    monkeypatch.setattr(sync_mod, "MULTIPART_THRESHOLD", 5 * 1024**2)
+    monkeypatch.setattr(sync_mod, "MIN_PART_SIZE", 5 * 1024**2)
+    return 5 * 1024**2
+
+
+def big_file(path: Path, mib: int) -> bytes:
+    import os
+
+    data = os.urandom(256 * 1024) * (4 * mib)
+    path.write_bytes(data)
+    return data
+
+
+def test_large_files_stream_as_multipart_with_bounded_memory(
+    tmp_path: Path, bucket: str, admin: Any, small_parts: int
+) -> None:
+    import tracemalloc
+
+    site = make_site(tmp_path / "site", n_assets=0)
+    data = big_file(site / "video.mp4", 60)
+    p = plan(site, None)
+    video = next(f for f in p.uploads if f.key == "video.mp4")
+    assert video.multipart and video.etag.endswith("-12")
+    client = oss_client()
+    requests = RequestCounter(client)
+    tracemalloc.start()
+    try:
+        manifest = apply(client, bucket, p, max_workers=2)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert requests.calls["UploadPart"] == 12 and requests.calls["CompleteMultipartUpload"] == 1
+    assert peak < 5 * small_parts, peak  # at most max_workers + 1 parts in memory (+ one being read), not 60 MiB
+    head = admin.head_object(Bucket=bucket, Key="video.mp4")
+    assert head["ContentLength"] == len(data) and head["ContentType"] == "video/mp4"
+    assert head["Metadata"]["china-site-owner"] == "china-site"
+    assert manifest["video.mp4"]["etag"] == video.etag == head["ETag"].strip('"')
+    assert hashlib.sha256(admin.get_object(Bucket=bucket, Key="video.mp4")["Body"].read()).hexdigest() == video.sha256
+    assert plan(site, refresh(client, bucket, manifest)).empty  # the multipart ETag round-trips through refresh
+
+
+def test_a_large_file_changed_during_upload_aborts_the_multipart_upload(
+    tmp_path: Path, bucket: str, admin: Any, small_parts: int
+) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    big_file(site / "video.mp4", 16)
+    p = plan(site, None)
+    with open(site / "video.mp4", "r+b") as fh:  # same file (same inode), other bytes
+        fh.seek(3 * small_parts)
+        fh.write(b"tampered")
+    with pytest.raises(SyncError) as err:
+        apply(oss_client(), bucket, p)
+    assert "changed after the sync was planned" in str(err.value)
+    assert "video.mp4" not in server_objects(admin, bucket)
+    assert not admin.list_multipart_uploads(Bucket=bucket).get("Uploads")  # aborted, no parts left behind

@@ -20,6 +20,7 @@ that is how a policy recognises it among other dynamic resources.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,7 @@ COMPONENT_TYPE = "china-site:index:SiteContent"
 
 # Inputs whose change means "sync again" (an update). ``contentDir`` is deliberately absent: moving the checkout
 # changes the path, not the content (``files`` carries the content).
-_SYNC_INPUTS = ("files", "region", "endpoint", "cachePolicy")
+_SYNC_INPUTS = ("files", "region", "endpoint", "cachePolicy", "exclude")
 # Inputs that are only recorded (an update with nothing to upload).
 _RECORD_INPUTS = (
     "domain",
@@ -50,6 +51,8 @@ _RECORD_INPUTS = (
     "psbNumberLinked",
     "homepageProblems",
     "maxWorkers",
+    "owner",
+    "takeOverExisting",
 )
 # Inputs that name *where* the content lives: a change means a new resource. Delete-before-replace: the old objects
 # go before the new ones are written, so a prefix change can never delete what the new resource just uploaded.
@@ -71,6 +74,12 @@ class SiteContentArgs:
     cache_policy: CachePolicy | None = None  # None = the defaults (HTML no-cache, hashed assets immutable, 1 h)
     index_document: str = "index.html"
     max_workers: int = 8
+    # Glob patterns (on the key, ``*`` matches ``/`` too) of files never uploaded; None = sync.DEFAULT_EXCLUDE
+    # (VCS, .env*, .npmrc, private keys, … — ``.well-known/`` is kept). Pass DEFAULT_EXCLUDE + (...) to extend it.
+    exclude: Sequence[str] | None = None
+    # Objects already in the bucket at the keys this resource writes that it did not upload are refused (the deploy
+    # fails naming them); True lets this resource overwrite them and own them from then on.
+    take_over_existing: bool = False
 
 
 class ContentSyncProvider(ResourceProvider):
@@ -87,7 +96,10 @@ class ContentSyncProvider(ResourceProvider):
     def _client(props: dict[str, Any]) -> Any:
         from china_site.oss import client
 
-        return client("oss", region=props.get("region") or None, endpoint=props.get("endpoint") or None)
+        # 60 s read timeout (as the AWS CLI): completing a multipart upload of a large file takes a while.
+        return client(
+            "oss", region=props.get("region") or None, endpoint=props.get("endpoint") or None, read_timeout=60.0
+        )
 
     @staticmethod
     def _id(props: dict[str, Any]) -> str:
@@ -102,7 +114,7 @@ class ContentSyncProvider(ResourceProvider):
         from china_site.sync import CachePolicy, apply, plan
 
         policy = CachePolicy.from_dict(props.get("cachePolicy"))
-        sync_plan = plan(props["contentDir"], previous, cache_policy=policy)
+        sync_plan = plan(props["contentDir"], previous, cache_policy=policy, exclude=_exclude(props))
         on_disk = {f.key: f.sha256 for f in sync_plan.uploads}
         on_disk.update({key: sync_plan.previous[key].sha256 for key in sync_plan.unchanged})
         if on_disk != dict(props.get("files") or {}):
@@ -118,6 +130,8 @@ class ContentSyncProvider(ResourceProvider):
             sync_plan,
             prefix=str(props.get("prefix") or ""),
             max_workers=int(props.get("maxWorkers") or 8),
+            owner=_owner(props),
+            take_over=bool(props.get("takeOverExisting")),
         )
         return {**self._inputs(props), "manifest": manifest, "objectCount": len(manifest)}
 
@@ -150,6 +164,7 @@ class ContentSyncProvider(ResourceProvider):
                 props.get("manifest"),
                 prefix=str(props.get("prefix") or ""),
                 max_workers=int(props.get("maxWorkers") or 8),
+                owner=_owner(props),
             )
         except SyncError as exc:
             if exc.code != "NoSuchBucket":  # a deleted bucket took its objects with it
@@ -177,6 +192,19 @@ class ContentSyncProvider(ResourceProvider):
         return ReadResult(id_, outs)
 
 
+def _exclude(props: dict[str, Any]) -> tuple[str, ...]:
+    from china_site.sync import DEFAULT_EXCLUDE
+
+    value = props.get("exclude")
+    return DEFAULT_EXCLUDE if value is None else tuple(str(p) for p in value)
+
+
+def _owner(props: dict[str, Any]) -> str:
+    from china_site.sync import DEFAULT_OWNER
+
+    return str(props.get("owner") or DEFAULT_OWNER)
+
+
 def _value(props: dict[str, Any], key: str) -> Any:
     value = props.get(key)
     return {} if key in ("files", "cachePolicy") and value is None else value
@@ -193,11 +221,23 @@ class _ContentSync(pulumi.dynamic.Resource):
 
 
 def _homepage_check(args: SiteContentArgs, content_dir: Path) -> HomepageCheck:
-    from china_site.footer import check_homepage
+    import os
+    import stat
 
-    index = content_dir / args.index_document
+    from china_site.footer import check_homepage
+    from china_site.safeio import read_capped
+
+    # Read only a regular file inside the folder (never a link out of it, /dev/zero or a pipe), at most 16 MiB.
+    real = os.path.realpath(content_dir / args.index_document)
+    html_text: str | None = None
     try:
-        html_text = index.read_text(encoding="utf-8", errors="replace")
+        inside = real.startswith(str(content_dir).rstrip(os.sep) + os.sep)
+        if inside and stat.S_ISREG(os.stat(real).st_mode):
+
+            def refuse(_why: str) -> Any:
+                raise OSError("homepage too large")
+
+            html_text = read_capped(real, 16 * 1024**2, refuse=refuse).decode("utf-8", errors="replace")
     except OSError:
         html_text = None
     return check_homepage(html_text, args.icp_number, args.psb_number)
@@ -219,10 +259,25 @@ class SiteContent(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SiteContentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        from china_site.sync import CachePolicy, file_hashes
+        from china_site.sync import DEFAULT_EXCLUDE, UNSAFE_SKIPS, CachePolicy, describe_skipped, file_hashes
 
         content_dir = Path(args.content_dir).resolve()
-        files = file_hashes(content_dir)  # raises a one-line ChinaSiteError when the folder is missing
+        exclude = DEFAULT_EXCLUDE if args.exclude is None else tuple(args.exclude)
+        skipped: list[tuple[str, str]] = []
+        # raises a one-line ChinaSiteError when the folder is missing
+        files = file_hashes(content_dir, exclude=exclude, skipped=skipped)
+        if skipped:
+            pulumi.log.info(
+                f"{args.content_dir}: files not uploaded / 未上传的文件:\n{describe_skipped(skipped)}", resource=self
+            )
+        unsafe = [item for item in skipped if item[1] in UNSAFE_SKIPS]
+        if unsafe:
+            pulumi.log.warn(
+                f"{args.content_dir}: {len(unsafe)} link(s) or special file(s) in the content folder are never "
+                "uploaded (a link to a file outside the folder, a device or a pipe) / 内容目录中指向目录外的链接或"
+                f"特殊文件不会上传:\n{describe_skipped(unsafe)}",
+                resource=self,
+            )
 
         icp_displayed: bool | None = None
         psb_displayed: bool | None = None
@@ -255,6 +310,9 @@ class SiteContent(pulumi.ComponentResource):
             "files": files,
             "cachePolicy": policy.to_dict(),
             "maxWorkers": args.max_workers,
+            "exclude": list(exclude),
+            "owner": f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}",
+            "takeOverExisting": args.take_over_existing,
             "domain": args.domain,
             "icpNumber": args.icp_number,
             "psbNumber": args.psb_number,

@@ -103,6 +103,10 @@ class SiteArgs:
     payments: bool = False
     platform: bool = False
     content_dir: str | None = None
+    # Files never uploaded from content_dir (glob patterns; None = china_site.sync.DEFAULT_EXCLUDE) and whether
+    # objects already in the bucket that this site did not upload may be overwritten (default: refused).
+    content_exclude: Sequence[str] | None = None
+    content_take_over_existing: bool = False
     dns_zone: str | None = None
     certificate: SiteCertificate | None = None
     cdn: bool = True
@@ -311,6 +315,8 @@ class Site(pulumi.ComponentResource):
                 psb_number=decision.psb_number,
                 mainland=decision.hosting == "mainland",
                 index_document=args.index_document,
+                exclude=args.content_exclude,
+                take_over_existing=args.content_take_over_existing,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, self.acl, self.website]),
         )

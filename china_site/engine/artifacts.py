@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 from china_site.errors import InputError
+from china_site.safeio import MAX_DEPTH, NestingError, check_depth, clip, read_capped
 
 # Pulumi's special signature key and the signatures that can follow it (sdk/go/common/resource/properties.go).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -273,19 +272,47 @@ def read_artifact(path_or_dash: str, *, state: Artifact | None = None) -> Artifa
 
     Raises :class:`~china_site.errors.InputError` (one line: file, entry, field, fix) for anything unreadable.
     """
-    if path_or_dash == "-":
-        source = "<stdin>"
-        try:
-            data = sys.stdin.buffer.read()
-        except OSError as exc:
-            _fail(source, f"cannot read standard input ({exc.strerror or exc})", fix=_EXPORT_FIX)
-    else:
-        source = path_or_dash
-        try:
-            data = Path(path_or_dash).read_bytes()
-        except OSError as exc:
-            _fail(source, f"cannot read the file ({exc.strerror or type(exc).__name__})", fix=_EXPORT_FIX)
+    source = "<stdin>" if path_or_dash == "-" else path_or_dash
+    cap = max_artifact_bytes()
+
+    def refuse(why: str) -> NoReturn:
+        _fail(
+            source,
+            f"is too large for an artifact: {why}",
+            fix=f"check that this is the export or preview file; raise the limit with {MAX_ARTIFACT_ENV}=<megabytes>",
+        )
+
+    try:
+        data = read_capped(path_or_dash, cap, refuse=refuse)
+    except OSError as exc:
+        what = "standard input" if path_or_dash == "-" else "the file"
+        _fail(source, f"cannot read {what} ({exc.strerror or type(exc).__name__})", fix=_EXPORT_FIX)
     return parse_artifact(data, source, state=state)
+
+
+MAX_ARTIFACT_ENV = "CHINA_SITE_MAX_ARTIFACT_MB"
+DEFAULT_MAX_ARTIFACT_MB = 1024
+
+
+def max_artifact_bytes() -> int:
+    """The size cap of an artifact: ``$CHINA_SITE_MAX_ARTIFACT_MB`` megabytes (MiB), default 1024 (a 10,000-resource
+    export is about 30 MB)."""
+    import os
+
+    raw = os.environ.get(MAX_ARTIFACT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_ARTIFACT_MB * 1024**2
+    try:
+        value = int(raw)
+        if value < 1:
+            raise ValueError
+    except ValueError:
+        raise InputError(
+            f"{clip(repr(raw), 40)} is not a positive whole number of megabytes",
+            where=f"environment variable {MAX_ARTIFACT_ENV}",
+            fix=f"set it to e.g. {DEFAULT_MAX_ARTIFACT_MB}, or unset it",
+        ) from None
+    return value * 1024**2
 
 
 def parse_artifact(data: bytes | str, source: str = "<artifact>", *, state: Artifact | None = None) -> Artifact:
@@ -302,12 +329,19 @@ def parse_artifact(data: bytes | str, source: str = "<artifact>", *, state: Arti
         _fail(source, "is empty", fix=_EXPORT_FIX)
     try:
         doc = json.loads(text)
+        check_depth(doc)
     except json.JSONDecodeError as exc:
         from china_site.engine.events import parse_event_lines
 
         if exc.msg == "Extra data":  # more than one JSON value: newline-delimited engine events
             return parse_event_lines(text, source, state=state)
         _fail(source, f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", fix=_EXPORT_FIX)
+    except (RecursionError, NestingError):
+        _fail(
+            source,
+            f"is nested more than {MAX_DEPTH} levels deep, which no Pulumi export or preview is",
+            fix=_EXPORT_FIX,
+        )
     if _SURROGATE_ESCAPE.search(text):
         doc = _without_lone_surrogates(doc)
     return parse_document(doc, source, state=state)

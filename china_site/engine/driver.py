@@ -52,8 +52,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol, cast
 
 from china_site.engine.artifacts import (
     MASKED_SECRET,
@@ -346,8 +345,13 @@ def stack_config_env(stack_config: Mapping[str, str] | None) -> Iterator[None]:
 
 def load_policy_config(path: str) -> dict[str, Any]:
     """Read a ``--policy-pack-config`` JSON file. Empty content is an empty config, as in Pulumi."""
+    from china_site.safeio import MAX_CONFIG_BYTES, NestingError, check_depth, read_capped
+
+    def refuse(why: str) -> NoReturn:
+        raise InputError(f"the policy config is too large: {why}", where=path, fix=_CONFIG_FIX)
+
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_capped(path, MAX_CONFIG_BYTES, refuse=refuse).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         raise InputError(f"cannot read the policy config ({reason})", where=path, fix=_CONFIG_FIX) from None
@@ -355,6 +359,9 @@ def load_policy_config(path: str) -> dict[str, Any]:
         return {}
     try:
         doc = json.loads(text)
+        check_depth(doc)
+    except (RecursionError, NestingError):
+        raise InputError("the policy config is nested too deeply", where=path, fix=_CONFIG_FIX) from None
     except json.JSONDecodeError as exc:
         raise InputError(
             f"the policy config is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",

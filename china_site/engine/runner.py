@@ -45,7 +45,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from china_site.engine.artifacts import (
     MASKED_SECRET,
@@ -117,8 +117,13 @@ class Project:
 def _yaml(path: Path) -> Any:
     import yaml
 
+    from china_site.safeio import MAX_CONFIG_BYTES, BoundedLoader, NestingError, read_capped
+
+    def refuse(why: str) -> NoReturn:
+        raise InputError(f"is too large for a Pulumi project or stack file: {why}", where=str(path))
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_capped(str(path), MAX_CONFIG_BYTES, refuse=refuse).decode("utf-8-sig")
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror or type(exc).__name__})", where=str(path)) from None
     except UnicodeDecodeError as exc:
@@ -126,7 +131,9 @@ def _yaml(path: Path) -> Any:
             f"is not UTF-8 text (invalid byte at offset {exc.start})", where=str(path), fix="save the file as UTF-8"
         ) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=BoundedLoader)  # SafeLoader with bounded nesting and aliases
+    except NestingError as exc:
+        raise InputError(f"is not usable YAML ({exc})", where=str(path), fix="write the values out") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
