@@ -246,3 +246,19 @@ def test_publish_layout_installs_its_requirements_and_runs(wheel: Path, tmp_path
     pip_into(python, "--no-index", "--find-links", wheel.parent, "-r", pack / "requirements.txt")
     assert "china_site" in top_level(python)
     answers(pack, python, registry)
+
+
+# --- layout: no import cycles -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("module", "must_not_load"),
+    [
+        ("china_site.report", "china_site.engine.driver"),
+        ("china_site.components.backend", "china_site.components.site"),
+        ("china_site.components.placement", "china_site.components.site"),
+    ],
+)
+def test_modules_of_a_former_cycle_load_alone(module: str, must_not_load: str) -> None:
+    code = f"import sys, {module}; print({must_not_load!r} in sys.modules)"
+    assert run(sys.executable, "-c", code, env=clean_env()).strip() == "False"
