@@ -4,7 +4,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-min lint bench bench-awscli
+.PHONY: install demo test test-min lint bench bench-awscli engine e2e
 
 $(BIN)/china-site: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,15 @@ test-min: $(MIN_VENV)/.installed
 
 bench: install
 	$(BIN)/python -m bench
+
+# The real Pulumi engine (tools/pulumi-engine.sh: a pulumi on PATH, else built from Go modules into
+# ~/.cache/china-site) against the local cloud (tests/e2e/localcloud) and moto's S3 server. README: "make e2e".
+engine:
+	@bash tools/pulumi-engine.sh
+
+e2e: install
+	bash tools/pulumi-engine.sh >/dev/null
+	$(BIN)/pytest -q -p no:cacheprovider -m e2e tests/e2e
 
 # `aws s3 cp` for the content_sync large-file figure, in its own venv (awscli pins its own botocore).
 bench-awscli:

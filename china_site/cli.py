@@ -751,7 +751,15 @@ def audit(
     from dataclasses import replace
 
     from china_site.engine.artifacts import read_artifact, root_stack_urn
-    from china_site.engine.runner import PROVIDER_NOT_IN_ARTIFACT, check, load_pack, plan, provider_gap_diagnostics
+    from china_site.engine.runner import (
+        PROVIDER_NOT_IN_ARTIFACT,
+        RESOURCES_NOT_IN_ARTIFACT,
+        check,
+        load_pack,
+        omission_diagnostics,
+        plan,
+        provider_gap_diagnostics,
+    )
     from china_site.policy_config import find_project_dir
 
     with user_errors():
@@ -782,16 +790,16 @@ def audit(
             project_dir=find_project_dir(Path.cwd()),
             progress=_progress,
         )
-        checked = replace(checked, diagnostics=provider_gap_diagnostics(doc) + checked.diagnostics, records=doc.records)
+        gaps = omission_diagnostics(doc) + provider_gap_diagnostics(doc)
+        checked = replace(checked, diagnostics=gaps + checked.diagnostics, records=doc.records)
         extra: dict[str, Any] = {}
         notes: list[str] = []
         if doc.kind == "events":
             from china_site.engine.events import compare
 
             stack_urn = root_stack_urn(doc.stack or "", doc.project or "")
-            comparison = compare(
-                doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=[PROVIDER_NOT_IN_ARTIFACT]
-            )
+            skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT]
+            comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
             extra, notes = _engine_section(comparison)
         title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"
         whole, sources = _artifact_locations(artifact, doc.records) if format is ReportFormat.sarif else (None, {})

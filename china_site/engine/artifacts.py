@@ -241,6 +241,8 @@ class Artifact:
     missing_providers: tuple[MissingProvider, ...] = ()
     policy_events: tuple[EnginePolicyEvent, ...] = ()
     policy_packs: dict[str, str] = field(default_factory=dict)  # pack name → version the engine ran (summaryEvent)
+    # Unchanged resources a preview counts (changeSummary.same) but does not list (no --show-sames): not judged.
+    omitted_unchanged: int = 0
 
     @property
     def judged_records(self) -> list[Record]:
@@ -505,7 +507,25 @@ def _parse_preview(doc: dict[str, Any], source: str, *, state_export: Artifact |
             field="steps",
             fix=_PREVIEW_FIX,
         )
-    return partial_artifact("preview", raw, config, source, state_export)
+    artifact = partial_artifact("preview", raw, config, source, state_export)
+    if state_export is None:
+        return replace(artifact, omitted_unchanged=_omitted_unchanged(doc, steps))
+    # With the current state, the unchanged resources the preview leaves out are judged as the state has them.
+    listed = {r.urn for r in artifact.records}
+    unchanged = [r for r in state_export.records if r.urn not in listed]
+    return replace(artifact, records=artifact.records + unchanged)
+
+
+def _omitted_unchanged(doc: dict[str, Any], steps: list[Any]) -> int:
+    """How many unchanged resources the preview counts in ``changeSummary.same`` but leaves out of ``steps``: an
+    ordinary ``pulumi preview --json`` (no ``--show-sames``) lists only the root stack among unchanged resources, while
+    the engine still runs the policy pack over all of them."""
+    summary = doc.get("changeSummary")
+    same = summary.get("same") if isinstance(summary, dict) else None
+    if not isinstance(same, int) or isinstance(same, bool):
+        return 0
+    shown = sum(1 for s in steps if isinstance(s, dict) and s.get("op") == "same")
+    return max(0, same - shown)
 
 
 def partial_artifact(

@@ -969,6 +969,40 @@ def _redact_derived(diagnostics: list[Diagnostic], records: Sequence[Record]) ->
 PROVIDER_NOT_IN_ARTIFACT = "provider-not-in-artifact"
 
 
+RESOURCES_NOT_IN_ARTIFACT = "resources-not-in-artifact"
+
+
+def omission_diagnostics(artifact: Artifact) -> list[Diagnostic]:
+    """One mandatory stack-level finding when a preview leaves out unchanged resources (no ``--show-sames``).
+
+    The engine judges every resource at each preview (a waiver that expired, a filing that lapsed, a new registry all
+    change verdicts without changing the resource), so an audit that judged only the listed ones would pass silently
+    where ``pulumi preview --policy-pack`` fails. Found by the real-engine suite (tests/e2e/test_e2e_audit.py)."""
+    from china_site.engine.driver import Diagnostic
+
+    n = artifact.omitted_unchanged
+    if artifact.kind != "preview" or n <= 0:
+        return []
+    stack = artifact.stack or "?"
+    return [
+        Diagnostic(
+            policy=RESOURCES_NOT_IN_ARTIFACT,
+            enforcement="mandatory",
+            urn="",
+            type="pulumi:pulumi:Stack",
+            name=f"{artifact.project or '?'}-{stack}",
+            message=(
+                f"The preview must list every resource the policy pack judges: {n} unchanged resource(s) of stack "
+                f"'{stack}' are counted in {artifact.source or 'the artifact'} (changeSummary.same) but not listed, "
+                "so they were not checked — the engine checks them at every preview.\n"
+                f"该预览统计了 {n} 个未变更的资源（changeSummary.same），但没有列出它们，因此未检查这些资源。\n"
+                "Fix: run `pulumi preview --json --show-sames > plan.json`, or audit the current state: "
+                "`pulumi stack export --file state.json` and `china-site audit state.json`."
+            ),
+        )
+    ]
+
+
 def provider_gap_diagnostics(artifact: Artifact) -> list[Diagnostic]:
     """One mandatory finding per resource whose explicit provider the artifact lacks (and ``--state`` did not give).
 

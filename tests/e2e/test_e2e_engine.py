@@ -1,0 +1,74 @@
+"""The engine itself: the CLI and china-site's Python language host run programs and the policy pack.
+
+These need no cloud: the programs create no alicloud resource. They prove the language host does what the engine
+expects of it (config and secret config reach the program, a program error fails the command, ``--policy-pack`` runs
+the pack through ``RunPlugin``), so the scenario tests can trust the plumbing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+from e2e_helpers import ROOT, VENV, Project
+
+TINY_PROJECT = """\
+name: tiny
+runtime:
+  name: python
+  options:
+    toolchain: pip
+    virtualenv: {venv}
+"""
+
+
+def tiny(tmp_path: Path, env: dict[str, str], program: str) -> Project:
+    d = tmp_path / "tiny"
+    d.mkdir()
+    (d / "Pulumi.yaml").write_text(TINY_PROJECT.format(venv=VENV))
+    (d / "__main__.py").write_text(textwrap.dedent(program))
+    return Project(d, env)
+
+
+def test_up_passes_config_and_secrets_to_the_program(tmp_path: Path, bare_env: dict[str, str]) -> None:
+    p = tiny(
+        tmp_path,
+        bare_env,
+        """
+        import pulumi
+        c = pulumi.Config()
+        pulumi.export("greeting", c.require("greeting"))
+        pulumi.export("secret_is_secret", pulumi.Output.is_secret(c.require_secret("token")))
+        pulumi.export("stack", pulumi.get_stack())
+        """,
+    )
+    p.pulumi("stack", "init", "dev")
+    p.pulumi("config", "set", "greeting", "你好")
+    p.pulumi("config", "set", "--secret", "token", "s3cr3t-value")
+    up = p.pulumi("up", "--yes", "--skip-preview")
+    assert "s3cr3t-value" not in up.output
+    out = p.pulumi("stack", "output", "--json", "--show-secrets").json()
+    assert out == {"greeting": "你好", "secret_is_secret": True, "stack": "dev"}
+
+
+def test_a_program_error_fails_the_command_and_shows_the_message(tmp_path: Path, bare_env: dict[str, str]) -> None:
+    p = tiny(tmp_path, bare_env, 'raise RuntimeError("deliberately broken program")\n')
+    p.pulumi("stack", "init", "dev")
+    up = p.pulumi("up", "--yes", "--skip-preview", check=False)
+    assert up.returncode != 0
+    assert "deliberately broken program" in up.output
+
+
+def test_policy_pack_runs_through_the_language_host(tmp_path: Path, bare_env: dict[str, str]) -> None:
+    """``--policy-pack`` on a Python pack: the engine asks the language host to RunPlugin the pack folder."""
+    p = tiny(tmp_path, bare_env, 'import pulumi\npulumi.export("ok", 1)\n')
+    shutil.copytree(ROOT / "policies", p.dir / "policies", symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    (p.dir / ".venv").symlink_to(VENV)  # the pack's virtualenv (../.venv, or its venv link to ../.venv)
+    p.pulumi("stack", "init", "dev")
+    pre = p.pulumi("preview", "--policy-pack", "policies")
+    assert "china-site" in pre.output, pre.output
+    up = p.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies")
+    policy_loads = [e for e in up.events if "policyLoadEvent" in e]
+    assert policy_loads, json.dumps(up.events[:5])
