@@ -4,12 +4,13 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint bench bench-awscli engine e2e
+.PHONY: install demo test test-min lint bench bench-awscli engine e2e
 
 $(BIN)/china-site: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	[ "$(VENV)" != ".venv" ] || ln -sfn ../.venv policies/venv
 	touch $(BIN)/china-site
 
 install: $(BIN)/china-site
@@ -28,6 +29,19 @@ lint: install
 
 test: install lint
 	$(BIN)/pytest -q -n 2 -p no:cacheprovider
+
+# The suite on the lowest versions pyproject.toml allows for the direct dependencies (uv's lowest-direct resolution;
+# transitive dependencies resolve to their newest compatible versions): proves the floors are honest.
+MIN_VENV ?= .venv-min
+
+$(MIN_VENV)/.installed: pyproject.toml | $(BIN)/china-site
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python3 $(MIN_VENV)
+	$(BIN)/uv pip install --quiet --python $(MIN_VENV)/bin/python --resolution lowest-direct -e '.[test]'
+	touch $@
+
+test-min: $(MIN_VENV)/.installed
+	$(MIN_VENV)/bin/pytest -q -n 2 -p no:cacheprovider
 
 bench: install
 	$(BIN)/python -m bench

@@ -1,6 +1,9 @@
 """The Pulumi program: one ``Site`` (optionally fronting a ``WebBackend``) from the stack's ``china-site:*`` config.
 
-Stack configuration (``pulumi config set <key> <value>``; keys live in the ``china-site`` namespace):
+Stack configuration (``pulumi config set china-site:<key> <value>``; keys live in the ``china-site`` namespace).
+A bare ``pulumi config set <key>`` writes ``<project>:<key>``: in this project (named ``china-site``) that is the same
+key; in a project with another name the program reads ``<project>:<key>`` too, and ``china-site:<key>`` wins when
+both are set. The policy pack and ``china-site preflight`` read only ``china-site:<key>``, so write the namespace.
 
 ==================  ===========================================================================================
 key                 meaning
@@ -48,7 +51,7 @@ def _local(path: str | None) -> str | None:
     return str(p if p.is_absolute() else PROJECT_DIR / p)
 
 
-def _certificate(config: pulumi.Config) -> SiteCertificate | None:
+def _certificate(config: _Config) -> SiteCertificate | None:
     certificate = config.get_secret("certificate")
     key = config.get_secret("certificateKey")
     if (certificate is None) != (key is None):
@@ -67,7 +70,7 @@ def _certificate(config: pulumi.Config) -> SiteCertificate | None:
     return SiteCertificate(certificate=certificate, private_key=key)
 
 
-def _backend(config: pulumi.Config, site_args: SiteArgs) -> WebBackend | None:
+def _backend(config: _Config, site_args: SiteArgs) -> WebBackend | None:
     spec: Any = config.get_object("backend")
     if spec is None:
         return None
@@ -101,8 +104,51 @@ def _backend(config: pulumi.Config, site_args: SiteArgs) -> WebBackend | None:
     )
 
 
+class _Config:
+    """``china-site:<key>``, else ``<project>:<key>`` (a bare ``pulumi config set`` in a project of another name)."""
+
+    def __init__(self) -> None:
+        project = pulumi.get_project()
+        self._namespaces = [pulumi.Config("china-site")]
+        if project != "china-site":
+            self._namespaces.append(pulumi.Config(project))
+
+    def _first(self, read: str, key: str) -> Any:
+        for config in self._namespaces:
+            value = getattr(config, read)(key)
+            if value is not None:
+                return value
+        return None
+
+    def get(self, key: str) -> str | None:
+        return self._first("get", key)  # type: ignore[no-any-return]
+
+    def get_bool(self, key: str) -> bool | None:
+        return self._first("get_bool", key)  # type: ignore[no-any-return]
+
+    def get_object(self, key: str) -> Any:
+        return self._first("get_object", key)
+
+    def get_secret(self, key: str) -> pulumi.Output[str] | None:
+        return self._first("get_secret", key)  # type: ignore[no-any-return]
+
+    def require(self, key: str) -> str:
+        value = self.get(key)
+        if value is None:
+            from china_site.errors import InputError
+
+            raise surface(
+                InputError(
+                    f"stack config china-site:{key} is not set",
+                    where=f"stack {pulumi.get_stack()}",
+                    fix=f"pulumi config set china-site:{key} <value>",
+                )
+            )
+        return value
+
+
 def main() -> None:
-    config = pulumi.Config("china-site")
+    config = _Config()
     filings = _local(config.get("filings"))
     args = SiteArgs(
         domain=config.require("domain"),

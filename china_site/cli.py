@@ -818,6 +818,23 @@ def audit(
     raise typer.Exit(code)
 
 
+@app.command("pack-dir")
+def pack_dir(
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Write the pack here instead of the cache folder.")
+    ] = None,
+) -> None:
+    """Print a folder that is a working policy pack: pulumi preview --policy-pack "$(china-site pack-dir)".
+
+    The pack shipped with this installation, copied into the cache (CHINA_SITE_CACHE_DIR, else XDG_CACHE_HOME/
+    china-site) with its virtualenv set to this interpreter's environment (where china-site is installed)."""
+    from china_site.packdir import materialise
+
+    with user_errors():
+        folder = materialise(directory)
+    typer.echo(str(folder))
+
+
 def main() -> None:
     try:
         app()

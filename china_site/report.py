@@ -12,10 +12,9 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 from china_site import __version__
-from china_site.engine.driver import Diagnostic
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,6 +32,22 @@ class ResourceId(NamedTuple):
     urn: str
     type: str
     name: str
+
+
+DiagnosticLevel = Literal["mandatory", "advisory"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One policy violation, as the engine reports it. ``message`` is the policy description, a newline and the
+    policy's message (or only the description when the policy gave no message)."""
+
+    policy: str
+    enforcement: DiagnosticLevel
+    urn: str
+    type: str
+    name: str
+    message: str
 
 
 @dataclass(frozen=True)

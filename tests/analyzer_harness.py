@@ -13,6 +13,7 @@ provider (with its ``region``) as an ``AnalyzerProviderResource``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,12 +170,14 @@ class PackProcess(SpawnedPack):
         extra_env: Mapping[str, str] | None = None,
         dry_run: bool = True,
         timeout: float = 60.0,
+        pack_dir: Path | None = None,
+        python: str | os.PathLike[str] | None = None,
     ) -> None:
         self.stack_config = dict(stack_config or {})
         self.secret_keys = list(secret_keys)
         self.dry_run = dry_run
         super().__init__(
-            POLICIES_DIR,
+            pack_dir or POLICIES_DIR,
             project=PROJECT,
             stack=STACK,
             stack_config=self.stack_config,
@@ -182,6 +185,7 @@ class PackProcess(SpawnedPack):
             dry_run=dry_run,
             extra_env=extra_env,
             timeout=timeout,
+            python=python,
         )
         self.info: analyzer_pb2.AnalyzerInfo | None = None
         self.levels: dict[str, str] = {}

@@ -113,7 +113,8 @@ class StartTimes:
 class SpawnedPack:
     """``python -m pulumi.policy 127.0.0.1:0 .`` in ``pack_dir``, with ``PULUMI_CONFIG`` / ``PULUMI_PROJECT`` /
     ``PULUMI_STACK`` / ``PULUMI_DRY_RUN`` in its environment (nothing else of Pulumi's); the first stdout line is
-    the port. Connected on construction: ``stub`` is an ``AnalyzerStub``."""
+    the port. Connected on construction: ``stub`` is an ``AnalyzerStub``. ``python``: the interpreter (default: this
+    one), e.g. the pack folder's ``venv/bin/python`` as the Pulumi CLI runs it."""
 
     def __init__(
         self,
@@ -126,6 +127,7 @@ class SpawnedPack:
         dry_run: bool = True,
         extra_env: Mapping[str, str] | None = None,
         timeout: float = 60.0,
+        python: str | os.PathLike[str] | None = None,
     ) -> None:
         import grpc
         from pulumi.runtime.proto import analyzer_pb2_grpc
@@ -147,7 +149,7 @@ class SpawnedPack:
         self.channel: Any = None
         start = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pulumi.policy", "127.0.0.1:0", "."],
+            [str(python or sys.executable), "-m", "pulumi.policy", "127.0.0.1:0", "."],
             cwd=pack_dir,
             env=env,
             stdout=subprocess.PIPE,

@@ -746,3 +746,71 @@ def test_domain_verified_skips_the_check(registry: FilingRegistry) -> None:
 def test_ownership_record_outside_the_zone_is_refused(registry: FilingRegistry) -> None:
     with pytest.raises(InputError, match=r"verification\.mingyue-tea\.cn.*outside the DNS zone www\.mingyue-tea\.cn"):
         run_site(domain=FILED, hosting="mainland", filings=registry, dns_zone="www.mingyue-tea.cn")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Provider settings, names on replacement (issue 9)
+
+
+def test_provider_args_are_honoured_and_the_region_stays_pinned(registry: FilingRegistry) -> None:
+    import pulumi_alicloud as alicloud
+
+    settings = alicloud.ProviderArgs(
+        profile="prod",
+        region="us-west-1",  # ignored: the decision sets the region
+        assume_role=alicloud.ProviderAssumeRoleArgs(role_arn="acs:ram::123:role/deployer", session_name="ci"),
+        endpoints=[alicloud.ProviderEndpointArgs(cdn="cdn.example.internal")],
+    )
+    rec = run_site(domain=FILED, hosting="mainland", filings=registry, provider_args=settings)
+    inputs = rec.one(PROVIDER, "site-provider").inputs
+    assert reveal(inputs["region"]) == "cn-shanghai"
+    assert reveal(inputs["profile"]) == "prod"
+    assert "acs:ram::123:role/deployer" in str(reveal(inputs["assumeRole"]))
+    assert "cdn.example.internal" in str(reveal(inputs["endpoints"]))
+    # a dict of keyword names works the same; Hong Kong pins its own region
+    rec = run_site(domain=UNFILED, hosting="hongkong", filings=registry, provider_args={"profile": "hk"})
+    inputs = rec.one(PROVIDER, "site-provider").inputs
+    assert (reveal(inputs["region"]), reveal(inputs["profile"])) == ("cn-hongkong", "hk")
+
+
+def test_stack_alicloud_config_reaches_the_explicit_provider(registry: FilingRegistry) -> None:
+    config = {"alicloud:profile": "from-stack", "alicloud:region": "eu-central-1", "alicloud:accessKey": "AKID"}
+    run = run_program(
+        site_program(domain=FILED, hosting="mainland", filings=registry), config, stack="test", secret_keys=()
+    )
+    inputs = run.recorder.one(PROVIDER, "site-provider").inputs
+    assert reveal(inputs["profile"]) == "from-stack"
+    assert reveal(inputs["region"]) == "cn-shanghai"  # the stack's alicloud:region does not move the site
+    assert is_secret(inputs["accessKey"]) and reveal(inputs["accessKey"]) == "AKID"
+    # no alicloud config at all: only the region
+    bare = run_site(domain=FILED, hosting="mainland", filings=registry).one(PROVIDER, "site-provider").inputs
+    assert {k for k, v in bare.items() if v is not None} <= {"region", "version"}
+
+
+def test_a_callers_alicloud_provider_is_refused_with_the_fix(registry: FilingRegistry) -> None:
+    import pulumi_alicloud as alicloud
+
+    def program() -> None:
+        base = alicloud.Provider("base", profile="prod")
+        Site("site", SiteArgs(domain=FILED, filings=registry, today=TODAY), pulumi.ResourceOptions(provider=base))
+
+    run = run_program(program, stack="test", check=False)
+    assert isinstance(run.error, InputError) and "provider_args" in str(run.error)
+    assert not run.recorder.of_type(SITE)  # refused before anything of the site was registered
+
+    with pytest.raises(ChinaSiteError):
+        run_program(program, stack="test")
+
+
+def test_bad_provider_args_type_is_a_clear_error(registry: FilingRegistry) -> None:
+    with pytest.raises(InputError, match="provider_args"):
+        run_site(domain=FILED, hosting="mainland", filings=registry, provider_args="prod")
+
+
+def test_globally_named_children_delete_before_replace(registry: FilingRegistry) -> None:
+    rec = run_site(domain=FILED, hosting="mainland", filings=registry)
+    assert rec.one(BUCKET).delete_before_replace
+    assert rec.one(CDN).delete_before_replace
+    assert not rec.one(PROVIDER, "site-provider").delete_before_replace
+    no_cdn = run_site(domain=UNFILED, hosting="hongkong", filings=registry, cdn=False)
+    assert no_cdn.one(CNAME).delete_before_replace and no_cdn.one(BUCKET).delete_before_replace

@@ -43,6 +43,7 @@ from china_site.engine.driver import (
     from_engine_struct,
     load_policy_config,
     policies_meta,
+    reconcile_policy_config,
     run_policies,
     to_engine_struct,
 )
@@ -623,3 +624,41 @@ def test_in_process_equals_grpc(grpc_analyzer: Any, records: Any, config: dict[s
     assert remote.diagnostics == local.diagnostics
     assert remote.remediations == local.remediations
     assert remote.not_applicable == local.not_applicable
+
+
+def test_policy_config_formats_the_engine_accepts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``resource/analyzer/config.go`` (v3.274): ``environments`` beside unversioned entries; version 2 nests them
+    under ``policies`` (with ``environments`` and ``exceptions``); a non-numeric ``version`` is a policy name."""
+
+    def load(doc: object) -> dict[str, Any]:
+        path = tmp_path / "cfg.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        return load_policy_config(str(path))
+
+    assert load({"environments": ["org/policy-env"], "all": "mandatory"}) == {"all": "mandatory"}
+    assert "ESC environments (org/policy-env) are not opened offline" in capsys.readouterr().err
+    assert load({"environments": [], "all": "mandatory"}) == {"all": "mandatory"}
+    v2 = {"version": 2, "environments": ["e"], "policies": {"icp-filing-required": {"filings": "f.yaml"}}}
+    assert load(v2) == {"icp-filing-required": {"filings": "f.yaml"}}
+    assert load({"version": 2}) == {}
+    assert load({**v2, "exceptions": {"ex-1": {"policy": "x"}}}) == v2["policies"]
+    assert "exceptions are not applied offline" in capsys.readouterr().err
+    assert load({"version": "mandatory"}) == {"version": "mandatory"}  # a policy named "version"
+    for bad, message in [
+        ({"environments": "org/env"}, '"environments" must be an array of strings'),
+        ({"environments": ["ok", 3]}, r'"environments\[1\]" must be a string'),
+        ({"version": 3, "policies": {}}, "version 3 is not supported"),
+        ({"version": 1, "policies": {}}, '"version" must be 2'),
+        ({"version": 2, "policies": []}, '"policies" must be an object'),
+        ({"version": 2, "all": "mandatory"}, "'all' is not a key of a version 2 policy config"),
+        ({"version": 2, "exceptions": []}, '"exceptions" must be an object'),
+    ]:
+        with pytest.raises(InputError, match=message):
+            load(bad)
+
+
+def test_unknown_policy_names_stay_an_error_in_every_format() -> None:
+    policies = make_policies()
+    for doc in ({"no-such-policy": "advisory"}, {"version": "advisory"}):
+        with pytest.raises(InputError, match="names no policy of this pack"):
+            reconcile_policy_config(policies, doc)

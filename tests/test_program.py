@@ -242,3 +242,30 @@ print(rec.one("alicloud:oss/bucket:Bucket").urn)
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "urn:pulumi:s::p::alicloud:oss/bucket:Bucket::b"
+
+
+def test_a_project_of_another_name_reads_its_bare_keys_and_china_site_wins() -> None:
+    """A bare ``pulumi config set domain …`` in project ``my-shop`` writes ``my-shop:domain``: read as a fallback."""
+    _, config, secret_keys = project_config(ROOT, "hongkong")
+    bare = {key.replace("china-site:", "my-shop:"): value for key, value in config.items()}
+    bare["my-shop:today"] = TODAY
+    run = run_program(
+        ROOT,
+        bare,
+        project="my-shop",
+        stack="hongkong",
+        secret_keys=[k.replace("china-site:", "my-shop:") for k in secret_keys],
+    )
+    assert run.outputs["hosting"] == "hongkong"
+    assert run.outputs["url"].endswith("www.harbour-lantern.com/")
+    both = {**bare, "china-site:domain": "www.mingyue-tea.cn"}
+    run = run_program(ROOT, both, project="my-shop", stack="hongkong", secret_keys=())
+    assert run.outputs["url"].endswith("www.mingyue-tea.cn/")  # the china-site namespace wins
+
+
+def test_a_project_of_another_name_without_the_domain_fails_in_one_line() -> None:
+    run = run_program(ROOT, {"other:domain": "www.example.cn"}, project="my-shop", stack="x", check=False)
+    assert isinstance(run.error, pulumi.RunError)
+    message = run.error_message or ""
+    assert "china-site:domain is not set" in message and "\n" not in message.strip()
+    assert names(run) == set()

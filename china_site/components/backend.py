@@ -20,11 +20,17 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
-from china_site.components.site import _ascii_domain, _input_error, decide_for, placement
+from china_site.components.placement import (
+    _ascii_domain,
+    _input_error,
+    decide_for,
+    placement,
+    refuse_caller_provider,
+)
 from china_site.hosting import DEFAULT_MAINLAND_REGION, HostingMode
 
 if TYPE_CHECKING:
@@ -67,6 +73,7 @@ class WebBackendArgs:
     today: dt.date | str | None = None
     rule_options: RuleOptions | None = None
     extra_tags: dict[str, str] = field(default_factory=dict)
+    provider_args: alicloud.ProviderArgs | dict[str, Any] | None = None
 
 
 def plan_subnets(vpc_cidr: str) -> dict[str, str]:
@@ -136,6 +143,7 @@ class WebBackend(pulumi.ComponentResource):
             )
         decision = decide_for(domain, args, where)
 
+        refuse_caller_provider(opts, where)
         super().__init__(BACKEND_TYPE, name, None, opts)
         self.decision = decision
         self.domain = domain

@@ -28,11 +28,20 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
-from china_site.errors import ChinaSiteError, InputError
+from china_site.components.placement import (
+    _ascii_domain,
+    _input_error,
+    decide_for,
+    decide_hosting,
+    placement,
+    refuse_caller_provider,
+    surface,
+)
+from china_site.errors import ChinaSiteError
 from china_site.hosting import DEFAULT_MAINLAND_REGION, HostingDecision, HostingMode
 
 if TYPE_CHECKING:
@@ -56,36 +65,7 @@ __all__ = [
 
 SITE_TYPE = "china-site:index:Site"
 
-_HOSTING_MODES = ("mainland", "hongkong", "auto")
 _DNS_TTL = 600
-
-_E = TypeVar("_E", bound=BaseException)
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Errors: a user error must reach `pulumi up` as one clear message, not as a traceback.
-
-
-def surface(err: _E) -> _E:
-    """The same error, also a ``pulumi.RunError``: Pulumi's Python host prints a RunError's message alone.
-
-    The class of the result is a subclass of ``type(err)`` (``except HostingError`` still catches it) and carries the
-    same attributes and message; only the traceback is left out of ``pulumi up``'s output.
-    """
-    if isinstance(err, pulumi.RunError):
-        return err
-    cls = type(err)
-    surfaced_cls: Any = type(
-        cls.__name__, (cls, pulumi.RunError), {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
-    )
-    surfaced = surfaced_cls.__new__(surfaced_cls)
-    surfaced.__dict__.update(err.__dict__)
-    surfaced.args = err.args
-    return surfaced
-
-
-def _input_error(what: str, *, where: str, fix: str) -> InputError:
-    return surface(InputError(what, where=where, fix=fix))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -110,7 +90,10 @@ class SiteArgs:
     ``auto`` chooses Hong Kong and ``mainland`` fails). ``today``: the date the rules are evaluated on (a date or an
     ISO string; default: today) — set it for reproducible runs. ``domain_verified``: the account already proved it
     owns the domain's root domain to Alibaba Cloud CDN (no verification step); ``verification_timeout``: seconds the
-    verification step waits for the TXT record to be seen.
+    verification step waits for the TXT record to be seen. ``provider_args``: the Alibaba Cloud
+    provider settings (an ``alicloud.ProviderArgs`` or a dict of its keyword names: profile, access keys,
+    assume-role, endpoints …) the component's own regional provider is built from; its ``region`` is ignored (the
+    decision sets it). Default: the stack's ``alicloud:`` config, as the default provider would read it.
     """
 
     domain: str
@@ -137,32 +120,7 @@ class SiteArgs:
     today: dt.date | str | None = None
     rule_options: RuleOptions | None = None
     extra_tags: dict[str, str] = field(default_factory=dict)
-
-
-def _parse_today(value: dt.date | str | None, where: str) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise _input_error(
-            f"today '{value}' is not an ISO date", where=where, fix="write the date as YYYY-MM-DD, e.g. 2025-06-01"
-        ) from None
-
-
-def _ascii_domain(domain: object, where: str) -> str:
-    from china_site.domains import to_ascii
-
-    if not isinstance(domain, str) or not domain.strip():
-        raise _input_error("domain is missing", where=where, fix="give the host name visitors use, e.g. www.example.cn")
-    try:
-        return to_ascii(domain)
-    except ChinaSiteError as err:
-        raise surface(err) from None
+    provider_args: alicloud.ProviderArgs | dict[str, Any] | None = None
 
 
 def relative_record(domain: str, zone: str) -> str:
@@ -188,115 +146,6 @@ def default_bucket_name(domain: str, stack: str) -> str:
     base = _BUCKET_BAD.sub("-", f"{domain}-{stack}".lower())
     base = re.sub(r"-{3,}", "--", base).strip("-")[:63].strip("-")
     return base if len(base) >= 3 else f"site-{base}".strip("-")
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# The hosting decision (shared with WebBackend)
-
-
-def decide_hosting(
-    domain: str,
-    mode: str,
-    filings: str | FilingRegistry | None,
-    *,
-    today: dt.date | str | None,
-    payments: bool,
-    mainland_region: str,
-    platform: bool = False,
-    cdn_global: bool = False,
-    options: RuleOptions | None = None,
-    where: str = "Site args",
-) -> HostingDecision:
-    """Load the registry and ask the core; every user error comes back as a RunError-capable ChinaSiteError."""
-    from china_site import hosting
-    from china_site.filings import FilingRegistry
-
-    if mode not in _HOSTING_MODES:
-        raise _input_error(
-            f"hosting '{mode}' is not one of mainland, hongkong, auto",
-            where=f"{where} hosting / china-site:hosting",
-            fix="set hosting to mainland, hongkong or auto",
-        )
-    when = _parse_today(today, f"{where} today / china-site:today")
-    registry: FilingRegistry | None
-    try:
-        if filings is None or isinstance(filings, FilingRegistry):
-            registry = filings
-        else:
-            from china_site.filings import load_registry
-
-            registry = load_registry(str(filings))
-        return hosting.decide(
-            domain,
-            mode,  # type: ignore[arg-type]
-            registry,
-            today=when,
-            payments=payments,
-            platform=platform,
-            mainland_region=mainland_region,
-            cdn_global=cdn_global,
-            options=options,
-        )
-    except ChinaSiteError as err:
-        raise surface(err) from None
-
-
-def explicit_provider(name: str, region: str, parent: pulumi.Resource) -> alicloud.Provider:
-    """The explicit provider for the chosen region (a child of ``parent``)."""
-    import pulumi_alicloud as alicloud
-
-    return alicloud.Provider(f"{name}-provider", region=region, opts=pulumi.ResourceOptions(parent=parent))
-
-
-class ComponentArgs(Protocol):
-    """The arguments ``Site`` and ``WebBackend`` share: what the hosting decision and the compliance tags read."""
-
-    hosting: HostingMode
-    filings: str | FilingRegistry | None
-    today: dt.date | str | None
-    payments: bool
-    platform: bool
-    mainland_region: str
-    rule_options: RuleOptions | None
-    extra_tags: dict[str, str]
-
-
-def decide_for(domain: str, args: ComponentArgs, where: str, *, cdn_global: bool = False) -> HostingDecision:
-    """:func:`decide_hosting` with a component's arguments."""
-    return decide_hosting(
-        domain,
-        args.hosting,
-        args.filings,
-        today=args.today,
-        payments=args.payments,
-        platform=args.platform,
-        mainland_region=args.mainland_region,
-        cdn_global=cdn_global,
-        options=args.rule_options,
-        where=where,
-    )
-
-
-def placement(
-    component: pulumi.ComponentResource, name: str, domain: str, decision: HostingDecision, args: ComponentArgs
-) -> tuple[dict[str, str], alicloud.Provider, pulumi.ResourceOptions]:
-    """For a registered component: log its decision, then (tags, provider, child options) for its children — the
-    compliance tags over ``extra_tags``, the explicit provider of the chosen region, and both as child options."""
-    from china_site.components.tags import compliance_tags
-
-    log_decision(decision, component)
-    tags = {**args.extra_tags, **compliance_tags(domain, payments=args.payments, platform=args.platform)}
-    provider = explicit_provider(name, decision.region, component)
-    return tags, provider, pulumi.ResourceOptions(parent=component, provider=provider)
-
-
-def log_decision(decision: HostingDecision, resource: pulumi.Resource) -> None:
-    """The decision's reasons (info) and, for a mainland site, what is still due (warnings) in Pulumi's output."""
-    for reason in decision.reasons:
-        pulumi.log.info(reason, resource=resource)
-    if decision.hosting == "mainland":
-        for finding in decision.findings:
-            pulumi.log.warn(f"[{finding.policy}] {finding.message_en}\n{finding.message_zh}", resource=resource)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -348,6 +197,7 @@ class Site(pulumi.ComponentResource):
 
             pulumi.log.warn(instructions(_with_program_time_value(verification)))
 
+        refuse_caller_provider(opts, where)
         super().__init__(SITE_TYPE, name, None, opts)
         self.decision = decision
         self.domain = domain
@@ -423,7 +273,8 @@ class Site(pulumi.ComponentResource):
             bucket=bucket_name,
             storage_class="Standard",
             tags=self._tags,
-            opts=child,
+            # The name is global and kept on replacement (e.g. a hosting move to another region): delete first.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=True)),
         )
         on_bucket = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[bucket]))
         self.public_access_block = alicloud.oss.BucketPublicAccessBlock(
@@ -507,7 +358,9 @@ class Site(pulumi.ComponentResource):
             bucket=bucket.bucket,
             domain=self.domain,
             certificate=cert,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends)),
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=depends, delete_before_replace=True)
+            ),
         )
         return cname_record
 
@@ -554,7 +407,10 @@ class Site(pulumi.ComponentResource):
             sources=[source],
             certificate_config=cert,
             tags=self._tags,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends)),
+            # One CDN domain per host name in all of Alibaba Cloud: a replacement must delete the old one first.
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=depends, delete_before_replace=True)
+            ),
         )
         configs: list[tuple[str, str, Sequence[tuple[str, str]]]] = []
         if self.bucket is not None:

@@ -67,12 +67,12 @@ from china_site.engine.artifacts import (
     secret_strings,
 )
 from china_site.errors import ChinaSiteError, InputError
+from china_site.report import Diagnostic, DiagnosticLevel, PolicyMeta
 
 if TYPE_CHECKING:
     from google.protobuf import struct_pb2
     from pulumi_policy import Policy
 
-DiagnosticLevel = Literal["mandatory", "advisory"]
 EnforcementName = Literal["advisory", "mandatory", "remediate", "disabled"]
 ENFORCEMENT_LEVELS: tuple[EnforcementName, ...] = ("advisory", "mandatory", "remediate", "disabled")
 
@@ -82,19 +82,6 @@ DEFAULT_PACK_NAME = "china-site"
 SDK_PACK_VERSION = "0.0.1"
 
 _CONFIG_FIX = "write the policy config in Pulumi's --policy-pack-config JSON format"
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """One policy violation, as the engine reports it. ``message`` is the policy description, a newline and the
-    policy's message (or only the description when the policy gave no message)."""
-
-    policy: str
-    enforcement: DiagnosticLevel
-    urn: str
-    type: str
-    name: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -383,7 +370,72 @@ def load_policy_config(path: str) -> dict[str, Any]:
         ) from None
     if not isinstance(doc, dict):
         raise InputError("the policy config must be a JSON object", where=path, fix=_CONFIG_FIX)
-    return doc
+    return policy_entries(doc, source=path)
+
+
+def policy_entries(doc: Mapping[str, Any], *, source: str) -> dict[str, Any]:
+    """The per-policy entries of a ``--policy-pack-config`` document, as the engine (v3.274,
+    ``resource/analyzer/config.go``) reads it: a numeric ``version`` (only 2) nests them under ``policies`` beside
+    ``environments`` and ``exceptions``; an unversioned file has them at the top level beside an optional
+    ``environments`` array of strings (a non-numeric ``version`` is a policy name there).
+
+    ESC ``environments`` are checked but not opened offline, and ``exceptions`` are not applied (findings they would
+    suppress are reported: stricter than the engine, never laxer); a note on stderr says so."""
+    entries = dict(doc)
+    version = entries.get("version")
+    if isinstance(version, int | float) and not isinstance(version, bool):
+        if version > 2:
+            raise InputError(
+                f"policy config version {version:g} is not supported", where=source, fix="use version 2 (or none)"
+            )
+        if version != 2:
+            raise InputError('"version" must be 2', where=source, fix=_CONFIG_FIX)
+        unknown = set(entries) - {"version", "policies", "environments", "exceptions"}
+        if unknown:
+            raise InputError(
+                f"'{sorted(unknown)[0]}' is not a key of a version 2 policy config",
+                where=source,
+                fix='put policy entries under "policies"; the other keys are environments and exceptions',
+            )
+        policies = entries.get("policies")
+        policies = {} if policies is None else policies
+        if not isinstance(policies, dict):
+            raise InputError('"policies" must be an object', where=source, fix=_CONFIG_FIX)
+        _environments(entries.get("environments"), source)
+        exceptions = entries.get("exceptions")
+        if exceptions not in (None, {}):
+            if not isinstance(exceptions, dict):
+                raise InputError(
+                    '"exceptions" must be an object that maps exception IDs to exceptions',
+                    where=source,
+                    fix=_CONFIG_FIX,
+                )
+            _note(f"{source}: policy exceptions are not applied offline; findings they would suppress are reported")
+        return dict(policies)
+    if "environments" in entries:
+        _environments(entries.pop("environments"), source)
+    return entries
+
+
+def _environments(value: Any, source: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise InputError('"environments" must be an array of strings', where=source, fix=_CONFIG_FIX)
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise InputError(f'"environments[{i}]" must be a string', where=source, fix=_CONFIG_FIX)
+    if value:
+        _note(
+            f"{source}: ESC environments ({', '.join(value)}) are not opened offline; set the values they provide "
+            "in the environment or the policy config"
+        )
+
+
+def _note(message: str) -> None:
+    import sys
+
+    print(f"china-site: note: {message}", file=sys.stderr)
 
 
 def _parse_level(value: Any, *, source: str, key: str, field_name: str | None) -> EnforcementName:
@@ -831,11 +883,9 @@ def run_policies(
     ).diagnostics
 
 
-def policies_meta(policies: Sequence[Policy], *, pack_enforcement: str = "advisory") -> list[Any]:
+def policies_meta(policies: Sequence[Policy], *, pack_enforcement: str = "advisory") -> list[PolicyMeta]:
     """Report metadata (:class:`china_site.report.PolicyMeta`) for each policy: name, description, default
     level, remediation steps as help text, URL as help URI."""
-    from china_site.report import PolicyMeta
-
     return [
         PolicyMeta(
             name=p.name,

@@ -72,3 +72,22 @@ def test_policy_pack_runs_through_the_language_host(tmp_path: Path, bare_env: di
     up = p.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies")
     policy_loads = [e for e in up.events if "policyLoadEvent" in e]
     assert policy_loads, json.dumps(up.events[:5])
+
+
+def test_pack_dir_of_the_installed_package_runs_in_the_engine(tmp_path: Path, bare_env: dict[str, str]) -> None:
+    """``pulumi preview --policy-pack "$(china-site pack-dir)"``: the shipped pack folder, whose ``venv`` is the
+    environment china-site is installed in, runs through the language host like the checkout's ``policies/``."""
+    import subprocess
+
+    p = tiny(tmp_path, bare_env, 'import pulumi\npulumi.export("ok", 1)\n')
+    env = {**bare_env, "CHINA_SITE_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [str(VENV / "bin" / "china-site"), "pack-dir"], env=env, capture_output=True, text=True, check=True
+    )
+    pack = Path(done.stdout.strip())
+    assert pack.is_relative_to(tmp_path / "cache") and (pack / "venv").resolve() == VENV.resolve()
+    p.pulumi("stack", "init", "dev")
+    pre = p.pulumi("preview", "--policy-pack", str(pack))
+    assert "china-site" in pre.output, pre.output
+    policy_loads = [e for e in pre.events if "policyLoadEvent" in e]
+    assert policy_loads, json.dumps(pre.events[:5])

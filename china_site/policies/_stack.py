@@ -1,0 +1,210 @@
+"""Stack policies: the stack's resources as plain views (built once per ``AnalyzeStack``), and the bodies of
+``filing-registry-available`` and ``dns-linked-exposure``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pulumi_policy import (
+    ReportViolation,
+    StackValidationArgs,
+)
+
+from china_site.model import (
+    FILING_REGISTRY_AVAILABLE,
+    Finding,
+)
+from china_site.policies._config import (
+    _registry_skip,
+    registry_failure_message,
+    registry_for,
+    settings_for,
+    take_registry_failures,
+)
+from china_site.policies._exposures import BUCKET_LINKER_TYPES, LINKER_TYPES, is_covered
+from china_site.policies._memo import _request_memo
+from china_site.policies._reporting import all_findings, config_error_message, report_findings
+from china_site.policies._routing import DNS_LINKED_EXPOSURE
+from china_site.policies._values import explicit_provider, plain, provider_props
+
+if TYPE_CHECKING:
+    pass
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stack views
+
+
+def stack_views(args: StackValidationArgs) -> list[Any]:
+    """The stack's resources as ``china_site.exposure.ResourceView`` (plain values; props are the outputs).
+
+    Built once per ``AnalyzeStack`` request (every stack policy gets its own copy of the same resources); the views
+    are shared, so callers only read them."""
+    memo = _request_memo()
+    urns = tuple(r.urn for r in args.resources) if memo is not None else ()
+    if memo is not None:
+        cached = memo.get("stack_views")
+        if cached is not None and cached[0] == urns:
+            return cached[1]  # type: ignore[no-any-return]
+    views = _stack_views(args)
+    if memo is not None:
+        memo["stack_views"] = (urns, views)
+    return views
+
+
+def _stack_views(args: StackValidationArgs) -> list[Any]:
+    from china_site.exposure import ResourceView
+
+    views: list[Any] = []
+    for resource in args.resources:
+        props = plain(resource.props)
+        views.append(
+            ResourceView(
+                urn=resource.urn,
+                type=resource.resource_type,
+                name=resource.name,
+                props=props if isinstance(props, Mapping) else {},
+                provider_props=provider_props(resource.provider),
+                explicit_provider=explicit_provider(resource.provider),
+                outputs=props if isinstance(props, Mapping) else None,
+                dependencies=[d.urn for d in (resource.dependencies or [])],
+                property_dependencies={
+                    k: [d.urn for d in v] for k, v in (resource.property_dependencies or {}).items()
+                },
+            )
+        )
+    return views
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stack policies' bodies
+
+
+def check_registry_available(args: StackValidationArgs, report: ReportViolation) -> None:
+    """``filing-registry-available``: every registry source that failed in this run, as one violation each."""
+    from china_site.errors import ChinaSiteError
+
+    # By type first: the properties (a copy of every resource) are needed only if no type is covered.
+    covered = any(is_covered(r.resource_type) for r in args.resources) or any(
+        is_covered(v.type, v.props) for v in stack_views(args)
+    )
+    if not covered:
+        take_registry_failures()
+        args.not_applicable("no Alibaba Cloud resource in the stack needs the filing registry")
+        return
+    try:
+        settings = settings_for(FILING_REGISTRY_AVAILABLE, args.get_config())
+    except ChinaSiteError as exc:
+        report(config_error_message(FILING_REGISTRY_AVAILABLE, exc), None)
+        return
+    registry_for(settings)  # records its own source's failure, if any
+    seen: set[str] = set()
+    for source, display, origin, error in take_registry_failures():
+        key = f"{source}|{origin}"
+        if key in seen:
+            continue
+        seen.add(key)
+        report(registry_failure_message(source, display, origin, error), None)
+
+
+def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None:
+    """``dns-linked-exposure``: names a DNS record of the stack ties to a mainland resource that does not show them.
+
+    The core's ``link_stack`` finds the (resource, FQDNs) pairs; each FQDN is evaluated by every core rule as an
+    exposure of that resource, and its **mandatory** findings are reported on the DNS record(s) naming it.
+    """
+    from dataclasses import replace
+
+    from china_site.errors import ChinaSiteError
+    from china_site.exposure import dns_link, exposure_from_resource, link_buckets, link_eip_associations, link_stack
+
+    views = stack_views(args)
+    records: dict[str, list[Any]] = {}
+    for view in views:
+        if not view.type.startswith("alicloud:dns/"):
+            continue
+        link = dns_link(view.props, type_token=view.type)
+        if link is not None:
+            records.setdefault(link.fqdn.lower(), []).append(view)
+    linkers = any(view.type in LINKER_TYPES for view in views)
+    if not records and not linkers:
+        return
+    try:
+        settings = settings_for(DNS_LINKED_EXPOSURE, args.get_config())
+    except ChinaSiteError as exc:
+        report(config_error_message(DNS_LINKED_EXPOSURE, exc), None)
+        return
+    links = link_stack(views, settings.stack_config) if records else []
+    buckets = [*link_buckets(views, settings.stack_config), *link_eip_associations(views, settings.stack_config)]
+    buckets = buckets if linkers else []
+    if not links and not buckets:
+        return
+    registry = registry_for(settings)
+    if isinstance(registry, Exception):
+        _registry_skip(args, DNS_LINKED_EXPOSURE)
+        return
+    for target, exposure in links:
+        own = exposure_from_resource(
+            target.type,
+            target.props,
+            name=target.name,
+            provider_props=target.provider_props,
+            stack_config=settings.stack_config,
+            explicit_provider=target.explicit_provider,
+        )
+        shown_alone = {d.lower() for d in (own.domains if own is not None else ())}
+        for fqdn in exposure.domains:
+            if fqdn.lower() in shown_alone or fqdn.lower() not in records:
+                continue
+            findings = [
+                f
+                for f in all_findings(replace(exposure, domains=(fqdn,)), registry, settings)
+                if f.enforcement == "mandatory"
+            ]
+            if not findings:
+                continue
+            for record in records[fqdn.lower()]:
+                where = f"{target.type} '{target.name}'"
+
+                def prefix(finding: Finding, record: Any = record, where: str = where, fqdn: str = fqdn) -> str:
+                    return (
+                        f"[{finding.policy}] DNS record {fqdn} ('{record.name}') points at {where}:\n"
+                        f"DNS 记录 {fqdn} 指向 {where}：\n"
+                    )
+
+                report_findings(
+                    report,
+                    findings,
+                    settings,
+                    policy=DNS_LINKED_EXPOSURE,
+                    urn=record.urn,
+                    name=record.name,
+                    prefix=prefix,
+                    report_urn=record.urn,
+                )
+    for linker, bucket, exposure in buckets:
+        findings = [f for f in all_findings(exposure, registry, settings) if f.enforcement == "mandatory"]
+
+        def bucket_prefix(finding: Finding, linker: Any = linker, bucket: Any = bucket) -> str:
+            if linker.type not in BUCKET_LINKER_TYPES:
+                return (
+                    f"[{finding.policy}] {linker.type} '{linker.name}' gives {bucket.type} '{bucket.name}' a public "
+                    "IP (judged with that resource's own tags):\n"
+                    f"{linker.type} '{linker.name}' 为 {bucket.type} '{bucket.name}' 绑定公网 IP：\n"
+                )
+            return (
+                f"[{finding.policy}] {linker.type} '{linker.name}' makes bucket '{bucket.name}' public "
+                "(judged as the bucket's own public ACL):\n"
+                f"{linker.type} '{linker.name}' 使存储桶 '{bucket.name}' 公开：\n"
+            )
+
+        report_findings(
+            report,
+            findings,
+            settings,
+            policy=DNS_LINKED_EXPOSURE,
+            urn=linker.urn,
+            name=linker.name,
+            prefix=bucket_prefix,
+            report_urn=linker.urn,
+        )
