@@ -126,6 +126,9 @@ class _Config:
     def get_bool(self, key: str) -> bool | None:
         return self._first("get_bool", key)  # type: ignore[no-any-return]
 
+    def get_float(self, key: str) -> float | None:
+        return self._first("get_float", key)  # type: ignore[no-any-return]
+
     def get_object(self, key: str) -> Any:
         return self._first("get_object", key)
 
