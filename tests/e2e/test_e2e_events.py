@@ -82,14 +82,12 @@ def test_a_streaming_json_preview_is_audited_beside_the_engines_verdicts(
     _check_report(report, engine, project)
 
 
-def test_automation_api_events_saved_with_event_to_json_are_audited(project: Project, local_cloud: LocalCloud) -> None:
-    hand_made(project)
+def _automation_preview(project: Project, stack: str, out: Path) -> str:
     script = project.dir.parent / "automation.py"
     script.write_text(textwrap.dedent(AUTOMATION))
-    out = project.dir.parent / "automation-events.jsonl"
     # The Automation API runs the `pulumi` CLI it finds on PATH: the engine's bin folder is first there.
     done = subprocess.run(
-        [str(VENV / "bin" / "python"), str(script), str(project.dir), str(out), "byhand"],
+        [str(VENV / "bin" / "python"), str(script), str(project.dir), str(out), stack],
         env=project.env,
         capture_output=True,
         text=True,
@@ -97,8 +95,24 @@ def test_automation_api_events_saved_with_event_to_json_are_audited(project: Pro
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "preview failed" in done.stdout
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_automation_api_events_saved_with_event_to_json_are_audited(project: Project, local_cloud: LocalCloud) -> None:
+    # A clean run first: the mainland sample. Its events carry no policyEvent and the Python EngineEvent drops the
+    # policy summary events, so only summaryEvent.policyPacks ("china-site|local|policies") says the pack ran.
+    project.stack("mainland")
+    clean = project.dir.parent / "automation-mainland.jsonl"
+    assert "preview failed" not in _automation_preview(project, "mainland", clean)
+    code, report = audit(project, clean.read_text(encoding="utf-8"))
+    assert code == 0, report
+    assert report["engine_compared"] is True  # not "nothing to compare"
+    assert report["engine_policy_events"] == [] and report["disagreements"] == [] and report["findings"] == []
+
+    hand_made(project)
+    out = project.dir.parent / "automation-events.jsonl"
+    assert "preview failed" in _automation_preview(project, "byhand", out)
     _keep(out, "real-automation-events.jsonl")
 
     text = out.read_text(encoding="utf-8")
