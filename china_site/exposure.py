@@ -372,39 +372,41 @@ def _always(_ctx: _Ctx) -> bool:
     return True
 
 
-def _bandwidth(path: str) -> Decider:
+def _on_leaves(path: str, judge: Callable[[Sequence[object]], bool], absent: bool | None = None) -> Decider:
+    """A decider reading ``path``: an unknown leaf decides public (noted in ``ctx.unknown``); with ``absent`` given,
+    no value decides ``absent``; otherwise ``judge`` decides from the leaves."""
+
     def decide(ctx: _Ctx) -> bool:
         leaves = ctx.leaves(path)
         if _unknown_in(ctx, path, leaves):
             return True
+        if absent is not None and _absent(leaves):
+            return absent
+        return judge(leaves)
+
+    return decide
+
+
+def _bandwidth(path: str) -> Decider:
+    def judge(leaves: Sequence[object]) -> bool:
         for leaf in leaves:
             number = _number(leaf)
             if number is None or number > 0:  # unparseable or wrong-typed: the stricter reading
                 return True
         return False
 
-    return decide
+    return _on_leaves(path, judge)
 
 
 def _bool(path: str, absent: bool) -> Decider:
-    def decide(ctx: _Ctx) -> bool:
-        leaves = ctx.leaves(path)
-        if _unknown_in(ctx, path, leaves):
-            return True
-        if _absent(leaves):
-            return absent
+    def judge(leaves: Sequence[object]) -> bool:
         return any(_flag(leaf) is not False for leaf in leaves)  # unparseable: the stricter reading
 
-    return decide
+    return _on_leaves(path, judge, absent)
 
 
 def _values(path: str, private: frozenset[str] | None, public: frozenset[str] | None, absent: bool) -> Decider:
-    def decide(ctx: _Ctx) -> bool:
-        leaves = ctx.leaves(path)
-        if _unknown_in(ctx, path, leaves):
-            return True
-        if _absent(leaves):
-            return absent
+    def judge(leaves: Sequence[object]) -> bool:
         for leaf in leaves:
             text = _text(leaf)
             if text is None:
@@ -419,7 +421,7 @@ def _values(path: str, private: frozenset[str] | None, public: frozenset[str] | 
                 return True  # any other text, recognised or not: the stricter reading
         return False
 
-    return decide
+    return _on_leaves(path, judge, absent)
 
 
 def _filled(leaf: object) -> bool:
@@ -433,13 +435,7 @@ def _filled(leaf: object) -> bool:
 
 
 def _present(path: str) -> Decider:
-    def decide(ctx: _Ctx) -> bool:
-        leaves = ctx.leaves(path)
-        if _unknown_in(ctx, path, leaves):
-            return True
-        return any(_filled(leaf) for leaf in leaves)
-
-    return decide
+    return _on_leaves(path, lambda leaves: any(_filled(leaf) for leaf in leaves))
 
 
 def _output(path: str) -> Decider:
@@ -491,13 +487,7 @@ def _policy_public(document: object) -> bool:
 
 
 def _bucket_policy(path: str) -> Decider:
-    def decide(ctx: _Ctx) -> bool:
-        leaves = ctx.leaves(path)
-        if _unknown_in(ctx, path, leaves):
-            return True
-        return any(_policy_public(leaf) for leaf in leaves)
-
-    return decide
+    return _on_leaves(path, lambda leaves: any(_policy_public(leaf) for leaf in leaves))
 
 
 class ExposureDataError(ValueError):
