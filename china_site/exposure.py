@@ -950,6 +950,20 @@ class ResourceView:
     explicit_provider: bool = False  # managed by an explicit alicloud.Provider (see is_default_provider)
 
 
+def _view_exposure(
+    view: ResourceView, props: Mapping[str, Any], stack_config: Mapping[str, str] | None
+) -> Exposure | None:
+    """:func:`exposure_from_resource` for one resource of a stack, read with ``props`` (usually its merged props)."""
+    return exposure_from_resource(
+        view.type,
+        props,
+        name=view.name,
+        provider_props=view.provider_props,
+        stack_config=stack_config,
+        explicit_provider=view.explicit_provider,
+    )
+
+
 def _merged(view: ResourceView) -> Mapping[str, Any]:
     """Inputs overlaid with known outputs (outputs are where addresses live after deploy)."""
     merged = _plain(view.props) if isinstance(view.props, Mapping) else {}
@@ -1048,14 +1062,7 @@ def link_stack(
     out: list[tuple[ResourceView, Exposure]] = []
     for index, names in linked.items():
         view = resources[index]
-        exposure = exposure_from_resource(
-            view.type,
-            merged_props[index],
-            name=view.name,
-            provider_props=view.provider_props,
-            stack_config=stack_config,
-            explicit_provider=view.explicit_provider,
-        )
+        exposure = _view_exposure(view, merged_props[index], stack_config)
         if exposure is None:
             continue
         if not exposure.public:
@@ -1117,27 +1124,13 @@ def link_buckets(
         if view.type not in _BUCKET_LINKERS:
             continue
         merged = _merged(view)
-        linker = exposure_from_resource(
-            view.type,
-            merged,
-            name=view.name,
-            provider_props=view.provider_props,
-            stack_config=stack_config,
-            explicit_provider=view.explicit_provider,
-        )
+        linker = _view_exposure(view, merged, stack_config)
         if linker is None or not linker.public:
             continue
         name = _text(_get(merged, "bucket"))
         for index in buckets.get(name or "", ()):
             bucket = resources[index]
-            exposure = exposure_from_resource(
-                bucket.type,
-                _merged(bucket),
-                name=bucket.name,
-                provider_props=bucket.provider_props,
-                stack_config=stack_config,
-                explicit_provider=bucket.explicit_provider,
-            )
+            exposure = _view_exposure(bucket, _merged(bucket), stack_config)
             if exposure is not None:
                 unknown = tuple(dict.fromkeys((*exposure.unknown, *linker.unknown)))
                 out.append((view, bucket, replace(exposure, public=True, unknown=unknown)))
@@ -1170,14 +1163,7 @@ def link_eip_associations(
             target = by_urn.get(urn) if isinstance(urn, str) else None
             if target is None or target.type in _EIP_TYPES:
                 continue
-            exposure = exposure_from_resource(
-                target.type,
-                _merged(target),
-                name=target.name,
-                provider_props=target.provider_props,
-                stack_config=stack_config,
-                explicit_provider=target.explicit_provider,
-            )
+            exposure = _view_exposure(target, _merged(target), stack_config)
             if exposure is not None:
                 out.append((view, target, replace(exposure, public=True)))
     return out
