@@ -950,7 +950,7 @@ class ResourceView:
     explicit_provider: bool = False  # managed by an explicit alicloud.Provider (see is_default_provider)
 
 
-def _view_exposure(
+def view_exposure(
     view: ResourceView, props: Mapping[str, Any], stack_config: Mapping[str, str] | None
 ) -> Exposure | None:
     """:func:`exposure_from_resource` for one resource of a stack, read with ``props`` (usually its merged props)."""
@@ -1062,7 +1062,7 @@ def link_stack(
     out: list[tuple[ResourceView, Exposure]] = []
     for index, names in linked.items():
         view = resources[index]
-        exposure = _view_exposure(view, merged_props[index], stack_config)
+        exposure = view_exposure(view, merged_props[index], stack_config)
         if exposure is None:
             continue
         if not exposure.public:
@@ -1124,13 +1124,13 @@ def link_buckets(
         if view.type not in _BUCKET_LINKERS:
             continue
         merged = _merged(view)
-        linker = _view_exposure(view, merged, stack_config)
+        linker = view_exposure(view, merged, stack_config)
         if linker is None or not linker.public:
             continue
         name = _text(_get(merged, "bucket"))
         for index in buckets.get(name or "", ()):
             bucket = resources[index]
-            exposure = _view_exposure(bucket, _merged(bucket), stack_config)
+            exposure = view_exposure(bucket, _merged(bucket), stack_config)
             if exposure is not None:
                 unknown = tuple(dict.fromkeys((*exposure.unknown, *linker.unknown)))
                 out.append((view, bucket, replace(exposure, public=True, unknown=unknown)))
@@ -1163,7 +1163,7 @@ def link_eip_associations(
             target = by_urn.get(urn) if isinstance(urn, str) else None
             if target is None or target.type in _EIP_TYPES:
                 continue
-            exposure = _view_exposure(target, _merged(target), stack_config)
+            exposure = view_exposure(target, _merged(target), stack_config)
             if exposure is not None:
                 out.append((view, target, replace(exposure, public=True)))
     return out
