@@ -5,7 +5,9 @@ It keeps what Alibaba Cloud keeps: per root domain, the verification content (``
 "published" at ``verification.<root>`` and which roots this account has verified. DescribeVerifyContent answers
 ``{"Content", "RequestId"}``; VerifyDomainOwner answers ``{"RequestId"}`` when the record carries the content (or the
 root is already verified), else HTTP 400 ``DomainOwnerVerifyFail`` with the expected ``Content``; a root named
-``forbidden.cn`` gets HTTP 403 ``Forbidden.RAM``.
+``forbidden.cn`` gets HTTP 403 ``Forbidden.RAM``. With ``filed`` set it also answers CheckCdnDomainICP
+(``{"RequestId", "Status": "DomainIsRegistration" | "DomainNotRegistration"}``, used by tests/test_live.py); a domain
+in ``slow`` is answered after 2 s, one in ``malformed`` with HTTP 400 ``InvalidDomain.Malformed``.
 
 Standalone: ``python tests/fake_cdn_api.py [--port N] [--verified ROOT …]`` prints ``http://127.0.0.1:<port>`` and
 serves until killed.
@@ -18,6 +20,7 @@ import hashlib
 import json
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +42,9 @@ class FakeCdn:
     port: int = 0
     verified: set[str] = field(default_factory=set)  # roots this account owns (verified before)
     txt: dict[str, str] = field(default_factory=dict)  # fqdn → value (what DNS shows)
+    filed: set[str] | None = None  # domains CheckCdnDomainICP reports filed; None: that action is not served
+    slow: set[str] = field(default_factory=set)  # domains answered after 2 s (a client's timeout)
+    malformed: set[str] = field(default_factory=set)  # domains answered with HTTP 400 InvalidDomain.Malformed
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -49,6 +55,10 @@ class FakeCdn:
     def actions(self, domain: str | None = None) -> list[str]:
         with self.lock:
             return [r["action"] for r in self.requests if domain is None or r["domain"] == domain]
+
+    def count(self, domain: str) -> int:
+        """How many calls named ``domain``."""
+        return len(self.actions(domain))
 
 
 def _handler(api: FakeCdn) -> type[BaseHTTPRequestHandler]:
@@ -74,9 +84,16 @@ def _handler(api: FakeCdn) -> type[BaseHTTPRequestHandler]:
                         "raw": self.path + "\n" + str(self.headers) + body,
                     }
                 )
+            if domain in api.slow:
+                time.sleep(2.0)
             root = domains.registrable_domain(domain) or domain
-            if root == FORBIDDEN:
+            if domain in api.malformed:
+                self._json(400, {"RequestId": "r-7", "Code": "InvalidDomain.Malformed", "Message": "bad domain"})
+            elif root == FORBIDDEN:
                 self._json(403, {"RequestId": "r-3", "Code": "Forbidden.RAM", "Message": "no permission"})
+            elif action == "CheckCdnDomainICP" and api.filed is not None:
+                status = "DomainIsRegistration" if domain in api.filed else "DomainNotRegistration"
+                self._json(200, {"RequestId": "r-6", "Status": status})
             elif action == "DescribeVerifyContent":
                 self._json(200, {"RequestId": "r-1", "Content": content_of(root)})
             elif action == "VerifyDomainOwner":
@@ -101,11 +118,14 @@ def _handler(api: FakeCdn) -> type[BaseHTTPRequestHandler]:
 
         def _json(self, code: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json;charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:  # the client gave up (timeout)
+                pass
 
     return Handler
 
