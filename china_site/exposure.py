@@ -372,39 +372,41 @@ def _always(_ctx: _Ctx) -> bool:
     return True
 
 
-def _bandwidth(path: str) -> Decider:
+def _on_leaves(path: str, judge: Callable[[Sequence[object]], bool], absent: bool | None = None) -> Decider:
+    """A decider reading ``path``: an unknown leaf decides public (noted in ``ctx.unknown``); with ``absent`` given,
+    no value decides ``absent``; otherwise ``judge`` decides from the leaves."""
+
     def decide(ctx: _Ctx) -> bool:
         leaves = ctx.leaves(path)
         if _unknown_in(ctx, path, leaves):
             return True
+        if absent is not None and _absent(leaves):
+            return absent
+        return judge(leaves)
+
+    return decide
+
+
+def _bandwidth(path: str) -> Decider:
+    def judge(leaves: Sequence[object]) -> bool:
         for leaf in leaves:
             number = _number(leaf)
             if number is None or number > 0:  # unparseable or wrong-typed: the stricter reading
                 return True
         return False
 
-    return decide
+    return _on_leaves(path, judge)
 
 
 def _bool(path: str, absent: bool) -> Decider:
-    def decide(ctx: _Ctx) -> bool:
-        leaves = ctx.leaves(path)
-        if _unknown_in(ctx, path, leaves):
-            return True
-        if _absent(leaves):
-            return absent
+    def judge(leaves: Sequence[object]) -> bool:
         return any(_flag(leaf) is not False for leaf in leaves)  # unparseable: the stricter reading
 
-    return decide
+    return _on_leaves(path, judge, absent)
 
 
 def _values(path: str, private: frozenset[str] | None, public: frozenset[str] | None, absent: bool) -> Decider:
-    def decide(ctx: _Ctx) -> bool:
-        leaves = ctx.leaves(path)
-        if _unknown_in(ctx, path, leaves):
-            return True
-        if _absent(leaves):
-            return absent
+    def judge(leaves: Sequence[object]) -> bool:
         for leaf in leaves:
             text = _text(leaf)
             if text is None:
@@ -419,7 +421,7 @@ def _values(path: str, private: frozenset[str] | None, public: frozenset[str] | 
                 return True  # any other text, recognised or not: the stricter reading
         return False
 
-    return decide
+    return _on_leaves(path, judge, absent)
 
 
 def _filled(leaf: object) -> bool:
@@ -433,13 +435,7 @@ def _filled(leaf: object) -> bool:
 
 
 def _present(path: str) -> Decider:
-    def decide(ctx: _Ctx) -> bool:
-        leaves = ctx.leaves(path)
-        if _unknown_in(ctx, path, leaves):
-            return True
-        return any(_filled(leaf) for leaf in leaves)
-
-    return decide
+    return _on_leaves(path, lambda leaves: any(_filled(leaf) for leaf in leaves))
 
 
 def _output(path: str) -> Decider:
@@ -491,13 +487,7 @@ def _policy_public(document: object) -> bool:
 
 
 def _bucket_policy(path: str) -> Decider:
-    def decide(ctx: _Ctx) -> bool:
-        leaves = ctx.leaves(path)
-        if _unknown_in(ctx, path, leaves):
-            return True
-        return any(_policy_public(leaf) for leaf in leaves)
-
-    return decide
+    return _on_leaves(path, lambda leaves: any(_policy_public(leaf) for leaf in leaves))
 
 
 class ExposureDataError(ValueError):
@@ -960,6 +950,20 @@ class ResourceView:
     explicit_provider: bool = False  # managed by an explicit alicloud.Provider (see is_default_provider)
 
 
+def view_exposure(
+    view: ResourceView, props: Mapping[str, Any], stack_config: Mapping[str, str] | None
+) -> Exposure | None:
+    """:func:`exposure_from_resource` for one resource of a stack, read with ``props`` (usually its merged props)."""
+    return exposure_from_resource(
+        view.type,
+        props,
+        name=view.name,
+        provider_props=view.provider_props,
+        stack_config=stack_config,
+        explicit_provider=view.explicit_provider,
+    )
+
+
 def _merged(view: ResourceView) -> Mapping[str, Any]:
     """Inputs overlaid with known outputs (outputs are where addresses live after deploy)."""
     merged = _plain(view.props) if isinstance(view.props, Mapping) else {}
@@ -1058,14 +1062,7 @@ def link_stack(
     out: list[tuple[ResourceView, Exposure]] = []
     for index, names in linked.items():
         view = resources[index]
-        exposure = exposure_from_resource(
-            view.type,
-            merged_props[index],
-            name=view.name,
-            provider_props=view.provider_props,
-            stack_config=stack_config,
-            explicit_provider=view.explicit_provider,
-        )
+        exposure = view_exposure(view, merged_props[index], stack_config)
         if exposure is None:
             continue
         if not exposure.public:
@@ -1127,27 +1124,13 @@ def link_buckets(
         if view.type not in _BUCKET_LINKERS:
             continue
         merged = _merged(view)
-        linker = exposure_from_resource(
-            view.type,
-            merged,
-            name=view.name,
-            provider_props=view.provider_props,
-            stack_config=stack_config,
-            explicit_provider=view.explicit_provider,
-        )
+        linker = view_exposure(view, merged, stack_config)
         if linker is None or not linker.public:
             continue
         name = _text(_get(merged, "bucket"))
         for index in buckets.get(name or "", ()):
             bucket = resources[index]
-            exposure = exposure_from_resource(
-                bucket.type,
-                _merged(bucket),
-                name=bucket.name,
-                provider_props=bucket.provider_props,
-                stack_config=stack_config,
-                explicit_provider=bucket.explicit_provider,
-            )
+            exposure = view_exposure(bucket, _merged(bucket), stack_config)
             if exposure is not None:
                 unknown = tuple(dict.fromkeys((*exposure.unknown, *linker.unknown)))
                 out.append((view, bucket, replace(exposure, public=True, unknown=unknown)))
@@ -1180,14 +1163,7 @@ def link_eip_associations(
             target = by_urn.get(urn) if isinstance(urn, str) else None
             if target is None or target.type in _EIP_TYPES:
                 continue
-            exposure = exposure_from_resource(
-                target.type,
-                _merged(target),
-                name=target.name,
-                provider_props=target.provider_props,
-                stack_config=stack_config,
-                explicit_provider=target.explicit_provider,
-            )
+            exposure = view_exposure(target, _merged(target), stack_config)
             if exposure is not None:
                 out.append((view, target, replace(exposure, public=True)))
     return out

@@ -32,7 +32,10 @@ __all__ = [
     "Credentials",
     "LiveResult",
     "LiveVerifier",
+    "cdn_client",
+    "cdn_runtime",
     "credentials_from",
+    "endpoint_from",
     "get_verifier",
     "reconcile",
 ]
@@ -76,6 +79,44 @@ def credentials_from(environ: Mapping[str, str], stack_config: Mapping[str, str]
     if key_id_value and secret_value:
         return Credentials(key_id_value, secret_value, config.get("alicloud:securityToken") or None)
     return None
+
+
+def endpoint_from(environ: Mapping[str, str]) -> str:
+    """The CDN API endpoint: ``CHINA_SITE_CDN_ENDPOINT`` (a local test server) or Alibaba Cloud's."""
+    return (environ.get(ENDPOINT_ENV) or "").strip() or DEFAULT_ENDPOINT
+
+
+def _millis(timeout: float) -> int:
+    return max(1, int(timeout * 1000))
+
+
+def cdn_client(credentials: Credentials, endpoint: str, timeout: float) -> Any:
+    """A CDN (2018-05-10) SDK client for these keys and endpoint; the SDK is imported here, on first use."""
+    from alibabacloud_cdn20180510.client import Client
+    from alibabacloud_tea_openapi.utils_models import Config
+
+    protocol, host = _split_endpoint(endpoint)
+    millis = _millis(timeout)
+    return Client(
+        Config(
+            access_key_id=credentials.access_key_id,
+            access_key_secret=credentials.access_key_secret,
+            security_token=credentials.security_token,
+            endpoint=host,
+            protocol=protocol,
+            region_id="cn-hangzhou",
+            read_timeout=millis,
+            connect_timeout=millis,
+        )
+    )
+
+
+def cdn_runtime(timeout: float) -> Any:
+    """The SDK runtime options for one call: one attempt, no retry, ``timeout`` seconds to connect and to read."""
+    from darabonba.runtime import RuntimeOptions
+
+    millis = _millis(timeout)
+    return RuntimeOptions(read_timeout=millis, connect_timeout=millis, autoretry=False, max_attempts=1)
 
 
 def _split_endpoint(endpoint: str) -> tuple[str, str]:
@@ -164,13 +205,10 @@ class LiveVerifier:
 
     def _sdk_query(self, domain: str) -> str:
         from alibabacloud_cdn20180510 import models as cdn_models
-        from darabonba.runtime import RuntimeOptions
 
         client = self._sdk_client()
-        millis = max(1, int(self._timeout * 1000))
-        runtime = RuntimeOptions(read_timeout=millis, connect_timeout=millis, autoretry=False, max_attempts=1)
         response = client.check_cdn_domain_icpwith_options(
-            cdn_models.CheckCdnDomainICPRequest(domain_name=domain), runtime
+            cdn_models.CheckCdnDomainICPRequest(domain_name=domain), cdn_runtime(self._timeout)
         )
         body = getattr(response, "body", None)
         return str(getattr(body, "status", None))
@@ -179,24 +217,9 @@ class LiveVerifier:
         with self._lock:
             if self._client is not None:
                 return self._client
-        from alibabacloud_cdn20180510.client import Client
-        from alibabacloud_tea_openapi.utils_models import Config
-
         creds = self._credentials
         assert creds is not None
-        protocol, host = _split_endpoint(self._endpoint)
-        millis = max(1, int(self._timeout * 1000))
-        config = Config(
-            access_key_id=creds.access_key_id,
-            access_key_secret=creds.access_key_secret,
-            security_token=creds.security_token,
-            endpoint=host,
-            protocol=protocol,
-            region_id="cn-hangzhou",
-            read_timeout=millis,
-            connect_timeout=millis,
-        )
-        client = Client(config)
+        client = cdn_client(creds, self._endpoint, self._timeout)
         with self._lock:
             self._client = self._client or client
             return self._client
@@ -210,7 +233,7 @@ def get_verifier(
     *, environ: Mapping[str, str], stack_config: Mapping[str, str] | None = None, timeout: float = 3.0
 ) -> LiveVerifier:
     """The process-wide verifier for this endpoint, timeout and access key (cache shared across policies)."""
-    endpoint = (environ.get(ENDPOINT_ENV) or "").strip() or DEFAULT_ENDPOINT
+    endpoint = endpoint_from(environ)
     creds = credentials_from(environ, stack_config)
     key = (endpoint, float(timeout), creds.access_key_id if creds else "")
     with _VERIFIERS_LOCK:

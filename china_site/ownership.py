@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from china_site.errors import ChinaSiteError
-from china_site.live import DEFAULT_ENDPOINT, ENDPOINT_ENV, Credentials, _describe, _split_endpoint, credentials_from
+from china_site.live import (
+    DEFAULT_ENDPOINT,
+    Credentials,
+    _describe,
+    cdn_client,
+    cdn_runtime,
+    credentials_from,
+    endpoint_from,
+)
 
 __all__ = [
     "RECORD_HOST",
@@ -212,10 +220,7 @@ class OwnershipClient:
                 fix="set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or ALICLOUD_ACCESS_KEY and "
                 "ALICLOUD_SECRET_KEY), as for the alicloud provider",
             )
-        from darabonba.runtime import RuntimeOptions
-
-        millis = max(1, int(self._timeout * 1000))
-        runtime = RuntimeOptions(read_timeout=millis, connect_timeout=millis, autoretry=False, max_attempts=1)
+        runtime = cdn_runtime(self._timeout)
         try:
             response = send(self._sdk_client(), runtime)
         except Exception as exc:  # transport or API error: one line, the API's code, never a secret
@@ -233,29 +238,12 @@ class OwnershipClient:
     def _sdk_client(self) -> Any:
         if self._client is not None:
             return self._client
-        from alibabacloud_cdn20180510.client import Client
-        from alibabacloud_tea_openapi.utils_models import Config
-
         creds = self._credentials
         assert creds is not None
-        protocol, host = _split_endpoint(self._endpoint)
-        millis = max(1, int(self._timeout * 1000))
-        self._client = Client(
-            Config(
-                access_key_id=creds.access_key_id,
-                access_key_secret=creds.access_key_secret,
-                security_token=creds.security_token,
-                endpoint=host,
-                protocol=protocol,
-                region_id="cn-hangzhou",
-                read_timeout=millis,
-                connect_timeout=millis,
-            )
-        )
+        self._client = cdn_client(creds, self._endpoint, self._timeout)
         return self._client
 
 
 def client_from_env(environ: Mapping[str, str], *, timeout: float = 5.0) -> OwnershipClient:
     """The client for this environment's credentials and endpoint (``CHINA_SITE_CDN_ENDPOINT``)."""
-    endpoint = (environ.get(ENDPOINT_ENV) or "").strip() or DEFAULT_ENDPOINT
-    return OwnershipClient(credentials=credentials_from(environ), endpoint=endpoint, timeout=timeout)
+    return OwnershipClient(credentials=credentials_from(environ), endpoint=endpoint_from(environ), timeout=timeout)

@@ -5,10 +5,12 @@ It keeps what Alibaba Cloud keeps: per root domain, the verification content (``
 "published" at ``verification.<root>`` and which roots this account has verified. DescribeVerifyContent answers
 ``{"Content", "RequestId"}``; VerifyDomainOwner answers ``{"RequestId"}`` when the record carries the content (or the
 root is already verified), else HTTP 400 ``DomainOwnerVerifyFail`` with the expected ``Content``; a root named
-``forbidden.cn`` gets HTTP 403 ``Forbidden.RAM``. The records it sees: ``txt`` and, when given, the ``dns`` resolver
-(the e2e suite plugs in the local cloud's Alibaba Cloud DNS, ``LocalCloud.published_txt``). Each request is logged
-in ``requests`` with its ``time`` (UTC, ISO 8601, as the local cloud's call log) and, for VerifyDomainOwner, the TXT
-values it ``seen``.
+``forbidden.cn`` gets HTTP 403 ``Forbidden.RAM``. With ``filed`` set it also answers CheckCdnDomainICP
+(``{"RequestId", "Status": "DomainIsRegistration" | "DomainNotRegistration"}``, used by tests/test_live.py); a domain
+in ``slow`` is answered after 2 s, one in ``malformed`` with HTTP 400 ``InvalidDomain.Malformed``. The records it
+sees: ``txt`` and, when given, the ``dns`` resolver (the e2e suite plugs in the local cloud's Alibaba Cloud DNS,
+``LocalCloud.published_txt``). Each request is logged in ``requests`` with its ``time`` (UTC, ISO 8601, as the local
+cloud's call log) and, for VerifyDomainOwner, the TXT values it ``seen``.
 
 Standalone: ``python tests/fake_cdn_api.py [--port N] [--verified ROOT …]`` prints ``http://127.0.0.1:<port>`` and
 serves until killed.
@@ -22,6 +24,7 @@ import hashlib
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +49,9 @@ class FakeCdn:
     # A resolver beside ``txt``: fqdn → TXT values, asked on every VerifyDomainOwner (e.g. the local cloud's
     # ``published_txt``: records created in its Alibaba Cloud DNS become visible at once). None: only ``txt``.
     dns: Callable[[], Mapping[str, Sequence[str]]] | None = None
+    filed: set[str] | None = None  # domains CheckCdnDomainICP reports filed; None: that action is not served
+    slow: set[str] = field(default_factory=set)  # domains answered after 2 s (a client's timeout)
+    malformed: set[str] = field(default_factory=set)  # domains answered with HTTP 400 InvalidDomain.Malformed
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -56,6 +62,10 @@ class FakeCdn:
     def actions(self, domain: str | None = None) -> list[str]:
         with self.lock:
             return [r["action"] for r in self.requests if domain is None or r["domain"] == domain]
+
+    def count(self, domain: str) -> int:
+        """How many calls named ``domain``."""
+        return len(self.actions(domain))
 
 
 def _handler(api: FakeCdn) -> type[BaseHTTPRequestHandler]:
@@ -70,21 +80,27 @@ def _handler(api: FakeCdn) -> type[BaseHTTPRequestHandler]:
             params.update({k: v[0] for k, v in parse_qs(body).items()})
             action = self.headers.get("x-acs-action")
             domain = params.get("DomainName", "")
+            entry: dict[str, Any] = {
+                "action": action,
+                "time": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+                "version": self.headers.get("x-acs-version"),
+                "domain": domain,
+                "verify_type": params.get("VerifyType"),
+                "signed": "Authorization" in self.headers,
+                "raw": self.path + "\n" + str(self.headers) + body,
+            }
             with api.lock:
-                api.requests.append(
-                    {
-                        "action": action,
-                        "time": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-                        "version": self.headers.get("x-acs-version"),
-                        "domain": domain,
-                        "verify_type": params.get("VerifyType"),
-                        "signed": "Authorization" in self.headers,
-                        "raw": self.path + "\n" + str(self.headers) + body,
-                    }
-                )
+                api.requests.append(entry)
+            if domain in api.slow:
+                time.sleep(2.0)
             root = domains.registrable_domain(domain) or domain
-            if root == FORBIDDEN:
+            if domain in api.malformed:
+                self._json(400, {"RequestId": "r-7", "Code": "InvalidDomain.Malformed", "Message": "bad domain"})
+            elif root == FORBIDDEN:
                 self._json(403, {"RequestId": "r-3", "Code": "Forbidden.RAM", "Message": "no permission"})
+            elif action == "CheckCdnDomainICP" and api.filed is not None:
+                status = "DomainIsRegistration" if domain in api.filed else "DomainNotRegistration"
+                self._json(200, {"RequestId": "r-6", "Status": status})
             elif action == "DescribeVerifyContent":
                 self._json(200, {"RequestId": "r-1", "Content": content_of(root)})
             elif action == "VerifyDomainOwner":
@@ -94,7 +110,7 @@ def _handler(api: FakeCdn) -> type[BaseHTTPRequestHandler]:
                 if resolver is not None:
                     seen |= set(resolver().get(fqdn, ()))
                 with api.lock:
-                    api.requests[-1]["seen"] = sorted(seen)
+                    entry["seen"] = sorted(seen)
                     ok = root in api.verified or content_of(root) in seen
                     if ok:
                         api.verified.add(root)
@@ -115,11 +131,14 @@ def _handler(api: FakeCdn) -> type[BaseHTTPRequestHandler]:
 
         def _json(self, code: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json;charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:  # the client gave up (timeout)
+                pass
 
     return Handler
 

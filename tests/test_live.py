@@ -1,23 +1,19 @@
 """Live verification (``verify: live``) against a local server that answers as the CDN API's CheckCdnDomainICP.
 
-The real SDK (``alibabacloud-cdn20180510``) talks to ``http://127.0.0.1:<port>`` (``CHINA_SITE_CDN_ENDPOINT``). The
-server answers ``{"RequestId": …, "Status": "DomainIsRegistration" | "DomainNotRegistration"}`` (the SDK's
-``CheckCdnDomainICPResponseBody``), an API error (HTTP 400 with ``Code``/``Message``), or too late (timeout).
+The real SDK (``alibabacloud-cdn20180510``) talks to ``http://127.0.0.1:<port>`` (``CHINA_SITE_CDN_ENDPOINT``), served
+by ``tests/fake_cdn_api.py``. It answers ``{"RequestId": …, "Status": "DomainIsRegistration" |
+"DomainNotRegistration"}`` (the SDK's ``CheckCdnDomainICPResponseBody``), an API error (HTTP 400 with
+``Code``/``Message``), or too late (timeout).
 """
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from fake_cdn_api import FakeCdn, serve
 from registry_data import TODAY, write_registry
 
 from china_site import live
@@ -31,90 +27,23 @@ SLOW = "slow.cn"
 BROKEN = "broken.cn"
 
 
-@dataclass
-class FakeCdnApi:
-    port: int = 0
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def count(self, domain: str) -> int:
-        with self.lock:
-            return sum(1 for r in self.requests if r["domain"] == domain)
-
-
-def _handler(api: FakeCdnApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # silence
-            return
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode() if length else ""
-            params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-            params.update({k: v[0] for k, v in parse_qs(body).items()})
-            domain = params.get("DomainName", "")
-            with api.lock:
-                api.requests.append(
-                    {
-                        "domain": domain,
-                        "action": self.headers.get("x-acs-action"),
-                        "version": self.headers.get("x-acs-version"),
-                        "signed": "Authorization" in self.headers,
-                        "raw": self.path + "\n" + str(self.headers) + body,
-                    }
-                )
-            if domain == SLOW:
-                time.sleep(2.0)
-            if domain == BROKEN:
-                self._json(400, {"RequestId": "r-2", "Code": "InvalidDomain.Malformed", "Message": "bad domain"})
-                return
-            status = "DomainIsRegistration" if domain in FILED else "DomainNotRegistration"
-            self._json(200, {"RequestId": "r-1", "Status": status})
-
-        def _json(self, code: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            try:
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:  # the client gave up (timeout)
-                pass
-
-    return Handler
-
-
 @pytest.fixture(scope="module")
-def api() -> Iterator[FakeCdnApi]:
-    state = FakeCdnApi()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+def api() -> Iterator[FakeCdn]:
+    with serve(FakeCdn(filed=set(FILED), slow={SLOW}, malformed={BROKEN})) as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 CREDS = live.Credentials(AK_ID, AK_SECRET)
 
 
-def verifier(api: FakeCdnApi, timeout: float = 1.0) -> live.LiveVerifier:
+def verifier(api: FakeCdn, timeout: float = 1.0) -> live.LiveVerifier:
     return live.LiveVerifier(credentials=CREDS, endpoint=api.endpoint, timeout=timeout)
 
 
 # --- the SDK against the fake API ------------------------------------------------------------------------------------
 
 
-def test_filed_domain(api: FakeCdnApi) -> None:
+def test_filed_domain(api: FakeCdn) -> None:
     result = verifier(api).check("filed.cn")
     assert (result.status, result.detail) == ("filed", "DomainIsRegistration")
     request = next(r for r in api.requests if r["domain"] == "filed.cn")
@@ -122,17 +51,17 @@ def test_filed_domain(api: FakeCdnApi) -> None:
     assert AK_SECRET not in request["raw"]
 
 
-def test_not_filed_domain(api: FakeCdnApi) -> None:
+def test_not_filed_domain(api: FakeCdn) -> None:
     result = verifier(api).check("unfiled.cn")
     assert (result.status, result.detail) == ("not-filed", "DomainNotRegistration")
 
 
-def test_timeout_is_unavailable(api: FakeCdnApi) -> None:
+def test_timeout_is_unavailable(api: FakeCdn) -> None:
     result = verifier(api, timeout=0.2).check(SLOW)
     assert (result.status, result.detail) == ("unavailable", "timeout")
 
 
-def test_api_error_is_unavailable(api: FakeCdnApi) -> None:
+def test_api_error_is_unavailable(api: FakeCdn) -> None:
     result = verifier(api).check(BROKEN)
     assert result.status == "unavailable"
     assert result.detail == "API error InvalidDomain.Malformed"
@@ -149,13 +78,13 @@ def test_unreachable_endpoint_is_unavailable() -> None:
     assert AK_SECRET not in result.detail
 
 
-def test_no_credentials_asks_nothing(api: FakeCdnApi) -> None:
+def test_no_credentials_asks_nothing(api: FakeCdn) -> None:
     result = live.LiveVerifier(credentials=None, endpoint=api.endpoint).check("nocreds.cn")
     assert result.status == "unavailable" and "credentials" in result.detail
     assert api.count("nocreds.cn") == 0
 
 
-def test_answers_are_cached_per_domain(api: FakeCdnApi) -> None:
+def test_answers_are_cached_per_domain(api: FakeCdn) -> None:
     v = verifier(api)
     assert v.check("cached.cn").status == "not-filed"
     assert v.check("CACHED.cn.").status == "not-filed"
@@ -229,7 +158,7 @@ def test_off_mainland_is_not_asked() -> None:
 
 
 @pytest.fixture
-def live_env(api: FakeCdnApi, monkeypatch: pytest.MonkeyPatch) -> FakeCdnApi:
+def live_env(api: FakeCdn, monkeypatch: pytest.MonkeyPatch) -> FakeCdn:
     for key in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv(live.ENDPOINT_ENV, api.endpoint)
@@ -274,7 +203,7 @@ def registry(tmp_path: Path) -> Path:
     return write_registry(tmp_path)
 
 
-def test_policy_live_contradiction_blocks(live_env: FakeCdnApi, registry: Path) -> None:
+def test_policy_live_contradiction_blocks(live_env: FakeCdn, registry: Path) -> None:
     config = {"filings": str(registry), "today": TODAY, "verify": "live"}
     # late.cn is approved in the registry; the API says it is not filed.
     [message] = _validate("late.cn", config)
@@ -285,7 +214,7 @@ def test_policy_live_contradiction_blocks(live_env: FakeCdnApi, registry: Path) 
 
 
 def test_policy_live_unreachable_falls_back_to_the_registry(
-    live_env: FakeCdnApi, registry: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    live_env: FakeCdn, registry: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(live.ENDPOINT_ENV, "http://127.0.0.1:9")  # discard port: nothing listens
     config = {"filings": str(registry), "today": TODAY, "verify": "live", "liveTimeoutSeconds": 0.5}
@@ -296,7 +225,7 @@ def test_policy_live_unreachable_falls_back_to_the_registry(
     assert "unavailable" in err and AK_SECRET not in err
 
 
-def test_policy_registry_mode_never_calls_the_api(live_env: FakeCdnApi, registry: Path) -> None:
+def test_policy_registry_mode_never_calls_the_api(live_env: FakeCdn, registry: Path) -> None:
     config = {"filings": str(registry), "today": TODAY}
     assert _validate("www.late.cn", config) == []
     assert live_env.count("www.late.cn") == 0

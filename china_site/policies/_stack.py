@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pulumi_policy import (
@@ -29,7 +29,9 @@ from china_site.policies._routing import DNS_LINKED_EXPOSURE
 from china_site.policies._values import explicit_provider, plain, provider_props
 
 if TYPE_CHECKING:
-    pass
+    from china_site.filings import FilingRegistry
+    from china_site.model import Exposure
+    from china_site.policy_config import PackSettings
 
 # ---------------------------------------------------------------------------------------------------------------
 # Stack views
@@ -116,7 +118,7 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
     from dataclasses import replace
 
     from china_site.errors import ChinaSiteError
-    from china_site.exposure import dns_link, exposure_from_resource, link_buckets, link_eip_associations, link_stack
+    from china_site.exposure import dns_link, link_buckets, link_eip_associations, link_stack, view_exposure
 
     views = stack_views(args)
     records: dict[str, list[Any]] = {}
@@ -144,23 +146,12 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
         _registry_skip(args, DNS_LINKED_EXPOSURE)
         return
     for target, exposure in links:
-        own = exposure_from_resource(
-            target.type,
-            target.props,
-            name=target.name,
-            provider_props=target.provider_props,
-            stack_config=settings.stack_config,
-            explicit_provider=target.explicit_provider,
-        )
+        own = view_exposure(target, target.props, settings.stack_config)
         shown_alone = {d.lower() for d in (own.domains if own is not None else ())}
         for fqdn in exposure.domains:
             if fqdn.lower() in shown_alone or fqdn.lower() not in records:
                 continue
-            findings = [
-                f
-                for f in all_findings(replace(exposure, domains=(fqdn,)), registry, settings)
-                if f.enforcement == "mandatory"
-            ]
+            findings = _mandatory(replace(exposure, domains=(fqdn,)), registry, settings)
             if not findings:
                 continue
             for record in records[fqdn.lower()]:
@@ -172,18 +163,9 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
                         f"DNS 记录 {fqdn} 指向 {where}：\n"
                     )
 
-                report_findings(
-                    report,
-                    findings,
-                    settings,
-                    policy=DNS_LINKED_EXPOSURE,
-                    urn=record.urn,
-                    name=record.name,
-                    prefix=prefix,
-                    report_urn=record.urn,
-                )
+                _report_on(report, findings, settings, record, prefix)
     for linker, bucket, exposure in buckets:
-        findings = [f for f in all_findings(exposure, registry, settings) if f.enforcement == "mandatory"]
+        findings = _mandatory(exposure, registry, settings)
 
         def bucket_prefix(finding: Finding, linker: Any = linker, bucket: Any = bucket) -> str:
             if linker.type not in BUCKET_LINKER_TYPES:
@@ -198,13 +180,29 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
                 f"{linker.type} '{linker.name}' 使存储桶 '{bucket.name}' 公开：\n"
             )
 
-        report_findings(
-            report,
-            findings,
-            settings,
-            policy=DNS_LINKED_EXPOSURE,
-            urn=linker.urn,
-            name=linker.name,
-            prefix=bucket_prefix,
-            report_urn=linker.urn,
-        )
+        _report_on(report, findings, settings, linker, bucket_prefix)
+
+
+def _mandatory(exposure: Exposure, registry: FilingRegistry, settings: PackSettings) -> list[Finding]:
+    """The core's mandatory findings for one exposure (the only ones ``dns-linked-exposure`` reports)."""
+    return [f for f in all_findings(exposure, registry, settings) if f.enforcement == "mandatory"]
+
+
+def _report_on(
+    report: ReportViolation,
+    findings: list[Finding],
+    settings: PackSettings,
+    view: Any,
+    prefix: Callable[[Finding], str],
+) -> None:
+    """Report ``findings`` for ``dns-linked-exposure`` on the stack resource ``view`` (a DNS record or a linker)."""
+    report_findings(
+        report,
+        findings,
+        settings,
+        policy=DNS_LINKED_EXPOSURE,
+        urn=view.urn,
+        name=view.name,
+        prefix=prefix,
+        report_urn=view.urn,
+    )
