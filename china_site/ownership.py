@@ -76,9 +76,10 @@ class OwnershipError(ChinaSiteError):
         head = super().line()
         if self.record is None:
             return head
-        from china_site.safeio import printable
+        from china_site.safeio import clip, printable
 
-        return f"{head} {printable(' '.join(instructions(self.record).split(chr(10))))}"
+        # Our own text around the API's value: long enough for both languages (~1,000 characters), still bounded.
+        return f"{head} {printable(clip(' '.join(instructions(self.record).split(chr(10))), 2000))}"
 
 
 @dataclass(frozen=True)
