@@ -732,7 +732,10 @@ def _artifact_locations(artifact: str, records: list[Any]) -> tuple[Any, dict[st
 @app.command(help=_AUDIT_HELP)
 def audit(
     artifact: Annotated[
-        str, typer.Argument(help="`pulumi stack export` (v3/v4) or `pulumi preview --json` output; - reads stdin.")
+        str,
+        typer.Argument(
+            help="`pulumi stack export` (v3/v4), `pulumi preview --json` output or JSON engine events; - reads stdin."
+        ),
     ],
     filings: Annotated[str | None, typer.Option(help=_AUDIT_FILINGS_HELP)] = None,
     policy_config: Annotated[str | None, typer.Option("--policy-config", help=_POLICY_CONFIG_HELP)] = None,
