@@ -207,10 +207,25 @@ def test_disagreements_are_flagged_both_ways(registry: str, tmp_path: Path) -> N
 
 
 def test_events_without_the_pack_are_not_compared(registry: str, tmp_path: Path) -> None:
-    events = [e for e in _lines(UP_EVENTS) if not {"policyEvent", "policyAnalyzeSummaryEvent", "summaryEvent"} & set(e)]
+    events = [e for e in _lines(UP_EVENTS) if not {"policyEvent", "policyAnalyzeSummaryEvent"} & set(e)]
+    for e in events:
+        if "summaryEvent" in e:
+            e["summaryEvent"] = {k: v for k, v in e["summaryEvent"].items() if k not in ("policyPacks", "PolicyPacks")}
     data = as_json(audit(registry, _write(tmp_path, events), "--format", "json"))
     assert data["engine_compared"] is False and data["disagreements"] == []
     assert findings(data) == {("icp-filing-required", "mandatory", "www-cdn")}
+
+
+def test_cut_off_events_never_pass_silently(registry: str, tmp_path: Path) -> None:
+    """A stream without the summaryEvent that ends every engine run was cut off: a mandatory finding, not a pass."""
+    events = _lines(UP_EVENTS)
+    head = [e for e in events if "summaryEvent" not in e][:2]  # the prelude and the first resource event
+    result = audit(registry, _write(tmp_path, head), "--format", "json")
+    data = as_json(result)
+    assert ("resources-not-in-artifact", "mandatory") in {(f["policy"], f["enforcement"]) for f in data["findings"]}
+    assert result.exit_code == 1
+    whole = as_json(audit(registry, _write(tmp_path, events), "--format", "json"))
+    assert "resources-not-in-artifact" not in {f["policy"] for f in whole["findings"]}
 
 
 def test_event_batch_and_array_forms(registry: str, tmp_path: Path) -> None:

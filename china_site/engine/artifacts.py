@@ -243,6 +243,7 @@ class Artifact:
     policy_packs: dict[str, str] = field(default_factory=dict)  # pack name → version the engine ran (summaryEvent)
     # Unchanged resources a preview counts (changeSummary.same) but does not list (no --show-sames): not judged.
     omitted_unchanged: int = 0
+    events_cut_off: bool = False  # JSON engine events without the summaryEvent that ends every run
 
     @property
     def judged_records(self) -> list[Record]:

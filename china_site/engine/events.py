@@ -129,6 +129,7 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
     policy_events: list[EnginePolicyEvent] = []
     packs: dict[str, str] = {}
     seen_policy: set[tuple[str, str, str, str]] = set()
+    ended = False  # the engine ends every run (preview, update, failed or not) with a summaryEvent
     for index, raw in enumerate(events):
         entry = f"event {index + 1}"
         if not isinstance(raw, Mapping):
@@ -173,6 +174,8 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
                 seen_policy.add(key4)
                 policy_events.append(found)
         summary = event.get("summaryEvent")
+        if summary is not None:
+            ended = True
         if summary and isinstance(summary.get("policyPacks") or summary.get("PolicyPacks"), Mapping):
             # The engine keys them "<name>|<kind>|<location>" ("china-site|local|policies" for a local pack; the real
             # engine showed it), so the pack's name is what comes before the first "|".
@@ -209,7 +212,7 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
             "the events describe no resources (no resourcePreEvent/resOutputsEvent), so there is nothing to audit",
         )
     artifact = partial_artifact("events", raw_records, config, source, state)
-    return replace(artifact, policy_events=tuple(policy_events), policy_packs=packs)
+    return replace(artifact, policy_events=tuple(policy_events), policy_packs=packs, events_cut_off=not ended)
 
 
 def _policy_event(policy: Any, source: str, entry: str) -> EnginePolicyEvent:

@@ -980,10 +980,28 @@ def omission_diagnostics(artifact: Artifact) -> list[Diagnostic]:
     where ``pulumi preview --policy-pack`` fails. Found by the real-engine suite (tests/e2e/test_e2e_audit.py)."""
     from china_site.engine.driver import Diagnostic
 
+    stack = artifact.stack or "?"
+    if artifact.kind == "events" and artifact.events_cut_off:
+        return [
+            Diagnostic(
+                policy=RESOURCES_NOT_IN_ARTIFACT,
+                enforcement="mandatory",
+                urn="",
+                type="pulumi:pulumi:Stack",
+                name=f"{artifact.project or '?'}-{stack}",
+                message=(
+                    "The engine events must be a whole run: every run of the engine ends with a summaryEvent, and "
+                    f"{artifact.source or 'the artifact'} has none, so it was cut off (a killed job, a partial "
+                    "upload) and resources after the cut were not checked.\n"
+                    "该事件文件没有 summaryEvent（引擎每次运行都以它结束），说明文件被截断，截断之后的资源未被检查。\n"
+                    "Fix: save the whole output of `pulumi up --json` / `pulumi preview --json` (or every event the "
+                    "Automation API's on_event received), or audit the state: `pulumi stack export --file state.json`."
+                ),
+            )
+        ]
     n = artifact.omitted_unchanged
     if artifact.kind != "preview" or n <= 0:
         return []
-    stack = artifact.stack or "?"
     return [
         Diagnostic(
             policy=RESOURCES_NOT_IN_ARTIFACT,
