@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from china_site import regions
 from china_site.errors import ChinaSiteError, InputError
@@ -69,12 +69,12 @@ class HostingDecision:
     psb_number: str | None = None
 
 
-def _check_mainland_region(region: str) -> None:
+def _check_mainland_region(region: str, where: str) -> None:
     info = regions.classify(region)
     if info.area != "mainland" or info.guessed or info.internal:
         raise InputError(
-            f"mainland_region '{region}' is not a known mainland Alibaba Cloud region ({regions.describe(info)})",
-            where="Site args / china-site:mainlandRegion",
+            f"mainland region '{region}' is not a known mainland Alibaba Cloud region ({regions.describe(info)})",
+            where=where,
             fix="use a mainland region ID such as cn-shanghai, cn-hangzhou, cn-beijing or cn-shenzhen",
         )
 
@@ -130,17 +130,20 @@ def decide(
     mainland_region: str = DEFAULT_MAINLAND_REGION,
     cdn_global: bool = False,
     options: RuleOptions | None = None,
+    where: str = "Site args",
 ) -> HostingDecision:
-    """Where a site may be hosted. ``mainland`` that the rules refuse raises HostingError (bilingual)."""
+    """Where a site may be hosted. ``mainland`` that the rules refuse raises HostingError (bilingual).
+
+    ``where`` names the caller's arguments in input errors (``Site args``, ``WebBackend 'api'``, …)."""
     options = options or RuleOptions()
-    if mode not in ("mainland", "hongkong", "auto"):
+    if mode not in get_args(HostingMode):
         raise InputError(
             f"hosting '{mode}' is not one of mainland, hongkong, auto",
-            where="Site args / china-site:hosting",
+            where=f"{where} hosting / china-site:hosting",
             fix="set hosting to mainland, hongkong or auto",
         )
     if mode != "hongkong":
-        _check_mainland_region(mainland_region)
+        _check_mainland_region(mainland_region, f"{where} mainland_region / china-site:mainlandRegion")
     icp, psb = _footer_numbers(domain, registry, options)
     if mode == "hongkong":
         reasons = ["hosting: hongkong was asked; Hong Kong needs no ICP filing, CDN scope overseas"]
@@ -253,7 +256,7 @@ def _tld_need(domain: str, options: RuleOptions, need: Callable[[str, str], None
 
 def advise(inp: AdviceInput) -> Advice:
     """Hong Kong or mainland, and what mainland would still need (DOMAIN.md §5's five questions)."""
-    _check_mainland_region(inp.mainland_region)
+    _check_mainland_region(inp.mainland_region, "advise --region")
     today = inp.today or dt.date.today()
     needs: dict[str, str] = {}
 

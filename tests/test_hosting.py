@@ -142,6 +142,19 @@ def test_decide_rejects_bad_region_and_mode(registry: FilingRegistry) -> None:
         decide("example.cn", "moon", registry, today=TODAY)  # type: ignore[arg-type]
 
 
+def test_input_errors_name_the_callers_arguments(registry: FilingRegistry) -> None:
+    """A WebBackend's (or the CLI's) bad region or mode is not reported as a Site argument."""
+    with pytest.raises(InputError) as region_err:
+        decide("example.cn", "mainland", registry, today=TODAY, mainland_region="us-east-1", where="WebBackend 'api'")
+    assert region_err.value.where == "WebBackend 'api' mainland_region / china-site:mainlandRegion"
+    with pytest.raises(InputError) as mode_err:
+        decide("example.cn", "moon", registry, today=TODAY, where="WebBackend 'api'")  # type: ignore[arg-type]
+    assert mode_err.value.where == "WebBackend 'api' hosting / china-site:hosting"
+    with pytest.raises(InputError) as advise_err:
+        advise(AdviceInput(mainland_region="us-east-1"))
+    assert advise_err.value.where == "advise --region"
+
+
 def test_today_is_used(registry: FilingRegistry) -> None:
     # Before the approval date the filing does not count yet.
     with pytest.raises(HostingError):

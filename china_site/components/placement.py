@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from china_site.filings import FilingRegistry
     from china_site.model import RuleOptions
 
-_HOSTING_MODES = ("mainland", "hongkong", "auto")
-
 _E = TypeVar("_E", bound=BaseException)
 
 
@@ -96,12 +94,6 @@ def decide_hosting(
     from china_site import hosting
     from china_site.filings import FilingRegistry
 
-    if mode not in _HOSTING_MODES:
-        raise _input_error(
-            f"hosting '{mode}' is not one of mainland, hongkong, auto",
-            where=f"{where} hosting / china-site:hosting",
-            fix="set hosting to mainland, hongkong or auto",
-        )
     when = _parse_today(today, f"{where} today / china-site:today")
     registry: FilingRegistry | None
     try:
@@ -121,6 +113,7 @@ def decide_hosting(
             mainland_region=mainland_region,
             cdn_global=cdn_global,
             options=options,
+            where=where,
         )
     except ChinaSiteError as err:
         raise surface(err) from None

@@ -17,7 +17,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from china_site.policies._memo import _request_memo
+from china_site.policies._memo import request_memo
 from china_site.policies._values import plain
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def set_engine_stack_config(config: Mapping[str, str], secret_keys: Iterable[str
 def _stack_config_keyed() -> tuple[tuple[Any, ...], dict[str, str], frozenset[str]]:
     """(key, stack config, secret keys); the key changes whenever the result may. Raises InputError like
     ``read_stack_config`` (never cached). Read once per request inside a request scope."""
-    memo = _request_memo()
+    memo = request_memo()
     if memo is not None and "stack" in memo:
         return memo["stack"]  # type: ignore[no-any-return]
     found = _read_stack_config_keyed()

@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from china_site.model import (
     Exposure,
 )
 from china_site.policies._routing import DISPLAY_KEYS
-
-if TYPE_CHECKING:
-    pass
 
 # ---------------------------------------------------------------------------------------------------------------
 # Exposures
@@ -50,6 +47,9 @@ def resource_exposure(
     stack: Mapping[str, str],
     explicit: bool = False,
 ) -> Exposure | None:
+    """``china_site.exposure.exposure_from_resource`` under the pack's names. Its signature is the same as
+    :func:`display_exposure`'s on purpose: ``_adapter._memo_exposure`` calls either builder alike and keeps the
+    result per builder."""
     from china_site.exposure import exposure_from_resource
 
     return exposure_from_resource(

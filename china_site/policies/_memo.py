@@ -5,14 +5,11 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pulumi_policy import (
     ResourceValidationArgs,
 )
-
-if TYPE_CHECKING:
-    pass
 
 # ---------------------------------------------------------------------------------------------------------------
 # One engine request: what every policy derives alike from it, computed once
@@ -41,12 +38,9 @@ def request_memo() -> dict[str, Any] | None:
     return memo
 
 
-_request_memo = request_memo
-
-
 def _resource_memo(args: ResourceValidationArgs) -> dict[str, Any] | None:
     """This request's memo for the analysed resource (None outside a request scope)."""
-    memo = _request_memo()
+    memo = request_memo()
     if memo is None:
         return None
     key = (args.urn, args.resource_type, args.name)

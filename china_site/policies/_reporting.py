@@ -21,7 +21,7 @@ from china_site.model import (
     Finding,
 )
 from china_site.policies._config import redact_source
-from china_site.policies._memo import _request_memo
+from china_site.policies._memo import request_memo
 from china_site.policies._routing import core_rules_for, route
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def core_findings(
     """The core's findings that ``pack_policy`` reports for one exposure (live verification applied)."""
     from china_site.rules import RULES
 
-    memo = _request_memo()
+    memo = request_memo()
     findings: list[Finding] = []
     for core in core_rules_for(pack_policy):
         rule = RULES.get(core)

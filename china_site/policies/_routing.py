@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from china_site.model import (
     COMMERCIAL_PERMIT_REQUIRED,
@@ -20,9 +20,6 @@ from china_site.model import (
     PSB_FILING_REQUIRED,
     Finding,
 )
-
-if TYPE_CHECKING:
-    pass
 
 PACK_NAME: Final = "china-site"
 

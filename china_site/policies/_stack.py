@@ -23,7 +23,7 @@ from china_site.policies._config import (
     take_registry_failures,
 )
 from china_site.policies._exposures import BUCKET_LINKER_TYPES, LINKER_TYPES, is_covered
-from china_site.policies._memo import _request_memo
+from china_site.policies._memo import request_memo
 from china_site.policies._reporting import all_findings, config_error_message, report_findings
 from china_site.policies._routing import DNS_LINKED_EXPOSURE
 from china_site.policies._values import explicit_provider, plain, provider_props
@@ -42,7 +42,7 @@ def stack_views(args: StackValidationArgs) -> list[Any]:
 
     Built once per ``AnalyzeStack`` request (every stack policy gets its own copy of the same resources); the views
     are shared, so callers only read them."""
-    memo = _request_memo()
+    memo = request_memo()
     urns = tuple(r.urn for r in args.resources) if memo is not None else ()
     if memo is not None:
         cached = memo.get("stack_views")

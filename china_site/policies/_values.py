@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
-
-if TYPE_CHECKING:
-    pass
+from typing import Any, Final
 
 # ---------------------------------------------------------------------------------------------------------------
 # Engine values → plain values
