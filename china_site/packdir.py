@@ -62,9 +62,12 @@ def default_pack_dir(cache_dir: Path | None = None) -> Path:
 def materialise(target: Path | None = None) -> Path:
     """Write (or refresh) a working pack folder for this interpreter's environment and return it."""
     source = pack_source()
+    chosen = target is not None
     target = (target or default_pack_dir()).expanduser().resolve()
     try:
-        target.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target.mkdir(mode=0o700, exist_ok=True)
+        _refuse_shared([target] if chosen else [target.parent, target])
         for name in PACK_FILES:
             src = source / name
             if not src.is_file():
@@ -83,6 +86,24 @@ def materialise(target: Path | None = None) -> Path:
             fix="set CHINA_SITE_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder",
         ) from None
     return target
+
+
+def _refuse_shared(folders: list[Path]) -> None:
+    """The pack folder holds code ``pulumi`` runs at every preview: refuse it (and, by default, the cache folder
+    holding it) when another user, or anyone but its owner, could write there and plant code."""
+    for folder in folders:
+        st = folder.stat()
+        problems = []
+        if st.st_mode & 0o022:
+            problems.append(f"it is writable by {'others' if st.st_mode & 0o002 else 'its group'}")
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            problems.append("it belongs to another user")
+        if problems:
+            raise InputError(
+                f"the policy pack folder would run code from a folder others can change ({' and '.join(problems)})",
+                where=str(folder),
+                fix=f"run `chmod go-w {folder}`, or set CHINA_SITE_CACHE_DIR to a private folder",
+            )
 
 
 def _link_environment(venv: Path) -> None:
