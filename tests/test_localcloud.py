@@ -248,40 +248,20 @@ def test_create_read_update_delete_across_two_plugin_processes(tmp_path: Path, m
         assert read.id == name and to_dict(read.properties) == outputs
         assert to_dict(read.inputs) == inputs
 
-        new_inputs = {**inputs, "tags": {"china-site:domain": "www.example.cn", "team": "web"}}
-        diff = second.stub.Diff(
-            provider_pb2.DiffRequest(
-                id=name,
-                urn=urn(BUCKET, "b"),
-                type=BUCKET,
-                olds=read.properties,
-                old_inputs=read.inputs,
-                news=to_struct(new_inputs),
+        def diff_against(news: Any) -> Any:
+            return second.stub.Diff(
+                provider_pb2.DiffRequest(
+                    id=name, urn=urn(BUCKET, "b"), type=BUCKET, olds=read.properties, old_inputs=read.inputs, news=news
+                )
             )
-        )
+
+        new_inputs = {**inputs, "tags": {"china-site:domain": "www.example.cn", "team": "web"}}
+        diff = diff_against(to_struct(new_inputs))
         assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
         assert list(diff.diffs) == ["tags"] and list(diff.replaces) == []
-        renamed = second.stub.Diff(
-            provider_pb2.DiffRequest(
-                id=name,
-                urn=urn(BUCKET, "b"),
-                type=BUCKET,
-                olds=read.properties,
-                old_inputs=read.inputs,
-                news=to_struct({**inputs, "bucket": name + "-2"}),
-            )
-        )
+        renamed = diff_against(to_struct({**inputs, "bucket": name + "-2"}))
         assert list(renamed.replaces) == ["bucket"]
-        same = second.stub.Diff(
-            provider_pb2.DiffRequest(
-                id=name,
-                urn=urn(BUCKET, "b"),
-                type=BUCKET,
-                olds=read.properties,
-                old_inputs=read.inputs,
-                news=read.inputs,
-            )
-        )
+        same = diff_against(read.inputs)
         assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
 
         updated = second.stub.Update(

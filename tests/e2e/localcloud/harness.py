@@ -5,78 +5,24 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from processes import S3Server, start_s3_server, stop_process
 
 HERE = Path(__file__).resolve().parent
 BIN = HERE / "bin"
 PLUGIN = BIN / "pulumi-resource-alicloud"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def stop(process: subprocess.Popen[Any], timeout: float = 10) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout)
-
-
-@dataclass
-class MotoS3:
-    """moto's S3-compatible server on loopback (OSS's stand-in)."""
-
-    endpoint: str
-    process: subprocess.Popen[bytes]
-
-    def client(self) -> Any:
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-        )
-
-    def stop(self) -> None:
-        stop(self.process)
-
-
-def start_moto(timeout: float = 30.0) -> MotoS3:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"moto server exited with code {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return MotoS3(endpoint=f"http://127.0.0.1:{port}", process=proc)
-        except OSError:
-            time.sleep(0.05)
-    stop(proc)
-    raise RuntimeError(f"moto server did not start within {timeout:g} s")
+# moto's S3 server (OSS's stand-in) and process handling are tests/processes.py's (on sys.path under pytest).
+MotoS3 = S3Server
+start_moto = start_s3_server
+stop = stop_process
 
 
 @dataclass

@@ -159,6 +159,15 @@ func options(info *pulumirpc.ProgramInfo) (toolchain.PythonOptions, error) {
 	return opts, nil
 }
 
+// programToolchain is the Python toolchain a program's `runtime.options` ask for.
+func programToolchain(info *pulumirpc.ProgramInfo) (toolchain.Toolchain, error) {
+	opts, err := options(info)
+	if err != nil {
+		return nil, err
+	}
+	return toolchain.ResolveToolchain(opts)
+}
+
 func (h *languageHost) Handshake(
 	ctx context.Context, req *pulumirpc.LanguageHandshakeRequest,
 ) (*pulumirpc.LanguageHandshakeResponse, error) {
@@ -242,11 +251,7 @@ func pluginVersion(v string) string {
 func (h *languageHost) GetRequiredPackages(
 	ctx context.Context, req *pulumirpc.GetRequiredPackagesRequest,
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	opts, err := options(req.GetInfo())
-	if err != nil {
-		return nil, err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := programToolchain(req.GetInfo())
 	if err != nil {
 		return nil, err
 	}
@@ -510,11 +515,7 @@ func (h *languageHost) About(ctx context.Context, req *pulumirpc.AboutRequest) (
 func (h *languageHost) GetProgramDependencies(
 	ctx context.Context, req *pulumirpc.GetProgramDependenciesRequest,
 ) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	opts, err := options(req.GetInfo())
-	if err != nil {
-		return nil, err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := programToolchain(req.GetInfo())
 	if err != nil {
 		return nil, err
 	}
