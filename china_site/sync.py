@@ -434,8 +434,9 @@ SKIP_LINK_OUT = "a symbolic link to a file outside the content folder (never upl
 SKIP_LINK_SPECIAL = "a symbolic link to something that is not a regular file (device, pipe or socket)"
 SKIP_SPECIAL = "not a regular file (device, pipe or socket)"
 SKIP_NAME = "a name that is not valid UTF-8 (it cannot be an object key)"
+SKIP_LINK_EXCLUDED = "a symbolic link to a file the exclude list leaves out (never uploaded)"
 # Worth a warning, not only a note.
-UNSAFE_SKIPS = frozenset({SKIP_LINK_OUT, SKIP_LINK_SPECIAL, SKIP_SPECIAL, SKIP_NAME})
+UNSAFE_SKIPS = frozenset({SKIP_LINK_OUT, SKIP_LINK_SPECIAL, SKIP_SPECIAL, SKIP_NAME, SKIP_LINK_EXCLUDED})
 
 
 def _utf8(text: str) -> bool:
@@ -448,6 +449,11 @@ def _utf8(text: str) -> bool:
 
 def _inside(root: str, path: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _key_of(root: str, path: str) -> str:
+    """The key a real path inside ``root`` would have (``/``-separated, relative to ``root``)."""
+    return os.path.relpath(path, root).replace(os.sep, "/")
 
 
 def _local_source(root: str, entry: os.DirEntry[str]) -> str:
@@ -526,11 +532,14 @@ def scan(
                 left_out.append((key, "excluded by a pattern (exclude list)"))
                 continue
             if not _utf8(key):
-                left_out.append((key.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), SKIP_NAME))
+                left_out.append((key, SKIP_NAME))
                 continue
             path = _local_source(root_text, entry)
             if not os.path.isabs(path):
                 left_out.append((key, path))
+                continue
+            if excluded is not None and path != entry.path and excluded(_key_of(root_text, path)):
+                left_out.append((key, SKIP_LINK_EXCLUDED))  # a link must not publish .env, .git/config, a key…
                 continue
             try:
                 with _open_checked(path, None) as fh:
@@ -561,7 +570,10 @@ def scan(
                 parts=tuple(parts),
             )
     if skipped is not None:
-        skipped.extend(sorted(left_out))
+        # A name that is not UTF-8 (a folder's or an excluded file's too) is shown with U+FFFD: a log takes only UTF-8.
+        skipped.extend(
+            sorted((key.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), why) for key, why in left_out)
+        )
     return files
 
 
