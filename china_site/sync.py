@@ -775,6 +775,14 @@ def _clean_etag(etag: Any) -> str:
 
 
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
+_MULTIPART_ETAG = re.compile(r"[0-9a-f]{32}-[0-9]+")
+
+
+def _unexpected_etag(response: Mapping[str, Any], expected: str, shape: re.Pattern[str]) -> str | None:
+    """The response's ETag when it is a checksum of ``shape`` other than ``expected`` (the bytes stored are not the
+    bytes planned); None when it matches or is not a checksum (some servers' ETags are opaque)."""
+    etag = _clean_etag(response.get("ETag"))
+    return etag if shape.fullmatch(etag) and etag != expected else None
 
 
 @dataclass(frozen=True)
@@ -1021,15 +1029,15 @@ def apply(
             ContentMD5=base64.b64encode(digest).decode("ascii"),
             **headers,
         )
-        etag = _clean_etag(response.get("ETag"))
-        if _MD5_HEX.fullmatch(etag) and etag != digest.hex():
+        etag = _unexpected_etag(response, digest.hex(), _MD5_HEX)
+        if etag is not None:
             raise SyncError(
                 f"checksum mismatch after upload: ETag {etag} is not the file's MD5 {digest.hex()} / "
                 "上传后校验和不一致",
                 where=f"oss://{bucket}/{key}",
                 fix="run the sync again; if it persists, check for a proxy rewriting the content",
             )
-        return etag if _MD5_HEX.fullmatch(etag) else digest.hex()
+        return digest.hex()
 
     def put_multipart(f: LocalFile, key: str) -> str:
         part_size = part_size_for(f.size)
@@ -1050,8 +1058,7 @@ def apply(
                     Body=data,
                     ContentMD5=base64.b64encode(digest).decode("ascii"),
                 )
-                etag = _clean_etag(response.get("ETag"))
-                if _MD5_HEX.fullmatch(etag) and etag != digest.hex():
+                if _unexpected_etag(response, digest.hex(), _MD5_HEX) is not None:
                     raise SyncError(
                         f"part {number} does not have the checksum planned: the file changed after the sync was "
                         "planned, or something rewrote the upload / 分片校验和不一致",
@@ -1124,7 +1131,7 @@ def apply(
             raise
         expected = _multipart_etag(digests)
         etag = _clean_etag(response.get("ETag"))
-        if re.fullmatch(r"[0-9a-f]{32}-[0-9]+", etag) and etag != expected:
+        if _unexpected_etag(response, expected, _MULTIPART_ETAG) is not None:
             raise SyncError(
                 f"checksum mismatch after upload: ETag {etag} is not the parts' checksum {expected} / "
                 "上传后校验和不一致",

@@ -734,6 +734,27 @@ def test_large_files_stream_as_multipart_with_bounded_memory(
     assert plan(site, refresh(client, bucket, manifest)).empty  # the multipart ETag round-trips through refresh
 
 
+class CorruptingParts(Corrupting):
+    """The "proxy" alters each part of a multipart upload; the part's ETag tells."""
+
+    def upload_part(self, **kw: Any) -> Any:
+        kw["Body"] = bytes(kw["Body"])[:-1] + b"!"
+        kw.pop("ContentMD5", None)
+        return self._client.upload_part(**kw)
+
+
+def test_a_part_whose_etag_is_not_its_md5_aborts_the_multipart_upload(
+    tmp_path: Path, bucket: str, admin: Any, small_parts: int
+) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    big_file(site / "video.mp4", 11)
+    with pytest.raises(SyncError) as err:
+        apply(CorruptingParts(oss_client()), bucket, plan(site, None), max_workers=1)
+    assert "does not have the checksum planned" in str(err.value) and "分片校验和不一致" in str(err.value)
+    assert "video.mp4" not in server_objects(admin, bucket)
+    assert not admin.list_multipart_uploads(Bucket=bucket).get("Uploads")  # aborted, no parts left behind
+
+
 def test_a_large_file_changed_during_upload_aborts_the_multipart_upload(
     tmp_path: Path, bucket: str, admin: Any, small_parts: int
 ) -> None:
