@@ -85,6 +85,19 @@ def _backend(config: _Config, site_args: SiteArgs) -> WebBackend | None:
             )
         )
     zones = spec.get("zones")
+    count = spec.get("instanceCount", 2)
+    if (zones is not None and not isinstance(zones, list)) or isinstance(count, bool) or not isinstance(count, int):
+        from china_site.errors import InputError
+
+        raise surface(
+            InputError(
+                f"backend.zones must be a list of two zone IDs and backend.instanceCount a whole number "
+                f"(got zones {zones!r}, instanceCount {count!r})",
+                where="stack config china-site:backend",
+                fix='pulumi config set --path backend.instanceCount 2; zones as a list: --path "backend.zones[0]" '
+                'cn-shanghai-e and "backend.zones[1]" cn-shanghai-f (or leave zones out)',
+            )
+        )
     return WebBackend(
         "backend",
         WebBackendArgs(
@@ -97,8 +110,8 @@ def _backend(config: _Config, site_args: SiteArgs) -> WebBackend | None:
             payments=site_args.payments,
             platform=site_args.platform,
             instance_type=str(spec.get("instanceType", "ecs.g7.large")),
-            instance_count=int(spec.get("instanceCount", 2)),
-            zones=(str(zones[0]), str(zones[1])) if isinstance(zones, list) and len(zones) == 2 else None,
+            instance_count=count,
+            zones=tuple(str(z) for z in zones) if zones is not None else None,  # type: ignore[arg-type]  # checked
             today=site_args.today,
         ),
     )

@@ -434,8 +434,9 @@ SKIP_LINK_OUT = "a symbolic link to a file outside the content folder (never upl
 SKIP_LINK_SPECIAL = "a symbolic link to something that is not a regular file (device, pipe or socket)"
 SKIP_SPECIAL = "not a regular file (device, pipe or socket)"
 SKIP_NAME = "a name that is not valid UTF-8 (it cannot be an object key)"
+SKIP_LINK_EXCLUDED = "a symbolic link to a file the exclude list leaves out (never uploaded)"
 # Worth a warning, not only a note.
-UNSAFE_SKIPS = frozenset({SKIP_LINK_OUT, SKIP_LINK_SPECIAL, SKIP_SPECIAL, SKIP_NAME})
+UNSAFE_SKIPS = frozenset({SKIP_LINK_OUT, SKIP_LINK_SPECIAL, SKIP_SPECIAL, SKIP_NAME, SKIP_LINK_EXCLUDED})
 
 
 def _utf8(text: str) -> bool:
@@ -448,6 +449,11 @@ def _utf8(text: str) -> bool:
 
 def _inside(root: str, path: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _key_of(root: str, path: str) -> str:
+    """The key a real path inside ``root`` would have (``/``-separated, relative to ``root``)."""
+    return os.path.relpath(path, root).replace(os.sep, "/")
 
 
 def _local_source(root: str, entry: os.DirEntry[str]) -> str:
@@ -526,11 +532,14 @@ def scan(
                 left_out.append((key, "excluded by a pattern (exclude list)"))
                 continue
             if not _utf8(key):
-                left_out.append((key.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), SKIP_NAME))
+                left_out.append((key, SKIP_NAME))
                 continue
             path = _local_source(root_text, entry)
             if not os.path.isabs(path):
                 left_out.append((key, path))
+                continue
+            if excluded is not None and path != entry.path and excluded(_key_of(root_text, path)):
+                left_out.append((key, SKIP_LINK_EXCLUDED))  # a link must not publish .env, .git/config, a key…
                 continue
             try:
                 with _open_checked(path, None) as fh:
@@ -561,7 +570,10 @@ def scan(
                 parts=tuple(parts),
             )
     if skipped is not None:
-        skipped.extend(sorted(left_out))
+        # A name that is not UTF-8 (a folder's or an excluded file's too) is shown with U+FFFD: a log takes only UTF-8.
+        skipped.extend(
+            sorted((key.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), why) for key, why in left_out)
+        )
     return files
 
 
@@ -763,6 +775,14 @@ def _clean_etag(etag: Any) -> str:
 
 
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
+_MULTIPART_ETAG = re.compile(r"[0-9a-f]{32}-[0-9]+")
+
+
+def _unexpected_etag(response: Mapping[str, Any], expected: str, shape: re.Pattern[str]) -> str | None:
+    """The response's ETag when it is a checksum of ``shape`` other than ``expected`` (the bytes stored are not the
+    bytes planned); None when it matches or is not a checksum (some servers' ETags are opaque)."""
+    etag = _clean_etag(response.get("ETag"))
+    return etag if shape.fullmatch(etag) and etag != expected else None
 
 
 @dataclass(frozen=True)
@@ -1009,15 +1029,15 @@ def apply(
             ContentMD5=base64.b64encode(digest).decode("ascii"),
             **headers,
         )
-        etag = _clean_etag(response.get("ETag"))
-        if _MD5_HEX.fullmatch(etag) and etag != digest.hex():
+        etag = _unexpected_etag(response, digest.hex(), _MD5_HEX)
+        if etag is not None:
             raise SyncError(
                 f"checksum mismatch after upload: ETag {etag} is not the file's MD5 {digest.hex()} / "
                 "上传后校验和不一致",
                 where=f"oss://{bucket}/{key}",
                 fix="run the sync again; if it persists, check for a proxy rewriting the content",
             )
-        return etag if _MD5_HEX.fullmatch(etag) else digest.hex()
+        return digest.hex()
 
     def put_multipart(f: LocalFile, key: str) -> str:
         part_size = part_size_for(f.size)
@@ -1038,8 +1058,7 @@ def apply(
                     Body=data,
                     ContentMD5=base64.b64encode(digest).decode("ascii"),
                 )
-                etag = _clean_etag(response.get("ETag"))
-                if _MD5_HEX.fullmatch(etag) and etag != digest.hex():
+                if _unexpected_etag(response, digest.hex(), _MD5_HEX) is not None:
                     raise SyncError(
                         f"part {number} does not have the checksum planned: the file changed after the sync was "
                         "planned, or something rewrote the upload / 分片校验和不一致",
@@ -1112,7 +1131,7 @@ def apply(
             raise
         expected = _multipart_etag(digests)
         etag = _clean_etag(response.get("ETag"))
-        if re.fullmatch(r"[0-9a-f]{32}-[0-9]+", etag) and etag != expected:
+        if _unexpected_etag(response, expected, _MULTIPART_ETAG) is not None:
             raise SyncError(
                 f"checksum mismatch after upload: ETag {etag} is not the parts' checksum {expected} / "
                 "上传后校验和不一致",

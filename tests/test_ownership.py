@@ -247,3 +247,22 @@ def test_program_time_message_carries_the_apis_value(api: FakeCdn, monkeypatch: 
     before = len(api.requests)
     assert site._with_program_time_value(record).value is None
     assert len(api.requests) == before
+
+
+def test_under_pulumi_mocks_the_program_never_calls_the_api(api: FakeCdn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preflight and tests run the program under mocks: with credentials and an endpoint at hand, still no call."""
+    from pathlib import Path
+
+    from mocks import project_config, run_program
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("CHINA_SITE_CDN_ENDPOINT", api.endpoint)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", AK_ID)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", AK_SECRET)
+    monkeypatch.delenv("CHINA_SITE_OFFLINE", raising=False)
+    project, config, secret_keys = project_config(root, "mainland")
+    config["china-site:today"] = "2026-11-28"
+    config.pop("china-site:dnsZone")  # no zone: the program-time message would ask DescribeVerifyContent
+    run = run_program(root, config, project=project, stack="mainland", secret_keys=secret_keys)
+    assert any("verification.mingyue-tea.cn" in m for m in run.messages("warning"))
+    assert api.requests == []

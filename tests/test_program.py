@@ -134,6 +134,28 @@ def test_backend_from_config() -> None:
     assert not rec.of_type("alicloud:oss/bucket:Bucket")
 
 
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ('"zones": ["cn-hongkong-b", "cn-hongkong-c", "cn-hongkong-d"]', "not two different zones"),
+        ('"zones": "cn-hongkong-b"', "backend.zones must be a list"),
+        ('"instanceCount": "two"', "instanceCount a whole number"),
+    ],
+)
+def test_a_bad_backend_zones_or_instance_count_is_one_line_not_ignored(extra: str, said: str) -> None:
+    spec = '{"imageId": "img-1", "certificateId": "cert-1", ' + extra + "}"
+    run = run_stack("hongkong", check=False, backend=spec, contentDir=None)
+    assert isinstance(run.error, pulumi.RunError), run.error
+    assert said in (run.error_message or "") and "\n" not in (run.error_message or "").strip()
+
+
+def test_backend_zones_from_config_are_used() -> None:
+    spec = '{"imageId": "img-1", "certificateId": "cert-1", "zones": ["cn-hongkong-b", "cn-hongkong-c"]}'
+    rec = run_stack("hongkong", backend=spec, contentDir=None).recorder
+    zones = {r.inputs.get("zoneId") for r in rec.of_type("alicloud:vpc/switch:Switch")}
+    assert zones == {"cn-hongkong-b", "cn-hongkong-c"}
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # The recorder
 

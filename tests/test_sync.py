@@ -578,6 +578,31 @@ def test_links_out_of_the_folder_devices_and_secret_dotfiles_are_never_read(tmp_
     assert "passwd.txt" in text and "leak" not in text and "/etc/passwd" not in text
 
 
+def test_a_link_to_an_excluded_file_is_not_uploaded_and_odd_names_are_logged_as_utf8(tmp_path: Path) -> None:
+    import os
+
+    from china_site.sync import describe_skipped
+
+    site = tmp_path / "site"
+    (site / ".git").mkdir(parents=True)
+    (site / "index.html").write_text("<p>hi</p>", encoding="utf-8")
+    (site / ".env").write_text("SECRET=leak\n", encoding="utf-8")
+    (site / ".git" / "config").write_text("[remote] url = https://token@example.invalid\n", encoding="utf-8")
+    (site / "config.txt").symlink_to(".env")
+    (site / "git.txt").symlink_to(".git/config")
+    (site / "page.html").symlink_to("index.html")  # a link to an uploadable file still is one
+    root = os.fsencode(site)
+    os.symlink(b"/tmp", os.path.join(root, b"linked-\xfe"))  # a symlinked folder with a Latin-1 name
+    (site / os.fsdecode(b"old-\xff.swp")).write_text("x", encoding="utf-8")  # an excluded Latin-1 name
+    p = plan(site, None)
+    assert {f.key for f in p.uploads} == {"index.html", "page.html"}
+    why = dict(p.skipped)
+    assert "exclude list" in why["config.txt"] and "exclude list" in why["git.txt"]
+    assert set(why) >= {"linked-\ufffd/", "old-\ufffd.swp"}
+    describe_skipped(p.skipped).encode("utf-8")  # a log line: valid UTF-8
+    assert set(file_hashes(site, exclude=())) >= {"config.txt", ".env"}  # an empty list excludes nothing
+
+
 def test_the_exclude_list_is_configurable(tmp_path: Path) -> None:
     from china_site.sync import DEFAULT_EXCLUDE
 
@@ -707,6 +732,27 @@ def test_large_files_stream_as_multipart_with_bounded_memory(
     assert manifest["video.mp4"]["etag"] == video.etag == head["ETag"].strip('"')
     assert hashlib.sha256(admin.get_object(Bucket=bucket, Key="video.mp4")["Body"].read()).hexdigest() == video.sha256
     assert plan(site, refresh(client, bucket, manifest)).empty  # the multipart ETag round-trips through refresh
+
+
+class CorruptingParts(Corrupting):
+    """The "proxy" alters each part of a multipart upload; the part's ETag tells."""
+
+    def upload_part(self, **kw: Any) -> Any:
+        kw["Body"] = bytes(kw["Body"])[:-1] + b"!"
+        kw.pop("ContentMD5", None)
+        return self._client.upload_part(**kw)
+
+
+def test_a_part_whose_etag_is_not_its_md5_aborts_the_multipart_upload(
+    tmp_path: Path, bucket: str, admin: Any, small_parts: int
+) -> None:
+    site = make_site(tmp_path / "site", n_assets=0)
+    big_file(site / "video.mp4", 11)
+    with pytest.raises(SyncError) as err:
+        apply(CorruptingParts(oss_client()), bucket, plan(site, None), max_workers=1)
+    assert "does not have the checksum planned" in str(err.value) and "分片校验和不一致" in str(err.value)
+    assert "video.mp4" not in server_objects(admin, bucket)
+    assert not admin.list_multipart_uploads(Bucket=bucket).get("Uploads")  # aborted, no parts left behind
 
 
 def test_a_large_file_changed_during_upload_aborts_the_multipart_upload(

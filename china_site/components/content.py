@@ -274,8 +274,9 @@ class SiteContent(pulumi.ComponentResource):
         if unsafe:
             pulumi.log.warn(
                 f"{args.content_dir}: {len(unsafe)} link(s) or special file(s) in the content folder are never "
-                "uploaded (a link to a file outside the folder, a device or a pipe) / 内容目录中指向目录外的链接或"
-                f"特殊文件不会上传:\n{describe_skipped(unsafe)}",
+                "uploaded (a link out of the folder or to an excluded file, a device, a pipe, a name not in UTF-8) / "
+                "内容目录中指向目录外或被排除文件的链接、特殊文件或非 UTF-8 文件名不会上传:\n"
+                + describe_skipped(unsafe),
                 resource=self,
             )
 
