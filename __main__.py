@@ -51,6 +51,23 @@ def _local(path: str | None) -> str | None:
     return str(p if p.is_absolute() else PROJECT_DIR / p)
 
 
+def _verification_timeout(config: Any) -> float:
+    seconds = config.get_float("verificationTimeout")
+    if seconds is None:
+        return 600.0
+    if not seconds > 0:  # 0, negative, NaN: the check would give up at once (or never), silently
+        from china_site.errors import InputError
+
+        raise surface(
+            InputError(
+                f"verificationTimeout must be a number of seconds above 0 (got {seconds!r})",
+                where="stack config china-site:verificationTimeout",
+                fix="pulumi config set verificationTimeout 600, or remove it for the default (600 s)",
+            )
+        )
+    return seconds
+
+
 def _certificate(config: _Config) -> SiteCertificate | None:
     certificate = config.get_secret("certificate")
     key = config.get_secret("certificateKey")
@@ -179,7 +196,7 @@ def main() -> None:
         cdn=config.get_bool("cdn") is not False,
         cdn_global=config.get_bool("cdnGlobal") or False,
         domain_verified=config.get_bool("domainVerified") or False,
-        verification_timeout=config.get_float("verificationTimeout") or 600.0,
+        verification_timeout=_verification_timeout(config),
         bucket_name=config.get("bucketName"),
         today=config.get("today"),
     )

@@ -301,3 +301,11 @@ def test_verification_timeout_from_config_reaches_the_ownership_check() -> None:
         "pulumi-python:dynamic/china-site:DomainOwnership"
     )
     assert short.inputs["timeoutSeconds"] == 1.5
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_a_verification_timeout_of_zero_or_less_is_one_line_not_the_default(value: str) -> None:
+    run = run_stack("mainland", check=False, verificationTimeout=value)
+    assert isinstance(run.error, pulumi.RunError), run.error
+    message = run.error_message or ""
+    assert "verificationTimeout must be a number of seconds above 0" in message and "\n" not in message.strip()
