@@ -129,12 +129,19 @@ Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 
 
+def _without_userinfo(endpoint: str) -> str:
+    import re
+
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)?[^/@]*@", r"\1", endpoint)
+
+
 class OwnershipClient:
     """DescribeVerifyContent and VerifyDomainOwner through the CDN SDK (or ``call`` in tests)."""
 
     def __init__(self, *, credentials: Credentials | None, endpoint: str = DEFAULT_ENDPOINT, timeout: float = 5.0):
         self._credentials = credentials
         self._endpoint = endpoint
+        self._shown = _without_userinfo(endpoint)  # messages never carry a user:password@ of the endpoint
         self._timeout = timeout
         self._client: Any = None
 
@@ -155,7 +162,7 @@ class OwnershipClient:
         if not isinstance(content, str) or not content.strip():
             raise OwnershipError(
                 f"DescribeVerifyContent gave no verification content for {domain}",
-                where=f"CDN API {self._endpoint}",
+                where=f"CDN API {self._shown}",
                 fix="retry later, or take the value from the CDN console (Add Domain Name → verify ownership)",
             )
         return content.strip()
@@ -229,7 +236,7 @@ class OwnershipClient:
             reason = _describe(exc)
             raise OwnershipError(
                 f"{action} for {domain} failed: {reason}",
-                where=f"CDN API {self._endpoint}",
+                where=f"CDN API {self._shown}",
                 fix="check the credentials (RAM permission cdn:DescribeVerifyContent / cdn:VerifyDomainOwner) and "
                 "the network, then run pulumi up again",
                 code=code if isinstance(code, str) and code else None,

@@ -151,6 +151,16 @@ def test_unreachable_endpoint_is_one_line() -> None:
     assert "DescribeVerifyContent" in caught.value.line() and AK_SECRET not in caught.value.line()
 
 
+def test_an_endpoint_password_never_reaches_the_message() -> None:
+    dead = ownership.OwnershipClient(
+        credentials=Credentials(AK_ID, AK_SECRET), endpoint="http://proxyuser:hunter2@127.0.0.1:9", timeout=0.5
+    )
+    with pytest.raises(ownership.OwnershipError) as caught:
+        dead.verify_content("www.example.cn")
+    line = caught.value.line()
+    assert "hunter2" not in line and "proxyuser" not in line and "127.0.0.1:9" in line
+
+
 # --- the dynamic providers (what `pulumi up` runs; mocks never do) --------------------------------------------------
 
 
