@@ -477,6 +477,7 @@ def _emit_report(
         policies=meta,
         sources=sources,
         artifact=artifact,
+        not_applicable=[(na.urn, na.policy) for na in checked.evaluation.not_applicable],
     )
     if format is ReportFormat.table:
         text = _render_table_text(
@@ -706,14 +707,31 @@ def _whole_file(path: Path) -> Any:
     return SourceSpot(file_uri(str(path)), lines=lines)
 
 
-def _artifact_locations(artifact: str, records: list[Any]) -> tuple[Any, dict[str, Any]]:
-    """Where audit results point: the audited file (whole, or the line of each resource's URN), and the program's
-    source line for resources whose artifact carries a ``sourcePosition``. From standard input: the project's
-    Pulumi.yaml."""
-    from china_site.locations import artifact_spots, file_uri, source_spots
-    from china_site.policy_config import find_project_dir
+def _project_root(given: Path | None, artifact: str, project: str | None) -> Path:
+    """The Pulumi project an audited artifact came from (where ``project:///`` source positions and relative
+    registry paths start): ``--project-root``; else the folder of the ``Pulumi.yaml`` at or above the artifact's
+    folder or the working folder; else the one folder below the working folder whose ``Pulumi.yaml`` names the
+    artifact's project (a monorepo); else the working folder."""
+    from china_site.locations import locate_project
 
-    project_dir = find_project_dir(Path.cwd())
+    if given is not None:
+        if not given.is_dir():
+            raise InputError(
+                "the project root is not a folder",
+                where=f"--project-root {given}",
+                fix="pass the folder that holds the program's Pulumi.yaml",
+            )
+        return given.resolve()
+    near = [Path(artifact).parent] if artifact != "-" else []
+    return locate_project(project, near=near) or Path.cwd().resolve()
+
+
+def _artifact_locations(artifact: str, records: list[Any], project_dir: Path) -> tuple[Any, dict[str, Any]]:
+    """Where audit results point: the program's source line for resources whose artifact carries a
+    ``sourcePosition`` (read from ``project_dir``), else the audited file (whole, or the line of each resource's
+    URN). From standard input: the project's Pulumi.yaml."""
+    from china_site.locations import artifact_spots, file_uri, source_spots
+
     sources: dict[str, Any] = {}
     if artifact == "-":
         pulumi_yaml = project_dir / "Pulumi.yaml"
@@ -749,6 +767,15 @@ def audit(
             help="A `pulumi stack export` of the same stack: the providers a preview without --show-sames leaves out.",
         ),
     ] = None,
+    project_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--project-root",
+            help="The folder of the program's Pulumi.yaml: where SARIF source locations and relative registry paths "
+            "start. Default: the Pulumi.yaml at or above the artifact or the working folder, else the one below the "
+            "working folder naming the artifact's project.",
+        ),
+    ] = None,
 ) -> None:
     """Check a Pulumi artifact with the pack (see ``_AUDIT_HELP``)."""
     from dataclasses import replace
@@ -763,7 +790,6 @@ def audit(
         plan,
         provider_gap_diagnostics,
     )
-    from china_site.policy_config import find_project_dir
 
     with user_errors():
         day = _parse_date(today) if today is not None else None
@@ -779,6 +805,7 @@ def audit(
                     fix="run `pulumi stack export --file state.json` and pass that file",
                 )
         doc = read_artifact(artifact, state=state_doc)
+        project_dir = _project_root(project_root, artifact, doc.project)
         pack = load_pack()
         checked = check(
             doc.judged_records,
@@ -790,7 +817,7 @@ def audit(
             today=day,
             stack=doc.stack,
             project=doc.project,
-            project_dir=find_project_dir(Path.cwd()),
+            project_dir=project_dir,
             progress=_progress,
         )
         gaps = omission_diagnostics(doc) + provider_gap_diagnostics(doc)
@@ -805,7 +832,9 @@ def audit(
             comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
             extra, notes = _engine_section(comparison)
         title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"
-        whole, sources = _artifact_locations(artifact, doc.records) if format is ReportFormat.sarif else (None, {})
+        whole, sources = (
+            _artifact_locations(artifact, doc.records, project_dir) if format is ReportFormat.sarif else (None, {})
+        )
         code = _emit_report(
             checked,
             format=format,

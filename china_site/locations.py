@@ -171,3 +171,44 @@ def display_source(source: str, *, project_dir: Path | None = None, cwd: Path | 
         return Path(os.path.relpath(path, anchors[-1])).as_posix()
     except ValueError:  # another drive (Windows)
         return path.name
+
+
+_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "venv", ".venv", "__pycache__", ".tox", ".mypy_cache"})
+_SCAN_DEPTH = 4  # how deep below the working folder a monorepo's Pulumi projects are looked for
+_SCAN_LIMIT = 2000  # folders visited at most (a huge tree is not walked; the working folder is used)
+
+
+def _project_name(folder: Path) -> str | None:
+    """The ``name:`` of ``folder/Pulumi.yaml`` (or ``.yml``), read without a YAML parser (a top-level scalar)."""
+    for file_name in ("Pulumi.yaml", "Pulumi.yml"):
+        try:
+            text = (folder / file_name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        match = re.search(r"^name:[ \t]*['\"]?([^'\"#\r\n]+?)['\"]?[ \t]*(?:#.*)?$", text, re.MULTILINE)
+        return match.group(1).strip() if match else ""
+    return None
+
+
+def locate_project(project: str | None, *, near: Iterable[Path] = (), cwd: Path | None = None) -> Path | None:
+    """The folder of the ``Pulumi.yaml`` a run came from: at or above one of ``near`` (the audited file's folder)
+    or the working folder; else, in a monorepo, the one folder below the working folder whose ``Pulumi.yaml`` names
+    ``project``. None when there is none, or more than one candidate below (ambiguous: pass --project-root)."""
+    start = (cwd or Path.cwd()).resolve()
+    for origin in (*near, start):
+        begin = origin.resolve()
+        for candidate in (begin, *begin.parents):
+            name = _project_name(candidate)
+            if name is not None and (not project or not name or name == project):
+                return candidate
+    if not project:
+        return None
+    found: list[Path] = []
+    for visited, (folder, dirs, _files) in enumerate(os.walk(start), start=1):
+        depth = len(Path(folder).relative_to(start).parts)
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and depth < _SCAN_DEPTH)
+        if visited > _SCAN_LIMIT:
+            return None
+        if _project_name(Path(folder)) == project:
+            found.append(Path(folder))
+    return found[0] if len(found) == 1 else None

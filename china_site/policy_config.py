@@ -49,6 +49,7 @@ __all__ = [
     "WaiverMatch",
     "check_stack_keys",
     "china_today",
+    "did_you_mean",
     "find_project_dir",
     "match_waiver",
     "parse_policy_config",
@@ -209,8 +210,22 @@ def parse_policy_config(config: Mapping[str, Any] | None, *, policy: str) -> Pol
         raise InputError(
             f"{msg}",
             where=f"policy config of '{policy}', field '{loc}'",
-            fix=f"the keys are: {known} (see policies/README.md)",
+            fix=f"{did_you_mean(loc, SHARED_KEYS)}the keys are: {known} (see policies/README.md)",
         ) from None
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    """``"did you mean 'X'? "`` for a mistyped key close to a known one (case-insensitive), else ``""``."""
+    import difflib
+
+    names = list(known)
+    if key in names:
+        return ""
+    lowered = {name.lower(): name for name in names}
+    if key.lower() in lowered:
+        return f"did you mean '{lowered[key.lower()]}'? "
+    close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.75)
+    return f"did you mean '{lowered[close[0]]}'? " if close else ""
 
 
 def _decode_stack_value(key: str, text: str, *, secret: bool) -> object:

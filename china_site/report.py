@@ -25,7 +25,6 @@ T = TypeVar("T")
 
 TOOL_NAME = "china-site"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_SARIF_LEVEL = {"mandatory": "error", "advisory": "warning"}
 
 
 class ResourceId(NamedTuple):
@@ -60,6 +59,9 @@ class PolicyMeta:
     display_name: str | None = None
     help_text: str | None = None
     help_uri: str | None = None
+    severity: str | None = None  # the pack's severity: low | medium | high | critical
+    details: str | None = None  # the full description (``description`` is its first sentence, as the engine prints)
+    stack: bool = False  # a stack policy (judges the whole stack once) rather than a resource policy
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Report:
     policies: tuple[PolicyMeta, ...] = field(default=())
     sources: Mapping[str, SourceSpot] = field(default_factory=dict)  # URN → the program's source position
     artifact: SourceSpot | None = None  # the audited file (SARIF's physical location when no source is known)
+    not_applicable: frozenset[tuple[str, str]] = frozenset()  # (URN, policy) pairs the policy said do not apply
 
     @classmethod
     def from_records(
@@ -90,6 +93,7 @@ class Report:
         policies: Sequence[PolicyMeta] = (),
         sources: Mapping[str, SourceSpot] | None = None,
         artifact: SourceSpot | None = None,
+        not_applicable: Iterable[tuple[str, str]] = (),
     ) -> Report:
         return cls(
             diagnostics=list(diagnostics),
@@ -101,6 +105,7 @@ class Report:
             policies=tuple(policies),
             sources=dict(sources or {}),
             artifact=artifact,
+            not_applicable=frozenset((urn, policy) for urn, policy in not_applicable),
         )
 
     @property
@@ -122,7 +127,9 @@ def exit_code(report: Report) -> int:
 
 
 def to_dict(report: Report) -> dict[str, Any]:
-    return {
+    """The contract's ``findings`` and ``summary``; ``policies`` adds each policy's full description, severity, fix
+    and link (a violation's message leads with the description's first sentence only)."""
+    doc: dict[str, Any] = {
         "findings": [
             {
                 "policy": d.policy,
@@ -136,6 +143,20 @@ def to_dict(report: Report) -> dict[str, Any]:
         ],
         "summary": {"resources": report.resources, "mandatory": report.mandatory, "advisory": report.advisory},
     }
+    if report.policies:
+        doc["policies"] = [
+            {
+                "name": m.name,
+                "enforcement": m.enforcement,
+                "severity": m.severity,
+                "kind": "stack" if m.stack else "resource",
+                "description": m.details or m.description,
+                "remediation": m.help_text,
+                "url": m.help_uri,
+            }
+            for m in report.policies
+        ]
+    return doc
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -155,11 +176,50 @@ def to_json(report: Report) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 # SARIF 2.1.0 (what GitHub code scanning and Microsoft's SARIF Multitool with the "Sarif;Gh" rules accept)
 
-TOOL_INFORMATION_URI = "https://pypi.org/project/china-site/"
 _FINGERPRINT_KEY = "chinaSitePolicyResource/v1"
-# GitHub maps security-severity to critical (≥ 9.0), high (≥ 7.0), medium (≥ 4.0) and low (> 0).
-_SECURITY_SEVERITY = {"mandatory": "7.5", "remediate": "7.5", "advisory": "4.0"}
-_PROBLEM_SEVERITY = {"mandatory": "error", "remediate": "error", "advisory": "warning"}
+# GitHub maps security-severity to critical (≥ 9.0), high (≥ 7.0), medium (≥ 4.0) and low (> 0): from the pack's
+# own severity of each policy; without one (a policy of another pack), from its enforcement level.
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+_ENFORCEMENT_SEVERITY = {"mandatory": "high", "remediate": "high", "advisory": "medium"}
+_SEVERITY_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+_PROJECT_URL_LABELS = ("homepage", "home", "repository", "source", "documentation")
+
+
+def information_uri() -> str | None:
+    """The project's home as the installed distribution declares it (``[project.urls]``: Homepage, Repository,
+    Source or Documentation); None when it declares none (SARIF's ``informationUri`` is then left out rather than
+    pointing at a page that does not exist)."""
+    from importlib import metadata
+
+    try:
+        entries = metadata.metadata(TOOL_NAME).get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    urls: dict[str, str] = {}
+    for entry in entries:
+        label, _, url = str(entry).partition(",")
+        if url.strip().startswith("https://"):
+            urls.setdefault(label.strip().lower(), url.strip())
+    return next((urls[label] for label in _PROJECT_URL_LABELS if label in urls), None)
+
+
+def _severity(meta: PolicyMeta | None, enforcement: str) -> str | None:
+    if meta is not None and meta.severity in _SECURITY_SEVERITY:
+        return meta.severity
+    return _ENFORCEMENT_SEVERITY.get(enforcement)
+
+
+def result_level(meta: PolicyMeta | None, enforcement: str) -> str:
+    """A result's SARIF level: from the pack's severity (critical/high → error, medium → warning, low → note); a
+    finding that blocks the deployment (mandatory) is always an error."""
+    if enforcement in ("mandatory", "remediate"):
+        return "error"
+    if enforcement == "disabled":
+        return "none"
+    severity = _severity(meta, enforcement)
+    return _SEVERITY_LEVEL.get(severity or "", "warning")
+
+
 _RULE_TAGS = ("security", "compliance", "china", "icp")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]")
 
@@ -191,10 +251,6 @@ def first_sentence(text: str) -> str:
     return text[: match.end()] if match else text
 
 
-def _level(enforcement: str) -> str:
-    return {"mandatory": "error", "remediate": "error", "advisory": "warning"}.get(enforcement, "none")
-
-
 def _help(meta: PolicyMeta) -> dict[str, str]:
     """``help`` in text and markdown: the fix (the policy's remediation steps) and where to read more."""
     steps = (meta.help_text or "").strip()
@@ -208,20 +264,23 @@ def _help(meta: PolicyMeta) -> dict[str, str]:
 
 
 def _rule_json(meta: PolicyMeta) -> dict[str, Any]:
-    description = " ".join((meta.description or meta.name).split())
+    description = " ".join((meta.details or meta.description or meta.name).split())
     rule: dict[str, Any] = {"id": meta.name}
     if meta.display_name:
         rule["name"] = meta.display_name
-    rule["shortDescription"] = {"text": first_sentence(description)}
+    rule["shortDescription"] = {"text": first_sentence(" ".join((meta.description or description).split()))}
     rule["fullDescription"] = {"text": description}
     rule["help"] = _help(meta)
     if meta.help_uri:
         rule["helpUri"] = meta.help_uri
-    rule["defaultConfiguration"] = {"level": _level(meta.enforcement), "enabled": meta.enforcement != "disabled"}
+    level = result_level(meta, meta.enforcement)
+    rule["defaultConfiguration"] = {"level": level, "enabled": meta.enforcement != "disabled"}
     properties: dict[str, Any] = {"enforcement": meta.enforcement, "tags": list(_RULE_TAGS), "precision": "high"}
-    if meta.enforcement in _SECURITY_SEVERITY:
-        properties["security-severity"] = _SECURITY_SEVERITY[meta.enforcement]
-        properties["problem.severity"] = _PROBLEM_SEVERITY[meta.enforcement]
+    severity = _severity(meta, meta.enforcement)
+    if severity is not None and meta.enforcement != "disabled":
+        properties["severity"] = severity
+        properties["security-severity"] = _SECURITY_SEVERITY[severity]
+        properties["problem.severity"] = {"error": "error", "warning": "warning"}.get(level, "recommendation")
     rule["properties"] = properties
     return rule
 
@@ -260,6 +319,7 @@ def to_sarif(
     (``artifact_uri`` or ``report.artifact``: a relative URI, with its line count when known)."""
     rules = _rules(report, policies_meta or report.policies)
     index = {m.name: i for i, m in enumerate(rules)}
+    metas = {m.name: m for m in rules}
     descriptions = {m.name: m.description for m in rules if m.description}
     artifact = SourceSpot(artifact_uri) if isinstance(artifact_uri, str) else (artifact_uri or report.artifact)
     results = []
@@ -270,23 +330,20 @@ def to_sarif(
             {
                 "ruleId": d.policy,
                 "ruleIndex": index[d.policy],
-                "level": _SARIF_LEVEL[d.enforcement],
+                "level": result_level(metas.get(d.policy), d.enforcement),
                 "message": {"text": text},
                 "locations": [_location(d, report.sources.get(d.urn, artifact))],
                 "partialFingerprints": {_FINGERPRINT_KEY: fingerprint(d.policy, d.urn)},
                 "properties": {"enforcement": d.enforcement, "resourceType": d.type},
             }
         )
+    driver: dict[str, Any] = {"name": TOOL_NAME, "version": __version__, "semanticVersion": __version__}
+    home = information_uri()
+    if home:
+        driver["informationUri"] = home
+    driver["rules"] = [_rule_json(m) for m in rules]
     run: dict[str, Any] = {
-        "tool": {
-            "driver": {
-                "name": TOOL_NAME,
-                "version": __version__,
-                "semanticVersion": __version__,
-                "informationUri": TOOL_INFORMATION_URI,
-                "rules": [_rule_json(m) for m in rules],
-            }
-        },
+        "tool": {"driver": driver},
         "results": results,
         "columnKind": "unicodeCodePoints",
         "properties": {
@@ -318,9 +375,11 @@ def xml_text(text: str) -> str:
 
 
 def to_junit(report: Report, *, policies: Sequence[str] = ()) -> str:
-    """JUnit XML: one ``testsuite``; one ``testcase`` per resource × policy (classname = URN, name = policy).
-    A mandatory diagnostic makes it a ``failure``; advisory diagnostics are printed in ``system-out`` of a passing
-    test case. Combinations named by a diagnostic but outside resources × policies are added, so nothing is lost."""
+    """JUnit XML: one ``testsuite``; one ``testcase`` per resource × resource policy and one per stack policy on the
+    stack (classname = URN, name = policy). A mandatory diagnostic makes it a ``failure``; advisory diagnostics are
+    printed in ``system-out`` of a passing test case; a check the policy reported as not applicable (a resource it
+    does not judge: not public, not an Alibaba Cloud type) is ``skipped``, never counted as passed. Combinations
+    named by a diagnostic but outside those are added, so nothing is lost."""
     import xml.etree.ElementTree as ET
 
     resources: list[ResourceId] = list(report.resource_ids)
@@ -331,36 +390,61 @@ def to_junit(report: Report, *, policies: Sequence[str] = ()) -> str:
             resources.append(ResourceId(d.urn, d.type, d.name))
     given = list(policies) or [m.name for m in report.policies]
     policy_names = list(dict.fromkeys([*given, *(d.policy for d in report.diagnostics)]))
+    stack_policies = {m.name for m in report.policies if m.stack}
+    stack_urns = [r.urn for r in resources if r.type == "pulumi:pulumi:Stack"]
 
     descriptions = {m.name: m.description for m in report.policies if m.description}
     by_case: dict[tuple[str, str], list[Diagnostic]] = {}
     for d in report.diagnostics:
         by_case.setdefault((d.urn, d.policy), []).append(d)
 
+    cases: list[tuple[ResourceId, str]] = []
+    for res in resources:
+        for policy in policy_names:
+            if (
+                policy in stack_policies
+                and stack_urns
+                and res.urn not in stack_urns
+                and (res.urn, policy) not in by_case
+            ):
+                continue  # a stack policy judges the stack once: its case is on the stack resource
+            cases.append((res, policy))
+
+    def is_skipped(urn: str, policy: str) -> bool:
+        return (urn, policy) in report.not_applicable and not by_case.get((urn, policy))
+
     suite_name = report.title
     if report.project or report.stack:
         suite_name += f" ({report.project or '?'}/{report.stack or '?'})"
-    tests = len(resources) * len(policy_names)
+    tests = len(cases)
     failures = sum(1 for diags in by_case.values() if any(d.enforcement == "mandatory" for d in diags))
+    skipped = sum(1 for res, policy in cases if is_skipped(res.urn, policy))
 
     root = ET.Element("testsuites", name=xml_text(report.title), tests=str(tests), failures=str(failures), errors="0")
     suite = ET.SubElement(
-        root, "testsuite", name=xml_text(suite_name), tests=str(tests), failures=str(failures), errors="0", skipped="0"
+        root,
+        "testsuite",
+        name=xml_text(suite_name),
+        tests=str(tests),
+        failures=str(failures),
+        errors="0",
+        skipped=str(skipped),
     )
-    for res in resources:
-        for policy in policy_names:
-            case = ET.SubElement(suite, "testcase", classname=xml_text(res.urn), name=xml_text(policy))
-            diags = by_case.get((res.urn, policy), [])
-            mandatory = [d for d in diags if d.enforcement == "mandatory"]
-            advisory = [d for d in diags if d.enforcement == "advisory"]
-            if mandatory:
-                first = policy_message_lines(mandatory[0], descriptions.get(policy))
-                message = xml_text(first[0] if first else policy)
-                failure = ET.SubElement(case, "failure", message=message, type="mandatory")
-                failure.text = xml_text("\n\n".join(d.message for d in mandatory))
-            if advisory:
-                out = ET.SubElement(case, "system-out")
-                out.text = xml_text("\n\n".join(f"advisory: {d.message}" for d in advisory))
+    for res, policy in cases:
+        case = ET.SubElement(suite, "testcase", classname=xml_text(res.urn), name=xml_text(policy))
+        diags = by_case.get((res.urn, policy), [])
+        mandatory = [d for d in diags if d.enforcement == "mandatory"]
+        advisory = [d for d in diags if d.enforcement == "advisory"]
+        if is_skipped(res.urn, policy):
+            ET.SubElement(case, "skipped", message="not applicable to this resource")
+        if mandatory:
+            first = policy_message_lines(mandatory[0], descriptions.get(policy))
+            message = xml_text(first[0] if first else policy)
+            failure = ET.SubElement(case, "failure", message=message, type="mandatory")
+            failure.text = xml_text("\n\n".join(d.message for d in mandatory))
+        if advisory:
+            out = ET.SubElement(case, "system-out")
+            out.text = xml_text("\n\n".join(f"advisory: {d.message}" for d in advisory))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 

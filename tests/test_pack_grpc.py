@@ -104,6 +104,9 @@ def test_first_stdout_line_is_the_port_and_info_lists_every_policy(pack: PackPro
     assert {name: LEVEL_NAMES[level] for name, level in levels.items()} == PACK_POLICIES
     for policy in info.policies:
         assert policy.description and policy.remediation_steps and policy.url
+        # the engine prints the description before every violation: one short sentence, the detail is in the docs
+        assert len(policy.description) <= 110 and policy.description.endswith(".")
+        assert policy.description.count(". ") == 0, policy.description
         assert set(policy.configSchema.properties) >= {"filings", "today", "psbGraceDays", "waivers", "verify"}
     stack_policies = {p.name for p in info.policies if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK}
     assert stack_policies == {"filing-registry-available", "dns-linked-exposure"}
@@ -348,3 +351,18 @@ def test_region_and_registry_from_pulumi_config_env(registry: Path) -> None:
         assert json.loads(json.dumps(process.levels))["icp-filing-required"] == "mandatory"
     finally:
         process.stop()
+
+
+def test_bad_config_of_an_advisory_policy_blocks_through_the_stack_policy(
+    pack: PackProcess, shared: dict[str, Any]
+) -> None:
+    # A mistyped key in an advisory policy: that policy checks nothing, so the pack blocks whatever its level.
+    pack.configure(shared, {"psb-filing-due": {"psbGraceDayz": 10}})
+    run = pack.run([cdn("site-cdn", "www.example.cn")])
+    [diag] = run.mandatory()
+    assert diag.policy == "filing-registry-available"
+    assert "'psb-filing-due'" in diag.message and "psbGraceDayz" in diag.message
+    assert "did you mean 'psbGraceDays'?" in diag.message
+    # fixed: the block goes away
+    pack.configure(shared, {"psb-filing-due": {"psbGraceDays": 10}})
+    assert pack.run([cdn("site-cdn", "www.example.cn")]).mandatory() == []

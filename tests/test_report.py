@@ -137,7 +137,7 @@ def test_sarif_is_valid_and_carries_rules_results_and_locations() -> None:
     run = doc["runs"][0]
     driver = run["tool"]["driver"]
     assert driver["name"] == "china-site"
-    assert driver["informationUri"].startswith("https://")
+    assert "informationUri" not in driver  # the project declares no home page: none invented
     assert [r["id"] for r in driver["rules"]] == [m.name for m in POLICIES]
     icp = driver["rules"][0]
     assert icp["shortDescription"]["text"] == "Mainland exposure needs an approved ICP filing."
@@ -146,8 +146,9 @@ def test_sarif_is_valid_and_carries_rules_results_and_locations() -> None:
     assert "File the domain through Alibaba Cloud" in icp["help"]["markdown"]
     assert icp["helpUri"] == "https://beian.miit.gov.cn/"
     assert icp["name"] == "ICP filing required"
-    assert icp["properties"]["security-severity"] == "7.5" and "security" in icp["properties"]["tags"]
-    assert driver["rules"][1]["properties"]["security-severity"] == "4.0"  # advisory: medium
+    # no severity declared: from the level (mandatory → high, advisory → medium)
+    assert icp["properties"]["security-severity"] == "8.0" and "security" in icp["properties"]["tags"]
+    assert driver["rules"][1]["properties"]["security-severity"] == "5.5"
     assert driver["rules"][1]["help"]["text"]  # every rule has help (GitHub requires it), even without steps
     assert driver["rules"][3]["defaultConfiguration"] == {"level": "none", "enabled": False}
     assert "security-severity" not in driver["rules"][3]["properties"]
@@ -355,3 +356,88 @@ def test_progress_draws_on_a_terminal_stderr_only(monkeypatch: pytest.MonkeyPatc
     assert list(progress(iter("abc"), 3, enabled=True)) == ["a", "b", "c"]
     assert list(progress(iter("abc"), 3, enabled=False)) == ["a", "b", "c"]
     assert capsys.readouterr().out == ""  # never on stdout
+
+
+def test_sarif_severity_and_level_come_from_the_packs_severity() -> None:
+    metas = [
+        PolicyMeta("icp-filing-required", "ICP.", "mandatory", severity="critical"),
+        PolicyMeta("icp-number-displayed", "Footer.", "advisory", severity="low"),
+        PolicyMeta("filing-registry-available", "Registry.", "mandatory", severity="high"),
+    ]
+    run = sarif_validate(to_sarif(report(), policies_meta=metas))["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert rules["icp-filing-required"]["properties"]["security-severity"] == "9.5"  # GitHub: critical
+    assert rules["filing-registry-available"]["properties"]["security-severity"] == "8.0"  # high
+    assert rules["icp-number-displayed"]["properties"]["security-severity"] == "3.0"  # low
+    assert rules["icp-number-displayed"]["defaultConfiguration"]["level"] == "note"
+    assert rules["icp-number-displayed"]["properties"]["problem.severity"] == "recommendation"
+    levels = {(r["ruleId"], r["level"]) for r in run["results"]}
+    assert levels == {
+        ("icp-filing-required", "error"),
+        ("icp-number-displayed", "note"),
+        ("filing-registry-available", "error"),
+    }
+    # a low-severity policy raised to mandatory still blocks: an error
+    raised = [PolicyMeta("icp-number-displayed", "Footer.", "mandatory", severity="low")]
+    diag = Diagnostic("icp-number-displayed", "mandatory", CDN_URN, CDN_TYPE, "www-cdn", FOOTER_MESSAGE)
+    (result,) = json.loads(to_sarif(report([diag]), policies_meta=raised))["runs"][0]["results"]
+    assert result["level"] == "error"
+
+
+def test_sarif_information_uri_is_the_declared_project_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    class Meta:
+        def get_all(self, key: str) -> list[str]:
+            assert key == "Project-URL"
+            return ["Issues, https://example.org/issues", "Repository, https://example.org/china-site"]
+
+    monkeypatch.setattr(metadata, "metadata", lambda name: Meta())
+    driver = json.loads(to_sarif(report()))["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://example.org/china-site"
+
+
+def test_junit_not_applicable_checks_are_skipped_and_stack_policies_judge_the_stack_once() -> None:
+    metas = [
+        PolicyMeta("icp-filing-required", "ICP.", "mandatory"),
+        PolicyMeta("filing-registry-available", "Registry.", "mandatory", stack=True),
+    ]
+    full = Report(
+        diagnostics=[DIAGS[0]],
+        resources=3,
+        resource_ids=RESOURCES,
+        policies=tuple(metas),
+        not_applicable=frozenset({(BUCKET_URN, "icp-filing-required"), (STACK_URN, "icp-filing-required")}),
+    )
+    root = ET.fromstring(to_junit(full))
+    cases = {(c.get("classname"), c.get("name")): c for c in root.findall("testsuite/testcase")}
+    # 3 resources × the resource policy + the stack policy once, on the stack
+    assert sorted(cases) == sorted(
+        [
+            (STACK_URN, "icp-filing-required"),
+            (CDN_URN, "icp-filing-required"),
+            (BUCKET_URN, "icp-filing-required"),
+            (STACK_URN, "filing-registry-available"),
+        ]
+    )
+    assert cases[(BUCKET_URN, "icp-filing-required")].find("skipped") is not None
+    assert cases[(CDN_URN, "icp-filing-required")].find("failure") is not None  # a finding is never skipped
+    assert cases[(STACK_URN, "filing-registry-available")].find("skipped") is None  # applied and passed
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("skipped") == "2" and suite.get("tests") == "4"
+
+
+def test_json_lists_each_policys_full_description() -> None:
+    meta = PolicyMeta("icp-filing-required", "One sentence.", "mandatory", severity="critical", details="Long. Text.")
+    doc = json.loads(to_json(Report(diagnostics=[], resources=0, policies=(meta,))))
+    assert doc["policies"] == [
+        {
+            "name": "icp-filing-required",
+            "enforcement": "mandatory",
+            "severity": "critical",
+            "kind": "resource",
+            "description": "Long. Text.",
+            "remediation": None,
+            "url": None,
+        }
+    ]

@@ -600,13 +600,16 @@ def _validate_policy_config(policy: Policy, props: Mapping[str, Any], *, source:
 def _validate_known_keys(policy: Policy, props: Mapping[str, Any], *, source: str) -> None:
     """What Pulumi's schema format cannot say: no unknown key, and (for china-site's policies) values the pack's own
     run-time validation accepts (e.g. a real calendar date), so a bad file is one line here, not a violation later."""
+    from china_site.policy_config import did_you_mean
+
     known = set((policy.config_schema.properties or {}) if policy.config_schema else ())
     for key in props:
         if key not in known:
             raise InputError(
                 "unknown key",
                 where=f"{source}, policy '{policy.name}', field '{key}'",
-                fix=f"remove it or correct its spelling; the keys are: {', '.join(sorted(known))}",
+                fix=f"{did_you_mean(key, known)}remove it or correct its spelling; the keys are: "
+                f"{', '.join(sorted(known))}",
             )
     from china_site.policy_schema import CONFIG_SCHEMA
 
@@ -883,9 +886,18 @@ def run_policies(
     ).diagnostics
 
 
+def _severity_name(policy: Policy) -> str | None:
+    """The policy's severity as its name (``low`` … ``critical``), or None when it declares none."""
+    severity = getattr(policy, "severity", None)
+    value = getattr(severity, "value", severity)
+    return value.lower() if isinstance(value, str) and value else None
+
+
 def policies_meta(policies: Sequence[Policy], *, pack_enforcement: str = "advisory") -> list[PolicyMeta]:
     """Report metadata (:class:`china_site.report.PolicyMeta`) for each policy: name, description, default
     level, remediation steps as help text, URL as help URI."""
+    from pulumi_policy import StackValidationPolicy
+
     return [
         PolicyMeta(
             name=p.name,
@@ -894,6 +906,9 @@ def policies_meta(policies: Sequence[Policy], *, pack_enforcement: str = "adviso
             display_name=p.display_name,
             help_text=p.remediation_steps,
             help_uri=p.url,
+            severity=_severity_name(p),
+            stack=isinstance(p, StackValidationPolicy),
+            details=getattr(p, "china_site_details", None),
         )
         for p in policies
     ]

@@ -31,7 +31,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, Unpack
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -51,7 +51,9 @@ from china_site.model import (
 )
 from china_site.policies._config import (
     _registry_skip,
+    check_pack_config,
     config_schema,
+    pack_config_errors,
     redact_source,
     registry_failure_message,
     registry_for,
@@ -111,6 +113,7 @@ __all__ = [
     "PolicyMeta",
     "all_findings",
     "check_dns_linked",
+    "check_pack_config",
     "check_registry_available",
     "config_error_message",
     "config_schema",
@@ -123,6 +126,7 @@ __all__ = [
     "is_covered",
     "live_reconcile",
     "log_once",
+    "pack_config_errors",
     "plain",
     "provider_props",
     "redact_source",
@@ -210,6 +214,13 @@ class PolicyMeta(TypedDict):
     url: str
     display_name: str
     tags: list[str]
+    details: NotRequired[str]  # the full description; ``description`` (what the engine prints first) is one sentence
+
+
+def _with_details(policy: Any, details: str | None) -> Any:
+    """Keep the full description on the SDK's policy object (reports and docs show it; the engine does not)."""
+    policy.china_site_details = details or policy.description
+    return policy
 
 
 def resource_policy(
@@ -219,6 +230,7 @@ def resource_policy(
 ) -> ResourceValidationPolicy:
     """A resource policy reporting the core findings routed to ``meta["name"]``."""
     name = meta["name"]
+    details = meta.pop("details", None)
 
     def body(args: ResourceValidationArgs, report: ReportViolation) -> None:
         from china_site.errors import ChinaSiteError
@@ -229,16 +241,18 @@ def resource_policy(
             report(config_error_message(name, exc), None)
             return
         if evaluated is None:
+            args.not_applicable("not public on the mainland, or not a type this policy covers")
             return
         settings, findings = evaluated
         report_findings(report, findings, settings, policy=name, urn=args.urn, name=args.name)
 
-    return ResourceValidationPolicy(
+    policy = ResourceValidationPolicy(
         validate=guarded(name, body),
         remediate=remediate,  # type: ignore[arg-type]  # the SDK's hint wants Awaitable | None; plain returns work
         config_schema=config_schema(),
-        **meta,
+        **meta,  # type: ignore[misc]  # "details" was popped above
     )
+    return _with_details(policy, details)
 
 
 def remediate_cdn_scope(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
@@ -292,4 +306,10 @@ def remediate_cdn_scope(args: ResourceValidationArgs) -> Mapping[str, Any] | Non
 def stack_policy(
     *, validate: Callable[[StackValidationArgs, ReportViolation], None], **meta: Unpack[PolicyMeta]
 ) -> StackValidationPolicy:
-    return StackValidationPolicy(validate=guarded(meta["name"], validate), config_schema=config_schema(), **meta)
+    details = meta.pop("details", None)
+    policy = StackValidationPolicy(
+        validate=guarded(meta["name"], validate),
+        config_schema=config_schema(),
+        **meta,  # type: ignore[misc]  # "details" was popped above
+    )
+    return _with_details(policy, details)

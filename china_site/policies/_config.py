@@ -84,6 +84,41 @@ def stack_config() -> tuple[dict[str, str], frozenset[str]]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Every policy's config, checked when the engine sends it (Configure): a policy whose entry is invalid checks
+# nothing, and at its own level (an advisory policy) that would pass silently; filing-registry-available (stack,
+# mandatory) reports these errors whatever the policy's level.
+
+_CONFIG_ERRORS: dict[str, Exception] = {}
+
+
+def check_pack_config(policy_config: Mapping[str, Mapping[str, Any] | None], blocking: Iterable[str] = ()) -> None:
+    """Validate each policy's entry (``Configure``'s properties); remember the errors for ``pack_config_errors``,
+    except for the ``blocking`` policies (mandatory or remediate: they report their own error at that level).
+    pydantic is loaded only when some entry has properties."""
+    errors: dict[str, Exception] = {}
+    skip = frozenset(blocking)
+    entries = {name: dict(props) for name, props in policy_config.items() if props and name not in skip}
+    if entries:
+        from china_site.errors import ChinaSiteError
+        from china_site.policy_config import parse_policy_config
+
+        for name, props in entries.items():
+            try:
+                parse_policy_config(plain(props), policy=name)
+            except ChinaSiteError as exc:
+                errors[name] = exc
+    with _SETTINGS_LOCK:
+        _CONFIG_ERRORS.clear()
+        _CONFIG_ERRORS.update(errors)
+
+
+def pack_config_errors() -> dict[str, Exception]:
+    """The policies whose config entry the engine sent is invalid (policy name → the one-line error)."""
+    with _SETTINGS_LOCK:
+        return dict(_CONFIG_ERRORS)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Settings (cached per policy and config)
 
 _SETTINGS: dict[tuple[Any, ...], PackSettings] = {}
@@ -165,6 +200,7 @@ def reset_run_state() -> None:
         _REGISTRIES.clear()
     with _SETTINGS_LOCK:
         _SETTINGS.clear()
+        _CONFIG_ERRORS.clear()
     with _STACK_CONFIG_LOCK:
         _STACK_CONFIG_CACHE["key"] = _STACK_CONFIG_CACHE["value"] = None
 

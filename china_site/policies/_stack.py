@@ -17,6 +17,7 @@ from china_site.model import (
 )
 from china_site.policies._config import (
     _registry_skip,
+    pack_config_errors,
     registry_failure_message,
     registry_for,
     settings_for,
@@ -86,6 +87,11 @@ def check_registry_available(args: StackValidationArgs, report: ReportViolation)
     """``filing-registry-available``: every registry source that failed in this run, as one violation each."""
     from china_site.errors import ChinaSiteError
 
+    # Another policy's invalid config: that policy checks nothing, whatever its level, so block here (its own entry
+    # is reported below, once).
+    for policy, error in sorted(pack_config_errors().items()):
+        if policy != FILING_REGISTRY_AVAILABLE:
+            report(config_error_message(policy, error), None)
     # By type first: the properties (a copy of every resource) are needed only if no type is covered.
     covered = any(is_covered(r.resource_type) for r in args.resources) or any(
         is_covered(v.type, v.props) for v in stack_views(args)

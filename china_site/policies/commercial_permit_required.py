@@ -12,7 +12,8 @@ PERMIT_LINK = "https://tsm.miit.gov.cn/"
 POLICY = resource_policy(
     name=COMMERCIAL_PERMIT_REQUIRED,
     display_name="Commercial ICP permit for payments",
-    description=(
+    description="A mainland site that takes payments needs a valid commercial ICP permit (B25; B21 for platforms).",
+    details=(
         "A mainland site that takes payments (tag china-site:payments=true, or payments: true in the registry) "
         "needs a valid commercial ICP permit (B25, ICP经营许可证) held by its filing entity; a platform for "
         "third-party sellers (china-site:platform=true) needs an EDI permit (B21). Foreign-invested entities hold "

@@ -10,7 +10,8 @@ from china_site.policies._adapter import DNS_LINKED_EXPOSURE, check_dns_linked, 
 POLICY = stack_policy(
     name=DNS_LINKED_EXPOSURE,
     display_name="Domains tied by DNS records",
-    description=(
+    description="A DNS record pointing at a mainland resource of this stack must meet every filing rule for its name.",
+    details=(
         "An Alibaba Cloud DNS record (dns.AlidnsRecord) whose value is a mainland EIP/ECS/SLB/ALB/NLB address or a "
         "CDN/DCDN cname of this stack makes that resource serve the record's name: every mandatory rule "
         "(ICP filing, PSB, permit, domain) is checked for that name and reported on the DNS record."

@@ -10,7 +10,8 @@ from china_site.policies._adapter import resource_policy
 POLICY = resource_policy(
     name=DOMAIN_ELIGIBLE,
     display_name="Domain eligible for ICP filing",
-    description=(
+    description="A mainland-served domain needs an approved TLD, a Chinese registrar and real-name verification.",
+    details=(
         "A domain served from the mainland must be under a top-level domain on MIIT's approved list, registered "
         "with an MIIT-accredited registrar, and real-name verified by the filing entity."
     ),

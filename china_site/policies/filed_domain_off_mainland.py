@@ -10,7 +10,8 @@ from china_site.policies._adapter import resource_policy
 POLICY = resource_policy(
     name=FILED_DOMAIN_OFF_MAINLAND,
     display_name="Filed domain served off the mainland",
-    description=(
+    description="A domain filed through Alibaba Cloud but served off the mainland risks losing its access record.",
+    details=(
         "A domain filed with Alibaba Cloud as access provider but served from Hong Kong or overseas (region "
         "cn-hongkong, CDN scope overseas) can receive 'inaccurate access' notices and lose Alibaba Cloud as access "
         "provider, leaving an empty filing."

@@ -10,10 +10,13 @@ from china_site.policies._adapter import check_registry_available, stack_policy
 POLICY = stack_policy(
     name=FILING_REGISTRY_AVAILABLE,
     display_name="Filing registry available",
-    description=(
+    description="The filing registry and the pack's configuration must be readable and valid.",
+    details=(
         "The filing registry (policy config 'filings', else stack config china-site:filings, else filings.yaml in "
         "the Pulumi project) must be readable and valid whenever the stack has Alibaba Cloud resources to check. "
-        "While it is not, the resource policies check nothing and this policy blocks."
+        "While it is not, the resource policies check nothing and this policy blocks. It blocks as well when any "
+        "policy's config entry is invalid (an unknown or mistyped key, a wrong value): that policy would check "
+        "nothing, whatever its own level."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,

@@ -10,7 +10,8 @@ from china_site.policies._adapter import remediate_cdn_scope, resource_policy
 POLICY = resource_policy(
     name=ICP_FILING_REQUIRED,
     display_name="ICP filing required for mainland exposure",
-    description=(
+    description="Mainland internet exposure needs an approved ICP filing with Alibaba Cloud as access provider.",
+    details=(
         "A resource reachable from the internet in mainland China (or a CDN/DCDN domain with scope domestic or "
         "global) must serve only domains covered by an approved ICP filing that lists Alibaba Cloud as access "
         "provider. With enforcement 'remediate', a CDN/DCDN domain without one gets scope 'overseas' instead."

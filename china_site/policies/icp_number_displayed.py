@@ -10,7 +10,8 @@ from china_site.policies._adapter import resource_policy
 POLICY = resource_policy(
     name=ICP_NUMBER_DISPLAYED,
     display_name="ICP number in the homepage footer",
-    description=(
+    description="A mainland site's homepage must show its ICP number (and PSB number once filed).",
+    details=(
         "A mainland site's homepage must show its ICP number linked to beian.miit.gov.cn (and, once filed, its PSB "
         "number). Read from the icpNumberDisplayed/psbNumberDisplayed inputs that SiteContent records."
     ),

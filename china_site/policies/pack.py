@@ -24,7 +24,13 @@ from china_site.policies import (
     psb_filing_required,
     untied_mainland_exposure,
 )
-from china_site.policies._adapter import PACK_NAME, request_memo, request_scope, set_engine_stack_config
+from china_site.policies._adapter import (
+    PACK_NAME,
+    check_pack_config,
+    request_memo,
+    request_scope,
+    set_engine_stack_config,
+)
 
 POLICIES: list[Policy] = [
     icp_filing_required.POLICY,
@@ -67,6 +73,44 @@ def _forward_stack_config() -> None:
 
     configure_stack._china_site = True  # type: ignore[attr-defined]
     servicer.ConfigureStack = configure_stack  # type: ignore[method-assign]
+
+
+_MANDATORY_LEVEL, _REMEDIATE_LEVEL = 1, 3  # pulumirpc.EnforcementLevel
+
+
+def _check_config_on_configure() -> None:
+    """Check every policy's config entry when the engine sends them (``Configure``), so that a bad entry of an
+    advisory policy is reported at mandatory level by ``filing-registry-available`` (the SDK keeps them unread
+    until the policy runs, and then the policy can only report at its own level)."""
+    try:
+        from pulumi_policy import policy as sdk
+
+        servicer = sdk._PolicyAnalyzerServicer
+        original = servicer.Configure
+    except (ImportError, AttributeError):
+        return
+    if getattr(original, "_china_site", False):
+        return
+
+    def configure(self, request, context):  # type: ignore[no-untyped-def]
+        response = original(self, request, context)
+        try:
+            entries = {
+                str(name): sdk.json_format.MessageToDict(entry.properties)
+                for name, entry in request.policyConfig.items()
+            }
+            blocking = [
+                str(name)
+                for name, entry in request.policyConfig.items()
+                if entry.enforcementLevel in (_MANDATORY_LEVEL, _REMEDIATE_LEVEL)
+            ]
+        except (AttributeError, TypeError, ValueError):
+            return response
+        check_pack_config(entries, blocking)
+        return response
+
+    configure._china_site = True  # type: ignore[attr-defined]
+    servicer.Configure = configure  # type: ignore[method-assign]
 
 
 def _scope_requests() -> None:
@@ -144,6 +188,7 @@ def _convert_messages_once() -> None:
 
 # At import, so an in-process analyzer (the offline engine) built on the same SDK class does the same.
 _forward_stack_config()
+_check_config_on_configure()
 _scope_requests()
 _convert_messages_once()
 

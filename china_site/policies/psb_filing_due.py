@@ -10,7 +10,8 @@ from china_site.policies._adapter import PSB_FILING_DUE, resource_policy
 POLICY = resource_policy(
     name=PSB_FILING_DUE,
     display_name="PSB filing due",
-    description=(
+    description="A mainland site's PSB (public-security) filing is due: file it before the deadline.",
+    details=(
         "A mainland site with an ICP filing has no public-security (PSB) filing yet and is still inside the "
         "30-day window after launch (psbGraceDays): file it before the deadline the message gives. Past the "
         "deadline, psb-filing-required blocks instead."

@@ -10,7 +10,8 @@ from china_site.policies._adapter import resource_policy
 POLICY = resource_policy(
     name=PSB_FILING_REQUIRED,
     display_name="PSB filing overdue",
-    description=(
+    description="A mainland site must complete its PSB (public-security) filing within 30 days of launch.",
+    details=(
         "A mainland site with an ICP filing must complete its public-security (PSB, 公安联网备案) filing within "
         "30 days of launch (psbGraceDays). This policy reports sites past that window; inside it, psb-filing-due "
         "warns."

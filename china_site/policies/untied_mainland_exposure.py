@@ -10,7 +10,8 @@ from china_site.policies._adapter import UNTIED_MAINLAND_EXPOSURE, resource_poli
 POLICY = resource_policy(
     name=UNTIED_MAINLAND_EXPOSURE,
     display_name="Mainland exposure without a known domain",
-    description=(
+    description="A public mainland resource shows no domain, so its ICP filing cannot be checked.",
+    details=(
         "A resource reachable from the internet in mainland China (public IP, internet load balancer, …) shows no "
         "domain, so its ICP filing cannot be checked; Alibaba Cloud blocks unfiled Host/SNI names on it."
     ),
