@@ -272,3 +272,37 @@ def test_bad_events_are_one_line(registry: str, tmp_path: Path, text: str, says:
     result = audit(registry, str(path))
     assert result.exit_code == 2
     assert says in result.output and "Traceback" not in result.output
+
+
+def test_up_json_with_the_leading_preview_summary(registry: str, tmp_path: Path) -> None:
+    # `pulumi up --json` prints the preview first, as an indented `pulumi preview --json` document, then the update's
+    # events one per line: read as the events (the summary is the same plan again)
+    preview = json.loads(HK_PREVIEW.read_text(encoding="utf-8"))
+    text = json.dumps(preview, indent=4) + "\n" + UP_EVENTS.read_text(encoding="utf-8")
+    path = tmp_path / "up.json"
+    path.write_text(text, encoding="utf-8")
+    art = read_artifact(str(path))
+    assert art.kind == "events" and (art.stack, art.project) == ("prod", "shop")
+    plain_events = as_json(audit(registry, str(UP_EVENTS), "--format", "json"))
+    with_summary = as_json(audit(registry, str(path), "--format", "json"))
+    assert findings(with_summary) == findings(plain_events) and findings(with_summary)
+    # broken JSON inside the indented document: one line naming the line
+    path.write_text(text.replace('"steps"', '"steps" x', 1), encoding="utf-8")
+    bad = audit(registry, str(path), "--format", "json")
+    assert bad.exit_code == 2 and "is not valid JSON" in bad.output and "line " in bad.output
+
+
+def test_policy_analyze_json_is_judged_on_the_state_it_analysed(registry: str, tmp_path: Path) -> None:
+    # `pulumi policy analyze --file state.json --policy-pack … --json` prints only the pack's verdicts (policyEvent)
+    # and a summaryEvent: the resources are in the state file
+    verdicts = [e for e in _lines(UP_EVENTS) if e.get("policyEvent") or e.get("summaryEvent")]
+    assert any(e.get("policyEvent") for e in verdicts)
+    analyzed = _write(tmp_path, verdicts, "analyze.json")
+    state = str(Path(__file__).resolve().parent / "data" / "alicloud" / "mainland-unfiled-export-v4.json")
+    data = as_json(audit(registry, analyzed, "--state", state, "--format", "json"))
+    assert findings(data) == {("icp-filing-required", "mandatory", "www-cdn")}
+    assert data["engine_compared"] is True and data["disagreements"] == []
+    assert data["summary"]["resources"] > 1
+    # without the state: one line saying what to pass
+    alone = audit(registry, analyzed, "--format", "json")
+    assert alone.exit_code == 2 and "--state state.json" in alone.output and "policy analyze" in alone.output

@@ -46,7 +46,16 @@ from china_site.engine.artifacts import (
 )
 from china_site.errors import InputError
 
-__all__ = ["Comparison", "Disagreement", "compare", "event_to_json", "is_event", "parse_event_lines", "parse_events"]
+__all__ = [
+    "Comparison",
+    "Disagreement",
+    "compare",
+    "event_to_json",
+    "is_event",
+    "parse_event_lines",
+    "parse_events",
+    "with_state",
+]
 
 EVENT_KEYS = frozenset(
     {
@@ -109,16 +118,31 @@ def _fail(source: str, what: str, *, entry: str | None = None, field: str | None
 
 
 def parse_event_lines(text: str, source: str, *, state: Artifact | None = None) -> Artifact:
-    """Newline-delimited events (blank lines skipped)."""
-    events: list[Any] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    """Several JSON values one after the other: newline-delimited events, as ``pulumi up --json``, streaming
+    ``pulumi preview --json`` and ``--event-log`` files hold them. ``pulumi up --json`` prints the preview first, as
+    one (indented) ``pulumi preview --json`` document, then the update's events: that leading document is the plan
+    the events carry again, and is skipped."""
+    values = _json_values(text, source)
+    if len(values) > 1 and isinstance(values[0], Mapping) and "steps" in values[0] and not is_event(values[0]):
+        values = values[1:]  # the preview summary `pulumi up --json` prints before the update's events
+    return parse_events(values, source, state=state)
+
+
+def _json_values(text: str, source: str) -> list[Any]:
+    """Every JSON value of ``text`` in order, whatever the line breaks inside or between them."""
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    position, end = 0, len(text)
+    while True:
+        while position < end and text[position] in " \t\r\n":
+            position += 1
+        if position >= end:
+            return values
         try:
-            events.append(json.loads(line))
+            value, position = decoder.raw_decode(text, position)
         except json.JSONDecodeError as exc:
-            _fail(source, f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})")
-    return parse_events(events, source, state=state)
+            _fail(source, f"line {exc.lineno} is not valid JSON ({exc.msg} at column {exc.colno})")
+        values.append(value)
 
 
 def parse_events(events: list[Any], source: str, *, state: Artifact | None = None) -> Artifact:
@@ -206,6 +230,18 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
         )
         if rec is not None:
             raw_records.append(rec)
+    if not raw_records and ended and not config:
+        # `pulumi policy analyze --json`: the verdicts on a state, and the summary; the resources are in the state
+        if state is None:
+            raise InputError(
+                "these engine events hold policy verdicts but no resources (`pulumi policy analyze --json` output)",
+                where=source,
+                fix="pass the state it analysed: `china-site audit analyze.json --state state.json` (the "
+                "`pulumi stack export --file state.json` given to `pulumi policy analyze --file state.json`)",
+            )
+        verdicts = Artifact("events", [], {}, state.stack, state.project, source=source)
+        verdicts = replace(verdicts, policy_events=tuple(policy_events), policy_packs=packs)
+        return with_state(verdicts, state)
     if not raw_records:
         _fail(
             source,
@@ -237,6 +273,19 @@ def _policy_event(policy: Any, source: str, entry: str) -> EnginePolicyEvent:
         enforcement="advisory" if level == "warning" else level,
         urn=text("resourceUrn", required=False),
         message=text("message", required=False),
+    )
+
+
+def with_state(verdicts: Artifact, state: Artifact) -> Artifact:
+    """``pulumi policy analyze --json`` output judged on the ``pulumi stack export`` it analysed: the export's
+    resources and config, the analyze run's verdicts (to compare with ours)."""
+    return replace(
+        state,
+        kind="events",
+        source=verdicts.source,
+        policy_events=verdicts.policy_events,
+        policy_packs=verdicts.policy_packs,
+        events_cut_off=verdicts.events_cut_off,
     )
 
 
