@@ -1292,7 +1292,11 @@ def _read_file(path: Path, source: str) -> bytes:
         return read_capped(str(path), MAX_REGISTRY_BYTES, refuse=refuse)
     except FileNotFoundError:
         raise RegistryError(
-            "file not found", source=source, fix="check the path (relative paths start at the current directory)"
+            "file not found",
+            source=source,
+            fix="check the path: a relative path in the policy config or stack config (china-site:filings) starts "
+            "at the Pulumi project folder (the one holding Pulumi.yaml); one given to --filings, at the current "
+            "directory",
         ) from None
     except IsADirectoryError:
         raise RegistryError("is a directory, not a file", source=source, fix="name the registry file itself") from None

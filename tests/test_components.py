@@ -773,6 +773,22 @@ def test_provider_args_are_honoured_and_the_region_stays_pinned(registry: Filing
     assert (reveal(inputs["region"]), reveal(inputs["profile"])) == ("cn-hongkong", "hk")
 
 
+def test_a_region_in_provider_args_is_named_as_ignored_with_mainland_region(
+    registry: FilingRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda msg, resource=None, **_: warnings.append(msg))
+    run_site(domain=FILED, hosting="mainland", filings=registry, provider_args={"region": "cn-beijing"})
+    [warning] = [w for w in warnings if "provider_args" in w]
+    assert "'cn-beijing' is ignored" in warning and "cn-shanghai" in warning
+    assert "mainland_region='cn-beijing'" in warning and "mainland_region 参数" in warning
+    # the region it would pick anyway, or none: nothing to say
+    warnings.clear()
+    run_site(domain=FILED, hosting="mainland", filings=registry, provider_args={"region": "cn-shanghai"})
+    run_site(domain=FILED, hosting="mainland", filings=registry, provider_args={"profile": "prod"})
+    assert not [w for w in warnings if "provider_args" in w]
+
+
 def test_stack_alicloud_config_reaches_the_explicit_provider(registry: FilingRegistry) -> None:
     config = {"alicloud:profile": "from-stack", "alicloud:region": "eu-central-1", "alicloud:accessKey": "AKID"}
     run = run_program(

@@ -662,3 +662,25 @@ def test_unknown_policy_names_stay_an_error_in_every_format() -> None:
     for doc in ({"no-such-policy": "advisory"}, {"version": "advisory"}):
         with pytest.raises(InputError, match="names no policy of this pack"):
             reconcile_policy_config(policies, doc)
+
+
+def test_environments_on_a_file_backend_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from china_site.engine.driver import current_backend
+
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps({"environments": ["org/policy-env"]}), encoding="utf-8")
+    monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{tmp_path}")
+    load_policy_config(str(path))
+    err = capsys.readouterr().err
+    assert "warning:" in err and "need Pulumi Cloud (ESC)" in err and f"file://{tmp_path}" in err
+    # Pulumi Cloud: only the offline note
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "https://api.pulumi.com")
+    load_policy_config(str(path))
+    assert "need Pulumi Cloud" not in capsys.readouterr().err
+    # the login the CLI remembers, when PULUMI_BACKEND_URL is not set
+    monkeypatch.delenv("PULUMI_BACKEND_URL")
+    (tmp_path / "credentials.json").write_text(json.dumps({"current": "file://~"}), encoding="utf-8")
+    assert current_backend({"PULUMI_HOME": str(tmp_path)}) == "file://~"
+    assert current_backend({"PULUMI_HOME": str(tmp_path / "none")}) is None

@@ -725,6 +725,8 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(RegistryError) as info:
         load_registry(path)
     assert str(info.value).startswith(f"{path}: file not found")
+    # the fix says where relative paths start: the project folder for config, the current directory for --filings
+    assert "starts at the Pulumi project folder" in str(info.value) and "--filings, at the current" in str(info.value)
 
 
 def test_directory_is_not_a_registry(tmp_path: Path) -> None:

@@ -258,8 +258,34 @@ def placement(
     log_decision(decision, component)
     tags = {**args.extra_tags, **compliance_tags(domain, payments=args.payments, platform=args.platform)}
     settings = provider_settings(args.provider_args, f"{type(component).__name__} '{name}'")
+    warn_ignored_region(args.provider_args, decision, component)
     provider = explicit_provider(name, decision.region, component, settings)
     return tags, provider, pulumi.ResourceOptions(parent=component, provider=provider)
+
+
+def _given_region(given: Any) -> Any:
+    if isinstance(given, dict):
+        return given.get("region")
+    if type(given).__name__ == "ProviderArgs":
+        return getattr(given, "region", None)
+    return None
+
+
+def warn_ignored_region(given: Any, decision: HostingDecision, resource: pulumi.Resource) -> None:
+    """A ``region`` in ``provider_args`` does not move the site (the component pins the region it decided on): say
+    so, and name the argument that does choose the mainland region."""
+    region = _given_region(given)
+    if not isinstance(region, str) or not region or region == decision.region:
+        return
+    pulumi.log.warn(
+        f"provider_args region '{region}' is ignored: this component serves from {decision.region} "
+        f"(hosting {decision.hosting}). To choose the mainland region, set mainland_region='{region}' "
+        "(stack config china-site:mainlandRegion) and leave region out of provider_args; Hong Kong is always "
+        "cn-hongkong.\n"
+        f"provider_args 中的 region（{region}）不生效：本组件部署在 {decision.region}。如需指定中国内地地域，请使用 "
+        "mainland_region 参数（栈配置 china-site:mainlandRegion），并从 provider_args 中去掉 region。",
+        resource=resource,
+    )
 
 
 def log_decision(decision: HostingDecision, resource: pulumi.Resource) -> None:

@@ -430,12 +430,38 @@ def _environments(value: Any, source: str) -> None:
             f"{source}: ESC environments ({', '.join(value)}) are not opened offline; set the values they provide "
             "in the environment or the policy config"
         )
+        backend = current_backend()
+        if backend is not None and backend.startswith("file://"):
+            _note(
+                f'{source}: "environments" need Pulumi Cloud (ESC), but the backend is {backend}: '
+                f'`pulumi preview --policy-pack-config {source}` fails there. Remove "environments", or '
+                "`pulumi login` to Pulumi Cloud / 策略配置中的 environments 需要 Pulumi Cloud（ESC），文件后端不支持。",
+                level="warning",
+            )
 
 
-def _note(message: str) -> None:
+def _note(message: str, level: str = "note") -> None:
     import sys
 
-    print(f"china-site: note: {message}", file=sys.stderr)
+    print(f"china-site: {level}: {message}", file=sys.stderr)
+
+
+def current_backend(environ: Mapping[str, str] | None = None) -> str | None:
+    """The backend URL the Pulumi CLI would use: ``PULUMI_BACKEND_URL``, else the ``current`` login in
+    ``$PULUMI_HOME/credentials.json`` (default ``~/.pulumi``); None when neither says (a project's own
+    ``backend.url`` in Pulumi.yaml is not read here)."""
+    from pathlib import Path
+
+    env = os.environ if environ is None else environ
+    url = env.get("PULUMI_BACKEND_URL", "").strip()
+    if url:
+        return url
+    home = Path(env.get("PULUMI_HOME") or Path.home() / ".pulumi")
+    try:
+        current = json.loads((home / "credentials.json").read_text(encoding="utf-8")).get("current")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return current if isinstance(current, str) and current else None
 
 
 def _parse_level(value: Any, *, source: str, key: str, field_name: str | None) -> EnforcementName:
