@@ -146,34 +146,20 @@ def advise(
     format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
 ) -> None:
     """Hong Kong or mainland? What mainland hosting would still need."""
-    from china_site.hosting import AdviceInput
-    from china_site.hosting import advise as run_advise
+    from china_site import api
 
     with user_errors():
-        if (domain is None) != (filings is None):
-            raise InputError(
-                "--domain and --filings go together",
-                where="advise",
-                fix="give both (to check a domain against the registry) or neither",
-            )
-        if domain is not None:
-            from china_site import domains
-
-            domains.to_ascii(domain)  # a host name, or one line saying why not (never advice for garbage)
-        registry = _load(filings) if filings else None
-        advice = run_advise(
-            AdviceInput(
-                entity=entity.value,  # type: ignore[arg-type]
-                payments=payments,
-                platform=platform,
-                game=game,
-                mainland_audience=mainland_audience,
-                registrar_in_china=registrar_in_china,
-                domain=domain,
-                registry=registry,
-                today=_parse_date(today),
-                mainland_region=region,
-            )
+        advice = api.advise(
+            entity=entity.value,  # type: ignore[arg-type]
+            payments=payments,
+            platform=platform,
+            game=game,
+            mainland_audience=mainland_audience,
+            registrar_in_china=registrar_in_china,
+            domain=domain,
+            filings=filings,
+            region=region,
+            today=_parse_date(today),
         )
     if format is Format.json:
         _emit_json(advice.to_json())
@@ -449,36 +435,22 @@ def _plan_table(title: str, rows: list[Any]) -> Any:
 
 
 def _emit_report(
-    checked: Any,
+    report: Any,
     *,
     format: ReportFormat,
     output: Path | None,
     title: str,
     plan_rows: list[Any],
-    artifact: Any,
     notes: list[str],
     refusal: Any = None,
     extra: dict[str, Any] | None = None,
     notes_title: str = "The program says / 程序输出:",
-    sources: dict[str, Any] | None = None,
 ) -> int:
-    """Render the report in ``format`` to stdout or ``output``; returns the exit code (0/1). ``extra``: optional
+    """Render ``report`` in ``format`` to stdout or ``output``; returns the exit code (0/1). ``extra``: optional
     top-level keys of the JSON report (the engine's own verdicts), beside the contract's findings and summary."""
-    from china_site.engine.driver import policies_meta
-    from china_site.report import Report, exit_code, to_json, to_junit, to_sarif
+    from china_site.report import to_json, to_junit, to_sarif
 
-    meta = policies_meta(checked.pack.policies, pack_enforcement=checked.pack.enforcement)
-    report = Report.from_records(
-        checked.diagnostics,
-        checked.records,
-        title=title,
-        stack=checked.stack,
-        project=checked.project,
-        policies=meta,
-        sources=sources,
-        artifact=artifact,
-        not_applicable=[(na.urn, na.policy) for na in checked.evaluation.not_applicable],
-    )
+    meta = report.policies
     if format is ReportFormat.table:
         text = _render_table_text(
             report, title, plan_rows, notes, refusal, to_file=output is not None, notes_title=notes_title
@@ -511,7 +483,7 @@ def _emit_report(
             f"{report.advisory} advisory",
             err=True,
         )
-    return exit_code(report)
+    return int(report.exit_code)
 
 
 def _encodable(text: str) -> str:
@@ -586,6 +558,7 @@ def preflight(
     output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
 ) -> None:
     """Run the program and the pack offline (see ``_PREFLIGHT_HELP``)."""
+    from china_site.engine.driver import policies_meta
     from china_site.engine.runner import (
         TODAY_KEY,
         available_stacks,
@@ -598,6 +571,7 @@ def preflight(
     )
     from china_site.locations import source_spots
     from china_site.policy_config import check_stack_keys, china_today
+    from china_site.report import Report
 
     names: dict[str, str] = {}
     with user_errors(names):
@@ -641,48 +615,28 @@ def preflight(
         )
         notes = _program_notes(result.logs)
         entry = project.main / "__main__.py" if project.main.is_dir() else project.main
+        title = f"{result.project}/{result.stack}"
+        report = Report.from_records(
+            checked.diagnostics,
+            checked.records,
+            title=title,
+            stack=checked.stack,
+            project=checked.project,
+            policies=policies_meta(checked.pack.policies, pack_enforcement=checked.pack.enforcement),
+            sources=source_spots(result.records, project_dir=project.directory) if format is ReportFormat.sarif else {},
+            artifact=_whole_file(entry),
+            not_applicable=[(na.urn, na.policy) for na in checked.evaluation.not_applicable],
+        )
         code = _emit_report(
-            checked,
+            report,
             format=format,
             output=output,
-            title=f"{result.project}/{result.stack}",
+            title=title,
             plan_rows=plan(result.records, checked.stack_config),
-            artifact=_whole_file(entry),
             notes=notes,
-            sources=source_spots(result.records, project_dir=project.directory) if format is ReportFormat.sarif else {},
             refusal=result.refusal,
         )
     raise typer.Exit(code)
-
-
-def _engine_section(comparison: Any) -> tuple[dict[str, Any], list[str]]:
-    """The JSON keys and the table notes for the engine's own policy verdicts (events with policyEvents)."""
-    events = [
-        {"policy": e.policy, "enforcement": e.enforcement, "urn": e.urn, "pack": e.pack, "message": e.message}
-        for e in comparison.engine
-    ]
-    disagreements = [d.to_dict() for d in comparison.disagreements]
-    extra = {
-        "engine_policy_events": events,
-        "disagreements": disagreements,
-        "engine_compared": comparison.compared,
-    }
-    if not comparison.compared:
-        notes = [
-            f"The events show no run of the {comparison.pack} pack (no policyEvent, no summaryEvent PolicyPacks): "
-            "nothing to compare. / 事件中没有该策略包的运行记录，无法比对。"
-        ]
-    else:
-        notes = [
-            f"The engine reported {len(events)} violation(s) of {comparison.pack}; "
-            f"{len(disagreements)} disagreement(s) with this audit. / 引擎报告 {len(events)} 项，"
-            f"与本次审计不一致 {len(disagreements)} 项。"
-        ]
-        notes += [
-            f"DISAGREEMENT / 不一致: {d.policy} [{d.enforcement}] {d.urn} — reported by {d.reported_by} only"
-            for d in comparison.disagreements
-        ]
-    return extra, notes
 
 
 def _program_notes(logs: list[Any]) -> list[str]:
@@ -705,25 +659,6 @@ def _whole_file(path: Path) -> Any:
     except OSError:
         lines = None
     return SourceSpot(file_uri(str(path)), lines=lines)
-
-
-def _project_root(given: Path | None, artifact: str, project: str | None) -> Path:
-    """The Pulumi project an audited artifact came from (where ``project:///`` source positions and relative
-    registry paths start): ``--project-root``; else the folder of the ``Pulumi.yaml`` at or above the artifact's
-    folder or the working folder; else the one folder below the working folder whose ``Pulumi.yaml`` names the
-    artifact's project (a monorepo); else the working folder."""
-    from china_site.locations import locate_project
-
-    if given is not None:
-        if not given.is_dir():
-            raise InputError(
-                "the project root is not a folder",
-                where=f"--project-root {given}",
-                fix="pass the folder that holds the program's Pulumi.yaml",
-            )
-        return given.resolve()
-    near = [Path(artifact).parent] if artifact != "-" else []
-    return locate_project(project, near=near) or Path.cwd().resolve()
 
 
 def _artifact_locations(artifact: str, records: list[Any], project_dir: Path) -> tuple[Any, dict[str, Any]]:
@@ -780,72 +715,31 @@ def audit(
     """Check a Pulumi artifact with the pack (see ``_AUDIT_HELP``)."""
     from dataclasses import replace
 
-    from china_site.engine.artifacts import read_artifact, root_stack_urn
-    from china_site.engine.runner import (
-        PROVIDER_NOT_IN_ARTIFACT,
-        RESOURCES_NOT_IN_ARTIFACT,
-        check,
-        load_pack,
-        omission_diagnostics,
-        plan,
-        provider_gap_diagnostics,
-    )
+    from china_site import api
 
     with user_errors():
-        day = _parse_date(today) if today is not None else None
-        config_policies = _policy_config(policy_config)
-        source = _absolute_source(filings) if filings is not None else None
-        state_doc = None
-        if state is not None:
-            state_doc = read_artifact(state)
-            if state_doc.kind != "export":
-                raise InputError(
-                    f"--state needs a `pulumi stack export` document, found {state_doc.kind} output",
-                    where=state,
-                    fix="run `pulumi stack export --file state.json` and pass that file",
-                )
-        doc = read_artifact(artifact, state=state_doc)
-        project_dir = _project_root(project_root, artifact, doc.project)
-        pack = load_pack()
-        checked = check(
-            doc.judged_records,
-            pack=pack,
-            stack_config=doc.config,
-            policy_config=config_policies,
-            config_source=policy_config or "policy config",
-            filings=source,
-            today=day,
-            stack=doc.stack,
-            project=doc.project,
-            project_dir=project_dir,
+        run = api.run_audit(
+            artifact,
+            filings=filings,
+            policy_config=policy_config,
+            today=_parse_date(today) if today is not None else None,
+            state=state,
+            project_root=project_root,
             progress=_progress,
         )
-        gaps = omission_diagnostics(doc) + provider_gap_diagnostics(doc)
-        checked = replace(checked, diagnostics=gaps + checked.diagnostics, records=doc.records)
-        extra: dict[str, Any] = {}
-        notes: list[str] = []
-        if doc.kind == "events":
-            from china_site.engine.events import compare
-
-            stack_urn = root_stack_urn(doc.stack or "", doc.project or "")
-            skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT]
-            comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
-            extra, notes = _engine_section(comparison)
-        title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"
-        whole, sources = (
-            _artifact_locations(artifact, doc.records, project_dir) if format is ReportFormat.sarif else (None, {})
-        )
+        report = run.report
+        if format is ReportFormat.sarif:
+            whole, sources = _artifact_locations(artifact, run.artifact.records, run.project_dir)
+            report = replace(report, artifact=whole, sources=sources)
         code = _emit_report(
-            checked,
+            report,
             format=format,
             output=output,
-            title=title,
-            plan_rows=plan(doc.records, checked.stack_config),
-            artifact=whole,
-            notes=notes,
-            extra=extra,
+            title=report.title,
+            plan_rows=run.plan,
+            notes=run.notes,
+            extra=run.engine,
             notes_title="The engine's own policy verdicts / 引擎自身的策略结论:",
-            sources=sources,
         )
     raise typer.Exit(code)
 

@@ -116,6 +116,17 @@ class Report:
     def advisory(self) -> int:
         return sum(1 for d in self.diagnostics if d.enforcement == "advisory")
 
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this report: 1 with a mandatory finding, else 0."""
+        return 1 if self.mandatory else 0
+
+    def finding_lines(self, diagnostic: Diagnostic) -> list[str]:
+        """A finding's own lines, without the policy description the engine puts first: the finding (English),
+        then its reason and fix (Chinese, the Alibaba Cloud error the deploy would hit, ``Fix: …``)."""
+        description = next((m.description for m in self.policies if m.name == diagnostic.policy), None)
+        return [line for line in policy_message_lines(diagnostic, description or None) if line.strip()]
+
 
 def exit_code(report: Report) -> int:
     """0 = no mandatory finding; 1 = at least one (DESIGN.md exit codes; 2 is the CLI's, for bad input)."""

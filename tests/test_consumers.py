@@ -627,6 +627,33 @@ def test_automation_api_example_runs_preview_with_the_pack(monkeypatch: pytest.M
     assert calls["policy_packs"] == ["policies"]
 
 
+def test_automation_api_example_prints_each_finding_and_its_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the events a real `pulumi up`/preview sends, the recipe reads the findings back through china_site.api
+    and prints the finding itself and its reason — not the policy's description, not an empty reason."""
+    from pulumi.automation.events import EngineEvent
+
+    module = _automation_module()
+    lines = (DATA / "engine" / "mainland-unfiled-up-events.jsonl").read_text(encoding="utf-8").splitlines()
+    events = [EngineEvent.from_json(json.loads(line)) for line in lines if line.strip()]
+
+    class Stack:
+        def preview(self, **kwargs: Any) -> None:
+            for event in events:
+                kwargs["on_event"](event)
+
+    monkeypatch.setattr(module.auto, "select_stack", lambda **kw: Stack())
+    registry = write_registry(tmp_path)
+    code = module.main(["--stack", "prod", "--work-dir", str(tmp_path), "--filings", str(registry)])
+    out = capsys.readouterr().out
+    assert code == 1
+    first, *reason = out.splitlines()
+    assert first.startswith("[mandatory] icp-filing-required www-cdn: ") and "unfiled-shop.cn" in first
+    assert reason and all(line.startswith("    ") for line in reason)
+    assert any("备案" in line for line in reason) and any("Fix" in line for line in reason)
+
+
 def test_recipes_hold_no_local_path() -> None:
     for path in RECIPES.iterdir():
         text = path.read_text(encoding="utf-8")
