@@ -54,6 +54,7 @@ __all__ = [
     "run_audit",
 ]
 
+
 def __getattr__(name: str) -> Any:
     if name == "Advice":  # loaded on use: the hosting rules pull in the registry and region data
         from china_site.hosting import Advice
