@@ -358,9 +358,13 @@ class ReportFormat(StrEnum):
     json = "json"
     sarif = "sarif"
     junit = "junit"
+    codequality = "codequality"
 
 
-_FORMAT_HELP = "table (plan + verdicts), json (DESIGN.md contract), sarif (2.1.0) or junit (XML)."
+_FORMAT_HELP = (
+    "table (plan + verdicts), json (DESIGN.md contract), sarif (2.1.0), junit (XML) or codequality (GitLab Code "
+    "Quality JSON)."
+)
 _FILINGS_HELP = (
     "Filing registry: path, oss://BUCKET/KEY or s3://BUCKET/KEY. Overrides china-site:filings for the program and "
     "every policy (also over --policy-config)."
@@ -448,7 +452,7 @@ def _emit_report(
 ) -> int:
     """Render ``report`` in ``format`` to stdout or ``output``; returns the exit code (0/1). ``extra``: optional
     top-level keys of the JSON report (the engine's own verdicts), beside the contract's findings and summary."""
-    from china_site.report import to_json, to_junit, to_sarif
+    from china_site.report import to_codequality, to_json, to_junit, to_sarif
 
     meta = report.policies
     if format is ReportFormat.table:
@@ -461,6 +465,8 @@ def _emit_report(
             text = json.dumps({**json.loads(text), **extra}, ensure_ascii=False, indent=2) + "\n"
     elif format is ReportFormat.sarif:
         text = to_sarif(report, policies_meta=meta)
+    elif format is ReportFormat.codequality:
+        text = to_codequality(report)
     else:
         text = to_junit(report)
     if text is not None:
@@ -623,7 +629,9 @@ def preflight(
             stack=checked.stack,
             project=checked.project,
             policies=policies_meta(checked.pack.policies, pack_enforcement=checked.pack.enforcement),
-            sources=source_spots(result.records, project_dir=project.directory) if format is ReportFormat.sarif else {},
+            sources=source_spots(result.records, project_dir=project.directory)
+            if format in (ReportFormat.sarif, ReportFormat.codequality)
+            else {},
             artifact=_whole_file(entry),
             not_applicable=[(na.urn, na.policy) for na in checked.evaluation.not_applicable],
         )
@@ -728,7 +736,7 @@ def audit(
             progress=_progress,
         )
         report = run.report
-        if format is ReportFormat.sarif:
+        if format in (ReportFormat.sarif, ReportFormat.codequality):
             whole, sources = _artifact_locations(artifact, run.artifact.records, run.project_dir)
             report = replace(report, artifact=whole, sources=sources)
         code = _emit_report(

@@ -368,6 +368,49 @@ def to_sarif(
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# GitLab Code Quality (Code Climate JSON: the report GitLab shows in merge requests)
+
+_CODEQUALITY_SEVERITY = {"critical": "critical", "high": "major", "medium": "minor", "low": "info"}
+
+
+def to_codequality(report: Report) -> str:
+    """GitLab's Code Quality report: a JSON array of issues (``description``, ``check_name``, ``fingerprint``,
+    ``severity``, ``location.path`` + ``location.lines.begin``). A mandatory finding is ``blocker``; an advisory one
+    takes the pack's severity (``high`` → major, ``medium`` → minor, ``low`` → info). Located like SARIF results: the
+    program line that declared the resource, else the audited file, else ``Pulumi.yaml``."""
+    metas = {m.name: m for m in report.policies}
+    issues = []
+    seen: set[str] = set()
+    for d in report.diagnostics:
+        meta = metas.get(d.policy)
+        headline, *reason = report.finding_lines(d) or [d.message or d.policy]
+        spot = report.sources.get(d.urn, report.artifact)
+        severity = "blocker" if d.enforcement in ("mandatory", "remediate") else "minor"
+        if d.enforcement == "advisory":
+            severity = _CODEQUALITY_SEVERITY.get(_severity(meta, d.enforcement) or "", "minor")
+        key = fingerprint(d.policy, d.urn)
+        if key in seen:  # a second finding of the same policy on the same resource: its own issue
+            key = fingerprint(d.policy, f"{d.urn}\0{headline}")
+        seen.add(key)
+        issues.append(
+            {
+                "type": "issue",
+                "check_name": d.policy,
+                "description": f"[{d.enforcement}] {d.name}: {headline}",
+                "content": {"body": "\n".join(reason)},
+                "categories": ["Security"],
+                "fingerprint": key,
+                "severity": severity,
+                "location": {
+                    "path": spot.uri if spot is not None else "Pulumi.yaml",
+                    "lines": {"begin": spot.line if spot is not None and spot.line else 1},
+                },
+            }
+        )
+    return json_text(issues)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # JUnit XML
 
 

@@ -520,6 +520,15 @@ def test_github_workflow_does_what_the_issue_asks() -> None:
     runs = " ".join(s.get("run", "") for s in steps)
     assert "pulumi preview" in runs and "--json" in runs and "--show-sames" in runs
     assert "--format sarif --output china-site.sarif" in runs
+    # a user's repository: china-site from the team's main index, never the checkout's editable install
+    assert "pip install -e" not in runs and 'pip install "china-site' in runs
+    install = next(s for s in steps if "pip install" in s.get("run", ""))
+    assert install["env"] == {"PIP_INDEX_URL": "${{ secrets.PIP_INDEX_URL }}"} and "extra-index" not in runs
+    assert upload["uses"] == "github/codeql-action/upload-sarif@v4"
+    assert workflow["permissions"]["actions"] == "read"  # private repositories
+    assert workflow["defaults"]["run"]["shell"] == "bash"  # GitHub runs `bash -eo pipefail` then
+    # pull requests from forks get no secrets: the job is for this repository's branches
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in workflow["jobs"]["audit"]["if"]
 
 
 GITLAB_SCHEMA = json.loads((DATA / "gitlab-ci-schema.json").read_text(encoding="utf-8"))
@@ -532,6 +541,15 @@ def test_gitlab_job_validates_against_gitlab_ci_schema() -> None:
     assert job["artifacts"]["reports"]["junit"] == "china-site.xml" and job["artifacts"]["when"] == "always"
     assert any("--show-sames" in line for line in job["script"])
     assert any("--format junit --output china-site.xml" in line for line in job["script"])
+    assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality.json"
+    assert any("--format codequality --output gl-code-quality.json" in line for line in job["script"])
+    # credentials are masked project variables: none is re-declared as itself
+    for name, value in job.get("variables", {}).items():
+        assert value.strip("${}") != name, name
+    assert "PULUMI_ACCESS_TOKEN" not in job.get("variables", {})
+    assert job["variables"]["ALICLOUD_ACCESS_KEY"] == "$ALIBABA_CLOUD_ACCESS_KEY_ID"
+    assert not any("pip install -e" in line for line in job["before_script"])
+    assert "set -o pipefail" in job["before_script"]
     broken = json.loads(json.dumps(config))
     broken["china-site"]["artifacts"]["reports"]["junit-xml"] = "x"  # not a GitLab report type
     assert list(jsonschema.Draft7Validator(GITLAB_SCHEMA).iter_errors(broken))

@@ -441,3 +441,32 @@ def test_json_lists_each_policys_full_description() -> None:
             "url": None,
         }
     ]
+
+
+def test_codequality_is_gitlabs_issue_list() -> None:
+    from china_site.report import to_codequality
+
+    metas = (
+        PolicyMeta("icp-filing-required", "Mainland exposure needs an approved ICP filing.", "mandatory"),
+        PolicyMeta("icp-number-displayed", "Mainland sites show their ICP number.", "advisory", severity="low"),
+    )
+    full = Report(
+        diagnostics=DIAGS,
+        resources=3,
+        resource_ids=RESOURCES,
+        policies=metas,
+        sources={CDN_URN: SourceSpot("infra/__main__.py", line=12)},
+        artifact=SourceSpot("plan.json", lines=40),
+    )
+    issues = json.loads(to_codequality(full))
+    assert len(issues) == len(DIAGS) and len({i["fingerprint"] for i in issues}) == len(DIAGS)
+    icp = issues[0]
+    assert icp["check_name"] == "icp-filing-required" and icp["severity"] == "blocker"
+    assert icp["description"] == (
+        "[mandatory] www-cdn: www.example.cn has no approved ICP filing with Alibaba Cloud as access provider."
+    )
+    assert "Fix:" in icp["content"]["body"] and "没有以阿里云为接入商" in icp["content"]["body"]
+    assert icp["location"] == {"path": "infra/__main__.py", "lines": {"begin": 12}}
+    footer = issues[1]
+    assert footer["severity"] == "info" and footer["location"] == {"path": "plan.json", "lines": {"begin": 1}}
+    assert json.loads(to_codequality(report([]))) == []
