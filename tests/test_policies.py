@@ -924,3 +924,12 @@ def test_back_to_back_requests_never_share_memoised_state(first: Any, second: An
     # And analysing the second one in a fresh analyzer gives the same as right after the first.
     _adapter.reset_run_state()
     assert _analyze(_analyzer(registry), second) == seen_second
+
+
+def test_each_policys_full_description_is_in_the_docs() -> None:
+    # the engine prints only the one-sentence description; the full text stays in policies/README.md
+    readme = (POLICIES_DIR / "README.md").read_text(encoding="utf-8")
+    for policy in pack.POLICIES:
+        details = policy.china_site_details  # type: ignore[attr-defined]
+        assert len(details) > len(policy.description)
+        assert f"- **`{policy.name}`** — {policy.description} {details}\n" in readme, policy.name
