@@ -769,6 +769,19 @@ def pack_dir(
     typer.echo(str(folder))
 
 
+@app.command("publish-dir")
+def publish_dir(
+    directory: Annotated[Path, typer.Argument(help="A new (or empty) folder to write the pack to.")],
+) -> None:
+    """Write a policy pack folder for `pulumi policy publish`: the pack, china-site's own wheel and a
+    requirements.txt that installs that wheel (china-site is not on PyPI), then: cd DIR && pulumi policy publish."""
+    from china_site.publishdir import write_publish_dir
+
+    with user_errors():
+        folder = write_publish_dir(directory)
+    typer.echo(str(folder))
+
+
 def main() -> None:
     try:
         app()

@@ -67,3 +67,26 @@ class RegistryError(ChinaSiteError):
 
 class InputError(ChinaSiteError):
     """Bad command-line input, artifact or configuration."""
+
+
+class MissingExtraError(ChinaSiteError, ImportError):
+    """An optional part of china-site whose libraries are not installed (the base install is the policy pack's)."""
+
+    def __init__(self, module: str, extra: str, what: str) -> None:
+        super().__init__(
+            f"{what} needs the Python package {module}, which this installation lacks",
+            where="china-site installation",
+            fix=f'pip install "china-site[{extra}]" (or "china-site[all]")',
+        )
+
+
+def require(module: str, extra: str, what: str) -> None:
+    """Raise :class:`MissingExtraError` when ``module`` cannot be imported (``extra`` provides it)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise MissingExtraError(module, extra, what)

@@ -92,6 +92,10 @@ def _millis(timeout: float) -> int:
 
 def cdn_client(credentials: Credentials, endpoint: str, timeout: float) -> Any:
     """A CDN (2018-05-10) SDK client for these keys and endpoint; the SDK is imported here, on first use."""
+    from china_site.errors import require
+
+    require("alibabacloud_cdn20180510", "live", "Alibaba Cloud's CDN API (verify: live, the ownership check)")
+    require("alibabacloud_tea_openapi", "live", "Alibaba Cloud's CDN API (verify: live, the ownership check)")
     from alibabacloud_cdn20180510.client import Client
     from alibabacloud_tea_openapi.utils_models import Config
 
@@ -193,7 +197,9 @@ class LiveVerifier:
         try:
             status = (self._query or self._sdk_query)(domain)
         except ImportError:
-            return LiveResult(domain, "unavailable", "alibabacloud-cdn20180510 is not installed")
+            return LiveResult(
+                domain, "unavailable", 'alibabacloud-cdn20180510 is not installed (pip install "china-site[live]")'
+            )
         except Exception as exc:  # any transport or API failure: no answer, the registry decides
             return LiveResult(domain, "unavailable", _describe(exc))
         if status == FILED:

@@ -103,6 +103,9 @@ def _session() -> Any:
     (tests, long-running tools) would otherwise keep signing with stale keys. The shared loader keeps creating a
     client cheap (the S3 service model is parsed once per process).
     """
+    from china_site.errors import require
+
+    require("boto3", "oss", "a registry at oss:// or s3://")
     import boto3.utils
     import botocore.session
 

@@ -27,7 +27,8 @@ from pathlib import Path
 from china_site import __version__
 from china_site.errors import InputError
 
-PACK_FILES = ("PulumiPolicy.yaml", "__main__.py", "requirements.txt", "README.md")
+# .gitignore: `pulumi policy publish` of this folder honours it and leaves the venv link (and caches) out.
+PACK_FILES = ("PulumiPolicy.yaml", "__main__.py", "requirements.txt", "README.md", ".gitignore")
 
 
 def pack_source() -> Path:

@@ -122,7 +122,7 @@ def test_one_pulumi_policy_yaml_for_the_three_ways() -> None:
         for line in (POLICIES / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    assert requirements == ["china-site>=0.1,<0.2"]
+    assert requirements == ["./wheels/china_site-0.1.0-py3-none-any.whl"]  # the pack's own wheel, never a name
     assert (POLICIES / "__main__.py").read_text().strip().endswith("main()")
     assert "venv" in (POLICIES / ".gitignore").read_text().split()  # `pulumi policy publish` leaves the link out
 
@@ -240,10 +240,16 @@ def test_publish_layout_installs_its_requirements_and_runs(wheel: Path, tmp_path
     pack.mkdir()
     for name in ("PulumiPolicy.yaml", "__main__.py", "requirements.txt", "README.md"):
         shutil.copy2(POLICIES / name, pack / name)
-    # as the CLI does for a downloaded pack: the virtualenv PulumiPolicy.yaml names, requirements.txt into it
+    # requirements.txt names china-site's wheel inside the pack (what `china-site publish-dir` puts there), never
+    # the name on an index
+    (pack / "wheels").mkdir()
+    shutil.copy2(wheel, pack / "wheels" / wheel.name)
+    # as the CLI does for a downloaded pack: the virtualenv PulumiPolicy.yaml names, then, in the pack's folder,
+    # `pip install -r requirements.txt` into it
     virtualenv = yaml.safe_load((pack / "PulumiPolicy.yaml").read_text())["runtime"]["options"]["virtualenv"]
     python = make_venv(pack / virtualenv)
-    pip_into(python, "--no-index", "--find-links", wheel.parent, "-r", pack / "requirements.txt")
+    pip = (sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--disable-pip-version-check")
+    run(*pip, "--no-index", "--no-deps", "--ignore-installed", "-r", "requirements.txt", cwd=pack)
     assert "china_site" in top_level(python)
     answers(pack, python, registry)
 

@@ -31,4 +31,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'components' has no attribute {name!r}")
     import importlib
 
+    from china_site.errors import require
+
+    require("pulumi_alicloud", "components", "china_site.components")
     return getattr(importlib.import_module(module), name)
