@@ -5,8 +5,9 @@ unpacks the folder, loads ``PulumiPolicy.yaml`` and asks the Python language hos
 ``IsPlugin: true``: ``python -m venv <folder>/venv``, ``pip install --upgrade pip setuptools wheel``, then
 ``pip install -r requirements.txt`` (sdk/v3 python/toolchain/pip.go). ``pulumi install`` in a folder that has only a
 ``PulumiPolicy.yaml`` takes the same path (cmd/pulumi/install → policy.InstallPluginDependencies), so the test runs
-that on a copy of ``policies/`` alone, with pip held to a wheel built from this checkout and a wheelhouse
-(``PIP_NO_INDEX``, ``PIP_FIND_LINKS``): the ``china-site>=0.1,<0.2`` of requirements.txt must be met by what we ship.
+that on what ``pulumi policy publish`` would upload of ``china-site publish-dir``'s folder, with no index
+(``PIP_NO_INDEX``) and a wheelhouse of the dependencies (``PIP_FIND_LINKS``): ``requirements.txt`` names the
+china-site wheel the pack carries, by path, so no index is ever asked for the name.
 
 The wheelhouse (china-site's dependencies, pip, setuptools, wheel) is filled once from the package index with pip's
 ordinary client into ``~/.cache/china-site/wheelhouse`` (``CHINA_SITE_WHEELHOUSE``), then reused offline.
@@ -25,7 +26,7 @@ from e2e_helpers import ROOT, VENV, Project, policies_passed, policy_events
 from localcloud.fixtures import LocalCloud
 from test_e2e_pack_blocks import cdn_urn, hand_made
 
-PACK_FILES = ("PulumiPolicy.yaml", "__main__.py", "requirements.txt", "README.md")
+PACK_FILES = ("PulumiPolicy.yaml", "__main__.py", "requirements.txt", "README.md")  # and .gitignore, the wheel
 BUILD_TOOLS = ("pip", "setuptools>=68", "wheel")
 
 
@@ -76,15 +77,28 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def _published_pack(tmp_path: Path, env: dict[str, str], wheels: tuple[Path, Path]) -> Path:
+    """`china-site publish-dir`, then what `pulumi policy publish` would archive of it (its archiver's file
+    selection, tests/test_publish.py) unpacked into a fresh folder, then installed as the CLI installs a downloaded
+    pack: with no index at all (``PIP_NO_INDEX``); the dependencies from the wheelhouse, china-site from the wheel the
+    pack carries (``requirements.txt`` names it by path)."""
+    from test_publish import publish_selection
+
+    folder = tmp_path / "to-publish"
+    made = subprocess.run(
+        [str(VENV / "bin" / "china-site"), "publish-dir", str(folder)], capture_output=True, text=True, check=False
+    )
+    assert made.returncode == 0, made.stderr
+    selected = publish_selection(folder)
+    assert selected == {*PACK_FILES, ".gitignore", f"wheels/china_site-{_version()}-py3-none-any.whl"}
     pack = tmp_path / "downloaded-pack"
-    pack.mkdir()
-    for name in PACK_FILES:
-        shutil.copy2(ROOT / "policies" / name, pack / name)
-    dist, house = wheels
+    for name in selected:
+        (pack / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(folder / name, pack / name)
+    _dist, house = wheels
     pip_env = {
         **env,
         "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": f"{dist} {house}",
+        "PIP_FIND_LINKS": str(house),  # china-site itself is not there: only the pack's own wheel can provide it
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
     done = subprocess.run(
@@ -98,6 +112,12 @@ def _published_pack(tmp_path: Path, env: dict[str, str], wheels: tuple[Path, Pat
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     return pack
+
+
+def _version() -> str:
+    from china_site import __version__
+
+    return __version__
 
 
 def test_the_pack_installed_as_a_published_pack_judges_the_samples(
