@@ -14,3 +14,9 @@ FIGURES: dict[str, str] = {
     "content_sync": "content sync: no-op resync vs one ListObjectsV2 pass; one change = one PUT",
     "preflight": "preflight: per resource vs bare Pulumi mocks",
 }
+
+# Figures that need the real Pulumi CLI (tools/pulumi-engine.sh) and the local cloud: `make bench` runs them after the
+# others; `--quick` (CI's smoke run, no engine) leaves them out.
+ENGINE_FIGURES: dict[str, str] = {
+    "real_preview": "pulumi preview of the mainland sample (real CLI): our pack vs a one-policy pack",
+}
