@@ -521,7 +521,7 @@ def test_github_workflow_does_what_the_issue_asks() -> None:
     assert "pulumi preview" in runs and "--json" in runs and "--show-sames" in runs
     assert "--format sarif --output china-site.sarif" in runs
     # a user's repository: china-site from the team's main index, never the checkout's editable install
-    assert "pip install -e" not in runs and 'pip install "china-site' in runs
+    assert "pip install -e" not in runs and '"china-site[cli]>=0.1,<0.2"' in runs
     install = next(s for s in steps if "pip install" in s.get("run", ""))
     assert install["env"] == {"PIP_INDEX_URL": "${{ secrets.PIP_INDEX_URL }}"} and "extra-index" not in runs
     assert upload["uses"] == "github/codeql-action/upload-sarif@v4"

@@ -366,3 +366,22 @@ def test_bad_config_of_an_advisory_policy_blocks_through_the_stack_policy(
     # fixed: the block goes away
     pack.configure(shared, {"psb-filing-due": {"psbGraceDays": 10}})
     assert pack.run([cdn("site-cdn", "www.example.cn")]).mandatory() == []
+
+
+def test_the_warm_up_loads_what_the_first_request_needs_and_never_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from china_site.policies import pack; "
+        "assert 'china_site.policy_config' not in sys.modules; pack.warm_up(); "
+        "assert {'china_site.policy_config', 'china_site.filings'} <= set(sys.modules); "
+        "from china_site import domains; assert domains._psl.cache_info().currsize == 1"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    from china_site import domains
+    from china_site.policies import pack as pack_module
+
+    monkeypatch.setattr(domains, "registrable_domain", lambda host: 1 / 0)
+    pack_module.warm_up()  # an error stays inside: the request that needs it reports it

@@ -193,6 +193,33 @@ _scope_requests()
 _convert_messages_once()
 
 
+WARM_UP_DELAY = 0.05  # seconds after start: the port line goes out first
+
+
+def warm_up() -> None:
+    """What every first request needs and no request changes: the config and registry modules (pydantic), the Public
+    Suffix List, the bundled data. Loaded while the engine runs the program, so the first ``Analyze`` does not wait
+    for it. Never fails: anything wrong here is reported by the request that needs it."""
+    try:
+        import china_site.filings
+        import china_site.policy_config  # noqa: F401
+        from china_site import domains, exposure
+
+        domains.registrable_domain("www.example.com.cn")
+        exposure.RESOURCE_TYPES.get("alicloud:cdn/domainNew:DomainNew")
+    except Exception:  # the request that needs it reports it
+        pass
+
+
+def _warm_up_soon() -> None:
+    import threading
+
+    timer = threading.Timer(WARM_UP_DELAY, warm_up)
+    timer.daemon = True
+    timer.name = "china-site-warm-up"
+    timer.start()
+
+
 def main() -> None:
     """Serve the pack (prints the port on stdout, then blocks); called by ``__main__.py``.
 
@@ -203,6 +230,7 @@ def main() -> None:
     from china_site.policies._config import serve_for_engine
 
     serve_for_engine()
+    _warm_up_soon()
     PolicyPack(
         name=PACK_NAME,
         policies=POLICIES,
