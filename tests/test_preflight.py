@@ -247,3 +247,12 @@ def test_secrets_from_stack_files_never_reach_a_report(tmp_path: Path) -> None:
 def test_progress_bar_stays_off_stderr_when_not_a_terminal() -> None:
     result = preflight("--stack", "hongkong", "--format", "json")
     assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_a_mistyped_key_in_an_advisory_policys_config_is_one_line_before_the_run(tmp_path: Path) -> None:
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({"untied-mainland-exposure": {"todya": "2026-11-28"}}), encoding="utf-8")
+    result = preflight("--stack", "mainland", "--policy-config", str(config))
+    assert result.exit_code == 2
+    (line,) = [line for line in result.output.splitlines() if line.strip()]
+    assert "policy 'untied-mainland-exposure', field 'todya'" in line and "did you mean 'today'?" in line
