@@ -63,3 +63,17 @@ def test_policy_analyze_json_is_audited_on_the_state_it_analysed(project: Projec
     report = json.loads(done.stdout)
     assert ("icp-filing-required", cdn_urn(project), "mandatory") in findings(report)
     assert report["engine_compared"] is True and report["disagreements"] == [], report["disagreements"]
+
+
+def test_a_mistyped_key_of_an_advisory_policy_blocks_the_real_preview(
+    project: Project, local_cloud: LocalCloud
+) -> None:
+    # the engine accepts the unknown key (the schema allows extra properties); the pack blocks instead of letting
+    # psb-filing-due stop checking silently
+    project.stack("mainland")
+    config = write_config(project, {"psb-filing-due": {"psbGraceDayz": 10}})
+    pre = project.pulumi("preview", "--policy-pack", "policies", "--policy-pack-config", str(config), check=False)
+    assert pre.returncode != 0
+    found = policy_events(pre)
+    assert any(p == "filing-registry-available" and level.lower() == "mandatory" for p, _urn, level in found), found
+    assert "did you mean 'psbGraceDays'" in pre.stdout + pre.stderr
