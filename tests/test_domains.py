@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from china_site.domains import (
@@ -349,3 +351,27 @@ def test_tld_functions_raise_input_errors_for_bad_hosts() -> None:
     for fn in (tld_of, top_label, tld_approved, tld_status, registrable_domain, to_unicode):
         with pytest.raises(ChinaSiteError):
             fn("http://example.cn")
+
+
+def test_the_precompiled_psl_has_the_librarys_rules_and_a_bad_cache_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publicsuffixlist import PublicSuffixList
+
+    from china_site import domains
+
+    monkeypatch.setenv("CHINA_SITE_CACHE_DIR", str(tmp_path))
+    reference = PublicSuffixList(accept_unknown=True, only_icann=True)
+    domains._psl.cache_clear()
+    try:
+        built = domains._psl()  # compiled, then cached
+        (cache,) = tmp_path.glob("psl-icann-*.txt")
+        assert vars(built) == vars(reference)
+        domains._psl.cache_clear()
+        assert vars(domains._psl()) == vars(reference)  # read back from the cache
+        cache.write_text("com\n", encoding="utf-8")  # not ours (no digest line): compiled again, rewritten
+        domains._psl.cache_clear()
+        assert vars(domains._psl()) == vars(reference)
+        assert cache.read_text(encoding="utf-8").splitlines()[-1] in cache.name
+    finally:
+        domains._psl.cache_clear()
