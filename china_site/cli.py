@@ -754,6 +754,7 @@ def audit(
     from dataclasses import replace
 
     from china_site.engine.artifacts import read_artifact, root_stack_urn
+    from china_site.engine.pipeline import RUN_FAILED, run_failure_diagnostics, uncarried_diagnostics
     from china_site.engine.runner import (
         PROVIDER_NOT_IN_ARTIFACT,
         RESOURCES_NOT_IN_ARTIFACT,
@@ -793,7 +794,12 @@ def audit(
             project_dir=find_project_dir(Path.cwd()),
             progress=_progress,
         )
-        gaps = omission_diagnostics(doc) + provider_gap_diagnostics(doc)
+        gaps = (
+            run_failure_diagnostics(doc)
+            + omission_diagnostics(doc)
+            + uncarried_diagnostics(doc)
+            + provider_gap_diagnostics(doc)
+        )
         checked = replace(checked, diagnostics=gaps + checked.diagnostics, records=doc.records)
         extra: dict[str, Any] = {}
         notes: list[str] = []
@@ -801,7 +807,7 @@ def audit(
             from china_site.engine.events import compare
 
             stack_urn = root_stack_urn(doc.stack or "", doc.project or "")
-            skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT]
+            skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT, RUN_FAILED]
             comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
             extra, notes = _engine_section(comparison)
         title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"

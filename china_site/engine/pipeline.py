@@ -1,0 +1,96 @@
+"""Findings about the artifact itself, for ``china-site audit`` in a pipeline: what the run that wrote it says, and
+what it lacks. None of them is a policy of the pack; each is mandatory, because an audit that passed there would pass
+silently where the engine did not (``pulumi preview --json | china-site audit -`` in a shell that does not stop on the
+first command's failure).
+
+* ``run-failed`` — the run failed: the program refused (an error diagnostic), a resource operation failed, the
+  summary's result is ``failed``, or the run was cancelled. The engine would not deploy it, so audit never exits 0.
+* ``resources-not-in-artifact`` — JSON engine events whose summaryEvent counts more resources than they carry.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from china_site.engine.artifacts import STACK_TYPE, Artifact
+from china_site.safeio import clip
+
+if TYPE_CHECKING:
+    from china_site.engine.driver import Diagnostic
+
+RUN_FAILED = "run-failed"
+RESOURCES_NOT_IN_ARTIFACT = "resources-not-in-artifact"
+_MAX_ERRORS = 5  # error lines quoted in the finding; the rest are counted
+
+
+def _stack_name(artifact: Artifact) -> str:
+    return f"{artifact.project or '?'}-{artifact.stack or '?'}"
+
+
+def run_failure_diagnostics(artifact: Artifact) -> list[Diagnostic]:
+    """One mandatory stack-level ``run-failed`` finding quoting the run's errors, when the run failed."""
+    from china_site.engine.driver import Diagnostic
+
+    if not artifact.run_failures:
+        return []
+    seen: dict[str, None] = {}
+    for failure in artifact.run_failures:
+        text = " ".join(failure.message.split())
+        if failure.urn:
+            text += f" ({failure.urn})"
+        seen.setdefault(clip(text, 400), None)
+    errors = list(seen)
+    quoted = "\n".join(f"- {e}" for e in errors[:_MAX_ERRORS])
+    if len(errors) > _MAX_ERRORS:
+        quoted += f"\n- … and {len(errors) - _MAX_ERRORS} more error(s)"
+    what = "preview" if artifact.kind == "preview" else "run"
+    return [
+        Diagnostic(
+            policy=RUN_FAILED,
+            enforcement="mandatory",
+            urn="",
+            type=STACK_TYPE,
+            name=_stack_name(artifact),
+            message=(
+                f"The Pulumi {what} that wrote {artifact.source or 'the artifact'} failed, so nothing in it may be "
+                "deployed and this audit cannot pass: the engine stops here (a program that refuses a mainland "
+                "deploy without its filings, a provider error, or a mandatory policy violation).\n"
+                "写出该文件的 Pulumi 运行失败（程序拒绝部署、云服务错误或强制策略违规），"
+                "引擎不会部署，审计不能通过。\n"
+                f"{quoted}\n"
+                "Fix: fix what the errors above name (for a refusal: file the domain, or choose hosting: hongkong), "
+                "then run the preview again and audit its output; check the exit code of `pulumi` in your pipeline "
+                "too (`set -o pipefail`)."
+            ),
+        )
+    ]
+
+
+def uncarried_diagnostics(artifact: Artifact) -> list[Diagnostic]:
+    """``resources-not-in-artifact`` when JSON engine events carry fewer resources than their summaryEvent counts
+    (events filtered, or lost between the engine and the file)."""
+    from china_site.engine.driver import Diagnostic
+
+    if artifact.kind != "events" or artifact.events_cut_off:  # a cut-off stream is reported as such already
+        return []
+    missing = artifact.counted_resources - artifact.carried_resources
+    if missing <= 0:
+        return []
+    return [
+        Diagnostic(
+            policy=RESOURCES_NOT_IN_ARTIFACT,
+            enforcement="mandatory",
+            urn="",
+            type=STACK_TYPE,
+            name=_stack_name(artifact),
+            message=(
+                "The engine events must carry every resource their run counts: the summaryEvent of "
+                f"{artifact.source or 'the artifact'} counts {artifact.counted_resources} resource(s) but the events "
+                f"describe {artifact.carried_resources}, so {missing} resource(s) were not checked.\n"
+                f"该事件文件的 summaryEvent 统计了 {artifact.counted_resources} 个资源，但事件中只有 "
+                f"{artifact.carried_resources} 个，{missing} 个资源未被检查。\n"
+                "Fix: save every event unfiltered (`pulumi up --json > events.jsonl`, or every event the Automation "
+                "API's on_event received), or audit the state: `pulumi stack export --file state.json`."
+            ),
+        )
+    ]

@@ -1,0 +1,148 @@
+"""``china-site audit`` in a pipeline never passes silently: a failed run, a stream that lacks resources its summary
+counts, engine events that lack what a policy needs. Fixtures: tests/data/engine (see tests/data/README.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from registry_data import TODAY, write_registry
+from typer.testing import CliRunner
+
+from china_site.cli import app
+
+ENGINE = Path(__file__).resolve().parent / "data" / "engine"
+REFUSED_PREVIEW = ENGINE / "mainland-refused-preview.json"
+HK_PREVIEW_SAMES = ENGINE / "hongkong-update-preview-show-sames.json"
+UP_EVENTS = ENGINE / "mainland-unfiled-up-events.jsonl"
+BYHAND_EVENTS = ENGINE / "byhand-unfiled-streaming-preview-events.jsonl"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(write_registry(tmp_path_factory.mktemp("pipeline-registry")))
+
+
+def audit(registry: str, *args: str, input: str | None = None) -> Any:
+    return runner.invoke(app, ["audit", *args, "--filings", registry, "--today", TODAY], input=input)
+
+
+def report(result: Any) -> dict[str, Any]:
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout)
+
+
+def findings(data: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(f["policy"], f["enforcement"]) for f in data["findings"]}
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_lines(path: Path, events: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A failed run is a mandatory finding
+
+
+def test_a_refused_preview_piped_into_audit_fails(registry: str) -> None:
+    """`pulumi preview --json --show-sames | china-site audit -` of the sample program refusing the mainland: before,
+    exit 0 and "No findings" (only the root stack is in the steps; the refusal is in `diagnostics`)."""
+    result = audit(registry, "-", "--format", "json", input=REFUSED_PREVIEW.read_text(encoding="utf-8"))
+    assert result.exit_code == 1, result.output
+    data = report(result)
+    assert findings(data) == {("run-failed", "mandatory")}
+    message = data["findings"][0]["message"]
+    assert "hosting: mainland was asked for www.mingyue-tea.cn" in message  # the program's own refusal, quoted
+    assert "运行失败" in message and "Fix:" in message
+    assert "requested for www.mingyue-tea.cn" not in message  # info diagnostics are not failures
+    table = audit(registry, "-", input=REFUSED_PREVIEW.read_text(encoding="utf-8"))
+    assert table.exit_code == 1 and "run-failed" in table.stdout and "No findings" not in table.stdout
+
+
+def test_a_preview_that_failed_before_any_resource_fails(registry: str, tmp_path: Path) -> None:
+    doc = json.loads(REFUSED_PREVIEW.read_text(encoding="utf-8"))
+    doc["steps"] = []
+    (tmp_path / "p.json").write_text(json.dumps(doc), encoding="utf-8")
+    result = audit(registry, str(tmp_path / "p.json"), "--format", "json")
+    assert result.exit_code == 1, result.output  # before: exit 2, "nothing to audit"
+    assert findings(report(result)) == {("run-failed", "mandatory")}
+    doc["diagnostics"] = [d for d in doc["diagnostics"] if d["severity"] != "error"]
+    (tmp_path / "p.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert audit(registry, str(tmp_path / "p.json")).exit_code == 2  # no failure, no resource: nothing to audit
+
+
+def test_a_successful_preview_has_no_run_finding(registry: str, tmp_path: Path) -> None:
+    doc = json.loads(HK_PREVIEW_SAMES.read_text(encoding="utf-8"))
+    doc["diagnostics"] = [
+        {"message": "warning: something\n", "severity": "warning"},
+        {"message": "x", "severity": "info"},
+        {"message": "stderr line", "severity": "info#err"},
+    ]
+    (tmp_path / "p.json").write_text(json.dumps(doc), encoding="utf-8")
+    result = audit(registry, str(tmp_path / "p.json"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert report(result)["findings"] == []
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"diagnosticEvent": {"prefix": "error: ", "message": "update failed\n", "color": "never", "severity": "error"}},
+        {"resOpFailedEvent": {"metadata": {"op": "create", "urn": "urn:pulumi:byhand::china-site::x:y:Z::z"}}},
+        {"summaryEvent": {"resourceChanges": {"create": 3}, "result": "cancelled"}},
+    ],
+    ids=["error-diagnostic", "operation-failed", "cancelled"],
+)
+def test_failed_events_are_a_finding(registry: str, tmp_path: Path, failure: dict[str, Any]) -> None:
+    events = [e for e in lines(BYHAND_EVENTS) if e.get("diagnosticEvent", {}).get("severity") != "error"]
+    for e in events:
+        e.get("summaryEvent", {}).pop("result", None)
+    ok = write_lines(tmp_path / "ok.jsonl", events)
+    assert "run-failed" not in {f["policy"] for f in report(audit(registry, str(ok), "--format", "json"))["findings"]}
+    failed = write_lines(tmp_path / "failed.jsonl", [*events[:-2], {"sequence": 99, **failure}, *events[-2:]])
+    result = audit(registry, str(failed), "--format", "json")
+    assert result.exit_code == 1
+    assert ("run-failed", "mandatory") in findings(report(result))
+
+
+def test_a_failed_summary_alone_is_a_finding(registry: str, tmp_path: Path) -> None:
+    events = [e for e in lines(BYHAND_EVENTS) if e.get("diagnosticEvent", {}).get("severity") != "error"]
+    assert any(e.get("summaryEvent", {}).get("result") == "failed" for e in events)
+    data = report(audit(registry, str(write_lines(tmp_path / "e.jsonl", events)), "--format", "json"))
+    [run] = [f for f in data["findings"] if f["policy"] == "run-failed"]
+    assert "result: failed" in run["message"]
+
+
+def test_engine_blocked_events_say_so(registry: str) -> None:
+    """The real engine's events of a preview it blocked: the policy violation and the failed run."""
+    data = report(audit(registry, str(BYHAND_EVENTS), "--format", "json"))
+    assert findings(data) == {("icp-filing-required", "mandatory"), ("run-failed", "mandatory")}
+    assert data["disagreements"] == []  # run-failed is not a policy of the pack: no disagreement
+    [run] = [f for f in data["findings"] if f["policy"] == "run-failed"]
+    assert "preview failed" in run["message"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A stream that lacks resources its summary counts
+
+
+def test_events_without_resources_their_summary_counts(registry: str, tmp_path: Path) -> None:
+    events = lines(UP_EVENTS)
+    whole = report(audit(registry, str(UP_EVENTS), "--format", "json"))
+    assert "resources-not-in-artifact" not in {f["policy"] for f in whole["findings"]}
+    cdn = [e for e in events if "cdn/domainNew" not in json.dumps(e.get("resourcePreEvent"))]
+    assert len(cdn) == len(events) - 1  # the CDN's event filtered out (a `grep -v`, a lossy log shipper)
+    result = audit(registry, str(write_lines(tmp_path / "e.jsonl", cdn)), "--format", "json")
+    assert result.exit_code == 1
+    data = report(result)
+    [gap] = [f for f in data["findings"] if f["policy"] == "resources-not-in-artifact"]
+    assert gap["enforcement"] == "mandatory"
+    assert "counts 6 resource(s) but the events describe 5" in gap["message"]
