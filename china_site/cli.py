@@ -746,7 +746,8 @@ def audit(
         str | None,
         typer.Option(
             "--state",
-            help="A `pulumi stack export` of the same stack: the providers a preview without --show-sames leaves out.",
+            help="A `pulumi stack export` of the same stack: the providers a preview without --show-sames leaves out, "
+            "and the dependencies engine events never carry (a DNS record's link to what it points at).",
         ),
     ] = None,
 ) -> None:
@@ -754,7 +755,13 @@ def audit(
     from dataclasses import replace
 
     from china_site.engine.artifacts import read_artifact, root_stack_urn
-    from china_site.engine.pipeline import RUN_FAILED, run_failure_diagnostics, uncarried_diagnostics
+    from china_site.engine.pipeline import (
+        LINKS_NOT_IN_ARTIFACT,
+        RUN_FAILED,
+        link_gap_diagnostics,
+        run_failure_diagnostics,
+        uncarried_diagnostics,
+    )
     from china_site.engine.runner import (
         PROVIDER_NOT_IN_ARTIFACT,
         RESOURCES_NOT_IN_ARTIFACT,
@@ -799,6 +806,7 @@ def audit(
             + omission_diagnostics(doc)
             + uncarried_diagnostics(doc)
             + provider_gap_diagnostics(doc)
+            + link_gap_diagnostics(doc)
         )
         checked = replace(checked, diagnostics=gaps + checked.diagnostics, records=doc.records)
         extra: dict[str, Any] = {}
@@ -807,7 +815,7 @@ def audit(
             from china_site.engine.events import compare
 
             stack_urn = root_stack_urn(doc.stack or "", doc.project or "")
-            skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT, RUN_FAILED]
+            skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT, RUN_FAILED, LINKS_NOT_IN_ARTIFACT]
             comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
             extra, notes = _engine_section(comparison)
         title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"

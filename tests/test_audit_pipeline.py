@@ -146,3 +146,76 @@ def test_events_without_resources_their_summary_counts(registry: str, tmp_path: 
     [gap] = [f for f in data["findings"] if f["policy"] == "resources-not-in-artifact"]
     assert gap["enforcement"] == "mandatory"
     assert "counts 6 resource(s) but the events describe 5" in gap["message"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Engine events lack a DNS record's dependencies: a finding, or --state gives them
+
+DNS_URN = "urn:pulumi:prod::shop::china-site:index:Site$alicloud:dns/alidnsRecord:AlidnsRecord::www-dns"
+CDN_URN = "urn:pulumi:prod::shop::china-site:index:Site$alicloud:cdn/domainNew:DomainNew::www-cdn"
+PROVIDER_URN = "urn:pulumi:prod::shop::china-site:index:Site$pulumi:providers:alicloud::www-provider"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def _unknown_dns_events(tmp_path: Path) -> Path:
+    """The up events, with the www record renamed to shop (a name the CDN does not show) and its CNAME value unknown
+    at preview (it comes from the CDN's cname output): only its dependencies tie it to the CDN."""
+    events = lines(UP_EVENTS)
+    for e in events:
+        meta = (e.get("resourcePreEvent") or {}).get("metadata") or {}
+        if meta.get("urn") == DNS_URN:
+            meta["new"]["inputs"].update(rr="shop", value=UNKNOWN)
+        if meta.get("urn") in (DNS_URN, CDN_URN):  # outputs at preview, as the real engine's resOutputsEvent has them
+            meta["new"]["outputs"] = {**meta["new"]["inputs"], "cname": UNKNOWN}
+    return write_lines(tmp_path / "events.jsonl", events)
+
+
+def _state_with_the_link(tmp_path: Path) -> Path:
+    provider = {
+        "urn": PROVIDER_URN,
+        "custom": True,
+        "id": "2b8d2b63-9a6c-4d4a-8e54-4c7a3dab1f22",
+        "type": "pulumi:providers:alicloud",
+        "inputs": {"region": "cn-hangzhou"},
+        "outputs": {"region": "cn-hangzhou"},
+    }
+    record = {
+        "urn": DNS_URN,
+        "custom": True,
+        "id": "1234",
+        "type": "alicloud:dns/alidnsRecord:AlidnsRecord",
+        "inputs": {"domainName": "unfiled-shop.cn", "rr": "shop", "type": "CNAME", "value": "x.kunlunaz.com"},
+        "outputs": {},
+        "provider": f"{PROVIDER_URN}::2b8d2b63-9a6c-4d4a-8e54-4c7a3dab1f22",
+        "dependencies": [CDN_URN],
+        "propertyDependencies": {"value": [CDN_URN]},
+    }
+    doc = {"version": 3, "deployment": {"manifest": {}, "resources": [provider, record]}}
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_events_without_a_records_links_are_a_finding(registry: str, tmp_path: Path) -> None:
+    data = report(audit(registry, str(_unknown_dns_events(tmp_path)), "--format", "json"))
+    [gap] = [f for f in data["findings"] if f["policy"] == "links-not-in-artifact"]
+    assert (gap["enforcement"], gap["name"]) == ("mandatory", "www-dns")
+    assert "shop.unfiled-shop.cn" in gap["message"] and "--state state.json" in gap["message"]
+    assert "dns-linked-exposure" not in {f["policy"] for f in data["findings"]}  # it could not judge: said so
+    assert "links-not-in-artifact" not in {d["policy"] for d in data["disagreements"]}
+
+
+def test_state_gives_the_events_their_links(registry: str, tmp_path: Path) -> None:
+    events, state = _unknown_dns_events(tmp_path), _state_with_the_link(tmp_path)
+    data = report(audit(registry, str(events), "--state", str(state), "--format", "json"))
+    policies = {(f["policy"], f["name"]) for f in data["findings"]}
+    assert ("links-not-in-artifact", "www-dns") not in policies
+    # Linked now: shop.unfiled-shop.cn served by the mainland CDN, unfiled, as the engine would report it.
+    dns = [f for f in data["findings"] if f["policy"] == "dns-linked-exposure"]
+    assert dns and all(f["enforcement"] == "mandatory" for f in dns)
+    assert any("shop.unfiled-shop.cn" in f["message"] for f in dns)
+
+
+def test_known_record_values_need_no_links(registry: str) -> None:
+    data = report(audit(registry, str(UP_EVENTS), "--format", "json"))
+    assert "links-not-in-artifact" not in {f["policy"] for f in data["findings"]}

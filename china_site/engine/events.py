@@ -38,6 +38,7 @@ from china_site.engine.artifacts import (
     SKIPPED_OPS,
     Artifact,
     EnginePolicyEvent,
+    Record,
     RunFailure,
     _clip,
     _kind,
@@ -224,6 +225,8 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
         artifact = failed_run_artifact("events", tuple(failures), config, source)
     else:
         artifact = partial_artifact("events", raw_records, config, source, state)
+        if state is not None:
+            artifact = replace(artifact, records=_links_from_state(artifact.records, state))
     return replace(
         artifact,
         policy_events=tuple(policy_events),
@@ -233,6 +236,22 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
         counted_resources=counted,
         carried_resources=len(carried),
     )
+
+
+def _links_from_state(records: list[Record], state: Artifact) -> list[Record]:
+    """Engine events never carry a resource's dependencies (``StepEventStateMetadata`` has no field for them), which
+    tie a DNS record whose value is unknown at preview to what it points at; a ``pulumi stack export`` of the stack
+    has them: each record without its own takes those of the same resource in the export."""
+    known = {r.urn: r for r in state.records}
+    out: list[Record] = []
+    for record in records:
+        found = known.get(record.urn)
+        if found is not None and not record.dependencies and not record.property_dependencies:
+            record = replace(
+                record, dependencies=found.dependencies, property_dependencies=dict(found.property_dependencies)
+            )
+        out.append(record)
+    return out
 
 
 def _counted(changes: Any) -> int:

@@ -6,6 +6,9 @@ first command's failure).
 * ``run-failed`` — the run failed: the program refused (an error diagnostic), a resource operation failed, the
   summary's result is ``failed``, or the run was cancelled. The engine would not deploy it, so audit never exits 0.
 * ``resources-not-in-artifact`` — JSON engine events whose summaryEvent counts more resources than they carry.
+* ``links-not-in-artifact`` — JSON engine events of a DNS record whose value is unknown at preview: the pack links it
+  to what it points at through the record's dependencies, which events never carry (``dns-linked-exposure`` could
+  not judge it). ``--state`` (a stack export that has the record) gives them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
 
 RUN_FAILED = "run-failed"
 RESOURCES_NOT_IN_ARTIFACT = "resources-not-in-artifact"
+LINKS_NOT_IN_ARTIFACT = "links-not-in-artifact"
 _MAX_ERRORS = 5  # error lines quoted in the finding; the rest are counted
 
 
@@ -94,3 +98,47 @@ def uncarried_diagnostics(artifact: Artifact) -> list[Diagnostic]:
             ),
         )
     ]
+
+
+def link_gap_diagnostics(artifact: Artifact) -> list[Diagnostic]:
+    """``links-not-in-artifact`` for each DNS record of JSON engine events that links only through dependencies
+    (its A/AAAA/CNAME value is unknown at preview) and has none: never more lenient than the engine, which has them
+    and reports ``dns-linked-exposure`` where this audit could not."""
+    from china_site.engine.driver import Diagnostic
+    from china_site.exposure import _DNS_TYPES, dns_link
+
+    if artifact.kind != "events":
+        return []
+    out: list[Diagnostic] = []
+    for record in artifact.records:
+        if record.type not in _DNS_TYPES or record.dependencies or record.property_dependencies:
+            continue
+        link = dns_link(record.inputs, type_token=record.type)
+        if link is None or link.value is not None:
+            continue
+        done = dns_link(record.outputs or {}, type_token=record.type)
+        if done is not None and done.value is not None:  # the update's outputs carry the value: linked by it
+            continue
+        what = f"{record.type} '{record.name}'"
+        out.append(
+            Diagnostic(
+                policy=LINKS_NOT_IN_ARTIFACT,
+                enforcement="mandatory",
+                urn=record.urn,
+                type=record.type,
+                name=record.name,
+                message=(
+                    "The artifact must carry what ties a DNS name to the resource it serves: dns-linked-exposure "
+                    "judges that resource for the name.\n"
+                    f"{what} points {link.fqdn} ({link.record_type}) at a value unknown until deploy; the engine ties "
+                    "it to the resource through the record's dependencies, which JSON engine events do not carry "
+                    f"({artifact.source or 'the artifact'}), so what {link.fqdn} serves was not checked.\n"
+                    f"{what} 将 {link.fqdn} 指向部署前未知的值；引擎事件不包含资源依赖关系，无法确定该域名指向的资源，"
+                    "因此未检查。\n"
+                    "Fix: also pass the current state (`pulumi stack export --file state.json`, then `china-site "
+                    "audit events.jsonl --state state.json`) once the record exists, or audit `pulumi preview --json "
+                    "--show-sames` output, which carries the dependencies."
+                ),
+            )
+        )
+    return out
