@@ -758,6 +758,7 @@ def audit(
     from china_site.engine.pipeline import (
         LINKS_NOT_IN_ARTIFACT,
         RUN_FAILED,
+        judge_what_decides_itself,
         link_gap_diagnostics,
         run_failure_diagnostics,
         uncarried_diagnostics,
@@ -786,7 +787,7 @@ def audit(
                     where=state,
                     fix="run `pulumi stack export --file state.json` and pass that file",
                 )
-        doc = read_artifact(artifact, state=state_doc)
+        doc = judge_what_decides_itself(read_artifact(artifact, state=state_doc))
         pack = load_pack()
         checked = check(
             doc.judged_records,

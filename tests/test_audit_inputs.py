@@ -55,15 +55,15 @@ def test_preview_without_sames_says_the_provider_is_missing(registry: str) -> No
     # Not an invented ICP violation of a Hong Kong site (before: icp-filing-required on www-cname, the region being
     # unknown and read as mainland): the reason and the fix, for each resource of the missing provider.
     # And the unchanged resources the preview only counts are named as not checked (found by the real engine).
+    # The CDN's scope (overseas) alone decides where it serves: it is judged (no finding), not left unchecked.
     assert findings(data) == {
-        ("provider-not-in-artifact", "mandatory", "www-cdn"),
         ("provider-not-in-artifact", "mandatory", "www-cname"),
         ("resources-not-in-artifact", "mandatory", "shop-hk"),
     }
     message = next(f["message"] for f in data["findings"] if f["policy"] == "provider-not-in-artifact")
     assert "www-provider" in message and "--show-sames" in message and "--state state.json" in message
     assert "not read as mainland" in message and "无法确定其地域" in message
-    assert data["summary"] == {"resources": 3, "mandatory": 3, "advisory": 0}
+    assert data["summary"] == {"resources": 3, "mandatory": 2, "advisory": 0}
     assert audit(registry, str(HK_PREVIEW)).exit_code == 1
 
 

@@ -219,3 +219,46 @@ def test_state_gives_the_events_their_links(registry: str, tmp_path: Path) -> No
 def test_known_record_values_need_no_links(registry: str) -> None:
     data = report(audit(registry, str(UP_EVENTS), "--format", "json"))
     assert "links-not-in-artifact" not in {f["policy"] for f in data["findings"]}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A resource whose own properties decide the verdict is judged even when its provider is missing
+
+HK_PREVIEW = ENGINE / "hongkong-update-preview.json"
+
+
+def _hk_preview(tmp_path: Path, scope: str) -> Path:
+    doc = json.loads(HK_PREVIEW.read_text(encoding="utf-8"))
+    doc["steps"][1]["newState"]["inputs"]["scope"] = scope  # the CDN update of a plain (no --show-sames) preview
+    path = tmp_path / f"{scope}.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def by_name(data: dict[str, Any], name: str) -> set[tuple[str, str]]:
+    return {(f["policy"], f["enforcement"]) for f in data["findings"] if f["name"] == name}
+
+
+@pytest.mark.parametrize("scope", ["domestic", "global"])
+def test_a_cdn_scope_decides_without_its_provider(registry: str, tmp_path: Path, scope: str) -> None:
+    """Before: only provider-not-in-artifact on the CDN; its scope serves mainland nodes whatever the region."""
+    data = report(audit(registry, str(_hk_preview(tmp_path, scope)), "--format", "json"))
+    assert by_name(data, "www-cdn") == {("icp-filing-required", "mandatory")}
+    # The bucket cname's region is its provider's: still not judged, still said so.
+    assert by_name(data, "www-cname") == {("provider-not-in-artifact", "mandatory")}
+
+
+def test_an_overseas_cdn_without_its_provider_passes(registry: str, tmp_path: Path) -> None:
+    data = report(audit(registry, str(_hk_preview(tmp_path, "overseas")), "--format", "json"))
+    assert by_name(data, "www-cdn") == set()
+    assert by_name(data, "www-cname") == {("provider-not-in-artifact", "mandatory")}
+
+
+def test_decided_by_itself() -> None:
+    from china_site.engine.artifacts import read_artifact
+    from china_site.engine.pipeline import decided_by_itself
+
+    records = {r.name: r for r in read_artifact(str(HK_PREVIEW)).records}
+    assert decided_by_itself(records["www-cdn"])  # scope
+    assert not decided_by_itself(records["www-cname"])  # its provider's region
+    assert not decided_by_itself(records["shop-hk"])  # not an exposing type: nothing says the region is moot

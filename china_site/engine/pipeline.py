@@ -9,13 +9,18 @@ first command's failure).
 * ``links-not-in-artifact`` — JSON engine events of a DNS record whose value is unknown at preview: the pack links it
   to what it points at through the record's dependencies, which events never carry (``dns-linked-exposure`` could
   not judge it). ``--state`` (a stack export that has the record) gives them.
+
+And one relief that is no pass: a resource whose provider the artifact lacks is still judged when its own properties
+decide where it serves (a CDN domain's ``scope``), instead of only ``provider-not-in-artifact``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from china_site.engine.artifacts import STACK_TYPE, Artifact
+from china_site.engine.artifacts import STACK_TYPE, Artifact, Record
 from china_site.safeio import clip
 
 if TYPE_CHECKING:
@@ -142,3 +147,39 @@ def link_gap_diagnostics(artifact: Artifact) -> list[Diagnostic]:
             )
         )
     return out
+
+
+# Two regions on either side of the line the filing rules draw: a resource whose exposure is the same under both is
+# placed by its own properties (a CDN domain's scope), not by its provider's region.
+_PROBE_REGIONS = ("cn-hangzhou", "cn-hongkong")
+
+
+def decided_by_itself(record: Record, stack_config: Mapping[str, str] | None = None) -> bool:
+    """Whether a resource's own properties decide where it serves: its exposure (public or not, and its area) is the
+    same whatever its provider's region. Such a resource can be judged when its provider is missing from the
+    artifact; any other cannot (its region is unknown, and reading it as mainland would invent violations)."""
+    from china_site.exposure import exposure_from_resource
+
+    seen = set()
+    for region in _PROBE_REGIONS:
+        exposure = exposure_from_resource(
+            record.type,
+            record.inputs,
+            name=record.name,
+            provider_props={"region": region},
+            stack_config=stack_config,
+            explicit_provider=True,
+        )
+        if exposure is None:
+            return False  # not a type the data covers: nothing says its region does not matter
+        seen.add((exposure.public, exposure.area))
+    return len(seen) == 1
+
+
+def judge_what_decides_itself(artifact: Artifact) -> Artifact:
+    """The artifact with the resources whose own properties decide the verdict taken out of ``missing_providers``
+    (so they are judged, with their provider's region unknown) — the rest keep ``provider-not-in-artifact``."""
+    if not artifact.missing_providers:
+        return artifact
+    rest = tuple(m for m in artifact.missing_providers if not decided_by_itself(m.record, artifact.config))
+    return replace(artifact, missing_providers=rest)
