@@ -1400,6 +1400,15 @@ class _Cache:
 _MD5_ETAG = re.compile(r'"?([0-9a-fA-F]{32})"?')
 
 
+def _headers(response: Mapping[str, Any]) -> dict[str, str]:
+    """The HTTP headers of a botocore response, names lower-case."""
+    meta = response.get("ResponseMetadata")
+    headers = meta.get("HTTPHeaders") if isinstance(meta, Mapping) else None
+    if not isinstance(headers, Mapping):
+        return {}
+    return {str(k).lower(): str(v) for k, v in headers.items()}
+
+
 def _body_matches_etag(body: bytes, etag: str | None) -> bool:
     """False when ``etag`` is a single-part ETag (an MD5) that the body does not have; multipart or opaque ETags
     cannot be checked and pass."""
@@ -1481,7 +1490,7 @@ def _fetch_remote(
         SSLError,
     )
 
-    from china_site import oss
+    from china_site import completeness, oss
 
     creds_fix = (
         "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -1551,7 +1560,23 @@ def _fetch_remote(
     request: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if cached is not None and cached.etag:
         request["IfNoneMatch"] = cached.etag
+    if scheme == "s3":  # S3 states its x-amz-checksum-* only when asked (OSS: ETag and Content-MD5)
+        request["ChecksumMode"] = "ENABLED"
     outcome: dict[str, Any] = {}
+
+    def sidecar() -> bytes | None:
+        """The ``<key>.sha256`` object beside the registry (None when there is none), with its own request budget."""
+        sent[0] = 0
+        try:
+            side = client.get_object(Bucket=bucket, Key=key + completeness.SIDECAR_SUFFIX)
+        except ClientError as err:
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status in (403, 404) or err.response.get("Error", {}).get("Code") in ("NoSuchKey", "AccessDenied"):
+                return None
+            raise
+        outcome["stream"] = side["Body"]
+        data: bytes = side["Body"].read(completeness.SIDECAR_MAX_BYTES + 1)
+        return data
 
     def exchange() -> None:
         try:
@@ -1559,6 +1584,8 @@ def _fetch_remote(
             outcome["stream"] = got["Body"]
             outcome["body"] = got["Body"].read(MAX_REGISTRY_BYTES + 1)
             outcome["response"] = got
+            if completeness.needs_sidecar(_headers(got)) and len(outcome["body"]) <= MAX_REGISTRY_BYTES:
+                outcome["sidecar"] = sidecar()
         except BaseException as err:
             outcome["error"] = err
 
@@ -1650,10 +1677,17 @@ def _fetch_remote(
         )
     etag = response.get("ETag")
     etag = etag if isinstance(etag, str) and etag else None
-    if not _body_matches_etag(body, etag):
+    verdict = completeness.verify(body, _headers(response), outcome.get("sidecar"))
+    if verdict.corrupt:
         raise fail(
-            f"the object read from {endpoint} does not match its ETag {clip(etag or '', 40)} (corrupted in transit)",
-            "run the command again; if it persists, check for a proxy rewriting the content",
+            f"the object read from {endpoint} is not the whole object: {verdict.why}",
+            "run the command again; if it persists, check for a proxy cutting or rewriting the content",
+        )
+    if not verdict.complete:
+        raise fail(
+            f"the object read from {endpoint} cannot be proven complete: {verdict.why}",
+            f"upload it in one PutObject (its ETag is then its MD5), or put its SHA-256 beside it as "
+            f"{key}{completeness.SIDECAR_SUFFIX} (`sha256sum` output); check for a proxy stripping Content-Length",
         )
     try:
         cache.write(body, etag)
