@@ -262,3 +262,55 @@ def test_decided_by_itself() -> None:
     assert decided_by_itself(records["www-cdn"])  # scope
     assert not decided_by_itself(records["www-cname"])  # its provider's region
     assert not decided_by_itself(records["shop-hk"])  # not an exposing type: nothing says the region is moot
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A waived violation: advisory, naming the waiver, its reason and its expiry, in every format
+
+WAIVER = {"policy": "icp-filing-required", "resource": "www-cdn", "reason": "CS-42 filing under review",
+          "expires": "2026-12-31"}  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "sarif", "junit"])
+def test_a_waived_violation_is_shown_in_every_format(registry: str, tmp_path: Path, fmt: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({"icp-filing-required": {"waivers": [WAIVER]}}), encoding="utf-8")
+    out = tmp_path / f"report.{fmt}"
+    result = audit(registry, str(UP_EVENTS), "--policy-config", str(config), "--format", fmt, "--output", str(out))
+    text = out.read_text(encoding="utf-8")
+    for said in ("WAIVED until 2026-12-31", "CS-42 filing under review", "icp-filing-required"):
+        assert said in text, (fmt, text[-2000:])
+    assert "1 advisory" in result.output  # the summary line on stderr: counted as advisory, not hidden
+    if fmt == "json":
+        [f] = [f for f in json.loads(text)["findings"] if f["policy"] == "icp-filing-required"]
+        assert f["enforcement"] == "advisory" and "resource: www-cdn" in f["message"]
+    elif fmt == "sarif":
+        [r] = [r for r in json.loads(text)["runs"][0]["results"] if r["ruleId"] == "icp-filing-required"]
+        assert r["level"] == "warning"
+    elif fmt == "junit":
+        case = next(
+            c
+            for c in ET.fromstring(text).iter("testcase")
+            if c.get("name") == "icp-filing-required" and "www-cdn" in (c.get("classname") or "")
+        )
+        assert case.find("failure") is None and "WAIVED" in (case.findtext("system-out") or "")
+
+
+def test_without_the_waiver_it_is_mandatory(registry: str) -> None:
+    data = report(audit(registry, str(UP_EVENTS), "--format", "json"))
+    [f] = [f for f in data["findings"] if f["policy"] == "icp-filing-required"]
+    assert f["enforcement"] == "mandatory" and "WAIVED" not in f["message"]
+
+
+def test_an_expired_waiver_is_mandatory_again(registry: str, tmp_path: Path) -> None:
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({"icp-filing-required": {"waivers": [WAIVER]}}), encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["audit", str(UP_EVENTS), "--filings", registry, "--today", "2027-01-01", "--policy-config", str(config),
+         "--format", "json"],
+    )  # fmt: skip
+    [f] = [f for f in report(result)["findings"] if f["policy"] == "icp-filing-required"]
+    assert f["enforcement"] == "mandatory" and "\nWaiver expired on 2026-12-31" in f["message"]
