@@ -400,6 +400,8 @@ _AUDIT_HELP = (
     "Resource policies see each resource's inputs and provider; stack policies see the outputs. Without --filings and "
     "without china-site:filings in the artifact, the registry is filings.yaml of the Pulumi project around the "
     "current directory; a registry that cannot be read is a mandatory finding, never a pass.\n\n"
+    "A run that failed (an error diagnostic such as a program refusing a mainland deploy, a failed operation, a "
+    "failed summary) is the mandatory finding run-failed: audit never passes what the engine did not.\n\n"
     "Exit 0: no mandatory finding. 1: mandatory findings. 2: bad input."
 )
 _POLICY_CONFIG_HELP = "Policy config in Pulumi's --policy-pack-config JSON format (enforcement levels, waivers, …)."
