@@ -90,7 +90,8 @@ def test_a_waiver_makes_it_advisory(project: Project, local_cloud: LocalCloud) -
     assert ("icp-filing-required", cdn_urn(project), "advisory") in found
     assert "WAIVED until" in pre.stdout and "filing submitted, test" in pre.stdout
     # china-site audit of the same run, with the same config: the same advisory finding, naming the waiver.
-    plan = project.pulumi("preview", "--json", "--show-sames", "--policy-pack", "policies", "--policy-pack-config", str(cfg))
+    pack = ["--policy-pack", "policies", "--policy-pack-config", str(cfg)]
+    plan = project.pulumi("preview", "--json", "--show-sames", *pack)
     done = project.china_site("audit", "-", "--policy-config", str(cfg), "--format", "json", stdin=plan.stdout)
     assert done.returncode == 0, done.stdout + done.stderr
     [waived] = [f for f in json.loads(done.stdout)["findings"] if f["policy"] == "icp-filing-required"]
