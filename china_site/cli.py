@@ -804,12 +804,28 @@ def audit(
             project_dir=find_project_dir(Path.cwd()),
             progress=_progress,
         )
+
+        def dns_linked(records: list[Any]) -> list[Any]:
+            """The pack over ``records`` as for the audit itself (what a missing DNS link could change)."""
+            return check(
+                records,
+                pack=pack,
+                stack_config=doc.config,
+                policy_config=config_policies,
+                config_source=policy_config or "policy config",
+                filings=source,
+                today=day,
+                stack=doc.stack,
+                project=doc.project,
+                project_dir=find_project_dir(Path.cwd()),
+            ).diagnostics
+
         gaps = (
             run_failure_diagnostics(doc)
             + omission_diagnostics(doc)
             + uncarried_diagnostics(doc)
             + provider_gap_diagnostics(doc)
-            + link_gap_diagnostics(doc)
+            + link_gap_diagnostics(doc, dns_linked)
         )
         checked = replace(checked, diagnostics=gaps + checked.diagnostics, records=doc.records)
         extra: dict[str, Any] = {}

@@ -205,6 +205,19 @@ def test_events_without_a_records_links_are_a_finding(registry: str, tmp_path: P
     assert "links-not-in-artifact" not in {d["policy"] for d in data["disagreements"]}
 
 
+def test_a_record_no_link_can_make_a_violation_is_no_gap(registry: str, tmp_path: Path) -> None:
+    """A filed name (www.example.cn: ICP and PSB in order): whatever of the stack it points at, dns-linked-exposure
+    has nothing to say, so the missing link changes nothing (the real engine's mainland sample is such a case)."""
+    events = lines(_unknown_dns_events(tmp_path))
+    for e in events:
+        meta = (e.get("resourcePreEvent") or {}).get("metadata") or {}
+        if meta.get("urn") == DNS_URN:
+            for props in (meta["new"]["inputs"], meta["new"]["outputs"]):
+                props.update(domainName="example.cn", rr="www")
+    data = report(audit(registry, str(write_lines(tmp_path / "filed.jsonl", events)), "--format", "json"))
+    assert "links-not-in-artifact" not in {f["policy"] for f in data["findings"]}
+
+
 def test_state_gives_the_events_their_links(registry: str, tmp_path: Path) -> None:
     events, state = _unknown_dns_events(tmp_path), _state_with_the_link(tmp_path)
     data = report(audit(registry, str(events), "--state", str(state), "--format", "json"))

@@ -16,7 +16,7 @@ decide where it serves (a CDN domain's ``scope``), instead of only ``provider-no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 RUN_FAILED = "run-failed"
 RESOURCES_NOT_IN_ARTIFACT = "resources-not-in-artifact"
 LINKS_NOT_IN_ARTIFACT = "links-not-in-artifact"
+DNS_LINKED_EXPOSURE = "dns-linked-exposure"
 _MAX_ERRORS = 5  # error lines quoted in the finding; the rest are counted
 
 
@@ -105,16 +106,14 @@ def uncarried_diagnostics(artifact: Artifact) -> list[Diagnostic]:
     ]
 
 
-def link_gap_diagnostics(artifact: Artifact) -> list[Diagnostic]:
-    """``links-not-in-artifact`` for each DNS record of JSON engine events that links only through dependencies
-    (its A/AAAA/CNAME value is unknown at preview) and has none: never more lenient than the engine, which has them
-    and reports ``dns-linked-exposure`` where this audit could not."""
-    from china_site.engine.driver import Diagnostic
+def unlinked_dns_records(artifact: Artifact) -> list[Record]:
+    """DNS records of JSON engine events that link only through dependencies (their A/AAAA/CNAME value is unknown
+    at preview) and have none: what they point at is unknown here, where the engine knew it."""
     from china_site.exposure import _DNS_TYPES, dns_link
 
     if artifact.kind != "events":
         return []
-    out: list[Diagnostic] = []
+    out: list[Record] = []
     for record in artifact.records:
         if record.type not in _DNS_TYPES or record.dependencies or record.property_dependencies:
             continue
@@ -124,6 +123,48 @@ def link_gap_diagnostics(artifact: Artifact) -> list[Diagnostic]:
         done = dns_link(record.outputs or {}, type_token=record.type)
         if done is not None and done.value is not None:  # the update's outputs carry the value: linked by it
             continue
+        out.append(record)
+    return out
+
+
+def worst_case_links(records: Sequence[Record], unlinked: Sequence[Record]) -> list[Record]:
+    """``records`` with each unlinked DNS record depending on every other resource: as if it pointed at any of them
+    (the core keeps those a record of its kind can point at)."""
+    todo = {r.urn for r in unlinked}
+    everyone = tuple(r.urn for r in records)
+    out: list[Record] = []
+    for record in records:
+        if record.urn in todo:
+            others = tuple(u for u in everyone if u != record.urn)
+            record = replace(record, dependencies=others, property_dependencies={"value": others})
+        out.append(record)
+    return out
+
+
+def link_gap_diagnostics(
+    artifact: Artifact, judge: Callable[[list[Record]], Sequence[Diagnostic]] | None = None
+) -> list[Diagnostic]:
+    """``links-not-in-artifact`` for each DNS record of engine events that links only through dependencies it does
+    not carry — never more lenient than the engine, which has them and reports ``dns-linked-exposure``.
+
+    ``judge`` runs the pack's ``dns-linked-exposure`` over records. With it, a record gets the finding only when
+    pointing it at some resource of the stack would be a mandatory violation (:func:`worst_case_links`): a record
+    that no link can make a violation (a filed name, no mainland target) is not a gap. Without it, every such
+    record gets the finding."""
+    from china_site.engine.driver import Diagnostic
+    from china_site.exposure import dns_link
+
+    unlinked = unlinked_dns_records(artifact)
+    if not unlinked:
+        return []
+    if judge is not None:
+        found = judge(worst_case_links(artifact.judged_records, unlinked))
+        could = {d.urn for d in found if d.policy == DNS_LINKED_EXPOSURE and d.enforcement == "mandatory"}
+        unlinked = [r for r in unlinked if r.urn in could]
+    out: list[Diagnostic] = []
+    for record in unlinked:
+        link = dns_link(record.inputs, type_token=record.type)
+        assert link is not None
         what = f"{record.type} '{record.name}'"
         out.append(
             Diagnostic(
@@ -137,7 +178,8 @@ def link_gap_diagnostics(artifact: Artifact) -> list[Diagnostic]:
                     "judges that resource for the name.\n"
                     f"{what} points {link.fqdn} ({link.record_type}) at a value unknown until deploy; the engine ties "
                     "it to the resource through the record's dependencies, which JSON engine events do not carry "
-                    f"({artifact.source or 'the artifact'}), so what {link.fqdn} serves was not checked.\n"
+                    f"({artifact.source or 'the artifact'}). Pointed at some resources of this stack it would be a "
+                    f"violation, so what {link.fqdn} serves was not checked.\n"
                     f"{what} 将 {link.fqdn} 指向部署前未知的值；引擎事件不包含资源依赖关系，无法确定该域名指向的资源，"
                     "因此未检查。\n"
                     "Fix: also pass the current state (`pulumi stack export --file state.json`, then `china-site "
