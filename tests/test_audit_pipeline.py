@@ -53,16 +53,17 @@ def write_lines(path: Path, events: list[dict[str, Any]]) -> Path:
 
 
 def test_a_refused_preview_piped_into_audit_fails(registry: str) -> None:
-    """`pulumi preview --json --show-sames | china-site audit -` of the sample program refusing the mainland: before,
-    exit 0 and "No findings" (only the root stack is in the steps; the refusal is in `diagnostics`)."""
+    """`pulumi preview --json --show-sames | china-site audit -` of the sample program refusing the mainland (written
+    by the real engine): before, exit 0 and "No findings" (only the root stack is in the steps; the refusal is in
+    `diagnostics`, without a urn)."""
     result = audit(registry, "-", "--format", "json", input=REFUSED_PREVIEW.read_text(encoding="utf-8"))
     assert result.exit_code == 1, result.output
     data = report(result)
     assert findings(data) == {("run-failed", "mandatory")}
     message = data["findings"][0]["message"]
-    assert "hosting: mainland was asked for www.mingyue-tea.cn" in message  # the program's own refusal, quoted
+    assert "hosting: mainland was asked for www.harbour-lantern.com" in message  # the program's own refusal, quoted
+    assert "program exited with non-zero exit code" in message  # and the engine's own error line
     assert "运行失败" in message and "Fix:" in message
-    assert "requested for www.mingyue-tea.cn" not in message  # info diagnostics are not failures
     table = audit(registry, "-", input=REFUSED_PREVIEW.read_text(encoding="utf-8"))
     assert table.exit_code == 1 and "run-failed" in table.stdout and "No findings" not in table.stdout
 
