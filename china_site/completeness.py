@@ -6,6 +6,7 @@ What proves it (checked against moto's S3 server and OSS's documented headers, s
 * a **whole-object checksum that matches the body**, one of
   - the ``ETag`` when it is a plain MD5 (32 hex digits: a single PutObject on S3 without SSE-KMS, and on OSS);
   - ``Content-MD5`` (OSS returns it for objects uploaded with one);
+  - OSS's ``x-oss-hash-crc64ecma`` (every OSS object, multipart and appendable ones too), when nothing else is there;
   - ``x-amz-checksum-sha256`` / ``-sha1`` / ``-crc32`` of a full object (S3 returns them with ``ChecksumMode``
     ENABLED, and moto for objects uploaded with a checksum, boto3 ≥ 1.36 adding CRC32 by default); a *composite*
     checksum (``…-N``, multipart) covers the parts, not the object, and proves nothing here;
@@ -21,6 +22,7 @@ of a length. A checksum that is present and does not match is corruption, not "u
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import zlib
@@ -59,6 +61,9 @@ def _checksums(body: bytes, headers: Mapping[str, str]) -> list[tuple[str, bool]
     content_md5 = (headers.get("content-md5") or "").strip()
     if content_md5:
         out.append(("Content-MD5", content_md5 == _b64(hashlib.md5(body, usedforsecurity=False).digest())))
+    oss_crc = (headers.get("x-oss-hash-crc64ecma") or "").strip()
+    if oss_crc and not out:  # OSS states it for every object, multipart and appendable ones too
+        out.append(("x-oss-hash-crc64ecma", oss_crc == str(crc64_ecma(body))))
     composite = (headers.get("x-amz-checksum-type") or "").strip().upper() == "COMPOSITE"
     for name, compute in (
         ("x-amz-checksum-sha256", lambda b: _b64(hashlib.sha256(b).digest())),
@@ -70,6 +75,28 @@ def _checksums(body: bytes, headers: Mapping[str, str]) -> list[tuple[str, bool]
             continue
         out.append((name, value == compute(body)))
     return out
+
+
+@functools.cache
+def _crc64_table() -> tuple[int, ...]:
+    table = []
+    for n in range(256):
+        crc = n
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xC96C5795D7870F42 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+def crc64_ecma(data: bytes) -> int:
+    """CRC-64/ECMA-182 as OSS computes ``x-oss-hash-crc64ecma`` (reflected, initial value and final XOR all ones;
+    the CRC-64/XZ parameters): an unsigned decimal in the header. Pure Python, used only when the response has no
+    other checksum (a registry is small)."""
+    table = _crc64_table()
+    crc = 0xFFFFFFFFFFFFFFFF
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFFFFFFFFFF
 
 
 def needs_sidecar(headers: Mapping[str, str]) -> bool:

@@ -244,8 +244,15 @@ def _md5(b: bytes) -> str:
         ({"etag": '"abc-2"', "x-amz-checksum-crc32": "AAAAAA=="}, False, True),
         ({"etag": '"abc-2"', "x-amz-checksum-sha256": "x=-2", "x-amz-checksum-type": "COMPOSITE"}, False, False),
         ({"etag": "opaque", "content-md5": "kAFQmDzST7DWlj99KOF/cg=="}, True, False),
+        ({"etag": '"ABC-2"', "x-oss-hash-crc64ecma": str(completeness.crc64_ecma(b"abc"))}, True, False),
+        ({"etag": '"ABC-2"', "x-oss-hash-crc64ecma": "12345"}, False, True),
     ],
 )
 def test_what_proves_a_body_complete(headers: dict[str, str], complete: bool, corrupt: bool) -> None:
     verdict = completeness.verify(b"abc", headers)
     assert (verdict.complete, verdict.corrupt) == (complete, corrupt), verdict.why
+
+
+def test_crc64_is_the_one_oss_computes() -> None:
+    assert completeness.crc64_ecma(b"123456789") == 0x995DC9BBDF1939FA  # CRC-64/XZ check value
+    assert completeness.crc64_ecma(b"") == 0
