@@ -328,3 +328,14 @@ def test_an_expired_waiver_is_mandatory_again(registry: str, tmp_path: Path) -> 
     )  # fmt: skip
     [f] = [f for f in report(result)["findings"] if f["policy"] == "icp-filing-required"]
     assert f["enforcement"] == "mandatory" and "\nWaiver expired on 2026-12-31" in f["message"]
+
+
+def test_a_preview_whose_steps_were_filtered(registry: str, tmp_path: Path) -> None:
+    doc = json.loads(HK_PREVIEW_SAMES.read_text(encoding="utf-8"))
+    whole = report(audit(registry, str(HK_PREVIEW_SAMES), "--format", "json"))
+    assert "resources-not-in-artifact" not in {f["policy"] for f in whole["findings"]}
+    doc["steps"] = [s for s in doc["steps"] if s["op"] != "update"]  # the CDN update cut out (`jq`, a size limit)
+    (tmp_path / "p.json").write_text(json.dumps(doc), encoding="utf-8")
+    data = report(audit(registry, str(tmp_path / "p.json"), "--format", "json"))
+    [gap] = [f for f in data["findings"] if f["policy"] == "resources-not-in-artifact"]
+    assert gap["enforcement"] == "mandatory" and "counts 2 created, updated or replaced" in gap["message"]

@@ -527,13 +527,43 @@ def _parse_preview(doc: dict[str, Any], source: str, *, state_export: Artifact |
             field="steps",
             fix=_PREVIEW_FIX,
         )
-    artifact = replace(partial_artifact("preview", raw, config, source, state_export), run_failures=failures)
+    counted, carried = _counted_changes(doc, steps)
+    artifact = replace(
+        partial_artifact("preview", raw, config, source, state_export),
+        run_failures=failures,
+        counted_resources=counted,
+        carried_resources=carried,
+    )
     if state_export is None:
         return replace(artifact, omitted_unchanged=_omitted_unchanged(doc, steps))
     # With the current state, the unchanged resources the preview leaves out are judged as the state has them.
     listed = {r.urn for r in artifact.records}
     unchanged = [r for r in state_export.records if r.urn not in listed]
     return replace(artifact, records=artifact.records + unchanged)
+
+
+# Ops a preview digest may count without listing: unchanged resources (listed only with --show-sames) and reads
+# (listed only with --show-reads); deletes are not judged.
+_UNLISTED_OPS = frozenset({"same", *READ_OPS}) | SKIPPED_OPS
+
+
+def _counted_changes(doc: dict[str, Any], steps: list[Any]) -> tuple[int, int]:
+    """(resources ``changeSummary`` counts as created, updated, replaced, …; distinct resources the steps list with
+    those ops): a preview whose steps were filtered or cut lists fewer than it counts."""
+    summary = doc.get("changeSummary")
+    counted = 0
+    if isinstance(summary, dict):
+        counted = sum(
+            n
+            for op, n in summary.items()
+            if op not in _UNLISTED_OPS and isinstance(n, int) and not isinstance(n, bool) and n > 0
+        )
+    listed = {
+        s.get("urn")
+        for s in steps
+        if isinstance(s, dict) and isinstance(s.get("op"), str) and s["op"] not in _UNLISTED_OPS
+    }
+    return counted, len(listed)
 
 
 def _preview_failures(diagnostics: Any, source: str) -> tuple[RunFailure, ...]:

@@ -5,7 +5,8 @@ first command's failure).
 
 * ``run-failed`` — the run failed: the program refused (an error diagnostic), a resource operation failed, the
   summary's result is ``failed``, or the run was cancelled. The engine would not deploy it, so audit never exits 0.
-* ``resources-not-in-artifact`` — JSON engine events whose summaryEvent counts more resources than they carry.
+* ``resources-not-in-artifact`` — JSON engine events whose summaryEvent counts more resources than they carry; a
+  preview whose ``changeSummary`` counts more changed resources than its steps list.
 * ``links-not-in-artifact`` — JSON engine events of a DNS record whose value is unknown at preview: the pack links it
   to what it points at through the record's dependencies, which events never carry (``dns-linked-exposure`` could
   not judge it). ``--state`` (a stack export that has the record) gives them.
@@ -81,11 +82,30 @@ def uncarried_diagnostics(artifact: Artifact) -> list[Diagnostic]:
     (events filtered, or lost between the engine and the file)."""
     from china_site.engine.driver import Diagnostic
 
-    if artifact.kind != "events" or artifact.events_cut_off:  # a cut-off stream is reported as such already
+    if artifact.kind not in ("events", "preview") or artifact.events_cut_off:  # a cut-off stream is said already
         return []
     missing = artifact.counted_resources - artifact.carried_resources
     if missing <= 0:
         return []
+    if artifact.kind == "preview":
+        return [
+            Diagnostic(
+                policy=RESOURCES_NOT_IN_ARTIFACT,
+                enforcement="mandatory",
+                urn="",
+                type=STACK_TYPE,
+                name=_stack_name(artifact),
+                message=(
+                    "The preview must list every resource it changes: the changeSummary of "
+                    f"{artifact.source or 'the artifact'} counts {artifact.counted_resources} created, updated or "
+                    f"replaced resource(s) but its steps list {artifact.carried_resources}, so {missing} were not "
+                    "checked (the document was filtered or cut).\n"
+                    f"该预览的 changeSummary 统计了 {artifact.counted_resources} 个变更的资源，但 steps 中只有 "
+                    f"{artifact.carried_resources} 个，{missing} 个资源未被检查。\n"
+                    "Fix: audit the whole, unedited output of `pulumi preview --json --show-sames`."
+                ),
+            )
+        ]
     return [
         Diagnostic(
             policy=RESOURCES_NOT_IN_ARTIFACT,
