@@ -63,11 +63,11 @@ def run_failure_diagnostics(artifact: Artifact) -> list[Diagnostic]:
             type=STACK_TYPE,
             name=_stack_name(artifact),
             message=(
-                f"The Pulumi {what} that wrote {artifact.source or 'the artifact'} failed, so nothing in it may be "
-                "deployed and this audit cannot pass: the engine stops here (a program that refuses a mainland "
-                "deploy without its filings, a provider error, or a mandatory policy violation).\n"
+                "A Pulumi run that failed never passes an audit: the engine deploys nothing from it.\n"
+                f"The Pulumi {what} that wrote {artifact.source or 'the artifact'} failed (a program that refuses a "
+                "mainland deploy without its filings, a provider error, or a mandatory policy violation):\n"
                 "写出该文件的 Pulumi 运行失败（程序拒绝部署、云服务错误或强制策略违规），"
-                "引擎不会部署，审计不能通过。\n"
+                "引擎不会部署，审计不能通过：\n"
                 f"{quoted}\n"
                 "Fix: fix what the errors above name (for a refusal: file the domain, or choose hosting: hongkong), "
                 "then run the preview again and audit its output; check the exit code of `pulumi` in your pipeline "
@@ -96,10 +96,10 @@ def uncarried_diagnostics(artifact: Artifact) -> list[Diagnostic]:
                 type=STACK_TYPE,
                 name=_stack_name(artifact),
                 message=(
-                    "The preview must list every resource it changes: the changeSummary of "
-                    f"{artifact.source or 'the artifact'} counts {artifact.counted_resources} created, updated or "
-                    f"replaced resource(s) but its steps list {artifact.carried_resources}, so {missing} were not "
-                    "checked (the document was filtered or cut).\n"
+                    "The preview must list every resource it changes.\n"
+                    f"The changeSummary of {artifact.source or 'the artifact'} counts "
+                    f"{artifact.counted_resources} created, updated or replaced resource(s) but its steps list "
+                    f"{artifact.carried_resources}, so {missing} were not checked (the document was filtered or cut).\n"
                     f"该预览的 changeSummary 统计了 {artifact.counted_resources} 个变更的资源，但 steps 中只有 "
                     f"{artifact.carried_resources} 个，{missing} 个资源未被检查。\n"
                     "Fix: audit the whole, unedited output of `pulumi preview --json --show-sames`."
@@ -114,8 +114,9 @@ def uncarried_diagnostics(artifact: Artifact) -> list[Diagnostic]:
             type=STACK_TYPE,
             name=_stack_name(artifact),
             message=(
-                "The engine events must carry every resource their run counts: the summaryEvent of "
-                f"{artifact.source or 'the artifact'} counts {artifact.counted_resources} resource(s) but the events "
+                "The engine events must carry every resource their run counts.\n"
+                f"The summaryEvent of {artifact.source or 'the artifact'} counts {artifact.counted_resources} "
+                "resource(s) but the events "
                 f"describe {artifact.carried_resources}, so {missing} resource(s) were not checked.\n"
                 f"该事件文件的 summaryEvent 统计了 {artifact.counted_resources} 个资源，但事件中只有 "
                 f"{artifact.carried_resources} 个，{missing} 个资源未被检查。\n"
