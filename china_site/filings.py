@@ -1325,8 +1325,9 @@ class _Cache:
     keyed by endpoint and source (the same bucket/key on another endpoint is another object).
 
     A copy is served only when its body still has the recorded SHA-256 (and the MD5 its ETag names, for a
-    single-part ETag). A cache folder that other users can write to is not used (``notes`` says so): whoever can
-    write there could plant a registry. Temporary files left by an interrupted write are removed after an hour."""
+    single-part ETag) and it was proven complete when fetched (``complete``: what proved it). A cache folder that
+    other users can write to is not used (``notes`` says so): whoever can write there could plant a registry.
+    Temporary files left by an interrupted write are removed after an hour."""
 
     def __init__(self, root: Path, source: str, endpoint: str, notes: list[str]) -> None:
         digest = hashlib.sha256(f"{endpoint}\0{source}".encode()).hexdigest()[:40]
@@ -1371,9 +1372,12 @@ class _Cache:
         etag = etag if isinstance(etag, str) and etag else None
         if not _body_matches_etag(body, etag):
             return None
+        if not (isinstance(meta.get("complete"), str) and meta["complete"]):
+            return None  # written before bodies had to be proven complete: fetched again
         return _Cached(body=body, etag=etag, fetched_at=str(meta.get("fetched_at", "?")), path=self.body_path)
 
-    def write(self, body: bytes, etag: str | None) -> None:
+    def write(self, body: bytes, etag: str | None, proof: str) -> None:
+        """Keep ``body`` (proven complete by ``proof``: "ETag MD5", "x-amz-checksum-sha256", …)."""
         if not self.usable:
             return
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -1383,6 +1387,7 @@ class _Cache:
             "source": self.source,
             "etag": etag,
             "sha256": hashlib.sha256(body).hexdigest(),
+            "complete": proof,
             "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         _atomic_write(self.body_path, body)
@@ -1690,7 +1695,7 @@ def _fetch_remote(
             f"{key}{completeness.SIDECAR_SUFFIX} (`sha256sum` output); check for a proxy stripping Content-Length",
         )
     try:
-        cache.write(body, etag)
+        cache.write(body, etag, verdict.proof)
     except OSError as err:
         notes.append(f"{source}: could not write the local cache in {cache_root} ({err.strerror or err}).")
     info = FetchInfo(source, 200, False, etag, cache_file=str(cache.body_path))

@@ -256,3 +256,20 @@ def test_what_proves_a_body_complete(headers: dict[str, str], complete: bool, co
 def test_crc64_is_the_one_oss_computes() -> None:
     assert completeness.crc64_ecma(b"123456789") == 0x995DC9BBDF1939FA  # CRC-64/XZ check value
     assert completeness.crc64_ecma(b"") == 0
+
+
+def test_a_cached_copy_not_proven_complete_is_fetched_again(
+    aws_test_env: S3Server, bucket: str, cache_dir: Path
+) -> None:
+    aws_test_env.client().put_object(Bucket=bucket, Key="filings.yaml", Body=registry_text())
+    source = f"s3://{bucket}/filings.yaml"
+    load_registry(source, **FAST)
+    again = load_registry(source, **FAST)
+    assert again.fetch is not None and again.fetch.status == 304 and again.fetch.from_cache  # proven: reused
+    [meta_path] = cache_dir.glob("registry-*.json")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert meta["complete"] == "ETag MD5"
+    del meta["complete"]  # a copy written before completeness was required (it may be cut short)
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    fresh = load_registry(source, **FAST)
+    assert fresh.fetch is not None and fresh.fetch.status == 200 and not fresh.fetch.from_cache
