@@ -130,13 +130,14 @@ def uncarried_diagnostics(artifact: Artifact) -> list[Diagnostic]:
 def unlinked_dns_records(artifact: Artifact) -> list[Record]:
     """DNS records of JSON engine events that link only through dependencies (their A/AAAA/CNAME value is unknown
     at preview) and have none: what they point at is unknown here, where the engine knew it."""
-    from china_site.exposure import _DNS_TYPES, dns_link
+    from china_site.exposure import dns_link
 
     if artifact.kind != "events":
         return []
     out: list[Record] = []
     for record in artifact.records:
-        if record.type not in _DNS_TYPES or record.dependencies or record.property_dependencies:
+        # The DNS records dns-linked-exposure reads (the same test as the policy's).
+        if not record.type.startswith("alicloud:dns/") or record.dependencies or record.property_dependencies:
             continue
         link = dns_link(record.inputs, type_token=record.type)
         if link is None or link.value is not None:
