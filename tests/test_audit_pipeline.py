@@ -96,7 +96,14 @@ def test_a_successful_preview_has_no_run_finding(registry: str, tmp_path: Path) 
 @pytest.mark.parametrize(
     "failure",
     [
-        {"diagnosticEvent": {"prefix": "error: ", "message": "update failed\n", "color": "never", "severity": "error"}},
+        {
+            "diagnosticEvent": {
+                "prefix": "<{%fg 1%}>error: <{%reset%}>",
+                "message": "update failed<{%reset%}>\n",
+                "color": "raw",
+                "severity": "error",
+            }
+        },
         {"resOpFailedEvent": {"metadata": {"op": "create", "urn": "urn:pulumi:byhand::china-site::x:y:Z::z"}}},
         {"summaryEvent": {"resourceChanges": {"create": 3}, "result": "cancelled"}},
     ],
@@ -112,6 +119,8 @@ def test_failed_events_are_a_finding(registry: str, tmp_path: Path, failure: dic
     result = audit(registry, str(failed), "--format", "json")
     assert result.exit_code == 1
     assert ("run-failed", "mandatory") in findings(report(result))
+    [run] = [f for f in report(result)["findings"] if f["policy"] == "run-failed"]
+    assert "<{%" not in run["message"]  # Pulumi's colour directives are not text
 
 
 def test_a_failed_summary_alone_is_a_finding(registry: str, tmp_path: Path) -> None:

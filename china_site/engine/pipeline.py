@@ -17,6 +17,7 @@ decide where it serves (a CDN domain's ``scope``), instead of only ``provider-no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -32,6 +33,8 @@ RESOURCES_NOT_IN_ARTIFACT = "resources-not-in-artifact"
 LINKS_NOT_IN_ARTIFACT = "links-not-in-artifact"
 DNS_LINKED_EXPOSURE = "dns-linked-exposure"
 _MAX_ERRORS = 5  # error lines quoted in the finding; the rest are counted
+# Pulumi's colour directives (``<{%fg 1%}>``, ``<{%reset%}>``): in engine events written without ``--color never``.
+_COLOR_DIRECTIVE = re.compile(r"<\{%[^%]*%\}>")
 
 
 def _stack_name(artifact: Artifact) -> str:
@@ -46,7 +49,7 @@ def run_failure_diagnostics(artifact: Artifact) -> list[Diagnostic]:
         return []
     seen: dict[str, None] = {}
     for failure in artifact.run_failures:
-        text = " ".join(failure.message.split())
+        text = " ".join(_COLOR_DIRECTIVE.sub("", failure.message).split())
         if failure.urn:
             text += f" ({failure.urn})"
         seen.setdefault(clip(text, 400), None)
