@@ -22,6 +22,7 @@ from china_site.cli import app
 ENGINE = Path(__file__).resolve().parent / "data" / "engine"
 BLOCKED_EVENTS = ENGINE / "dnslink-blocked-preview-events.jsonl"
 STATE = ENGINE / "dnslink-state-export.json"
+UPDATE_EVENTS = ENGINE / "dnslink-update-preview-events.jsonl"
 RECORD = "urn:pulumi:dnslink::china-site::alicloud:dns/alidnsRecord:AlidnsRecord::shop"
 ALB = "urn:pulumi:dnslink::china-site::alicloud:alb/loadBalancer:LoadBalancer::alb"
 runner = CliRunner()
@@ -118,3 +119,16 @@ def test_a_filed_name_on_the_same_link_is_no_gap_and_no_violation(registry: str,
     got = {p for p, *_ in findings(data)}
     assert "links-not-in-artifact" not in got and "dns-linked-exposure" not in got
     assert code == 1 and "run-failed" in got  # the engine's block of the original run is still in the file
+
+
+def test_an_update_renaming_the_record_is_linked_by_its_known_value(registry: str) -> None:
+    """The deployed stack with the record renamed to buy.unfiled-example.com: the ALB exists, so the record's value
+    is its dnsName, known at preview; the events tie the name to the ALB by that value, no --state needed."""
+    code, data = audit(registry, str(UPDATE_EVENTS))
+    assert code == 1
+    got = findings(data)
+    assert ("dns-linked-exposure", RECORD, "mandatory") in got
+    assert ("links-not-in-artifact", RECORD, "mandatory") not in got
+    [dns] = [f for f in data["findings"] if f["policy"] == "dns-linked-exposure"]
+    assert "buy.unfiled-example.com" in dns["message"] and "'alb'" in dns["message"]
+    assert data["disagreements"] == [], data["disagreements"]

@@ -7,6 +7,9 @@ engine events of that preview (``--event-log``) never carry dependencies, so ``c
 more lenient than the engine: ``links-not-in-artifact`` (or the engine's finding itself); given a ``pulumi stack
 export`` of the deployed stack with ``--state``, it reads the links and reports ``dns-linked-exposure`` itself.
 
+Then an update of the deployed stack renames the record: its value is known (the ALB exists), the events link it by
+value and audit reports ``dns-linked-exposure`` without ``--state``.
+
 ``CHINA_SITE_E2E_SAVE_EVENTS=<folder>`` keeps the files the engine wrote there (how tests/data/engine/dnslink-* were
 made; the fast tests in tests/test_audit_dnslink.py audit them).
 """
@@ -103,10 +106,25 @@ def test_a_record_pointing_an_unfiled_name_at_the_stacks_alb_is_blocked_and_audi
     # The engine's dns-linked-exposure there is what links-not-in-artifact stands for: no disagreement to explain.
     assert report["disagreements"] == [], report["disagreements"]
 
+    # The preview's JSON digest (--show-sames) carries the dependencies: audit judges the record itself.
+    digest = project.pulumi("preview", "--policy-pack", "policies", "--json", "--show-sames", check=False)
+    plan = project.dir.parent / "plan.json"
+    plan.write_text(digest.stdout, encoding="utf-8")
+    code, report = audit_file(project, plan)
+    assert code == 1
+    assert ("dns-linked-exposure", RECORD, "mandatory") in findings(report), report
+    _never_more_lenient(findings(report), engine_set(policy_events(digest)))
+
     # Deploy it with dns-linked-exposure advisory, then export: the state has the record's dependencies.
     cfg = write_config(project, {"dns-linked-exposure": {"enforcementLevel": "advisory"}})
     up = project.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies", "--policy-pack-config", str(cfg))
     assert ("dns-linked-exposure", RECORD, "advisory") in policy_events(up)
+    # Audit of the update's own events, with the same config: the engine's verdicts, no disagreement.
+    up_events = project.dir.parent / f"events-{len(project.runs) - 1}.jsonl"
+    code, report = audit_file(project, up_events, "--policy-config", str(cfg))
+    assert code == 0, report
+    assert findings(report) == engine_set(policy_events(up)), report
+    assert report["disagreements"] == [], report["disagreements"]
     state = project.dir.parent / "state.json"
     state.write_text(json.dumps(small_export(project.pulumi("stack", "export").json()), indent=1), encoding="utf-8")
     _keep(state, "dnslink-state-export.json")
@@ -126,6 +144,30 @@ def test_a_record_pointing_an_unfiled_name_at_the_stacks_alb_is_blocked_and_audi
     code, report = audit_file(project, state)
     assert code == 1
     assert ("dns-linked-exposure", RECORD, "mandatory") in findings(report), report
+
+    # An update of the deployed stack: the record renamed (another unfiled name). Its value is known now (the ALB's
+    # dnsName): the events link it by value; a plain preview (no --show-sames) is judged or says what it lacks.
+    program = project.dir / "__main__.py"
+    program.write_text(program.read_text(encoding="utf-8").replace('rr="shop"', 'rr="buy"'), encoding="utf-8")
+    update = project.pulumi("preview", "--policy-pack", "policies", check=False)
+    assert update.returncode != 0
+    engine = engine_set(policy_events(update))
+    assert ("dns-linked-exposure", RECORD, "mandatory") in engine, engine
+    update_events = project.dir.parent / f"events-{len(project.runs) - 1}.jsonl"
+    _keep(update_events, "dnslink-update-preview-events.jsonl")
+    code, report = audit_file(project, update_events)
+    assert code == 1
+    got = findings(report)
+    assert ("dns-linked-exposure", RECORD, "mandatory") in got, report
+    _never_more_lenient(got, engine)
+    assert report["disagreements"] == [], report["disagreements"]
+    plain = project.pulumi("preview", "--policy-pack", "policies", "--json", check=False)
+    plan.write_text(plain.stdout, encoding="utf-8")
+    code, report = audit_file(project, plan)
+    assert code == 1
+    got = findings(report)
+    gaps = {"provider-not-in-artifact", "resources-not-in-artifact", "links-not-in-artifact"}
+    assert ("dns-linked-exposure", RECORD, "mandatory") in got or {p for p, *_ in got} & gaps, report
 
 
 def _never_more_lenient(got: set[PolicyFinding], engine: set[PolicyFinding]) -> None:
