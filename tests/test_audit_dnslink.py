@@ -132,3 +132,16 @@ def test_an_update_renaming_the_record_is_linked_by_its_known_value(registry: st
     [dns] = [f for f in data["findings"] if f["policy"] == "dns-linked-exposure"]
     assert "buy.unfiled-example.com" in dns["message"] and "'alb'" in dns["message"]
     assert data["disagreements"] == [], data["disagreements"]
+
+
+def test_a_state_without_the_record_leaves_the_gap(registry: str, tmp_path: Path) -> None:
+    """A --state exported before the record existed has no links for it: the finding stays (never a silent pass)."""
+    doc = json.loads(STATE.read_text(encoding="utf-8"))
+    doc["deployment"]["resources"] = [r for r in doc["deployment"]["resources"] if r["urn"] != RECORD]
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(doc), encoding="utf-8")
+    code, data = audit(registry, str(BLOCKED_EVENTS), "--state", str(state))
+    assert code == 1
+    got = findings(data)
+    assert ("links-not-in-artifact", RECORD, "mandatory") in got
+    assert ("dns-linked-exposure", RECORD, "mandatory") not in got
