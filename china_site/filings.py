@@ -52,6 +52,7 @@ __all__ = [
     "FetchInfo",
     "FilingRegistry",
     "Permit",
+    "SectorApproval",
     "Site",
     "clear_registry_cache",
     "decode_registry",
@@ -65,6 +66,10 @@ EntityType = Literal["enterprise", "individual", "government", "institution", "o
 Ownership = Literal["domestic", "foreign-invested", "foreign"]
 SiteStatus = Literal["approved", "pending", "cancelled"]
 PermitKind = Literal["B25", "B21"]
+# The foreign equity share, as a kind or a percentage (0–100): domestic (none), a joint venture with at most 50%,
+# a joint venture above 50%, a wholly foreign-owned enterprise (WFOE, 100%).
+ForeignShareKind = Literal["domestic", "jv-50-or-less", "jv-over-50", "wfoe"]
+DomainHolderRole = Literal["entity", "legal-representative", "shareholder", "senior-manager"]
 
 OFFLINE_CACHE_ENV = "CHINA_SITE_REGISTRY_OFFLINE_CACHE"
 CACHE_DIR_ENV = "CHINA_SITE_CACHE_DIR"
@@ -319,9 +324,85 @@ class Entity(_Model):
     icp_number: str | None = None
     status: Literal["active", "cancelled"] = "active"  # cancelling the entity cancels all of its sites
     permits: tuple[Permit, ...] = ()
+    # Optional (issue 20): where the entity is registered, for the pilot zones at their real granularity.
+    city: str | None = None  # 4-digit GB/T 2260 code, e.g. 4403 (Shenzhen), 4401 (Guangzhou)
+    district: str | None = None  # 6-digit GB/T 2260 code, e.g. 310115 (Pudong New Area)
+    pilot_zone: str | None = None  # id of a zone in data/pilot_zones.yaml the entity is registered in
+    pilot_approval: str | None = None  # MIIT's pilot approval (试点批复) number
+    # Foreign equity: a kind or a percentage. None: domestic for ownership domestic; for foreign-invested the
+    # stricter reading, above 50%.
+    foreign_share: ForeignShareKind | float | None = None
+    legal_representative: str | None = None  # may hold the domain (MIIT 2017 notice)
 
     _NUMBER_FIELDS: ClassVar[Mapping[str, Callable[[str], Any]]] = {"icp_number": numbers.parse_icp}
     _permits_none = field_validator("permits", mode="before")(_none_to_empty)
+
+    @field_validator("city", "district", mode="before")
+    @classmethod
+    def _division(cls, value: object, info: Any) -> object:
+        if value is None:
+            return None
+        digits = 4 if info.field_name == "city" else 6
+        text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else None
+        if text is None or not re.fullmatch(rf"[0-9]{{{digits}}}", text):
+            example = "4403 for Shenzhen" if digits == 4 else "310115 for Pudong New Area"
+            raise _Invalid(
+                f"expected a {digits}-digit GB/T 2260 code, got {_short(value)}",
+                fix=f"use the administrative division code, e.g. {example}",
+            )
+        return text
+
+    @field_validator("foreign_share", mode="before")
+    @classmethod
+    def _foreign_share(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().endswith("%"):
+            value = value.strip()[:-1].strip()
+            with contextlib.suppress(ValueError):
+                value = float(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if not 0 <= value <= 100:
+                raise _Invalid(
+                    f"foreign share {value} is not between 0 and 100",
+                    fix="give the foreign equity in percent (e.g. 49), or one of domestic, jv-50-or-less, "
+                    "jv-over-50, wfoe",
+                )
+            return float(value)
+        return value
+
+    @model_validator(mode="after")
+    def _where(self) -> Entity:
+        if self.city is not None and not self.city.startswith(self.province):
+            raise _Invalid(
+                f"city {self.city} is not in the entity's province {self.province}",
+                fix="the first two digits of the city code are the province code: correct either",
+                field="city",
+            )
+        if self.district is not None and not self.district.startswith(self.city or self.province):
+            raise _Invalid(
+                f"district {self.district} is not in {'city ' + self.city if self.city else 'the province'}",
+                fix="the district code starts with its city code (e.g. 310115 in 3101): correct either",
+                field="district",
+            )
+        return self
+
+    def foreign_percent(self) -> float | None:
+        """The foreign equity share as a bound: 0 (domestic), 50 (JV ≤50%), 100 (above 50%); None: unknown."""
+        share = self.foreign_share
+        if isinstance(share, float):
+            return share
+        if share is None:
+            return 0.0 if self.ownership == "domestic" else None
+        return {"domestic": 0.0, "jv-50-or-less": 50.0, "jv-over-50": 100.0, "wfoe": 100.0}[share]
+
+    def foreign_over_half(self) -> bool:
+        """Above the 50% cap (a WFOE, a majority JV, or foreign-invested with no share given: the strict reading)."""
+        percent = self.foreign_percent()
+        return percent is None or percent > 50
+
+    def foreign_any(self) -> bool:
+        """Any foreign equity at all (foreign-invested with no share given counts)."""
+        percent = self.foreign_percent()
+        return percent is None or percent > 0
 
     @field_validator("name")
     @classmethod
@@ -366,6 +447,13 @@ class Entity(_Model):
         return tuple(p for p in self.permits if p.kind == kind)
 
 
+class SectorApproval(_Model):
+    """A regulated sector the site serves, and the regulator's pre-approval (前置审批) number, when held."""
+
+    sector: str
+    approval: str | None = None
+
+
 class Site(_Model):
     """One website filing: a registrable domain and everything served under it."""
 
@@ -386,12 +474,43 @@ class Site(_Model):
     own_goods: bool | None = None  # optional hint: sells only its own goods (disputed: see ownGoodsNeedPermit)
     domain_holder: str | None = None  # optional: the domain's registered holder (must be the filing entity)
     domain_expires: dt.date | None = None  # optional: the domain registration's expiry date
+    # Optional (issue 20). Who the holder is to the entity: the entity itself, its legal representative, or (with
+    # proof recorded) a shareholder or senior manager (MIIT 2017 notice).
+    domain_holder_role: DomainHolderRole | None = None
+    domain_holder_proof: str | None = None  # what proves a shareholder's / senior manager's tie (document, id)
+    # Regulated sectors (data/sectors.yaml) and their pre-approvals (前置审批): {sector: news, approval: "…"}.
+    sectors: tuple[SectorApproval, ...] = ()
+    submitted: dt.date | None = None  # the day the ICP filing was submitted
+    real_name_verified_on: dt.date | None = None  # the day the domain's real-name verification completed
 
     _NUMBER_FIELDS: ClassVar[Mapping[str, Callable[[str], Any]]] = {
         "icp_number": numbers.parse_icp,
         "psb_number": numbers.parse_psb,
     }
-    _dates = field_validator("approved", "cancelled", "launched", "psb_filed", mode="before")(_iso_date)
+    _dates = field_validator(
+        "approved",
+        "cancelled",
+        "launched",
+        "psb_filed",
+        "submitted",
+        "real_name_verified_on",
+        mode="before",
+    )(_iso_date)
+    _sectors_none = field_validator("sectors", mode="before")(_none_to_empty)
+
+    @field_validator("sectors")
+    @classmethod
+    def _sectors(cls, value: tuple[SectorApproval, ...]) -> tuple[SectorApproval, ...]:
+        from china_site.eligibility import sector_ids
+
+        known = sector_ids()
+        for item in value:
+            if item.sector not in known:
+                raise _Invalid(
+                    f"unknown sector {_short(item.sector)}",
+                    fix=f"use one of {', '.join(sorted(known))} (china_site/data/sectors.yaml)",
+                )
+        return value
 
     @field_validator("domain")
     @classmethod
@@ -868,6 +987,7 @@ _MODEL_KEYS: dict[str, tuple[str, ...]] = {
     "site": tuple(Site.model_fields),
     "entity": tuple(Entity.model_fields),
     "permit": tuple(Permit.model_fields),
+    "sector": tuple(SectorApproval.model_fields),
 }
 
 

@@ -15,6 +15,7 @@ from typing import Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from china_site import datafiles, domains
+from china_site.access import needs_provider_access
 from china_site.errors import ChinaSiteError
 from china_site.filings import Entity, FilingRegistry, Permit, Site
 from china_site.model import (
@@ -198,7 +199,8 @@ def _icp_finding(
     exposure: Exposure, en: str, zh: str, fix: str, *, enforcement: str = "mandatory", **kw: object
 ) -> Finding:
     """Rules 1–3, 8, 9; ``kw``: the domain and the Alibaba Cloud error, where known."""
-    kw.update(link=MIIT_LINK, resource=exposure.resource, need="icp-filing")
+    kw.setdefault("need", "icp-filing")
+    kw.update(link=MIIT_LINK, resource=exposure.resource)
     return _finding(ICP_FILING_REQUIRED, enforcement, en, zh, fix, **kw)
 
 
@@ -274,9 +276,14 @@ def check_icp_filing(
                     f"{what} serves {shown} in {where}, but {shown} has no ICP filing in the registry "
                     f"({registry.source}){note}.",
                     f"{what} 在{where_zh}为 {shown} 提供服务，但该域名在备案登记中没有 ICP 备案。",
-                    f"file {_registrable(host)} for ICP through Alibaba Cloud's filing system and wait for approval "
-                    "before serving it from the mainland; or serve it from Hong Kong (region cn-hongkong, CDN scope "
-                    "overseas), which needs no filing",
+                    f"file {_registrable(host)} for ICP "
+                    + (
+                        "through Alibaba Cloud's filing system"
+                        if needs_provider_access(exposure.product)
+                        else "(through any access provider's filing system; Alibaba Cloud's needs a mainland instance)"
+                    )
+                    + " and wait for approval before serving it from the mainland; or serve it from Hong Kong "
+                    "(region cn-hongkong, CDN scope overseas), which needs no filing",
                     alibaba_error=err,
                     domain=host,
                 )
@@ -311,21 +318,43 @@ def check_icp_filing(
                     domain=host,
                 )
             )
-        elif options.access_provider not in site.access_providers:
+        elif needs_provider_access(exposure.product) and options.access_provider not in site.access_providers:
             providers = ", ".join(site.access_providers) or "none"
             findings.append(
                 _icp_finding(
                     exposure,
-                    f"{what} serves {shown} in {where} on Alibaba Cloud, but filing {site.icp_number} lists only "
-                    f"{providers} as access provider; Alibaba Cloud blocks domains not accessed through it{note}.",
-                    f"{what} 在阿里云{where_zh}为 {shown} 提供服务，但备案 {site.icp_number} 的接入商不包含阿里云。",
+                    f"{what} serves {shown} in {where} from an origin Alibaba Cloud hosts, but filing "
+                    f"{site.icp_number} lists only {providers} as access provider; Alibaba Cloud blocks domains not "
+                    f"accessed through it where it hosts the origin (acceleration products such as CDN, DCDN and "
+                    f"Global Accelerator need only a valid filing from any provider){note}.",
+                    f"{what} 在阿里云{where_zh}为 {shown} 提供源站服务，但备案 {site.icp_number} 的接入商不包含阿里云；"
+                    "源站托管在阿里云时须新增接入（CDN、DCDN、全球加速等加速产品只需任一接入商的有效备案）。",
                     "submit an access filing (新增接入) for this domain through Alibaba Cloud's filing system "
-                    "(same ICP number) and record alibaba-cloud in access_providers once approved",
+                    "(same ICP number) and record alibaba-cloud in access_providers once approved; or keep the "
+                    "origin private behind Alibaba Cloud CDN (a private OSS bucket), which needs no Alibaba access",
                     alibaba_error=err,
                     domain=host,
                 )
             )
+        if status == "approved" and site.approved is not None and site.approved <= today:
+            findings.extend(_sector_findings(exposure, site, entity, host, shown))
     return findings
+
+
+def _sector_findings(exposure: Exposure, site: Site, entity: Entity, host: str, shown: str) -> list[Finding]:
+    """Rule 13 (前置审批) and rule 6 (sectors closed to foreign investment) for a filed site's declared sectors."""
+    from china_site import eligibility
+
+    what = _what(exposure)
+    out = [
+        _icp_finding(exposure, f"{shown} ({what}) {en}", f"{shown} {zh}", fix, domain=host, need="icp-filing")
+        for en, zh, fix in eligibility.pre_approval_problems(site)
+    ]
+    out += [
+        _icp_finding(exposure, f"{shown} ({what}) {en}", f"{shown} {zh}", fix, domain=host, need="china-entity")
+        for en, zh, fix in eligibility.closed_sector_problems(site, entity)
+    ]
+    return out
 
 
 def _registrable(host: str) -> str:
@@ -416,70 +445,11 @@ def permit_valid(permit: Permit, today: dt.date) -> bool:
     return permit.valid_on(today)
 
 
-class _Wording(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    en: str = Field(min_length=1)
-    zh: str = Field(min_length=1)
-
-
-class _OpenedService(_Wording):
-    code: str = Field(pattern=r"^[AB][0-9]{1,2}$")
-    excluding: _Wording | None = None
-
-
-class _PilotFile(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)  # zones are read by _pilot_provinces
-
-    source: str = Field(min_length=1)
-    opened: tuple[_OpenedService, ...] = Field(min_length=1)
-
-
-@functools.cache
 def pilot_zone_scope() -> tuple[str, str]:
-    """(English, Chinese): which services the pilot-zone notice opens to foreign ownership (``data/pilot_zones.yaml``):
-    not all of B25, only the information services listed there."""
-    data = datafiles.validated("pilot_zones", _PilotFile)
-    outside = [s for s in data.opened if s.code != "B25"]
-    info = [s for s in data.opened if s.code == "B25"]
+    """(English, Chinese): which services the pilot-zone notice opens (kept here for callers; see eligibility)."""
+    from china_site import eligibility
 
-    def en(s: _OpenedService) -> str:
-        return s.en + (f" (excluding {s.excluding.en})" if s.excluding else "")
-
-    def zh(s: _OpenedService) -> str:
-        return s.zh + (f"（不含{s.excluding.zh}）" if s.excluding else "")
-
-    english = (
-        f"{data.source} lifts the foreign-ownership caps in the pilot zones only for "
-        + ", ".join(f"{s.en} [{s.code}]" for s in outside)
-        + ", and within information services (B25) only for "
-        + " and ".join(en(s) for s in info)
-        + ": not for all of B25"
-    )
-    chinese = (
-        f"{data.source}仅在试点地区放开"
-        + "、".join(s.zh for s in outside)
-        + "，以及"
-        + "、".join(zh(s) for s in info)
-        + "的外资股比限制，并非全部 B25 业务"
-    )
-    return english, chinese
-
-
-def _pilot_provinces(options: RuleOptions) -> tuple[str, ...]:
-    """Province codes of the pilot zones (data file); ``options.pilot_zones`` narrows them by zone id."""
-    from china_site import datafiles
-
-    data = datafiles.load("pilot_zones")
-    zones = data.get("zones", []) if isinstance(data, dict) else data
-    codes: list[str] = []
-    for zone in zones or ():
-        if not isinstance(zone, dict) or zone.get("province") is None:
-            continue
-        if options.pilot_zones is not None and zone.get("id") not in options.pilot_zones:
-            continue
-        codes.append(str(zone["province"]).zfill(2))
-    return tuple(dict.fromkeys(codes))
+    return eligibility.pilot_zone_scope()
 
 
 def check_commercial_permit(
@@ -507,6 +477,10 @@ def check_commercial_permit(
             "record it under the entity's permits in the registry"
             + ("" if platform else "; or sell inside a marketplace (Tmall, Taobao) whose operator holds the permit")
         )
+        if not platform:
+            from china_site.eligibility import own_goods_note
+
+            fix += "; note: " + own_goods_note()[0]
         if site is None:
             findings.append(
                 _permit_finding(
@@ -544,23 +518,14 @@ def check_commercial_permit(
                 )
             )
             continue
-        if kind == "B25" and entity.ownership == "foreign-invested":
-            pilots = _pilot_provinces(options)
-            if entity.province not in pilots:
+        if kind == "B25":
+            from china_site import eligibility
+
+            problem = eligibility.b25_foreign_problem(entity, options)
+            if problem is not None:
+                en, zh, fix_text = problem
                 findings.append(
-                    _permit_finding(
-                        exposure,
-                        host,
-                        need,
-                        f"{shown} ({what}): entity '{entity.name}' is foreign-invested; a B25 commercial ICP permit "
-                        "for foreign-invested enterprises is open only in the pilot zones (Beijing, Shanghai "
-                        f"Lin-gang/Pudong, Shenzhen, Hainan), and its province ({entity.province}) is not one; "
-                        f"even there, {pilot_zone_scope()[0]}.",
-                        f"{shown}：外商投资企业仅可在试点地区（北京、上海临港/浦东、深圳、海南）取得 B25 经营许可证；"
-                        f"{pilot_zone_scope()[1]}。",
-                        "hold the permit through an entity registered in a pilot zone (for the services the notice "
-                        "opens), or through a domestic partner",
-                    )
+                    _permit_finding(exposure, host, need, f"{shown} ({what}): {en}", f"{shown}：{zh}", fix_text)
                 )
     return findings
 
@@ -587,14 +552,11 @@ def _domain_problems(
             "complete real-name verification at the registrar with the filing entity as holder, then set "
             "real_name_verified: true",
         )
-    if site.domain_holder is not None and site.domain_holder.strip() != entity.name.strip():
-        yield (
-            f"is held by '{site.domain_holder}', not by the filing entity '{entity.name}'; the domain holder must "
-            "be the filing entity.",
-            f"的域名持有者（{site.domain_holder}）与备案主体（{entity.name}）不一致。",
-            "transfer the domain to the filing entity at the registrar (holder change with real-name "
-            "verification), then update domain_holder",
-        )
+    from china_site.eligibility import domain_holder_problem
+
+    holder = domain_holder_problem(site, entity)
+    if holder is not None:
+        yield holder
     holders = domains.tld_holders(site.domain)
     if holders is not None and entity.type not in holders:
         note = domains.tld_note(site.domain) or "a restricted suffix"
