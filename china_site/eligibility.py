@@ -35,6 +35,7 @@ __all__ = [
     "pilot_zone_scope",
     "pre_approval_problems",
     "sector_ids",
+    "zone_provinces",
 ]
 
 Problem = tuple[str, str, str]  # (English, Chinese, fix)
@@ -177,6 +178,11 @@ def _in_zone(entity: Entity, zone: _Zone) -> bool:
     if zone.districts:
         return entity.district in zone.districts
     return True
+
+
+def zone_provinces() -> dict[str, str]:
+    """Pilot zone id → province code (for the registry's checks of ``pilot_zone``)."""
+    return {zone.id: zone.province for zone in _pilots().zones}
 
 
 def entity_zone(entity: Entity, options: RuleOptions = RuleOptions()) -> str | None:

@@ -792,7 +792,58 @@ def _site_entry(index: int, site: Site) -> str:
     return f"sites[{index}] ({site.domain_unicode})"
 
 
+def _foreign_problems(entry: str, entity: Entity) -> list[_Problem]:
+    """The foreign share against the ownership, and the pilot zone against the data file and the province."""
+    out: list[_Problem] = []
+    percent = entity.foreign_percent() if entity.foreign_share is not None else None
+    if entity.ownership == "domestic" and percent is not None and percent > 0:
+        out.append(
+            _Problem(
+                entry,
+                "foreign_share",
+                f"ownership is 'domestic' but foreign_share is {entity.foreign_share}",
+                "set ownership: foreign-invested (any foreign equity makes a foreign-invested enterprise), or "
+                "correct foreign_share",
+            )
+        )
+    if entity.ownership != "domestic" and percent == 0:
+        out.append(
+            _Problem(
+                entry,
+                "foreign_share",
+                f"ownership is {entity.ownership!r} but foreign_share says no foreign equity",
+                "set ownership: domestic, or give the foreign equity (a percentage, jv-50-or-less, jv-over-50 or wfoe)",
+            )
+        )
+    if entity.pilot_zone is not None:
+        from china_site.eligibility import zone_provinces
+
+        zones = zone_provinces()
+        if entity.pilot_zone not in zones:
+            out.append(
+                _Problem(
+                    entry,
+                    "pilot_zone",
+                    f"unknown pilot zone {_short(entity.pilot_zone)}",
+                    f"use one of {', '.join(sorted(zones))} (china_site/data/pilot_zones.yaml), or remove it",
+                )
+            )
+        elif zones[entity.pilot_zone] != entity.province:
+            out.append(
+                _Problem(
+                    entry,
+                    "pilot_zone",
+                    f"pilot zone {entity.pilot_zone} lies in {_province_name(zones[entity.pilot_zone])}, not in the "
+                    f"entity's province ({_province_name(entity.province)})",
+                    "correct the pilot zone or the entity's province",
+                )
+            )
+    return out
+
+
 def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
+    from china_site import consistency
+
     problems: list[_Problem] = []
     warnings: list[str] = []
     source = reg.source
@@ -832,6 +883,9 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                         no_filing_fix,
                     )
                 )
+        problems.extend(_foreign_problems(entry, entity))
+        for note in consistency.entity_notes(entity):
+            warn(entry, note.field, f"{note.en} / {note.zh}")
         icp = entity.icp()
         if icp is not None and icp.province_code and icp.province_code != entity.province:
             problems.append(
@@ -906,6 +960,8 @@ def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
                     "set status: cancelled, or remove the cancellation date",
                 )
             )
+        for note in consistency.site_notes(site):
+            warn(_site_entry(i, site), note.field, f"{note.en} / {note.zh}")
         if site.psb_filed is not None and site.psb_number is None:
             problems.append(
                 _Problem(
