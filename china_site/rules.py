@@ -23,6 +23,7 @@ from china_site.model import (
     DOMAIN_ELIGIBLE,
     FILED_DOMAIN_OFF_MAINLAND,
     FILING_REGISTRY_AVAILABLE,
+    FILING_REGISTRY_CONSISTENT,
     ICP_FILING_REQUIRED,
     ICP_NUMBER_DISPLAYED,
     MIIT_LINK,
@@ -698,6 +699,43 @@ def check_icp_number_displayed(
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Rule 14: the registry's dates must agree with the filing rules (advisory; data/consistency in consistency.py).
+
+
+def check_registry_consistency(
+    exposure: Exposure, registry: FilingRegistry, today: dt.date, options: RuleOptions = RuleOptions()
+) -> list[Finding]:
+    """Advisory: the inconsistencies of the filings behind the domains a mainland exposure serves."""
+    if not _applies_mainland(exposure):
+        return []
+    from china_site import consistency
+
+    findings: list[Finding] = []
+    for host, shown in _served_domains(exposure):
+        site = registry.covering(host)
+        if site is None:
+            continue
+        entity = registry.entity_of(site)
+        notes = [(f"site {site.domain}", n) for n in consistency.site_notes(site)]
+        notes += [(f"entity {site.entity}", n) for n in consistency.entity_notes(entity)]
+        for entry, note in notes:
+            findings.append(
+                _finding(
+                    FILING_REGISTRY_CONSISTENT,
+                    "advisory",
+                    f"{shown} ({_what(exposure)}): the filing registry ({registry.source}), {entry}, field "
+                    f"'{note.field}': {note.en}.",
+                    f"{shown}：备案清单文件中 {note.field} 字段：{note.zh}。",
+                    note.fix,
+                    link=MIIT_LINK,
+                    domain=host,
+                    resource=exposure.resource,
+                )
+            )
+    return findings
+
+
+# ---------------------------------------------------------------------------------------------------------------
 
 RULES: dict[str, Rule] = {
     ICP_FILING_REQUIRED: check_icp_filing,
@@ -706,6 +744,7 @@ RULES: dict[str, Rule] = {
     DOMAIN_ELIGIBLE: check_domain_eligible,
     FILED_DOMAIN_OFF_MAINLAND: check_filed_domain_off_mainland,
     ICP_NUMBER_DISPLAYED: check_icp_number_displayed,
+    FILING_REGISTRY_CONSISTENT: check_registry_consistency,
 }
 
 

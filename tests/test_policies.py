@@ -162,13 +162,26 @@ def test_icp_unfiled_domain_fails_bilingual_with_alibaba_error_and_link(config: 
     assert message.count("Fix:") == 1
 
 
-@pytest.mark.parametrize(
-    ("domain", "expected"),
-    [("waiting.com.cn", "pending"), ("dropped.cn", "cancelled"), ("elsewhere.cn", "access provider")],
-)
-def test_icp_pending_cancelled_or_other_provider_fail(config: dict[str, Any], domain: str, expected: str) -> None:
+@pytest.mark.parametrize(("domain", "expected"), [("waiting.com.cn", "pending"), ("dropped.cn", "cancelled")])
+def test_icp_pending_or_cancelled_fail(config: dict[str, Any], domain: str, expected: str) -> None:
     [message] = run("icp-filing-required", rargs(CDN, cdn(domain), config))
     assert expected in message.splitlines()[0]
+
+
+def test_icp_other_provider_passes_on_cdn_and_fails_on_a_public_ecs_origin(config: dict[str, Any]) -> None:
+    # elsewhere.cn is filed through Tencent Cloud: Alibaba CDN needs only a valid filing (any provider) ...
+    assert run("icp-filing-required", rargs(CDN, cdn("elsewhere.cn"), config)) == []
+    # ... an ECS with a public IP serving it is an origin Alibaba Cloud hosts: Alibaba access (新增接入) needed.
+    ecs = {"internetMaxBandwidthOut": 10, "tags": {"china-site:domain": "elsewhere.cn"}}
+    [message] = run("icp-filing-required", rargs(ECS, ecs, config))
+    assert "access provider" in message.splitlines()[0] and "新增接入" in message
+
+
+def test_registry_inconsistency_is_advisory(config: dict[str, Any]) -> None:
+    [message] = run("filing-registry-consistent", rargs(CDN, cdn("early.cn"), config))
+    assert "launched 2026-05-25 is before the ICP approval of 2026-06-01" in message
+    assert "早于 ICP 备案通过日期" in message.splitlines()[1]
+    assert run("filing-registry-consistent", rargs(CDN, cdn("www.example.cn"), config)) == []
 
 
 def test_icp_cdn_scope_decides_not_the_api_region(config: dict[str, Any]) -> None:
@@ -701,6 +714,7 @@ def _memo_records() -> list[Any]:
         _record(ALB, "alb-pay", _alb("pay-shop.cn")),
         _record(ALB, "alb-pay-permit", _alb("www.example.cn")),
         _record(CDN, "cdn-psb-due", cdn("fresh.cn")),
+        _record(CDN, "cdn-launched-early", cdn("early.cn")),
         _record(CDN, "cdn-psb-late", cdn("www.late.cn")),
         _record(CDN, "cdn-pending", cdn("waiting.com.cn")),
         _record(CDN, "cdn-ineligible", cdn("www.tea-shop.com")),
@@ -853,6 +867,7 @@ def test_servicer_path_with_the_request_memo_equals_direct_calls_without_it(
         ("commercial-permit-required", "alb-pay"),
         ("icp-number-displayed", "content-no-footer"),
         ("dns-linked-exposure", "api-a"),
+        ("filing-registry-consistent", "cdn-launched-early"),
     } <= fired
     for passing in (
         "cdn-filed",
