@@ -49,6 +49,16 @@ class EntityOpt(StrEnum):
     individual = "individual"
 
 
+class OriginOpt(StrEnum):
+    """What serves the site behind its domain (data/access_providers.yaml decides what each needs)."""
+
+    private_bucket = "private-bucket"  # CDN in front of a private OSS bucket (the Site component's layout)
+    alibaba = "alibaba"  # an origin Alibaba Cloud hosts publicly: ECS, load balancer, public bucket, FC, …
+
+
+_ORIGIN_PRODUCTS: dict[str, tuple[str, ...]] = {"private-bucket": ("cdn",), "alibaba": ("cdn", "ecs")}
+
+
 def _safe(text: object) -> str:
     """Outside text (registry values, paths, resource names, domains) for the terminal: control characters and
     escape sequences shown as ``\\xNN``, never sent."""
@@ -144,9 +154,24 @@ def advise(
     region: Annotated[str, typer.Option(help="Mainland region to propose.")] = "cn-shanghai",
     today: Annotated[str | None, typer.Option(help="Evaluate as of this ISO date.")] = None,
     format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    third_party_sellers: Annotated[
+        bool | None,
+        typer.Option(
+            "--third-party-sellers/--no-third-party-sellers",
+            help="Do third parties sell on the platform? (yes: an EDI permit, B21; no: own-goods sales, which some "
+            "provinces exempt; the strict default still asks for B25 with payments)",
+        ),
+    ] = None,
+    origin: Annotated[
+        OriginOpt,
+        typer.Option(
+            help="What serves the site: private-bucket (CDN in front of a private OSS bucket: any provider's filing) "
+            "or alibaba (an origin Alibaba Cloud hosts publicly: Alibaba Cloud must be an access provider)."
+        ),
+    ] = OriginOpt.private_bucket,
 ) -> None:
     """Hong Kong or mainland? What mainland hosting would still need."""
-    from china_site.hosting import AdviceInput
+    from china_site.hosting import SCOPE_ZH, AdviceInput
     from china_site.hosting import advise as run_advise
 
     with user_errors():
@@ -165,7 +190,9 @@ def advise(
             AdviceInput(
                 entity=entity.value,  # type: ignore[arg-type]
                 payments=payments,
-                platform=platform,
+                platform=platform or bool(third_party_sellers),
+                third_party_sellers=third_party_sellers,
+                products=_ORIGIN_PRODUCTS[origin.value],
                 game=game,
                 mainland_audience=mainland_audience,
                 registrar_in_china=registrar_in_china,
@@ -189,9 +216,11 @@ def advise(
     body.append(_safe(advice.region), style="bold")
     body.append(", CDN scope ")
     body.append(_safe(advice.cdn_scope), style="bold")
+    body.append(_safe(f" / 地域 {advice.region}，CDN 加速区域：{SCOPE_ZH[advice.cdn_scope]}"))
     body.append("\n\n")
     if advice.required:
-        body.append(_safe("Mainland would still need: " + ", ".join(advice.required)) + "\n\n")
+        needs = ", ".join(advice.required)
+        body.append(_safe(f"Mainland would still need: {needs} / 中国内地部署仍需：{needs}") + "\n\n")
     body.append("\n".join(f"• {_safe(r)}" for r in advice.reasons))
     console.print(Panel(body, title="china-site advise", expand=False))
 

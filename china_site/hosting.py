@@ -305,14 +305,13 @@ def _tld_need(domain: str, options: RuleOptions, need: Callable[[str, str], None
 
     if domains.tld_approved(domain, extra=options.approved_tlds, denied=options.denied_tlds):
         return
-    suffix = domains.to_unicode(domains.tld_of(domain))
-    note = domains.tld_note(domain)
-    why = f" ({note})" if note else ""
+    from china_site.rules import suffix_problem
+
+    en, zh = suffix_problem(domain, options)
     need(
         "china-registrar-domain",
-        f"{domain} cannot be ICP-filed: its suffix .{suffix} is not on MIIT's list of approved top-level domains"
-        f"{why}; a mainland site needs a domain under an approved suffix (.cn, .com.cn, .com, …) from an "
-        f"MIIT-accredited registrar / 该域名后缀 .{suffix} 不在工信部批准的顶级域名列表中，无法备案",
+        f"{domain} {en} A mainland site needs a domain under a fileable suffix (.cn, .com.cn, .com, …) from an "
+        f"MIIT-accredited registrar / {domain} {zh}",
     )
 
 

@@ -276,7 +276,7 @@ def check_icp_filing(
                     exposure,
                     f"{what} serves {shown} in {where}, but {shown} has no ICP filing in the registry "
                     f"({registry.source}){note}.",
-                    f"{what} 在{where_zh}为 {shown} 提供服务，但该域名在备案登记中没有 ICP 备案。",
+                    f"{what} 在{where_zh}为 {shown} 提供服务，但备案清单文件中没有该域名的 ICP 备案。",
                     f"file {_registrable(host)} for ICP "
                     + (
                         "through Alibaba Cloud's filing system"
@@ -414,7 +414,7 @@ def check_psb_filing(
                     f"{options.psb_grace_days} days of {since} ({launch.isoformat()}), by {deadline.isoformat()} "
                     f"({days_left} days left).",
                     f"{shown} 尚未办理公安联网备案；须在网站开通之日起 {options.psb_grace_days} 日内"
-                    f"（{deadline.isoformat()} 前）完成。",
+                    f"（截至 {deadline.isoformat()}，含当日）完成。",
                     "file at the national Internet security filing platform (beian.mps.gov.cn), then record "
                     "psb_number and psb_filed in the registry and show the number in the footer",
                 )
@@ -562,10 +562,12 @@ def _domain_problems(
     if holders is not None and entity.type not in holders:
         note = domains.tld_note(site.domain) or "a restricted suffix"
         kinds = " or ".join(holders)
+        kinds_zh = "或".join(_HOLDER_ZH.get(k, k) for k in holders)
         yield (
             f"is under a restricted suffix ({note}); only a {kinds} entity may hold and file it, and the filing "
             f"entity '{entity.name}' is of type {entity.type}.",
-            f"的后缀仅限特定主体注册（{kinds}），备案主体（{entity.name}）类型为 {entity.type}，不符合要求。",
+            f"的后缀仅限{kinds_zh}注册，备案主体（{entity.name}）的类型为{_HOLDER_ZH.get(entity.type, entity.type)}，"
+            "不符合要求。",
             f"use a domain under an open suffix (.cn, .com.cn, .com, …), or file through a {kinds} entity that "
             "holds this domain; if the registry's entity type is wrong, correct it",
         )
@@ -578,6 +580,40 @@ def _domain_problems(
         )
 
 
+_HOLDER_ZH: Final = {
+    "enterprise": "企业",
+    "individual": "个人",
+    "government": "政府机关",
+    "institution": "事业单位",
+    "other": "其他组织",
+}
+
+
+def suffix_problem(host: str, options: RuleOptions = RuleOptions()) -> tuple[str, str]:
+    """(English, Chinese) for a suffix that is not approved: disputed (on the filing-suffix list, but sources
+    disagree) or not listed at all. Only meaningful when ``domains.tld_approved`` is False."""
+    suffix = domains.to_unicode(domains.tld_of(host))
+    status = domains.tld_status(host, extra=options.approved_tlds, denied=options.denied_tlds)
+    if status == "disputed":
+        note = domains.tld_note(host) or "sources disagree"
+        return (
+            f"uses the suffix .{suffix}, whose filing status is disputed ({note}): not approved by default, so it is "
+            "read as a suffix that cannot be ICP-filed.",
+            f"使用的后缀 .{suffix} 能否备案存在争议，默认按不可备案处理；"
+            "如接入商确认可以备案，可将其加入 approvedTlds 设置。",
+        )
+    if status == "denied":
+        return (
+            f"uses the suffix .{suffix}, which the deniedTlds setting marks as not fileable.",
+            f"使用的后缀 .{suffix} 已被 deniedTlds 设置标记为不可备案。",
+        )
+    return (
+        f"uses the suffix .{suffix}, which is not on MIIT's list of approved top-level domains (the filing-suffix "
+        "list), so it cannot be ICP-filed.",
+        f"使用的后缀 .{suffix} 不在工信部批准的可备案顶级域名列表中，无法备案。",
+    )
+
+
 def check_domain_eligible(
     exposure: Exposure, registry: FilingRegistry, today: dt.date, options: RuleOptions = RuleOptions()
 ) -> list[Finding]:
@@ -587,16 +623,13 @@ def check_domain_eligible(
     what = _what(exposure)
     for host, shown in _served_domains(exposure):
         if not domains.tld_approved(host, extra=options.approved_tlds, denied=options.denied_tlds):
-            suffix = domains.tld_of(host)
             findings.append(
                 _domain_finding(
                     exposure,
                     host,
                     "icp-filing",
-                    f"{shown} ({what}) uses the suffix .{suffix}, which is not on MIIT's list of approved top-level "
-                    "domains (.org, .dev and .tech are disputed and not approved by default), so it cannot be "
-                    "ICP-filed.",
-                    f"{shown} 的后缀 .{suffix} 不在工信部批准的顶级域名列表中，无法办理 ICP 备案。",
+                    f"{shown} ({what}) {suffix_problem(host, options)[0]}",
+                    f"{shown} {suffix_problem(host, options)[1]}",
                     "use a domain under an approved suffix (.cn, .com.cn, .com, .net, …); if you know the suffix "
                     "is approved, add it to the approvedTlds setting",
                     alibaba_error=(
@@ -765,7 +798,7 @@ def registry_unavailable(error: Exception, source: str) -> Finding:
         FILING_REGISTRY_AVAILABLE,
         "mandatory",
         f"the filing registry {source} cannot be used, so no mainland exposure can be checked: {detail}",
-        f"备案登记 {source} 无法读取或校验失败，无法核对任何内地资源的备案情况。",
+        f"备案清单文件 {source} 无法读取或校验失败，无法核对任何内地资源的备案情况。",
         "fix the registry (run `china-site filings validate " + source + "`) or point the `filings` setting "
         "(stack config china-site:filings) at a readable copy",
         link=MIIT_LINK,

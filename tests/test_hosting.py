@@ -263,6 +263,7 @@ def test_advise_approved_or_approvable_tld_is_not_called_unfileable(registry: Fi
         assert "china-registrar-domain" not in a.required
     org = advise(AdviceInput(domain="project.org", registry=registry, today=TODAY))
     assert any("cannot be ICP-filed" in r and "(.org: listed by some providers" in r for r in org.reasons)
+    assert any("能否备案存在争议" in r for r in org.reasons)
     relaxed = RuleOptions(approved_tlds=("org",))
     a = advise(AdviceInput(domain="unfiled.org", registry=registry, today=TODAY, options=relaxed))
     assert not any("cannot be ICP-filed" in r for r in a.reasons)

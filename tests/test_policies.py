@@ -156,7 +156,7 @@ def test_icp_unfiled_domain_fails_bilingual_with_alibaba_error_and_link(config: 
     [message] = run("icp-filing-required", rargs(CDN, cdn("shop.unfiled.cn"), config))
     lines = message.splitlines()
     assert "unfiled.cn has no ICP filing" in lines[0]
-    assert "没有 ICP 备案" in lines[1]
+    assert "没有该域名的 ICP 备案" in lines[1]
     assert "DomainNotRegistration" in message
     assert "https://beian.miit.gov.cn/" in message
     assert message.count("Fix:") == 1
@@ -306,7 +306,7 @@ def test_registry_unavailable_resource_policies_skip_and_stack_policy_fails_clos
     stack = sargs([stack_resource(CDN, "site", cdn("www.example.cn"))], bad)
     [message] = run("filing-registry-available", stack)
     assert "missing.yaml" in message and "cannot be used" in message
-    assert "备案登记" in message
+    assert "备案清单文件" in message
 
 
 def test_registry_invalid_yaml_fails_closed(tmp_path: Path) -> None:
