@@ -67,6 +67,12 @@ class Province:
     char: str  # the official abbreviation used in numbers, e.g. "沪"
     aliases: tuple[str, ...] = ()  # accepted-with-warning characters, e.g. ("川",) for Sichuan
     licence_char: str | None = None  # character used on licences when it differs (Sichuan: 川)
+    psb_char: str | None = None  # character in PSB numbers (公网安备) when it differs (Sichuan 川, Gansu 甘)
+
+    @property
+    def psb_prefix(self) -> str:
+        """The character a PSB number of this province starts with (``川公网安备…``, never ``蜀公网安备…``)."""
+        return self.psb_char or self.char
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,7 @@ class _ProvinceRow(BaseModel):
     char: str = Field(min_length=1, max_length=1)
     aliases: tuple[str, ...] = ()
     licence_char: str | None = Field(default=None, min_length=1, max_length=1)
+    psb_char: str | None = Field(default=None, min_length=1, max_length=1)
 
 
 class _ProvinceFile(BaseModel):
@@ -164,6 +171,7 @@ def _table() -> _Table:
             char=r.char,
             aliases=r.aliases,
             licence_char=r.licence_char,
+            psb_char=r.psb_char,
         )
         for r in rows
     )

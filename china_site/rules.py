@@ -478,10 +478,12 @@ def check_commercial_permit(
             "record it under the entity's permits in the registry"
             + ("" if platform else "; or sell inside a marketplace (Tmall, Taobao) whose operator holds the permit")
         )
-        if not platform:
+        note_en = note_zh = ""
+        if not platform:  # the disputed point (DOMAIN.md amendments, rule 5): strict by default, said so
             from china_site.eligibility import own_goods_note
 
-            fix += "; note: " + own_goods_note()[0]
+            note_en, note_zh = own_goods_note()
+            note_en, note_zh = f" Note: {note_en}.", f"说明：{note_zh}。"
         if site is None:
             findings.append(
                 _permit_finding(
@@ -489,8 +491,8 @@ def check_commercial_permit(
                     host,
                     need,
                     f"{shown} ({what}) takes payments on the mainland, but no filing entity is known for it, so no "
-                    f"{label} can be found.",
-                    f"{shown} 在中国内地提供收费服务，但未找到备案主体，无法确认 {label_zh}。",
+                    f"{label} can be found.{note_en}",
+                    f"{shown} 在中国内地提供收费服务，但未找到备案主体，无法确认 {label_zh}。{note_zh}",
                     fix,
                 )
             )
@@ -513,8 +515,9 @@ def check_commercial_permit(
                     exposure,
                     host,
                     need,
-                    f"{shown} ({what}) takes payments on the mainland, which needs a valid {label}, but {state}.",
-                    f"{shown} 在中国内地提供收费服务，须持有有效的 {label_zh}，但未找到有效许可证。",
+                    f"{shown} ({what}) takes payments on the mainland, which needs a valid {label}, but {state}."
+                    f"{note_en}",
+                    f"{shown} 在中国内地提供收费服务，须持有有效的 {label_zh}，但未找到有效许可证。{note_zh}",
                     fix,
                 )
             )

@@ -289,3 +289,14 @@ def test_launch_before_approval_and_psb_before_launch() -> None:
     fields = [n.field for n in consistency.site_notes(early)]
     assert fields == ["launched", "psb_filed"]
     assert consistency.site_notes(site) == []
+
+
+# --- self-operated sales (strict by default, said so) --------------------------------------------------------------
+
+
+def test_own_goods_sales_stay_strict_and_the_message_names_the_exemptions_and_the_switch() -> None:
+    reg = registry("beijing", ownership="domestic", permit=False, site_extra="own_goods: true\n")
+    [f] = permit_findings(reg)
+    assert f.enforcement == "mandatory" and "Henan 2023" in f.message_en and "ownGoodsNeedPermit" in f.message_en
+    assert "河南等十个省级通信管理局" in f.message_zh and "ownGoodsNeedPermit" in f.message_zh
+    assert permit_findings(reg, RuleOptions(own_goods_need_permit=False)) == []

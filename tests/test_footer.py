@@ -61,6 +61,24 @@ def test_render_footer_psb_only_and_emblem_escaped() -> None:
     assert 'src="/img/&quot;emblem&quot;.png"' in out
 
 
+@pytest.mark.parametrize(
+    ("digits", "prefix", "never"),
+    [
+        ("51010402000123", "川公网安备", "蜀"),
+        ("62010202000123", "甘公网安备", "陇"),
+        ("52010202000123", "贵公网安备", "黔"),
+        ("53010202000123", "滇公网安备", "云"),
+        ("31011502012345", "沪公网安备", "申"),
+    ],
+)
+def test_psb_prefix_synthesised_from_the_digits_is_the_one_real_numbers_use(
+    digits: str, prefix: str, never: str
+) -> None:
+    # A PSB number given without its character gets the prefix real MPS numbers carry (provinces.yaml psb_char).
+    out = render_footer(None, f"公网安备{digits}号")
+    assert f"{prefix}{digits}号" in out and f"{never}公网安备" not in out
+
+
 def test_render_footer_rejects_a_malformed_number() -> None:
     with pytest.raises(NumberError):
         render_footer("<script>alert(1)</script>", None)

@@ -152,7 +152,12 @@ def test_icp_oss_product_names_misleading_error(registry: FilingRegistry) -> Non
         ("alicloud:wafv3/domain:Domain", "waf", "Waf.Pullin.DomainNotBeianOrInBlackList", True),
         ("alicloud:cdn/domainNew:DomainNew", "cdn", "DomainNotRegistration (AddCdnDomain)", False),
         ("alicloud:dcdn/domain:Domain", "dcdn", "DomainNotRegistration (AddDcdnDomain", True),
-        ("alicloud:ga/endpointGroup:EndpointGroup", "ga", "NoIcpRecord.Domain", True),
+        (
+            "alicloud:ga/endpointGroup:EndpointGroup",
+            "ga",
+            "NoIcpRecord.Domain (CreateDomain, Global Accelerator)",
+            False,
+        ),
         ("alicloud:fc/v3CustomDomain:V3CustomDomain", "fc", "Function Compute", True),
         ("alicloud:oss/bucketCname:BucketCname", "oss", "NoSuchCnameInRecord (PutCname)", False),
     ],
