@@ -6,8 +6,9 @@ Which region IDs exist comes from two sources: every ID the provider accepts (th
 (:func:`sdk_region_ids`), which knows fewer. Only the classification — mainland, Hong Kong or overseas, and whether
 a region is special-purpose — is our data (``china_site/data/regions.yaml``); tests fail when either source knows a
 region that file does not classify (:func:`unclassified_provider_regions`, :func:`unclassified_sdk_regions`).
-Lookups ignore case and surrounding whitespace. Anything not classified fails closed: it is treated as mainland and marked ``guessed=True``; an unlisted ``cn-*`` ID
-(other than ``cn-hongkong``) is mainland by Alibaba Cloud's naming rule, but still a guess.
+Lookups ignore case and surrounding whitespace. Anything not classified fails closed: it is treated as mainland and
+marked ``guessed=True``; an unlisted ``cn-*`` ID (other than ``cn-hongkong``) is mainland by Alibaba Cloud's naming
+rule, but still a guess.
 """
 
 from __future__ import annotations
