@@ -146,7 +146,7 @@ def pilot_zone_scope() -> tuple[str, str]:
         + ": not for all of B25"
     )
     chinese = (
-        f"{data.source}仅在试点地区放开"
+        f"{data.source.removeprefix('MIIT').strip()}仅在试点地区放开"
         + "、".join(s.zh for s in outside)
         + "，以及"
         + "、".join(zh(s) for s in info)
