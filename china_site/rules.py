@@ -276,7 +276,7 @@ def check_icp_filing(
                     exposure,
                     f"{what} serves {shown} in {where}, but {shown} has no ICP filing in the registry "
                     f"({registry.source}){note}.",
-                    f"{what} 在{where_zh}为 {shown} 提供服务，但备案清单文件中没有该域名的 ICP 备案。",
+                    f"{what} 在{where_zh}为 {shown} 提供服务，但备案清单文件中该域名没有 ICP 备案。",
                     f"file {_registrable(host)} for ICP "
                     + (
                         "through Alibaba Cloud's filing system"

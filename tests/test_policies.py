@@ -41,6 +41,7 @@ ECS = "alicloud:ecs/instance:Instance"
 EIP = "alicloud:ecs/eipAddress:EipAddress"
 ALB = "alicloud:alb/loadBalancer:LoadBalancer"
 DNS = "alicloud:dns/alidnsRecord:AlidnsRecord"
+OSS_BUCKET = "alicloud:oss/bucket:Bucket"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 
 NOT_APPLICABLE = "not applicable"
@@ -156,7 +157,7 @@ def test_icp_unfiled_domain_fails_bilingual_with_alibaba_error_and_link(config: 
     [message] = run("icp-filing-required", rargs(CDN, cdn("shop.unfiled.cn"), config))
     lines = message.splitlines()
     assert "unfiled.cn has no ICP filing" in lines[0]
-    assert "没有该域名的 ICP 备案" in lines[1]
+    assert "没有 ICP 备案" in lines[1]
     assert "DomainNotRegistration" in message
     assert "https://beian.miit.gov.cn/" in message
     assert message.count("Fix:") == 1
@@ -513,6 +514,47 @@ def test_dns_linked_unfiled_name_is_reported_on_the_record(config: dict[str, Any
 def test_dns_linked_filed_name_and_hong_kong_pass(config: dict[str, Any]) -> None:
     assert run_urns("dns-linked-exposure", sargs(_dns_stack("example.cn"), config)) == []
     assert run_urns("dns-linked-exposure", sargs(_dns_stack("unfiled.cn", region="cn-hongkong"), config)) == []
+
+
+def _cdn_origin_stack(
+    domain: str, origin: str = "ecs", *, region: str = "cn-shanghai", tag: str | None = None
+) -> list[PolicyResource]:
+    ecs_props: dict[str, Any] = {"internetMaxBandwidthOut": 10.0, "publicIp": "47.100.2.2"}
+    if tag:
+        ecs_props["tags"] = {"china-site:domain": tag}
+    ecs = stack_resource(ECS, "origin", ecs_props, region=region)
+    source = (
+        {"content": "47.100.2.2", "type": "ipaddr", "port": 80.0}
+        if origin == "ecs"
+        else {"content": "site-bucket.oss-cn-shanghai.aliyuncs.com", "type": "oss", "port": 443.0}
+    )
+    bucket = stack_resource(OSS_BUCKET, "site-bucket", {"bucket": "site-bucket", "acl": "private"})
+    site_cdn = stack_resource(CDN, "site-cdn", {**cdn(domain), "sources": [source]})
+    return [ecs, bucket, site_cdn]
+
+
+def test_cdn_origin_on_a_public_ecs_needs_alibaba_access(config: dict[str, Any]) -> None:
+    # Done-when of issue 20: a Tencent-filed domain on Alibaba CDN behind a public ECS origin is mandatory — the
+    # origin serves the domain (its back-to-origin requests), and Alibaba Cloud hosts it: 新增接入 needed.
+    resources = _cdn_origin_stack("www.elsewhere.cn")
+    assert run("icp-filing-required", rargs(CDN, resources[2].props, config)) == []  # the CDN alone is fine
+    [(message, at)] = run_urns("dns-linked-exposure", sargs(resources, config))
+    assert at == resources[0].urn
+    assert message.startswith("[icp-filing-required] CDN domain 'site-cdn'") and "'origin'" in message
+    assert "tencent-cloud" in message and "新增接入" in message and "源站" in message
+
+
+def test_cdn_origin_private_bucket_filed_hong_kong_or_tagged_pass(config: dict[str, Any]) -> None:
+    # In front of a private bucket: no origin hosting the domain (done-when: passes).
+    assert run_urns("dns-linked-exposure", sargs(_cdn_origin_stack("www.elsewhere.cn", "bucket"), config)) == []
+    # Filed through Alibaba Cloud; an origin in Hong Kong; an origin tagged with the domain (resource policies).
+    assert run_urns("dns-linked-exposure", sargs(_cdn_origin_stack("www.example.cn"), config)) == []
+    hk = _cdn_origin_stack("www.elsewhere.cn", region="cn-hongkong")
+    assert run_urns("dns-linked-exposure", sargs(hk, config)) == []
+    tagged = _cdn_origin_stack("www.elsewhere.cn", tag="www.elsewhere.cn")
+    assert run_urns("dns-linked-exposure", sargs(tagged, config)) == []
+    [message] = run("icp-filing-required", rargs(ECS, tagged[0].props, config))
+    assert "tencent-cloud" in message
 
 
 def test_dns_linked_reports_overdue_psb_and_honours_waivers(config: dict[str, Any]) -> None:
