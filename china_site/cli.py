@@ -292,7 +292,7 @@ def filings_show(
         if format is Format.json:
             _emit_json({"query": host, "filed": False})
         else:
-            typer.echo(_safe(f"{domain}: no filing in {filings} covers it / 备案登记中没有该域名的备案"))
+            typer.echo(_safe(f"{domain}: no filing in {filings} covers it / 备案清单文件中没有覆盖该域名的备案"))
         raise typer.Exit(1)
     if format is Format.json:
         _emit_json(data)

@@ -600,19 +600,18 @@ def suffix_problem(host: str, options: RuleOptions = RuleOptions()) -> tuple[str
     if status == "disputed":
         note = domains.tld_note(host) or "sources disagree"
         return (
-            f"uses the suffix .{suffix}, whose filing status is disputed ({note}): not approved by default, so it is "
-            "read as a suffix that cannot be ICP-filed.",
+            f"cannot be ICP-filed by default: the filing status of its suffix .{suffix} is disputed ({note}).",
             f"使用的后缀 .{suffix} 能否备案存在争议，默认按不可备案处理；"
             "如接入商确认可以备案，可将其加入 approvedTlds 设置。",
         )
     if status == "denied":
         return (
-            f"uses the suffix .{suffix}, which the deniedTlds setting marks as not fileable.",
+            f"cannot be ICP-filed: its suffix .{suffix} is marked as not fileable by the deniedTlds setting.",
             f"使用的后缀 .{suffix} 已被 deniedTlds 设置标记为不可备案。",
         )
     return (
-        f"uses the suffix .{suffix}, which is not on MIIT's list of approved top-level domains (the filing-suffix "
-        "list), so it cannot be ICP-filed.",
+        f"cannot be ICP-filed: its suffix .{suffix} is not on MIIT's list of approved top-level domains (the "
+        "filing-suffix list).",
         f"使用的后缀 .{suffix} 不在工信部批准的可备案顶级域名列表中，无法备案。",
     )
 
@@ -802,7 +801,7 @@ def registry_project_unknown(source: str, reason: str) -> Finding:
         "mandatory",
         f"the filing registry {source} is a path relative to the Pulumi project, but the policy pack cannot tell "
         f"which folder the project is in ({reason}), so no mainland exposure can be checked",
-        f"备案登记 {source} 是相对于 Pulumi 项目目录的路径，但策略包无法确定项目所在目录，"
+        f"备案清单文件 {source} 是相对于 Pulumi 项目目录的路径，但策略包无法确定项目所在目录，"
         "因此无法核对任何内地资源的备案情况。请改用绝对路径或 oss:// 地址，"
         "或设置环境变量 CHINA_SITE_PROJECT_DIR 为项目目录。",
         "set china-site:filings (or the pack's `filings` policy config) to an absolute path or an oss://BUCKET/KEY "
