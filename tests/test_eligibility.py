@@ -300,3 +300,12 @@ def test_own_goods_sales_stay_strict_and_the_message_names_the_exemptions_and_th
     assert f.enforcement == "mandatory" and "Henan 2023" in f.message_en and "ownGoodsNeedPermit" in f.message_en
     assert "河南等十个省级通信管理局" in f.message_zh and "ownGoodsNeedPermit" in f.message_zh
     assert permit_findings(reg, RuleOptions(own_goods_need_permit=False)) == []
+
+
+def test_pilot_zone_exclusions_are_the_sectors_closed_to_foreign_investment() -> None:
+    from china_site import datafiles
+
+    excluded = set(datafiles.load("pilot_zones")["excluded_sectors"])
+    closed = {k for k, v in datafiles.load("sectors")["sectors"].items() if v["closed_to_foreign"]}
+    assert excluded == closed == {"news", "publishing", "audio-visual", "culture"}
+    assert all("2026-" in text for text in datafiles.load("pilot_zones")["sources"].values())  # dated sources
