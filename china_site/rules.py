@@ -429,7 +429,7 @@ def check_psb_filing(
                     f"{-days_left} days past the {options.psb_grace_days}-day deadline ({deadline.isoformat()}; "
                     f"launched {launch.isoformat()}); the penalty is a warning or shutdown for up to 6 months.",
                     f"{shown} 开通已超过 {options.psb_grace_days} 日仍未办理公安联网备案"
-                    f"（截止 {deadline.isoformat()}），可被警告或停机整顿最长六个月。",
+                    f"（截至 {deadline.isoformat()}，含当日），可被警告或停机整顿最长六个月。",
                     "file at beian.mps.gov.cn now, then record psb_number and psb_filed in the registry",
                     alibaba_error="none at deploy time: the police bureau orders the fix or the shutdown",
                 )

@@ -270,7 +270,7 @@ def test_valid_waiver_suppresses_by_glob_and_expired_waiver_is_reported(config: 
         "icp-filing-required", rargs(CDN, cdn("unfiled.cn"), {**config, "waivers": [expired]}, name="cdn-main")
     )
     assert message.startswith("Waiver expired on 2026-11-27 (reason: ticket CS-1)")
-    assert "豁免已于 2026-11-27 到期" in message
+    assert "豁免有效期至 2026-11-27（含当日），现已过期" in message
     assert "no ICP filing" in message
 
 
