@@ -456,6 +456,8 @@ def _plan_table(title: str, rows: list[Any]) -> Any:
     from rich.table import Table
     from rich.text import Text
 
+    from china_site.hosting import SCOPE_ZH
+
     table = Table(title=_plain(title), title_justify="left", expand=False)
     table.add_column("Resource / 资源", overflow="fold")
     table.add_column("Region · area\n地域 · 区域", overflow="fold")
@@ -473,7 +475,10 @@ def _plan_table(title: str, rows: list[Any]) -> Any:
         public = Text("—" if row.public is None else ("yes / 是" if row.public else "no / 否"))
         if row.public and row.domains:
             public.append("\n" + "\n".join(_safe(d) for d in row.domains), style="dim")
-        table.add_row(resource, where, _plain(row.cdn_scope or "—"), public)
+        scope = _plain(row.cdn_scope or "—")
+        if row.cdn_scope in SCOPE_ZH:  # the console's name of the API value (overseas → 全球（不包含中国内地）)
+            scope.append("\n" + SCOPE_ZH[row.cdn_scope])
+        table.add_row(resource, where, scope, public)
     return table
 
 
