@@ -111,6 +111,18 @@ def test_validate_ok(reg: str) -> None:
     assert data["valid"] is True and data["sites"] == 8 and data["entities"] == 4
 
 
+def test_validate_lists_consistency_warnings_and_stays_valid(tmp_path: Path) -> None:
+    from registry_data import PACK_REGISTRY_YAML
+
+    path = write_registry(tmp_path, text=PACK_REGISTRY_YAML)  # early.cn: launched before its approval
+    r = run("filings", "validate", str(path), "--format", "json")
+    assert r.exit_code == 0, r.output
+    [warning] = [w for w in json.loads(r.stdout)["warnings"] if "early.cn" in w]
+    assert "field 'launched'" in warning and "早于 ICP 备案通过日期" in warning
+    table = run("filings", "validate", str(path))
+    assert table.exit_code == 0 and "launched 2026-05-25 is before the ICP approval" in table.stdout
+
+
 def test_validate_sample_registry() -> None:
     r = run("filings", "validate", str(ROOT / "filings.yaml"))
     assert r.exit_code == 0, r.output
