@@ -369,6 +369,13 @@ def advise(inp: AdviceInput) -> Advice:
         for f in findings:
             if f.need:
                 need(f.need, _bilingual(f))
+        if "commercial-permit" in needs and not inp.platform and inp.third_party_sellers is None:
+            reasons.append(
+                "do third parties sell on the platform? With them it needs an EDI permit (B21) "
+                "(--third-party-sellers); without them some provinces exempt own-goods sales "
+                "(--no-third-party-sellers) / 平台上是否有第三方商家销售？有则须取得 EDI 许可证（B21），"
+                "无则部分省份对自营销售免于许可"
+            )
         filed_ok = not any(f.need == "icp-filing" for f in findings)
         if filed_ok:
             reasons.append(

@@ -278,3 +278,13 @@ def test_foreign_invested_advice_names_the_pilot_zone_scope() -> None:
     assert "information protection and processing" in reason and "并非全部 B25" in reason
     domestic = advise(AdviceInput(entity="domestic", payments=True, today=TODAY))
     assert not any("107号" in r for r in domestic.reasons)
+
+
+def test_advise_asks_about_third_party_sellers_with_the_registry_too(registry: FilingRegistry) -> None:
+    b = advise(AdviceInput(domain="unfiled.cn", registry=registry, today=TODAY, payments=True))
+    assert "commercial-permit" in b.required
+    assert any("do third parties sell on the platform?" in r and "第三方商家" in r for r in b.reasons)
+    c = advise(
+        AdviceInput(domain="unfiled.cn", registry=registry, today=TODAY, payments=True, third_party_sellers=False)
+    )
+    assert not any("do third parties sell on the platform?" in r for r in c.reasons)
