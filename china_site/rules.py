@@ -521,8 +521,7 @@ def check_commercial_permit(
                     fix,
                 )
             )
-            continue
-        if kind == "B25":
+        if kind == "B25":  # with or without a permit: the foreign share may put B25 out of reach here at all
             from china_site import eligibility
 
             problem = eligibility.b25_foreign_problem(entity, options)

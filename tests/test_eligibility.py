@@ -99,6 +99,14 @@ def test_guangzhou_wfoe_with_payments_is_mandatory() -> None:
     assert "外商独资企业" in f.message_zh and "深圳（并非广东全省）" in f.message_zh
 
 
+def test_guangzhou_wfoe_without_a_permit_is_told_both() -> None:
+    # A permit alone would not do: the foreign share puts B25 out of reach in Guangzhou; both findings say so.
+    permit, foreign = permit_findings(registry("guangzhou", entity_extra="foreign_share: wfoe\n", permit=False))
+    assert "holds no B25 permit" in permit.message_en and "pilot zones" in foreign.message_en
+    [only] = permit_findings(registry("guangzhou", entity_extra="foreign_share: 30\n", permit=False))
+    assert "holds no B25 permit" in only.message_en  # a 30% JV only lacks the permit
+
+
 def test_shenzhen_wfoe_needs_the_pilot_approval() -> None:
     [f] = permit_findings(registry("shenzhen", entity_extra="foreign_share: wfoe\n"))
     assert "pilot_approval" in f.message_en and "试点批复" in f.message_zh
