@@ -89,12 +89,13 @@ def filed_reason(domain: str, registry: FilingRegistry | None, products: tuple[s
     from china_site.access import needs_provider_access
 
     site = registry.covering(domain) if registry is not None else None
-    providers = ", ".join(site.access_providers) if site is not None and site.access_providers else "unknown"
-    if any(needs_provider_access(p) for p in products or ("",)):
+    listed = site.access_providers if site is not None else ()
+    if "alibaba-cloud" in listed or any(needs_provider_access(p) for p in products or ("",)):
         return f"{domain} has an approved ICP filing accessed through Alibaba Cloud"
+    providers = ", ".join(listed) or "unknown"
     return (
-        f"{domain} has an approved ICP filing (access providers: {providers}); {', '.join(products)} in front of a "
-        "private origin needs only a valid filing from any provider"
+        f"{domain} has an approved ICP filing (access providers: {providers}); {', '.join(products).upper()} in "
+        "front of a private origin needs only a valid filing from any provider"
     )
 
 
