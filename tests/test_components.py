@@ -632,6 +632,16 @@ def test_backend_mainland_unfiled_refused(registry: FilingRegistry) -> None:
     assert rec_is_empty(run.recorder)
 
 
+def test_backend_of_a_tencent_filed_domain_needs_alibaba_access(registry: FilingRegistry) -> None:
+    # The backend's ALB and ECS are origins Alibaba Cloud hosts: a filing with Tencent Cloud only is not enough.
+    domain = "www.jinli-food.cn"
+    run = run_program(backend_program(domain=domain, hosting="mainland", filings=registry), stack="test", check=False)
+    assert isinstance(run.error, HostingError) and "tencent-cloud" in (run.error_message or "")
+    assert "新增接入" in (run.error_message or "")
+    auto = run_program(backend_program(domain=domain, hosting="auto", filings=registry), stack="test")
+    assert_children_wired(auto.recorder, auto.recorder.one(BACKEND), "cn-hongkong", domain)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "says"),
     [
