@@ -314,9 +314,20 @@ def filings_show(
     ):
         value = data.get(key)
         table.add_row(key, _plain(", ".join(value) if isinstance(value, list) else str(value)))
+    for item in data.get("sectors") or []:
+        approval = item.get("approval") or "no approval recorded / 未登记审批文号"
+        table.add_row("sector", _plain(f"{item['sector']}: {approval}"))
     ent = data["entity"]
+    where = ", ".join(
+        f"{key} {ent[key]}" for key in ("city", "district", "pilot_zone", "foreign_share") if ent.get(key) is not None
+    )
     table.add_row(
-        "entity", _plain(f"{ent['id']}: {ent['name']} ({ent['type']}, {ent['ownership']}, province {ent['province']})")
+        "entity",
+        _plain(
+            f"{ent['id']}: {ent['name']} ({ent['type']}, {ent['ownership']}, province {ent['province']}"
+            + (f", {where}" if where else "")
+            + ")"
+        ),
     )
     for p in ent.get("permits", []):
         table.add_row("permit", _plain(f"{p['number']} {p['kind']} {p['issued']} → {p['expires']}"))

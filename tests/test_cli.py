@@ -123,6 +123,12 @@ def test_validate_lists_consistency_warnings_and_stays_valid(tmp_path: Path) -> 
     assert table.exit_code == 0 and "launched 2026-05-25 is before the ICP approval" in table.stdout
 
 
+def test_show_prints_the_new_registry_fields() -> None:
+    r = run("filings", "show", "huitong-market.com", "--filings", str(ROOT / "filings.yaml"))
+    assert r.exit_code == 0, r.output
+    assert "district 310104" in r.stdout and "foreign_share wfoe" in r.stdout
+
+
 def test_validate_sample_registry() -> None:
     r = run("filings", "validate", str(ROOT / "filings.yaml"))
     assert r.exit_code == 0, r.output
