@@ -356,19 +356,25 @@ class Entity(_Model):
     @field_validator("foreign_share", mode="before")
     @classmethod
     def _foreign_share(cls, value: object) -> object:
-        if isinstance(value, str) and value.strip().endswith("%"):
-            value = value.strip()[:-1].strip()
-            with contextlib.suppress(ValueError):
-                value = float(value)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if not 0 <= value <= 100:
-                raise _Invalid(
-                    f"foreign share {value} is not between 0 and 100",
-                    fix="give the foreign equity in percent (e.g. 49), or one of domestic, jv-50-or-less, "
-                    "jv-over-50, wfoe",
-                )
-            return float(value)
-        return value
+        if value is None:
+            return None
+        fix = "give one of domestic, jv-50-or-less, jv-over-50, wfoe, or the foreign equity in percent (e.g. 49)"
+        number: float
+        if isinstance(value, str):
+            text = value.strip()
+            if text in ("domestic", "jv-50-or-less", "jv-over-50", "wfoe"):
+                return text
+            try:
+                number = float(text.removesuffix("%").strip())
+            except ValueError:
+                raise _Invalid(f"foreign share {_short(value)} is neither a kind nor a percentage", fix=fix) from None
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            raise _Invalid(f"foreign share {_short(value)} is neither a kind nor a percentage", fix=fix)
+        if not 0 <= number <= 100:  # NaN and infinities included
+            raise _Invalid(f"foreign share {_short(value)} is not between 0 and 100", fix=fix)
+        return number
 
     @model_validator(mode="after")
     def _where(self) -> Entity:
@@ -817,7 +823,10 @@ def _locate(loc: tuple[int | str, ...], data: object) -> tuple[str | None, list[
     if len(parts) >= 2 and parts[0] == "sites" and isinstance(parts[1], int):
         domain = _raw_domain(data, parts[1])
         entry = f"sites[{parts[1]}]" + (f" ({domain})" if domain else "")
-        return entry, parts[2:], "site"
+        rest = parts[2:]
+        if len(rest) >= 2 and rest[0] == "sectors" and isinstance(rest[1], int):
+            return entry, rest, "sector"
+        return entry, rest, "site"
     if len(parts) >= 2 and parts[0] == "entities":
         rest = parts[2:]
         if rest and rest[-1] == "[key]":  # the id itself is wrong (e.g. a number in YAML)

@@ -207,7 +207,9 @@ def test_sector_data_names_abolition_dates_and_sources() -> None:
     ("extra", "says"),
     [
         ("foreign_share: 120\n", "not between 0 and 100"),
-        ("foreign_share: most\n", "foreign_share"),
+        ("foreign_share: most\n", "'most' is neither a kind nor a percentage"),
+        ("foreign_share: .nan\n", "not between 0 and 100"),
+        ("foreign_share: true\n", "neither a kind nor a percentage"),
         ("pilot_zone: atlantis\n", "unknown pilot zone"),
         ("city: '4403'\n", "not in the entity's province"),
         ("favourite_colour: red\n", "unknown key"),
@@ -317,3 +319,9 @@ def test_pilot_zone_exclusions_are_the_sectors_closed_to_foreign_investment() ->
     closed = {k for k, v in datafiles.load("sectors")["sectors"].items() if v["closed_to_foreign"]}
     assert excluded == closed == {"news", "publishing", "audio-visual", "culture"}
     assert all("2026-" in text for text in datafiles.load("pilot_zones")["sources"].values())  # dated sources
+
+
+def test_an_unknown_key_in_a_sector_names_the_sector_keys() -> None:
+    with pytest.raises(RegistryError) as err:
+        registry("beijing", ownership="domestic", site_extra="sectors: [{sector: news, approvl: x}]\n")
+    assert "sectors[0].approvl" in str(err.value) and "allowed keys here: sector, approval" in str(err.value)
