@@ -19,7 +19,8 @@ lower-case ``icp``/``b2``. A missing trailing ``号`` is accepted with a warning
 川/贵/云/甘 are accepted with a warning in ICP filing numbers (``.warnings``, English text naming the official
 character); on licences Sichuan's official character is 川 (``Province.licence_char``). In a PSB number the
 prefix is decoration — real MPS numbers use 川 (Sichuan), 贵 (Guizhou) and 甘 (Gansu), while Yunnan's use 滇 — so
-aliases there are not warned about; a prefix whose province differs from digits 1–2 is.
+those are not warned about, while the ICP characters 蜀/黔/陇 on a PSB number are (``Province.psb_char``), and so is a
+prefix whose province differs from digits 1–2.
 
 Every failure is a :class:`~china_site.errors.NumberError` (one line: the number, what is wrong, how to fix),
 whatever the input. ``parse_any`` dispatches on the markers (公网安备, ICP备, ICP证, licence categories); a bare
@@ -560,6 +561,11 @@ def _psb(raw: str, s: str) -> PsbNumber:
             warnings += (
                 f"the prefix '{pre}' ({by_char.name_en}) does not match digits 1-2 '{code}' ({by_digits.name_en}); "
                 "the digits are the key, check the prefix",
+            )
+        elif by_digits.psb_char and pre != by_digits.psb_char:
+            warnings += (
+                f"real PSB numbers of {by_digits.name_en} start with '{by_digits.psb_char}' "
+                f"({by_digits.psb_char}公网安备{digits}号), not '{pre}'; check the number on beian.mps.gov.cn",
             )
     normalized = f"{pre}公网安备{digits}号"
     if not hao:

@@ -260,3 +260,13 @@ def test_the_sample_site_footer_is_correct() -> None:
     assert render_footer(ICP, PSB) in text  # produced by render_footer, unedited
     check = check_homepage(text, ICP, PSB)
     assert check.ok and check.icp_linked and check.psb_linked
+
+
+@pytest.mark.parametrize(("written", "real"), [("蜀", "川"), ("陇", "甘"), ("黔", "贵")])
+def test_a_psb_number_written_with_the_icp_character_is_warned_about(written: str, real: str) -> None:
+    from china_site.numbers import parse_psb
+
+    code = {"川": "51", "甘": "62", "贵": "52"}[real]
+    number = parse_psb(f"{written}公网安备{code}010402000123号")
+    assert any(f"start with '{real}'" in w for w in number.warnings)
+    assert parse_psb(f"{real}公网安备{code}010402000123号").warnings == ()
