@@ -2,19 +2,20 @@
 
 Every rule is written once here. The components ask :mod:`china_site.hosting`, which calls these; the policy pack
 turns a resource into an :class:`~china_site.model.Exposure` and reports these findings; the CLI does the same from
-artifacts. No Pulumi imports.
+artifacts. No Pulumi imports. What all rules share (where an exposure is, the names it serves, the bilingual finding
+builders, the Alibaba Cloud error per family) is in :mod:`china_site.rule_findings`; who may run what (foreign share,
+pilot zones, pre-approvals, domain holder) in :mod:`china_site.eligibility`; the registry's consistency notes in
+:mod:`china_site.consistency`; which access provider a product needs in :mod:`china_site.access`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Iterable
-from typing import Final, Literal
+from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from china_site import datafiles, domains
+from china_site import domains
+from china_site import rule_findings as rf
 from china_site.access import needs_provider_access
 from china_site.errors import ChinaSiteError
 from china_site.filings import Entity, FilingRegistry, Permit, Site
@@ -48,181 +49,20 @@ __all__ = [
     "registry_unavailable",
 ]
 
-PERMIT_LINK = "https://tsm.miit.gov.cn/"
+PERMIT_LINK = rf.PERMIT_LINK
 
 Rule = Callable[[Exposure, FilingRegistry, dt.date, RuleOptions], list[Finding]]
-
-_BLOCKED = "no API error: Alibaba Cloud serves its interception page (unfiled Host/SNI blocked)"
-
-
-class _ErrorCode(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    code: str = Field(min_length=1)
-    operation: str = Field(min_length=1)
-    confirmed: bool
-    note: str | None = None
-
-    def text(self) -> str:
-        """For messages: ``DomainNotRegisterError (CreateDomain, WAF 2.0)``; unconfirmed codes say "expected"."""
-        where = self.operation if self.confirmed else f"{self.operation}; not confirmed in Alibaba Cloud's docs"
-        text = f"{self.code} ({where})"
-        if not self.confirmed:
-            text = "expected: " + text
-        return f"{text}; {self.note}" if self.note else text
-
-
-class _Family(_ErrorCode):
-    modules: dict[str, _ErrorCode] = Field(default_factory=dict)
-
-
-class _ErrorCodeFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    version: Literal[1]
-    families: dict[str, _Family] = Field(min_length=1)
-
-
-@functools.cache
-def _error_codes() -> dict[str, _Family]:
-    """The unfiled-domain error per resource family (``data/error_codes.yaml``)."""
-    return datafiles.validated("error_codes", _ErrorCodeFile).families
-
-
-def _unfiled_error(exposure: Exposure) -> str:
-    """The Alibaba Cloud error (or behaviour) a deploy hits when ``exposure``'s domain has no ICP filing: by the
-    resource's family (its product), or by the Pulumi module of its type token where that module's API differs."""
-    family = _error_codes().get(exposure.product or "")
-    if family is None:
-        return _BLOCKED
-    module = exposure.resource.split(":", 2)[1].split("/", 1)[0] if exposure.resource.count(":") >= 2 else ""
-    return family.modules.get(module, family).text()
-
-
-def _what(exposure: Exposure) -> str:
-    label = exposure.resource
-    if exposure.name:
-        label += f" '{exposure.name}'"
-    return label
-
-
-# Products placed by a CDN-like scope (scope / coverage) rather than a region (china_site/data/exposure_types.yaml).
-_SCOPED_PRODUCTS: Final = frozenset({"cdn", "dcdn", "vod", "live", "esa"})
-
-
-def _where(exposure: Exposure) -> str:
-    if exposure.region_guessed:
-        region = exposure.region or "none given"
-        why = f"; {exposure.region_note}" if exposure.region_note else ""
-        return f"mainland China (region {region} is unknown, treated as mainland: fail closed{why})"
-    if exposure.product in _SCOPED_PRODUCTS and exposure.area == "mainland" and exposure.region is None:
-        return "mainland China (CDN scope serves mainland nodes)"
-    if exposure.region:
-        return f"{exposure.area} ({exposure.region})"
-    return exposure.area
-
-
-def _where_zh(exposure: Exposure) -> str:
-    if exposure.region_guessed:
-        return "中国内地（地域未知，按内地处理）"
-    return {"mainland": "中国内地", "hongkong": "中国香港", "overseas": "境外"}[exposure.area]
-
-
-def _unknown_note(exposure: Exposure) -> str:
-    if not exposure.unknown:
-        return ""
-    names = ", ".join(exposure.unknown)
-    return f" ({names} unknown during preview: assumed the stricter value; checked again at update)"
-
-
-def _host(host: str) -> tuple[str, str]:
-    """(ASCII, display) for a host name; display shows Unicode for IDNs."""
-    ascii_host = domains.to_ascii(host)
-    if "xn--" not in ascii_host:  # no punycode label: the display form is the ASCII form (no IDNA decoding)
-        return ascii_host, ascii_host
-    try:
-        shown = domains.to_unicode(ascii_host)
-    except ChinaSiteError:
-        shown = ascii_host
-    return ascii_host, shown if shown == ascii_host else f"{shown} ({ascii_host})"
-
-
-def _served_domains(exposure: Exposure) -> Iterable[tuple[str, str]]:
-    """Host names an exposure serves, skipping IP literals and names that are not valid hosts."""
-    seen: set[str] = set()
-    for raw in exposure.domains:
-        try:
-            if domains.is_ip(raw):
-                continue
-            ascii_host, shown = _host(raw)
-        except ChinaSiteError:
-            continue
-        if ascii_host not in seen:
-            seen.add(ascii_host)
-            yield ascii_host, shown
-
-
-def _invalid_domains(exposure: Exposure) -> list[str]:
-    """Names that are neither IP literals nor valid host names: fail closed, never skipped silently."""
-    bad: list[str] = []
-    for raw in exposure.domains:
-        try:
-            if not domains.is_ip(raw):
-                domains.to_ascii(raw)
-        except ChinaSiteError:
-            bad.append(raw)
-    return bad
 
 
 def _invalid_host(exposure: Exposure, raw: str) -> Finding:
     shown = raw if len(raw) <= 80 else raw[:77] + "..."
-    return _icp_finding(
+    return rf.icp_finding(
         exposure,
-        f"{_what(exposure)} serves '{shown}' in {_where(exposure)}, which is not a valid host name, so its ICP "
+        f"{rf.what(exposure)} serves '{shown}' in {rf.where(exposure)}, which is not a valid host name, so its ICP "
         "filing cannot be checked.",
-        f"{_what(exposure)} 的域名 '{shown}' 不是有效的主机名，无法核对 ICP 备案。",
+        f"{rf.what(exposure)} 的域名 '{shown}' 不是有效的主机名，无法核对 ICP 备案。",
         "use the exact host name the site serves (for example www.example.cn)",
     )
-
-
-def _applies_mainland(exposure: Exposure) -> bool:
-    return exposure.public and exposure.area == "mainland"
-
-
-def _finding(policy: str, enforcement: str, en: str, zh: str, fix: str, **kw: object) -> Finding:
-    return Finding(policy=policy, enforcement=enforcement, message_en=en, message_zh=zh, fix=fix, **kw)  # type: ignore[arg-type]
-
-
-# One helper per rule family: what all of the family's findings share (policy, link, need; the resource and domain).
-
-
-def _icp_finding(
-    exposure: Exposure, en: str, zh: str, fix: str, *, enforcement: str = "mandatory", **kw: object
-) -> Finding:
-    """Rules 1–3, 8, 9; ``kw``: the domain and the Alibaba Cloud error, where known."""
-    kw.setdefault("need", "icp-filing")
-    kw.update(link=MIIT_LINK, resource=exposure.resource)
-    return _finding(ICP_FILING_REQUIRED, enforcement, en, zh, fix, **kw)
-
-
-def _psb_finding(exposure: Exposure, host: str, enforcement: str, en: str, zh: str, fix: str, **kw: object) -> Finding:
-    kw.update(link=MPS_LINK, domain=host, resource=exposure.resource, need="psb-filing")
-    return _finding(PSB_FILING_REQUIRED, enforcement, en, zh, fix, **kw)
-
-
-def _permit_finding(exposure: Exposure, host: str, need: str, en: str, zh: str, fix: str) -> Finding:
-    kw = {"link": PERMIT_LINK, "domain": host, "resource": exposure.resource, "need": need}
-    return _finding(COMMERCIAL_PERMIT_REQUIRED, "mandatory", en, zh, fix, **kw)
-
-
-def _domain_finding(exposure: Exposure, host: str, need: str, en: str, zh: str, fix: str, **kw: object) -> Finding:
-    kw.update(link=MIIT_LINK, domain=host, resource=exposure.resource, need=need)
-    return _finding(DOMAIN_ELIGIBLE, "mandatory", en, zh, fix, **kw)
-
-
-def _footer_finding(exposure: Exposure, host: str, link: str, en: str, zh: str, fix: str) -> Finding:
-    kw = {"link": link, "domain": host, "resource": exposure.resource}
-    return _finding(ICP_NUMBER_DISPLAYED, "advisory", en, zh, fix, **kw)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -232,15 +72,15 @@ def _footer_finding(exposure: Exposure, host: str, link: str, en: str, zh: str, 
 def check_icp_filing(
     exposure: Exposure, registry: FilingRegistry, today: dt.date, options: RuleOptions = RuleOptions()
 ) -> list[Finding]:
-    if not _applies_mainland(exposure):
+    if not rf.applies_mainland(exposure):
         return []
-    what, where, where_zh = _what(exposure), _where(exposure), _where_zh(exposure)
-    note = _unknown_note(exposure)
-    served = list(_served_domains(exposure))
-    if not served and not _invalid_domains(exposure) and exposure.domain_unreadable:
+    what, where, where_zh = rf.what(exposure), rf.where(exposure), rf.where_zh(exposure)
+    note = rf.unknown_note(exposure)
+    served = list(rf.served_domains(exposure))
+    if not served and not rf.invalid_domains(exposure) and exposure.domain_unreadable:
         names = ", ".join(exposure.domain_unreadable)
         return [
-            _icp_finding(
+            rf.icp_finding(
                 exposure,
                 f"{what} is reachable from the internet in {where}, but its domain ({names}) cannot be read as a "
                 f"host name (missing, a number, a list or an IP address), so it is read as unfiled: this type is "
@@ -248,14 +88,14 @@ def check_icp_filing(
                 f"{what} 在{where_zh}对公网开放，但其域名（{names}）无法读取为主机名，按未备案处理。",
                 f"set {names} to the exact host name the site serves (for example www.example.cn); it must have an "
                 "approved ICP filing through Alibaba Cloud before it is served from the mainland",
-                alibaba_error=_unfiled_error(exposure),
+                alibaba_error=rf.unfiled_error(exposure),
             )
         ]
-    if not served and not _invalid_domains(exposure):
+    if not served and not rf.invalid_domains(exposure):
         if options.untied_exposure == "disabled":
             return []
         return [
-            _icp_finding(
+            rf.icp_finding(
                 exposure,
                 f"{what} is reachable from the internet in {where}, but no domain is tied to it, so its ICP "
                 f"filing cannot be checked{note}.",
@@ -263,16 +103,16 @@ def check_icp_filing(
                 "tag the resource with china-site:domain=<domain> (or point a DNS record of this stack at it); "
                 "a mainland server may only serve web content under an ICP-filed domain",
                 enforcement=options.untied_exposure,
-                alibaba_error=_BLOCKED,
+                alibaba_error=rf.BLOCKED,
             )
         ]
-    findings: list[Finding] = [_invalid_host(exposure, raw) for raw in _invalid_domains(exposure)]
+    findings: list[Finding] = [_invalid_host(exposure, raw) for raw in rf.invalid_domains(exposure)]
     for host, shown in served:
         site = registry.covering(host)
-        err = _unfiled_error(exposure)
+        err = rf.unfiled_error(exposure)
         if site is None:
             findings.append(
-                _icp_finding(
+                rf.icp_finding(
                     exposure,
                     f"{what} serves {shown} in {where}, but {shown} has no ICP filing in the registry "
                     f"({registry.source}){note}.",
@@ -295,7 +135,7 @@ def check_icp_filing(
         if status == "cancelled":
             why = "its entity's filing was cancelled" if entity.status == "cancelled" else "its filing was cancelled"
             findings.append(
-                _icp_finding(
+                rf.icp_finding(
                     exposure,
                     f"{what} serves {shown} in {where}, but {why} ({site.icp_number or 'no number'}): a cancelled "
                     f"filing makes the site unfiled at once{note}.",
@@ -308,7 +148,7 @@ def check_icp_filing(
             )
         elif status == "pending" or site.approved is None or site.approved > today:
             findings.append(
-                _icp_finding(
+                rf.icp_finding(
                     exposure,
                     f"{what} serves {shown} in {where}, but its ICP filing is still pending: during a first-time "
                     f"filing the site must not be reachable{note}.",
@@ -322,7 +162,7 @@ def check_icp_filing(
         elif needs_provider_access(exposure.product) and options.access_provider not in site.access_providers:
             providers = ", ".join(site.access_providers) or "none"
             findings.append(
-                _icp_finding(
+                rf.icp_finding(
                     exposure,
                     f"{what} serves {shown} in {where} from an origin Alibaba Cloud hosts, but filing "
                     f"{site.icp_number} lists only {providers} as access provider; Alibaba Cloud blocks domains not "
@@ -346,13 +186,13 @@ def _sector_findings(exposure: Exposure, site: Site, entity: Entity, host: str, 
     """Rule 13 (前置审批) and rule 6 (sectors closed to foreign investment) for a filed site's declared sectors."""
     from china_site import eligibility
 
-    what = _what(exposure)
+    what = rf.what(exposure)
     out = [
-        _icp_finding(exposure, f"{shown} ({what}) {en}", f"{shown} {zh}", fix, domain=host, need="icp-filing")
+        rf.icp_finding(exposure, f"{shown} ({what}) {en}", f"{shown} {zh}", fix, domain=host, need="icp-filing")
         for en, zh, fix in eligibility.pre_approval_problems(site)
     ]
     out += [
-        _icp_finding(exposure, f"{shown} ({what}) {en}", f"{shown} {zh}", fix, domain=host, need="china-entity")
+        rf.icp_finding(exposure, f"{shown} ({what}) {en}", f"{shown} {zh}", fix, domain=host, need="china-entity")
         for en, zh, fix in eligibility.closed_sector_problems(site, entity)
     ]
     return out
@@ -390,11 +230,11 @@ def psb_deadline(site: Site, today: dt.date, options: RuleOptions = RuleOptions(
 def check_psb_filing(
     exposure: Exposure, registry: FilingRegistry, today: dt.date, options: RuleOptions = RuleOptions()
 ) -> list[Finding]:
-    if not _applies_mainland(exposure):
+    if not rf.applies_mainland(exposure):
         return []
     findings: list[Finding] = []
-    what = _what(exposure)
-    for host, shown in _served_domains(exposure):
+    what = rf.what(exposure)
+    for host, shown in rf.served_domains(exposure):
         found = _approved_site(registry, host, today, options)
         if found is None:
             continue  # check_icp_filing reports it; the PSB filing follows the ICP filing
@@ -406,7 +246,7 @@ def check_psb_filing(
         since = "launch" if site.launched else "this deploy (no launch date in the registry)"
         if days_left >= 0:
             findings.append(
-                _psb_finding(
+                rf.psb_finding(
                     exposure,
                     host,
                     "advisory",
@@ -421,7 +261,7 @@ def check_psb_filing(
             )
         else:
             findings.append(
-                _psb_finding(
+                rf.psb_finding(
                     exposure,
                     host,
                     "mandatory",
@@ -456,11 +296,11 @@ def pilot_zone_scope() -> tuple[str, str]:
 def check_commercial_permit(
     exposure: Exposure, registry: FilingRegistry, today: dt.date, options: RuleOptions = RuleOptions()
 ) -> list[Finding]:
-    if not _applies_mainland(exposure):
+    if not rf.applies_mainland(exposure):
         return []
     findings: list[Finding] = []
-    what = _what(exposure)
-    for host, shown in _served_domains(exposure):
+    what = rf.what(exposure)
+    for host, shown in rf.served_domains(exposure):
         site = registry.covering(host)
         payments = exposure.payments or bool(site and site.payments)
         platform = exposure.platform or bool(site and site.platform)
@@ -486,7 +326,7 @@ def check_commercial_permit(
             note_en, note_zh = f" Note: {note_en}.", f"说明：{note_zh}。"
         if site is None:
             findings.append(
-                _permit_finding(
+                rf.permit_finding(
                     exposure,
                     host,
                     need,
@@ -511,7 +351,7 @@ def check_commercial_permit(
             else:
                 state = f"entity '{entity.name}' holds no {kind} permit"
             findings.append(
-                _permit_finding(
+                rf.permit_finding(
                     exposure,
                     host,
                     need,
@@ -528,7 +368,7 @@ def check_commercial_permit(
             if problem is not None:
                 en, zh, fix_text = problem
                 findings.append(
-                    _permit_finding(exposure, host, need, f"{shown} ({what}): {en}", f"{shown}：{zh}", fix_text)
+                    rf.permit_finding(exposure, host, need, f"{shown} ({what}): {en}", f"{shown}：{zh}", fix_text)
                 )
     return findings
 
@@ -618,14 +458,14 @@ def suffix_problem(host: str, options: RuleOptions = RuleOptions()) -> tuple[str
 def check_domain_eligible(
     exposure: Exposure, registry: FilingRegistry, today: dt.date, options: RuleOptions = RuleOptions()
 ) -> list[Finding]:
-    if not _applies_mainland(exposure):
+    if not rf.applies_mainland(exposure):
         return []
     findings: list[Finding] = []
-    what = _what(exposure)
-    for host, shown in _served_domains(exposure):
+    what = rf.what(exposure)
+    for host, shown in rf.served_domains(exposure):
         if not domains.tld_approved(host, extra=options.approved_tlds, denied=options.denied_tlds):
             findings.append(
-                _domain_finding(
+                rf.domain_finding(
                     exposure,
                     host,
                     "icp-filing",
@@ -643,7 +483,7 @@ def check_domain_eligible(
             continue  # unknown registrar and real-name state: check_icp_filing reports the missing filing
         for en, zh, fix in _domain_problems(site, registry.entity_of(site), today, options):
             findings.append(
-                _domain_finding(
+                rf.domain_finding(
                     exposure, host, "china-registrar-domain", f"{shown} ({what}) {en}", f"{shown} {zh}", fix
                 )
             )
@@ -660,20 +500,20 @@ def check_filed_domain_off_mainland(
     if not exposure.public or exposure.area == "mainland":
         return []
     findings: list[Finding] = []
-    for host, shown in _served_domains(exposure):
+    for host, shown in rf.served_domains(exposure):
         site = registry.covering(host)
         if site is None or registry.effective_status(site) != "approved":
             continue
         if options.access_provider not in site.access_providers:
             continue
         findings.append(
-            _finding(
+            rf.finding(
                 FILED_DOMAIN_OFF_MAINLAND,
                 "advisory",
-                f"{shown} ({_what(exposure)}) is filed ({site.icp_number}) with Alibaba Cloud as access provider but "
-                f"is served from {_where(exposure)}; Alibaba Cloud sends 'inaccurate access' notices and may remove "
+                f"{shown} ({rf.what(exposure)}) is filed ({site.icp_number}) with Alibaba Cloud as access provider but "
+                f"is served from {rf.where(exposure)}; Alibaba Cloud sends 'inaccurate access' notices and may remove "
                 "the access record, leaving an empty filing.",
-                f"{shown} 已通过阿里云备案，但解析到{_where_zh(exposure)}；可能收到接入信息不准确通知并被取消接入，"
+                f"{shown} 已通过阿里云备案，但解析到{rf.where_zh(exposure)}；可能收到接入信息不准确通知并被取消接入，"
                 "成为空壳备案。",
                 "keep at least the main site on a mainland Alibaba Cloud resource (region cn-*, CDN scope domestic or "
                 "global), or accept the risk and record it as a waiver",
@@ -692,12 +532,12 @@ def check_filed_domain_off_mainland(
 def check_icp_number_displayed(
     exposure: Exposure, registry: FilingRegistry, today: dt.date, options: RuleOptions = RuleOptions()
 ) -> list[Finding]:
-    if not _applies_mainland(exposure):
+    if not rf.applies_mainland(exposure):
         return []
     if exposure.icp_number_displayed is None and exposure.psb_number_displayed is None:
         return []
     findings: list[Finding] = []
-    for host, shown in _served_domains(exposure):
+    for host, shown in rf.served_domains(exposure):
         found = _approved_site(registry, host, today, options)
         if found is None:
             continue
@@ -707,7 +547,7 @@ def check_icp_number_displayed(
 
             number = footer_numbers(site, entity, options)[0] or site.icp_number
             findings.append(
-                _footer_finding(
+                rf.footer_finding(
                     exposure,
                     host,
                     MIIT_LINK,
@@ -719,7 +559,7 @@ def check_icp_number_displayed(
             )
         if site.psb_number and exposure.psb_number_displayed is False:
             findings.append(
-                _footer_finding(
+                rf.footer_finding(
                     exposure,
                     host,
                     MPS_LINK,
@@ -740,12 +580,12 @@ def check_registry_consistency(
     exposure: Exposure, registry: FilingRegistry, today: dt.date, options: RuleOptions = RuleOptions()
 ) -> list[Finding]:
     """Advisory: the inconsistencies of the filings behind the domains a mainland exposure serves."""
-    if not _applies_mainland(exposure):
+    if not rf.applies_mainland(exposure):
         return []
     from china_site import consistency
 
     findings: list[Finding] = []
-    for host, shown in _served_domains(exposure):
+    for host, shown in rf.served_domains(exposure):
         site = registry.covering(host)
         if site is None:
             continue
@@ -754,10 +594,10 @@ def check_registry_consistency(
         notes += [(f"entity {site.entity}", n) for n in consistency.entity_notes(entity)]
         for entry, note in notes:
             findings.append(
-                _finding(
+                rf.finding(
                     FILING_REGISTRY_CONSISTENT,
                     "advisory",
-                    f"{shown} ({_what(exposure)}): the filing registry ({registry.source}), {entry}, field "
+                    f"{shown} ({rf.what(exposure)}): the filing registry ({registry.source}), {entry}, field "
                     f"'{note.field}': {note.en}.",
                     f"{shown}：备案清单文件中 {note.field} 字段：{note.zh}。",
                     note.fix,
@@ -795,7 +635,7 @@ def evaluate(
 def registry_project_unknown(source: str, reason: str) -> Finding:
     """The fail-closed finding when a relative (or the default) registry path cannot be resolved: the pack runs
     outside the Pulumi project and cannot tell which folder the path starts from (never a guess)."""
-    return _finding(
+    return rf.finding(
         FILING_REGISTRY_AVAILABLE,
         "mandatory",
         f"the filing registry {source} is a path relative to the Pulumi project, but the policy pack cannot tell "
@@ -812,7 +652,7 @@ def registry_project_unknown(source: str, reason: str) -> Finding:
 def registry_unavailable(error: Exception, source: str) -> Finding:
     """The fail-closed finding when the registry cannot be read or is invalid (never a silent pass)."""
     detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return _finding(
+    return rf.finding(
         FILING_REGISTRY_AVAILABLE,
         "mandatory",
         f"the filing registry {source} cannot be used, so no mainland exposure can be checked: {detail}",
