@@ -265,6 +265,38 @@ class _Ctx:
 _MAX_WALK = 16
 
 
+_JSON_SUFFIX: Final = "@json"
+_MAX_JSON_TEXT: Final = 256 * 1024
+
+
+class _Unreadable:
+    """A value that cannot be read (JSON text that does not parse, or is too long): every decider reads it the
+    stricter way (public), as it does any wrong-shaped value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNREADABLE"
+
+
+UNREADABLE: Final = _Unreadable()
+
+
+def _json_value(value: object) -> object:
+    """A ``P@json`` segment: text holding a JSON document (an ACK addon's ``config``, an FC trigger's
+    ``triggerConfig``) → the parsed value; a map or list is used as is; unparseable text → :data:`UNREADABLE`."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    if len(value) > _MAX_JSON_TEXT:
+        return UNREADABLE
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        return UNREADABLE
+
+
 def _walk(value: object, segments: Sequence[str], out: list[object], depth: int, flatten_end: bool = True) -> None:
     if depth > _MAX_WALK:
         out.append(UNKNOWN)
@@ -281,7 +313,11 @@ def _walk(value: object, segments: Sequence[str], out: list[object], depth: int,
         out.append(UNKNOWN)
         return
     if isinstance(value, Mapping):
-        _walk(_get(value, segments[0]), segments[1:], out, depth + 1, flatten_end)
+        key = segments[0]
+        child = _get(value, key.removesuffix(_JSON_SUFFIX))
+        if key.endswith(_JSON_SUFFIX) and child is not UNKNOWN:
+            child = _json_value(child)
+        _walk(child, segments[1:], out, depth + 1, flatten_end)
         return
     if value is not None:
         out.append(value)  # the wrong shape: a scalar where a map is expected
@@ -298,6 +334,7 @@ class _Facts:
     domain_unreadable: tuple[str, ...] = ()
 
 
+AreaKind = Literal["region", "scope", "property", "location", "regions", "mainland"]
 Decider = Callable[[_Ctx], bool]
 Handler = Callable[[_Ctx], _Facts]
 
@@ -322,9 +359,12 @@ class ResourceType:
     how: str = ""
     domain_paths: tuple[str, ...] = ()
     domain_required: bool = False
-    area_kind: Literal["region", "scope", "property", "location"] = "region"
+    area_kind: AreaKind = "region"
     area_property: str | None = None  # the scope, region or location property (area_kind other than "region")
     example: Mapping[str, Any] = field(default_factory=dict)
+    considered: tuple[str, ...] = ()  # the paths to the internet reviewed (issue 18's checklist), in words
+    source: str = ""  # what was read: the SDK's <Type>Args docstring, an Alibaba Cloud doc page
+    cases: tuple[Mapping[str, Any], ...] = ()  # {path, public: inputs, private: inputs}: one per further path
 
 
 def _number(value: object) -> float | None:
@@ -458,8 +498,30 @@ def _anonymous_principal(principal: object) -> bool:
     return principal is not None  # an unreadable principal: the stricter reading
 
 
-def _policy_public(document: object) -> bool:
-    """An OSS policy document grants anonymous access: a statement with Effect Allow and Principal ``*``."""
+_RESTRICTING_OPERATORS: Final = frozenset({"stringequals", "stringlike", "stringequalsignorecase"})
+
+
+def _restricted(statement: Mapping[str, Any], private_conditions: frozenset[str]) -> bool:
+    """The statement's Condition limits it to a VPC (``StringEquals``/``StringLike`` on one of
+    ``private_conditions``, e.g. ``acs:SourceVpc``): anonymous, but not from the internet."""
+    condition = _reveal(statement.get("Condition"))
+    if not private_conditions or not isinstance(condition, Mapping):
+        return False
+    for operator, tests in condition.items():
+        tests = _reveal(tests)
+        if str(operator).lower() not in _RESTRICTING_OPERATORS or not isinstance(tests, Mapping):
+            continue
+        for key, value in tests.items():
+            value = _reveal(value)
+            values = value if isinstance(value, list | tuple) else [value]
+            if str(key).lower() in private_conditions and values and all(_text(v) for v in values):
+                return True
+    return False
+
+
+def _policy_public(document: object, private_conditions: frozenset[str] = frozenset()) -> bool:
+    """An OSS policy document grants anonymous access: a statement with Effect Allow and Principal ``*``, unless
+    its Condition restricts it to a VPC (one of ``private_conditions``)."""
     if isinstance(document, str):
         if not document.strip():
             return False
@@ -481,13 +543,66 @@ def _policy_public(document: object) -> bool:
         effect = _text(_reveal(statement.get("Effect")))
         if effect is not None and effect.lower() == "deny":
             continue
-        if _anonymous_principal(statement.get("Principal")):
+        if _anonymous_principal(statement.get("Principal")) and not _restricted(statement, private_conditions):
             return True
     return False
 
 
-def _bucket_policy(path: str) -> Decider:
-    return _on_leaves(path, lambda leaves: any(_policy_public(leaf) for leaf in leaves))
+def _bucket_policy(path: str, private_conditions: frozenset[str] = frozenset()) -> Decider:
+    return _on_leaves(path, lambda leaves: any(_policy_public(leaf, private_conditions) for leaf in leaves))
+
+
+def _combined(kind: str, deciders: Sequence[Decider]) -> Decider:
+    def combined(ctx: _Ctx) -> bool:
+        results = [decide(ctx) for decide in deciders]  # every one runs: each lists its unknowns
+        return any(results) if kind == "any" else all(results)
+
+    return combined
+
+
+def _suppressed_unless(path: str, listed: frozenset[str] | None) -> Decider:
+    """``{not: {flag: P}}`` / ``{not: {values: P, public: [..]}}``: a suppressor (``disabled: true``,
+    ``disableURLInternet: true``). Public unless P is *known* to suppress: true, or one of the listed values, in
+    every value found. An unknown value keeps the exposure and is listed; an absent or unparseable one keeps it too
+    (the stricter reading: only a readable suppressor suppresses)."""
+
+    def suppresses(leaf: object) -> bool:
+        if listed is None:
+            return _flag(leaf) is True
+        text = _text(leaf)
+        return text is not None and text.lower() in listed
+
+    def decide(ctx: _Ctx) -> bool:
+        leaves = ctx.leaves(path)
+        if _unknown_in(ctx, path, leaves):
+            return True
+        return not (leaves and all(suppresses(leaf) for leaf in leaves))
+
+    return decide
+
+
+def _each(path: str, inner: Decider) -> Decider:
+    """``{each: P, then: D}``: public when D, run on one item of the list (or map) at P, is public — e.g. the
+    addons of an ACK cluster, each judged by its own name, ``disabled`` flag and JSON ``config``. An unknown item
+    is public (the stricter reading); an item that is not a map is the wrong shape (public)."""
+
+    def each(ctx: _Ctx) -> bool:
+        public = False
+        for item in ctx.leaves(path):
+            if item is UNKNOWN:
+                ctx.unknown.append(path)
+                public = True
+                continue
+            if not isinstance(item, Mapping):
+                public = True
+                continue
+            sub = _Ctx(item)
+            if inner(sub):
+                public = True
+            ctx.unknown.extend(f"{path}.{name}" for name in sub.unknown)
+        return public
+
+    return each
 
 
 class ExposureDataError(ValueError):
@@ -504,20 +619,35 @@ def _decider(spec: object, where: str) -> tuple[Decider, tuple[str, ...]]:
     if absent not in ("private", "public"):
         raise ExposureDataError(f"{where}: absent must be private or public")
     absent_public = absent == "public"
-    if "any" in spec:
-        parts = [_decider(part, where) for part in spec["any"]]
-        deciders = [d for d, _ in parts]
-
-        def any_of(ctx: _Ctx) -> bool:
-            results = [decide(ctx) for decide in deciders]  # every one runs: each lists its unknowns
-            return any(results)
-
-        return any_of, tuple(p for _, paths in parts for p in paths)
+    for combine in ("any", "all"):
+        if combine in spec:
+            if not isinstance(spec[combine], list) or not spec[combine]:
+                raise ExposureDataError(f"{where}: {combine} needs a list of deciders")
+            parts = [_decider(part, where) for part in spec[combine]]
+            return _combined(combine, [d for d, _ in parts]), tuple(p for _, paths in parts for p in paths)
+    if "not" in spec:
+        inner = spec["not"]
+        if not isinstance(inner, Mapping) or not ("flag" in inner or ("values" in inner and "public" in inner)):
+            raise ExposureDataError(f"{where}: not takes a {{flag: P}} or a {{values: P, public: [..]}} suppressor")
+        path = str(inner.get("flag", inner.get("values")))
+        listed = frozenset(str(v).lower() for v in inner.get("public", ()))
+        return _suppressed_unless(path, None if "flag" in inner else listed), (path,)
+    if "each" in spec:
+        if "then" not in spec:
+            raise ExposureDataError(f"{where}: each needs then (the decider run on every item)")
+        path = str(spec["each"])
+        inner, paths = _decider(spec["then"], where)
+        return _each(path, inner), (path, *(f"{path}.{p}" for p in paths))
+    if "bucket_policy" in spec:
+        conditions = spec.get("private_conditions") or []
+        if not isinstance(conditions, list):
+            raise ExposureDataError(f"{where}: private_conditions must be a list of condition keys")
+        path = str(spec["bucket_policy"])
+        return _bucket_policy(path, frozenset(str(c).lower() for c in conditions)), (path,)
     simple: tuple[tuple[str, Callable[[str], Decider]], ...] = (
         ("bandwidth", _bandwidth),
         ("present", _present),
         ("output", _output),
-        ("bucket_policy", _bucket_policy),
     )
     for kind, build in simple:
         if kind in spec:
@@ -564,16 +694,48 @@ def _domains(ctx: _Ctx, paths: Sequence[str], required: bool) -> tuple[tuple[str
 _SCOPE_AREA: Final[Mapping[str, Area]] = {"domestic": "mainland", "global": "mainland", "overseas": "overseas"}
 
 
-def _handler(decide: Decider, domain_paths: tuple[str, ...], required: bool, area: Mapping[str, str] | None) -> Handler:
+_AREA_ORDER: Final[Mapping[str, int]] = {"mainland": 0, "hongkong": 1, "overseas": 2}
+
+
+def _regions_area(ctx: _Ctx, path: str) -> Area | None:
+    """``{regions: P}``: the strictest area among the regions listed at P (a GA accelerator's acceleration regions,
+    its IP sets' ``accelerateRegionId``): mainland when any is, or when one is unknown; None when none is given."""
+    leaves = ctx.leaves(path)
+    if _unknown_in(ctx, path, leaves):
+        return "mainland"
+    areas: list[Area] = []
+    for leaf in leaves:
+        text = _text(leaf)
+        if text is None:
+            if isinstance(leaf, str):
+                continue
+            return "mainland"  # the wrong shape: the stricter reading
+        areas.append(_classify(text)[0])
+    return min(areas, key=lambda a: _AREA_ORDER.get(a or "mainland", 0)) if areas else None
+
+
+def _handler(
+    decide: Decider, domain_paths: tuple[str, ...], required: bool, area: Mapping[str, str] | str | None
+) -> Handler:
+    fixed: Area | None = "mainland" if area == "mainland" else None
+    area = area if isinstance(area, Mapping) else None
     scope = area.get("scope") if area else None
     region_prop = area.get("region") if area else None
     location = area.get("location") if area else None
+    regions = area.get("regions") if area else None
 
     def handler(ctx: _Ctx) -> _Facts:
         public = decide(ctx)
         domains, unreadable = _domains(ctx, domain_paths, required) if domain_paths else ((), ())
         if not public:
             unreadable = ()
+        if fixed is not None:
+            # Serves mainland nodes whatever its API region (SCDN: no scope setting exists).
+            return _Facts(public=public, domains=domains, area=fixed, domain_unreadable=unreadable)
+        if regions is not None:
+            served = _regions_area(ctx, regions)
+            if served is not None:
+                return _Facts(public=public, domains=domains, area=served, domain_unreadable=unreadable)
         if scope is not None:
             # CDN-like: the area is the scope (domestic and global serve mainland nodes), never the API region.
             value = ctx.value(scope)
@@ -613,7 +775,20 @@ def _compile(token: str, entry: object) -> ResourceType:
     where = f"exposing.{token}"
     if not isinstance(entry, Mapping):
         raise ExposureDataError(f"{where}: expected a map")
-    known = {"product", "how", "public", "domain", "domain_required", "area", "addresses", "cnames", "example"}
+    known = {
+        "product",
+        "how",
+        "public",
+        "domain",
+        "domain_required",
+        "area",
+        "addresses",
+        "cnames",
+        "example",
+        "considered",
+        "source",
+        "cases",
+    }
     extra = set(entry) - known
     if extra:
         raise ExposureDataError(f"{where}: unknown keys {sorted(extra)!r}")
@@ -626,11 +801,20 @@ def _compile(token: str, entry: object) -> ResourceType:
     if not isinstance(required, bool) or (required and not domain_paths):
         raise ExposureDataError(f"{where}: domain_required needs domain paths")
     area = entry.get("area", "region")
-    kind: Literal["region", "scope", "property", "location"] = "region"
+    kind: AreaKind = "region"
     area_map: Mapping[str, str] | None = None
-    if area != "region":
-        if not isinstance(area, Mapping) or len(area) != 1 or next(iter(area)) not in ("scope", "region", "location"):
-            raise ExposureDataError(f"{where}: area must be region, {{scope: P}}, {{region: P}} or {{location: P}}")
+    if area == "mainland":
+        kind = "mainland"
+    elif area != "region":
+        if (
+            not isinstance(area, Mapping)
+            or len(area) != 1
+            or next(iter(area)) not in ("scope", "region", "location", "regions")
+        ):
+            raise ExposureDataError(
+                f"{where}: area must be region, mainland, {{scope: P}}, {{region: P}}, {{regions: P}} or "
+                "{location: P}"
+            )
         area_map = {str(k): str(v) for k, v in area.items()}
         key = next(iter(area_map))
         kind = "property" if key == "region" else key  # type: ignore[assignment]
@@ -640,13 +824,29 @@ def _compile(token: str, entry: object) -> ResourceType:
     example = entry.get("example", {})
     if not isinstance(example, Mapping):
         raise ExposureDataError(f"{where}: example must be a map of wire inputs")
+    considered = _strings(entry.get("considered"), f"{where}.considered")
+    source = entry.get("source", "")
+    if not isinstance(source, str):
+        raise ExposureDataError(f"{where}: source must be text (the SDK docstring or doc page read)")
+    cases = entry.get("cases") or []
+    if not isinstance(cases, list) or not all(
+        isinstance(c, Mapping)
+        and isinstance(c.get("path"), str)
+        and isinstance(c.get("public"), Mapping)
+        and isinstance(c.get("private"), Mapping)
+        for c in cases
+    ):
+        raise ExposureDataError(f"{where}: cases must be a list of {{path, public: inputs, private: inputs}}")
     reads = tuple(
-        dict.fromkeys(p.split(".", 1)[0].removesuffix("[]") for p in (*paths, *domain_paths, *addresses, *cnames))
+        dict.fromkeys(
+            p.split(".", 1)[0].removesuffix("[]").removesuffix(_JSON_SUFFIX)
+            for p in (*paths, *domain_paths, *addresses, *cnames)
+        )
     )
     return ResourceType(
         token=token,
         product=product,
-        handler=_handler(decide, domain_paths, required, area_map),
+        handler=_handler(decide, domain_paths, required, "mainland" if kind == "mainland" else area_map),
         reads=reads,
         addresses=addresses,
         cnames=cnames,
@@ -656,6 +856,9 @@ def _compile(token: str, entry: object) -> ResourceType:
         area_kind=kind,
         area_property=next(iter(area_map.values())) if area_map else None,
         example=example,
+        considered=considered,
+        source=source,
+        cases=tuple(cases),
     )
 
 

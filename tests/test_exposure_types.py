@@ -111,7 +111,7 @@ def test_policy_time_parses_only_the_exposing_part_and_it_is_the_same() -> None:
 
 def test_counts() -> None:
     assert len(SDK) == 1224
-    assert len(RESOURCE_TYPES) == 71
+    assert len(RESOURCE_TYPES) == 73
 
 
 def test_issue_11_types_are_exposing() -> None:
@@ -201,6 +201,8 @@ def placed(spec: ResourceType, where: str) -> tuple[dict[str, Any], str]:
         key = next(p for p in spec.reads if p in ("scope", "coverage"))
         props[key] = "domestic" if where == "mainland" else "overseas"
         region = "cn-shanghai"  # the scope decides, never the API region
+    elif spec.area_kind == "mainland":
+        region = "cn-hongkong" if where != "mainland" else "cn-shanghai"  # serves mainland nodes either way
     elif spec.area_kind == "property":
         key = next(p for p in spec.reads if "egion" in p)
         props[key] = region
@@ -286,6 +288,9 @@ def test_hong_kong_case_through_the_policies(token: str, config: dict[str, Any])
     if "tags" in SDK[token]:
         props["tags"] = {"china-site:domain": UNFILED_TAG}
     args = rargs(token, props, config, provider(region))
+    if spec.area_kind == "mainland":  # no offshore configuration exists: the Hong Kong provider changes nothing
+        assert run("icp-filing-required", args) or run("untied-mainland-exposure", args)
+        return
     assert run("icp-filing-required", args) == []
     assert run("untied-mainland-exposure", args) == []
 
@@ -315,6 +320,9 @@ def _made_private(props: dict[str, Any], decider: Any) -> None:
     if "any" in decider:
         for part in decider["any"]:
             _made_private(props, part)
+        return
+    if "all" in decider:  # one part made private is enough; a negated part (a suppressor) is left alone
+        _made_private(props, next(p for p in decider["all"] if "not" not in p))
         return
     kind, path = next((k, str(v)) for k, v in decider.items() if k not in ("absent", "private", "public"))
     if kind == "values":
@@ -423,7 +431,7 @@ def test_every_exposing_type_through_the_audit(tmp_path: Path, registry: Path) -
                 props["tags"] = {"china-site:domain": UNFILED_TAG}
             name = f"{where}-{index}"
             resources.append(_resource(token, name, props, "sh" if region == "cn-shanghai" else "hk"))
-            if where == "mainland":
+            if where == "mainland" or spec.area_kind == "mainland":
                 mandatory = expected_domain(spec) is not None
                 policy = "icp-filing-required" if mandatory else "untied-mainland-exposure"
                 expected.add((policy, "mandatory" if mandatory else "advisory", name))
@@ -434,7 +442,8 @@ def test_every_exposing_type_through_the_audit(tmp_path: Path, registry: Path) -
         if f["policy"] in ("icp-filing-required", "untied-mainland-exposure")
     }
     assert found == expected
-    assert not [f for f in data["findings"] if f["name"].startswith("hongkong-")]
+    mainland_only = {f"hongkong-{i}" for i, t in enumerate(EXPOSING) if RESOURCE_TYPES[t].area_kind == "mainland"}
+    assert not [f for f in data["findings"] if f["name"].startswith("hongkong-") and f["name"] not in mainland_only]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -525,11 +534,11 @@ def test_unreadable_domain_on_a_domain_only_type_is_mandatory(
     [message] = run("icp-filing-required", args)
     assert f"its domain ({key}) cannot be read as a host name" in message
     assert run("untied-mainland-exposure", args) == []
-    # Overseas or Hong Kong: nothing to check.
-    assert (
-        run("icp-filing-required", rargs(token, {key: value, "scope": "overseas"}, config, provider("cn-hongkong")))
-        == []
+    # Overseas or Hong Kong: nothing to check (SCDN serves mainland nodes whatever its region: still checked).
+    offshore = run(
+        "icp-filing-required", rargs(token, {key: value, "scope": "overseas"}, config, provider("cn-hongkong"))
     )
+    assert (offshore != []) is (RESOURCE_TYPES[token].area_kind == "mainland")
 
 
 def test_unknown_domain_at_preview_stays_advisory(config: dict[str, Any]) -> None:
