@@ -362,6 +362,7 @@ class ResourceType:
     area_kind: AreaKind = "region"
     area_property: str | None = None  # the scope, region or location property (area_kind other than "region")
     example: Mapping[str, Any] = field(default_factory=dict)
+    template: bool = False  # creates resources from a template (china_site.templates judges them)
     considered: tuple[str, ...] = ()  # the paths to the internet reviewed (issue 18's checklist), in words
     source: str = ""  # what was read: the SDK's <Type>Args docstring, an Alibaba Cloud doc page
     cases: tuple[Mapping[str, Any], ...] = ()  # {path, public: inputs, private: inputs}: one per further path
@@ -410,6 +411,10 @@ def _absent(leaves: Sequence[object]) -> bool:
 
 def _always(_ctx: _Ctx) -> bool:
     return True
+
+
+def _never(_ctx: _Ctx) -> bool:
+    return False
 
 
 def _on_leaves(path: str, judge: Callable[[Sequence[object]], bool], absent: bool | None = None) -> Decider:
@@ -613,6 +618,8 @@ def _decider(spec: object, where: str) -> tuple[Decider, tuple[str, ...]]:
     """A decider and the wire paths it reads, from one ``public`` entry of the data file."""
     if spec == "always":
         return _always, ()
+    if spec == "template":
+        return _never, ()  # judged by china_site.templates: the resources its template creates
     if not isinstance(spec, Mapping) or not spec:
         raise ExposureDataError(f"{where}: public must be 'always' or a decider map, not {spec!r}")
     absent = spec.get("absent", "private")
@@ -856,6 +863,7 @@ def _compile(token: str, entry: object) -> ResourceType:
         area_kind=kind,
         area_property=next(iter(area_map.values())) if area_map else None,
         example=example,
+        template=entry["public"] == "template",
         considered=considered,
         source=source,
         cases=tuple(cases),
@@ -888,15 +896,20 @@ def exposure_data() -> Mapping[str, Any]:
 
 
 @functools.cache
-def _exposing_data() -> Mapping[str, Any]:
-    """Only the ``exposing`` map: the reviewed list (two thirds of the file, last in it) is not parsed at policy
-    time. Falls back to the whole file when the layout differs."""
+def _exposing_head() -> Mapping[str, Any]:
+    """The data file without its reviewed list (two thirds of the file, last in it), which is not parsed at policy
+    time: ``exposing``, ``templates``, ``unreviewed``. Falls back to the whole file when the layout differs."""
     text = _data_text()
     head, found, _ = text.partition(_REVIEWED_KEY)
     data = _parse(head) if found else None
     if not isinstance(data, Mapping) or not isinstance(data.get("exposing"), Mapping):
         data = exposure_data()
-    return data["exposing"]  # type: ignore[no-any-return]
+    return data
+
+
+def _exposing_data() -> Mapping[str, Any]:
+    """Only the ``exposing`` map (see :func:`_exposing_head`)."""
+    return _exposing_head()["exposing"]  # type: ignore[no-any-return]
 
 
 def reviewed_types() -> dict[str, str]:
@@ -1027,6 +1040,8 @@ def exposure_from_resource(
         return None
     if not isinstance(props, Mapping):
         props = {}
+    if spec.template:
+        return _template_exposure(spec, props, name, provider_props, stack_config, explicit_provider)
     ctx = _Ctx(props)
     facts = spec.handler(ctx)
     tag_domains, payments, platform, own_goods = _tag_facts(ctx) if spec.taggable else ([], False, False, False)
@@ -1065,6 +1080,66 @@ def exposure_from_resource(
         product=spec.product,
         domain_unreadable=facts.domain_unreadable,
         region_note=note if guessed else "",
+    )
+
+
+def _template_exposure(
+    spec: ResourceType,
+    props: Mapping[str, Any],
+    name: object,
+    provider_props: Mapping[str, Any] | None,
+    stack_config: Mapping[str, str] | None,
+    explicit_provider: bool,
+) -> Exposure:
+    """A template type (``ros.Stack``): the resources its template creates, each judged with the same data in the
+    stack's region, merged into one exposure — public when one of them is, with all their domains and the
+    template type's own tags; placed where its public resources serve (the strictest). An unreadable template or an
+    unmapped ROS type is not decided here: ``unreviewed-exposure`` reports it."""
+    from china_site.templates import read_template
+
+    template = read_template(spec.token, props)
+    label = name if isinstance(name, str) else ""
+    inner: list[tuple[str, Exposure]] = []
+    for resource in template.resources if template is not None else ():
+        if resource.token is None:
+            continue
+        exposure = exposure_from_resource(
+            resource.token,
+            resource.props,
+            name=f"{label}/{resource.logical_id}",
+            provider_props=provider_props,
+            stack_config=stack_config,
+            explicit_provider=explicit_provider,
+        )
+        if exposure is not None:
+            inner.append((resource.logical_id, exposure))
+    public = [e for _, e in inner if e.public]
+    ctx = _Ctx(props)
+    tag_domains, payments, platform, own_goods = _tag_facts(ctx)
+    unknown = [*ctx.unknown, *(template.unknown if template is not None else ())]
+    unknown += [f"Resources.{logical}.{u}" for logical, e in inner if e.public for u in e.unknown]
+    if public:
+        placed = min(public, key=lambda e: _AREA_ORDER.get(e.area, 0))
+        area, region, guessed, note = placed.area, placed.region, placed.region_guessed, placed.region_note
+    else:
+        region, _, region_unknown = _region(provider_props, stack_config, explicit_provider)
+        area, guessed, region = _classify(region)
+        note = EXPLICIT_PROVIDER_NOTE if guessed and explicit_provider and not region_unknown else ""
+    return Exposure(
+        resource=spec.token,
+        name=label,
+        public=bool(public),
+        area=area,
+        region=region,
+        region_guessed=guessed,
+        domains=_dedupe([*tag_domains, *(d for e in public for d in e.domains)]),
+        payments=payments or any(e.payments for e in public),
+        platform=platform or any(e.platform for e in public),
+        own_goods=own_goods,
+        unknown=tuple(dict.fromkeys(unknown)),
+        product=public[0].product if len({e.product for e in public}) == 1 else spec.product,
+        domain_unreadable=tuple(dict.fromkeys(u for e in public for u in e.domain_unreadable)),
+        region_note=note,
     )
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "public_looking",
     "reviewed_version",
     "unreviewed_finding",
+    "unreviewed_findings",
 ]
 
 UNREVIEWED_EXPOSURE: Final = "unreviewed-exposure"
@@ -183,3 +184,114 @@ def unreviewed_finding(
 def unreviewed_in(types: Sequence[str]) -> list[str]:
     """The unreviewed types among ``types`` (in order, once each)."""
     return [t for t in dict.fromkeys(types) if is_unreviewed(t)]
+
+
+def needs_check(type_token: str) -> bool:
+    """A type the unreviewed policies look at: not in the data, or a template type (its template may be unreadable
+    or create unmapped types)."""
+    from china_site.templates import is_template_type
+
+    return is_unreviewed(type_token) or (isinstance(type_token, str) and is_template_type(type_token))
+
+
+def placed(type_token: str, props: Mapping[str, Any], area: Area, region: str | None) -> tuple[Area, str | None]:
+    """Where a template type creates its resources: its region property (a stack instance's region, the strictest
+    of a list), else ``area``/``region`` (the provider's)."""
+    from china_site.exposure import UNKNOWN, _get, _text
+    from china_site.regions import classify
+    from china_site.templates import template_region_property
+
+    key = template_region_property(type_token)
+    if key is None:
+        return area, region
+    value = _get(props, key)
+    if value is UNKNOWN:
+        return "mainland", None
+    values = value if isinstance(value, list | tuple) else [value]
+    infos = [classify(text) for text in (_text(v) for v in values) if text]
+    if not infos:
+        return area, region
+    best = min(infos, key=lambda i: {"mainland": 0, "hongkong": 1}.get(i.area, 2))
+    return best.area, best.region_id
+
+
+def unreviewed_findings(
+    type_token: str,
+    props: Mapping[str, Any],
+    *,
+    area: Area,
+    region: str | None,
+    provider_version: str | None = None,
+    name: str = "",
+) -> list[Unreviewed]:
+    """Every unreviewed finding of one resource: its type not in the data; or, for a template type, a template that
+    cannot be read, and each ``ALIYUN::*`` resource of it that the ROS table does not map."""
+    from china_site.templates import read_template
+
+    single = unreviewed_finding(type_token, props, area=area, region=region, provider_version=provider_version)
+    if single is not None:
+        return [single]
+    template = read_template(type_token, props) if isinstance(props, Mapping) else None
+    if template is None:
+        return []
+    area, region = placed(type_token, props, area, region)
+    place = region or "an unknown region (read as mainland)"
+    subject = f"{type_token} '{name}'" if name else type_token
+    mandatory = area == "mainland"
+    out: list[Unreviewed] = []
+    if template.unreadable is not None:
+        policy = UNREVIEWED_EXPOSURE if mandatory else UNREVIEWED_TYPE
+        out.append(
+            Unreviewed(
+                policy,
+                Finding(
+                    policy=policy,
+                    enforcement="mandatory" if mandatory else "advisory",
+                    message_en=(
+                        f"{subject} creates resources from a template that cannot be read: {template.unreadable}. "
+                        f"What it creates in {place} cannot be judged, so it is not approved."
+                    ),
+                    message_zh=(
+                        f"{subject} 的模板无法读取（{template.unreadable}），"
+                        "无法判断其在中国内地创建的资源是否对公网开放。"
+                    ),
+                    fix=(
+                        "give the template inline (templateBody: ROS JSON or YAML, parameters with known values) so "
+                        f"each resource it creates is checked; or review it yourself and waive it (a `waivers` entry "
+                        f"for {policy} with a reason and an expiry)"
+                    ),
+                    resource=type_token,
+                ),
+            )
+        )
+    for resource in template.unmapped:
+        looks = public_looking(resource.props)
+        level_mandatory = mandatory and bool(looks)
+        policy = UNREVIEWED_EXPOSURE if level_mandatory else UNREVIEWED_TYPE
+        shown = ", ".join(looks[:_MAX_SHOWN]) + (" …" if len(looks) > _MAX_SHOWN else "")
+        inputs = f" Properties that look public: {shown}." if looks else ""
+        out.append(
+            Unreviewed(
+                policy,
+                Finding(
+                    policy=policy,
+                    enforcement="mandatory" if level_mandatory else "advisory",
+                    message_en=(
+                        f"{resource.ros_type} (resource {resource.logical_id} in the template of {subject}) is not in "
+                        f"the ROS table of china-site's exposure data, so the pack cannot tell whether it exposes a "
+                        f"site in {place}.{inputs}"
+                    ),
+                    message_zh=(
+                        f"{subject} 模板中的 {resource.ros_type}（{resource.logical_id}）不在 china-site 的 ROS "
+                        "类型表中，无法判断它是否在中国内地对公网提供服务。"
+                    ),
+                    fix=(
+                        "map the ROS type to its pulumi-alicloud type (templates.ros in "
+                        "china_site/data/exposure_types.yaml) or list it as reviewed; or review it yourself and waive "
+                        f"it (a `waivers` entry for {policy} with a reason and an expiry)"
+                    ),
+                    resource=resource.ros_type,
+                ),
+            )
+        )
+    return out

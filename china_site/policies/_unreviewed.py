@@ -18,14 +18,14 @@ def check_unreviewed(policy: str) -> Callable[[ResourceValidationArgs, ReportVio
     routes it here (mandatory → ``unreviewed-exposure``, advisory → ``unreviewed-type``)."""
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        from china_site.unreviewed import is_unreviewed
+        from china_site.unreviewed import needs_check
 
-        if not is_unreviewed(args.resource_type):
+        if not needs_check(args.resource_type):
             return  # cheap exit: one dict lookup for every reviewed type
         from china_site.errors import ChinaSiteError
         from china_site.exposure import _text, region_of
         from china_site.regions import classify
-        from china_site.unreviewed import unreviewed_finding
+        from china_site.unreviewed import unreviewed_findings
 
         try:
             settings = settings_for(policy, args.get_config())
@@ -37,15 +37,16 @@ def check_unreviewed(policy: str) -> Callable[[ResourceValidationArgs, ReportVio
         region, _source = region_of(provider, settings.stack_config, explicit_provider=explicit_provider(args.provider))
         info = classify(region)
         version = _text(provider.get("version")) if isinstance(provider, dict) else None
-        result = unreviewed_finding(
+        results = unreviewed_findings(
             args.resource_type,
             props if isinstance(props, dict) else {},
             area=info.area,
             region=info.region_id,
             provider_version=version,
+            name=args.name,
         )
-        if result is None or result.policy != policy:
-            return
-        report_findings(report, [result.finding], settings, policy=policy, urn=args.urn, name=args.name)
+        findings = [r.finding for r in results if r.policy == policy]
+        if findings:
+            report_findings(report, findings, settings, policy=policy, urn=args.urn, name=args.name)
 
     return validate
