@@ -1181,9 +1181,13 @@ def dns_link(props: Mapping[str, Any], *, type_token: str | None = None) -> DnsL
     if type_token == "alicloud:dns/record:Record" or (
         type_token is None and "hostRecord" in props and "domainName" not in props
     ):
-        zone_key, rr_key = "name", "hostRecord"
+        zone_key, rr_key, token = "name", "hostRecord", "alicloud:dns/record:Record"
     else:
-        zone_key, rr_key = "domainName", "rr"
+        zone_key, rr_key, token = "domainName", "rr", "alicloud:dns/alidnsRecord:AlidnsRecord"
+    from china_site.exposure_stack import record_disabled
+
+    if record_disabled(type_token or token, props):
+        return None  # a disabled record resolves nothing
     record_type = _text(_get(props, "type"))
     if record_type is None or record_type.upper() not in _LINKED_RECORD_TYPES:
         return None
@@ -1398,12 +1402,14 @@ def link_buckets(
     if not buckets:
         return []
     out: list[tuple[ResourceView, ResourceView, Exposure]] = []
+    from china_site.exposure_stack import suppressor_of
+
     for view in resources:
         if view.type not in _BUCKET_LINKERS:
             continue
         merged = _merged(view)
         linker = view_exposure(view, merged, stack_config)
-        if linker is None or not linker.public:
+        if linker is None or not linker.public or suppressor_of(view, resources, stack_config) is not None:
             continue
         name = _text(_get(merged, "bucket"))
         for index in buckets.get(name or "", ()):
@@ -1442,6 +1448,10 @@ def link_eip_associations(
             if target is None or target.type in _EIP_TYPES:
                 continue
             exposure = view_exposure(target, _merged(target), stack_config)
+            if exposure is None:
+                from china_site.exposure_stack import tie_exposure
+
+                exposure = tie_exposure(target, stack_config)  # a network interface: its own tags
             if exposure is not None:
                 out.append((view, target, replace(exposure, public=True)))
     return out

@@ -38,6 +38,7 @@ from china_site.exposure import (
     reviewed_types,
 )
 from china_site.policies import _adapter, pack
+from china_site.policies._exposures import is_deferred
 
 POLICIES = {p.name: p for p in pack.POLICIES}
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
@@ -262,11 +263,22 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     _adapter.set_engine_stack_config({}, ())
 
 
+def stack_args(token: str, props: Mapping[str, Any], config: Mapping[str, Any], prov: Any) -> Any:
+    """The resource alone in a stack (what ``dns-linked-exposure`` judges a deferred type with)."""
+    resource = PolicyResource(token, _props(props), f"urn:pulumi:dev::p::{token}::r", "r", OPTS, prov, None, [], {})
+    return StackValidationArgs([resource], dict(config), {})
+
+
 @pytest.mark.parametrize("token", EXPOSING)
 def test_mainland_case_through_the_policies(token: str, config: dict[str, Any]) -> None:
     spec = RESOURCE_TYPES[token]
     props, region = placed(spec, "mainland")
     args = rargs(token, props, config, provider(region))
+    if is_deferred(token):  # only public through another resource: judged with the stack
+        assert run("icp-filing-required", args) == [] and run("untied-mainland-exposure", args) == []
+        [message] = run("dns-linked-exposure", stack_args(token, props, config, provider(region)))
+        assert message.startswith("[icp-filing-required]") and "no ICP filing" in message
+        return
     icp, untied = run("icp-filing-required", args), run("untied-mainland-exposure", args)
     domain = expected_domain(spec)
     if domain is not None:
@@ -288,6 +300,8 @@ def test_hong_kong_case_through_the_policies(token: str, config: dict[str, Any])
     if "tags" in SDK[token]:
         props["tags"] = {"china-site:domain": UNFILED_TAG}
     args = rargs(token, props, config, provider(region))
+    if is_deferred(token):
+        assert run("dns-linked-exposure", stack_args(token, props, config, provider(region))) == []
     if spec.area_kind == "mainland":  # no offshore configuration exists: the Hong Kong provider changes nothing
         assert run("icp-filing-required", args) or run("untied-mainland-exposure", args)
         return
@@ -438,12 +452,13 @@ def test_every_exposing_type_through_the_audit(tmp_path: Path, registry: Path) -
             if where == "mainland" or spec.area_kind == "mainland":
                 mandatory = expected_domain(spec) is not None
                 policy = "icp-filing-required" if mandatory else "untied-mainland-exposure"
+                policy = "dns-linked-exposure" if is_deferred(token) else policy
                 expected.add((policy, "mandatory" if mandatory else "advisory", name))
     data = audit(tmp_path, _export(resources, {"sh": "cn-shanghai", "hk": "cn-hongkong"}), registry)
     found = {
         (f["policy"], f["enforcement"], f["name"])
         for f in data["findings"]
-        if f["policy"] in ("icp-filing-required", "untied-mainland-exposure")
+        if f["policy"] in ("icp-filing-required", "untied-mainland-exposure", "dns-linked-exposure")
     }
     assert found == expected
     mainland_only = {f"hongkong-{i}" for i, t in enumerate(EXPOSING) if RESOURCE_TYPES[t].area_kind == "mainland"}

@@ -31,6 +31,19 @@ def is_covered(type_token: str, props: Mapping[str, Any] | None = None) -> bool:
     return props is not None and _has_display_inputs(props)
 
 
+_DEFERRED: list[frozenset[str]] = []  # china_site.exposure_stack.deferred_types(), bound on first use
+
+
+def is_deferred(type_token: str) -> bool:
+    """A covered type the resource policies leave to ``dns-linked-exposure`` (its exposure depends on another
+    resource of the stack: a forwarding rule on an intranet load balancer serves nothing)."""
+    if not _DEFERRED:
+        from china_site.exposure_stack import deferred_types
+
+        _DEFERRED.append(deferred_types())
+    return type_token in _DEFERRED[0]
+
+
 def _has_display_inputs(props: Mapping[str, Any]) -> bool:
     try:
         return any(key in props for key in DISPLAY_KEYS)

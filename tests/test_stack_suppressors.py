@@ -1,0 +1,223 @@
+"""Issue 18 items 1 and 6: effects across the resources of one stack, as data — what cancels an exposure (an
+intranet load balancer under its rules, OSS Block Public Access, a disabled DNS record) and what ties a domain (a
+network interface given an EIP). Each suppressor has its compliant case (no finding: a false positive is a defect)
+and its failing case, through the pack's stack policy and through ``china-site audit``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from analyzer_harness import UNKNOWN_STRING
+from pulumi_policy import PolicyResource, StackValidationArgs
+from test_exposure_types import (
+    OPTS,
+    _export,
+    _isolated_env,  # noqa: F401  (the autouse fixture, applied here too)
+    _props,
+    _resource,
+    audit,
+    config,  # noqa: F401
+    provider,
+    rargs,
+    registry,  # noqa: F401
+    run,
+)
+
+from china_site.exposure_stack import suppressors
+
+ALB = "alicloud:alb/loadBalancer:LoadBalancer"
+LISTENER = "alicloud:alb/listener:Listener"
+ALB_RULE = "alicloud:alb/rule:Rule"
+SLB = "alicloud:slb/loadBalancer:LoadBalancer"
+SLB_RULE = "alicloud:slb/rule:Rule"
+SLB_EXT = "alicloud:slb/domainExtension:DomainExtension"
+BUCKET = "alicloud:oss/bucket:Bucket"
+BUCKET_ACL = "alicloud:oss/bucketAcl:BucketAcl"
+BPA = "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ACCOUNT_BPA = "alicloud:oss/accountPublicAccessBlock:AccountPublicAccessBlock"
+EIP = "alicloud:ecs/eipAddress:EipAddress"
+ASSOC = "alicloud:ecs/eipAssociation:EipAssociation"
+ENI = "alicloud:ecs/ecsNetworkInterface:EcsNetworkInterface"
+DNS = "alicloud:dns/alidnsRecord:AlidnsRecord"
+HOST = "www.unfiled-example.cn"
+
+
+class Stack:
+    """Policy resources of one stack, wired by property dependencies as the engine sends them."""
+
+    def __init__(self, region: str = "cn-shanghai") -> None:
+        self.resources: list[PolicyResource] = []
+        self.prov = provider(region)
+
+    def add(self, token: str, name: str, props: dict[str, Any], **deps: PolicyResource) -> PolicyResource:
+        resource = PolicyResource(
+            token,
+            _props(props),
+            f"urn:pulumi:dev::p::{token}::{name}",
+            name,
+            OPTS,
+            self.prov,
+            None,
+            list(deps.values()),
+            {key: [dep] for key, dep in deps.items()},
+        )
+        self.resources.append(resource)
+        return resource
+
+    def linked(self, config: dict[str, Any]) -> list[str]:  # noqa: F811
+        return run("dns-linked-exposure", StackValidationArgs(self.resources, dict(config), {}))
+
+
+def alb_stack(address: dict[str, Any], region: str = "cn-shanghai") -> Stack:
+    stack = Stack(region)
+    lb = stack.add(ALB, "lb", {"vpcId": "vpc-1", **address})
+    listener = stack.add(LISTENER, "https", {"listenerPort": 443, "listenerProtocol": "HTTPS"}, loadBalancerId=lb)
+    rule = {"ruleName": "host", "priority": 1, "ruleConditions": [{"type": "Host", "hostConfig": {"values": [HOST]}}]}
+    stack.add(ALB_RULE, "rule", rule, listenerId=listener)
+    return stack
+
+
+def test_every_suppressor_of_the_data_is_tested_here() -> None:
+    assert {s.name for s in suppressors()} == {
+        "intranet-classic-load-balancer",
+        "intranet-application-load-balancer",
+        "oss-block-public-access",
+        "oss-account-block-public-access",
+    }
+
+
+def test_a_rule_on_an_intranet_alb_serves_nothing(config: dict[str, Any]) -> None:  # noqa: F811
+    assert alb_stack({"addressType": "Intranet"}).linked(config) == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        {"addressType": "Internet"},
+        {"addressType": "Intranet", "addressIpVersion": "DualStack", "ipv6AddressType": "Internet"},
+        {"addressType": UNKNOWN_STRING},  # unknown at preview: never suppresses
+    ],
+)
+def test_a_rule_on_an_internet_alb_is_checked(address: dict[str, Any], config: dict[str, Any]) -> None:  # noqa: F811
+    [message] = alb_stack(address).linked(config)
+    assert message.startswith("[icp-filing-required]") and HOST in message and "judged with the stack" in message
+
+
+def test_a_rule_whose_load_balancer_is_not_in_the_stack_is_checked(config: dict[str, Any]) -> None:  # noqa: F811
+    stack = Stack()
+    stack.add(ALB_RULE, "rule", {"ruleConditions": [{"type": "Host", "hostConfig": {"values": [HOST]}}]})
+    assert len(stack.linked(config)) == 1
+
+
+def test_a_rule_in_hong_kong_is_not_checked(config: dict[str, Any]) -> None:  # noqa: F811
+    assert alb_stack({"addressType": "Internet"}, "cn-hongkong").linked(config) == []
+
+
+def test_the_rule_alone_gets_no_resource_finding(config: dict[str, Any]) -> None:  # noqa: F811
+    # A resource policy cannot see the load balancer: the verdict is the stack's (no double report).
+    args = rargs(
+        ALB_RULE,
+        {"ruleConditions": [{"type": "Host", "hostConfig": {"values": [HOST]}}]},
+        config,
+        provider("cn-shanghai"),
+    )
+    assert run("icp-filing-required", args) == []
+
+
+@pytest.mark.parametrize(("token", "props"), [(SLB_RULE, {"domain": HOST}), (SLB_EXT, {"domain": HOST})])
+@pytest.mark.parametrize(("address", "findings"), [("intranet", 0), ("internet", 1)])
+def test_classic_load_balancer_rules_and_domain_extensions(
+    token: str,
+    props: dict[str, Any],
+    address: str,
+    findings: int,
+    config: dict[str, Any],  # noqa: F811
+) -> None:
+    stack = Stack()
+    lb = stack.add(SLB, "lb", {"addressType": address})
+    stack.add(token, "ext", {"frontendPort": 443, **props}, loadBalancerId=lb)
+    assert len(stack.linked(config)) == findings
+
+
+def bucket_stack(block: object, token: str = BPA) -> Stack:
+    stack = Stack()
+    stack.add(BUCKET, "bucket", {"bucket": "site", "tags": {"china-site:domain": HOST}})
+    stack.add(BUCKET_ACL, "acl", {"bucket": "site", "acl": "public-read"})
+    if block is not None:
+        stack.add(
+            token,
+            "bpa",
+            {"bucket": "site", "blockPublicAccess": block} if token == BPA else {"blockPublicAccess": block},
+        )
+    return stack
+
+
+@pytest.mark.parametrize("token", [BPA, ACCOUNT_BPA])
+def test_block_public_access_cancels_a_public_acl(token: str, config: dict[str, Any]) -> None:  # noqa: F811
+    assert bucket_stack(True, token).linked(config) == []
+    assert len(bucket_stack(False, token).linked(config)) == 1
+    assert len(bucket_stack(UNKNOWN_STRING, token).linked(config)) == 1  # unknown: never suppresses
+
+
+def test_block_public_access_of_another_bucket_does_not(config: dict[str, Any]) -> None:  # noqa: F811
+    stack = bucket_stack(None)
+    stack.add(BPA, "other", {"bucket": "other", "blockPublicAccess": True})
+    assert len(stack.linked(config)) == 1
+
+
+def eip_record(status: str | None) -> Stack:
+    stack = Stack()
+    eip = stack.add(EIP, "ip", {"bandwidth": "5", "ipAddress": "47.100.1.2"})
+    record = {"domainName": "unfiled-example.cn", "rr": "www", "type": "A", "value": "47.100.1.2"}
+    if status is not None:
+        record["status"] = status
+    stack.add(DNS, "www", record, value=eip)
+    return stack
+
+
+def test_a_disabled_dns_record_links_nothing(config: dict[str, Any]) -> None:  # noqa: F811
+    assert eip_record("DISABLE").linked(config) == []
+    assert len(eip_record("ENABLE").linked(config)) == 1
+    assert len(eip_record(None).linked(config)) == 1
+
+
+@pytest.mark.parametrize(("region", "findings"), [("cn-shanghai", 1), ("cn-hongkong", 0)])
+def test_an_eip_on_a_tagged_network_interface_ties_its_domain(
+    region: str,
+    findings: int,
+    config: dict[str, Any],  # noqa: F811
+) -> None:
+    stack = Stack(region)
+    eip = stack.add(EIP, "ip", {"bandwidth": "5"})
+    eni = stack.add(ENI, "eni", {"vswitchId": "vsw-1", "tags": {"china-site:domain": HOST}})
+    stack.add(ASSOC, "bind", {"instanceType": "NetworkInterface"}, allocationId=eip, instanceId=eni)
+    found = stack.linked(config)
+    assert len(found) == findings
+    if found:
+        assert HOST in found[0] and "a public IP" in found[0]
+
+
+def test_suppressors_through_the_audit(tmp_path: Path, registry: Path) -> None:  # noqa: F811
+    def wired(token: str, name: str, props: dict[str, Any], **deps: str) -> dict[str, Any]:
+        resource = _resource(token, name, props, "sh")
+        resource["dependencies"] = [f"urn:pulumi:prod::site::{t}::{n}" for t, n in deps.values()]
+        resource["propertyDependencies"] = {k: [f"urn:pulumi:prod::site::{t}::{n}"] for k, (t, n) in deps.items()}
+        return resource
+
+    resources: list[dict[str, Any]] = []
+    for kind, address in (("intranet", "Intranet"), ("internet", "Internet")):
+        resources += [
+            wired(ALB, f"lb-{kind}", {"vpcId": "vpc-1", "addressType": address}),
+            wired(LISTENER, f"https-{kind}", {"listenerPort": 443}, loadBalancerId=(ALB, f"lb-{kind}")),
+            wired(
+                ALB_RULE,
+                f"rule-{kind}",
+                {"ruleConditions": [{"type": "Host", "hostConfig": {"values": [HOST]}}]},
+                listenerId=(LISTENER, f"https-{kind}"),
+            ),
+        ]
+    data = audit(tmp_path, _export(resources, {"sh": "cn-shanghai"}), registry)
+    rules = {(f["policy"], f["name"]) for f in data["findings"] if f["name"].startswith("rule-")}
+    assert rules == {("dns-linked-exposure", "rule-internet")}
