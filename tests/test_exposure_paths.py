@@ -101,7 +101,11 @@ def _expose(spec: dict[str, Any], props: dict[str, Any], region: str = MAINLAND)
     return resource.handler(ctx), ctx.unknown
 
 
-ADDON = exposure_data()["exposing"]["alicloud:cs/managedKubernetes:ManagedKubernetes"]["public"]["any"][1]
+ADDON = next(
+    part
+    for part in exposure_data()["exposing"]["alicloud:cs/managedKubernetes:ManagedKubernetes"]["public"]["any"]
+    if "each" in part
+)
 
 
 @pytest.mark.parametrize(

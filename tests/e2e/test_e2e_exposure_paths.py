@@ -87,7 +87,7 @@ def test_ack_ingress_addon_and_ros_template_are_blocked(project: Project, local_
         ("icp-filing-required", urn(ack, "ack-internet")),
         ("icp-filing-required", urn(ros, "ros-public")),
     }, policy_events(pre)
-    assert DOMAIN in pre.stdout and "DomainNotRegistration" in pre.stdout
+    assert DOMAIN in pre.stdout and "没有 ICP 备案" in pre.stdout
 
 
 def test_an_unknown_type_is_blocked_on_the_mainland(project: Project, local_cloud: LocalCloud) -> None:
