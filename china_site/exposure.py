@@ -1428,19 +1428,24 @@ EIP_ASSOCIATION: Final = "alicloud:ecs/eipAssociation:EipAssociation"
 def link_eip_associations(
     resources: Sequence[ResourceView], stack_config: Mapping[str, str] | None = None
 ) -> list[tuple[ResourceView, ResourceView, Exposure]]:
-    """Resources of the stack that an ``ecs.EipAssociation`` gives a public IP: ``(association, target, exposure)``,
+    """Resources of the stack that an ``ecs.EipAssociation`` (or another linker of the data's ``stack.links``: a
+    ``vpc.Ipv6InternetBandwidth``) gives a public IP: ``(association, target, exposure)``,
     the exposure being the **target's** (its tags: domain, payments; its region) made public.
 
     The association is not an exposure of its own (its EIP is, and is reported once); what it adds is the tie
     between the EIP and the instance whose tags name the site. The target is found through the association's
     ``instanceId`` property dependency (the engine records it, at preview as after deploy).
     """
+    from china_site.exposure_stack import links
+
+    linkers = links()
     by_urn = {view.urn: view for view in resources if isinstance(view.urn, str)}
     out: list[tuple[ResourceView, ResourceView, Exposure]] = []
     for view in resources:
-        if view.type != EIP_ASSOCIATION or not isinstance(view.property_dependencies, Mapping):
+        via = linkers.get(view.type)
+        if via is None or not isinstance(view.property_dependencies, Mapping):
             continue
-        urns = view.property_dependencies.get("instanceId") or ()
+        urns = view.property_dependencies.get(via) or ()
         if isinstance(urns, str):
             continue
         for urn in dict.fromkeys(urns):

@@ -51,6 +51,7 @@ class _Stack:
     suppressors: tuple[Suppressor, ...]
     disabled: Mapping[str, Mapping[str, frozenset[str]]]
     ties: frozenset[str]
+    links: Mapping[str, str]  # linker type → the property whose dependency names the resource it makes public
 
 
 @functools.cache
@@ -90,7 +91,13 @@ def _data() -> _Stack:
         if not isinstance(props, Mapping):
             raise StackDataError(f"{where}.disabled_records.{token}: a map of property → values")
         disabled[str(token)] = {str(k): frozenset(str(v).lower() for v in vs) for k, vs in props.items()}
+    links: dict[str, str] = {}
+    for token, entry in (spec.get("links") or {}).items():
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("via"), str):
+            raise StackDataError(f"{where}.links.{token}: {{via: P}} is required")
+        links[str(token)] = entry["via"]
     return _Stack(
+        links=links,
         deferred=frozenset(str(t) for t in spec.get("deferred") or ()),
         suppressors=tuple(suppressors),
         disabled=disabled,
@@ -113,6 +120,11 @@ def suppressors() -> tuple[Suppressor, ...]:
 
 def tie_types() -> frozenset[str]:
     return _data().ties
+
+
+def links() -> Mapping[str, str]:
+    """Linker type → the property whose dependency names the resource it gives a public address."""
+    return _data().links
 
 
 def record_disabled(type_token: str | None, props: Mapping[str, Any]) -> bool:

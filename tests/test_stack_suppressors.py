@@ -221,3 +221,44 @@ def test_suppressors_through_the_audit(tmp_path: Path, registry: Path) -> None: 
     data = audit(tmp_path, _export(resources, {"sh": "cn-shanghai"}), registry)
     rules = {(f["policy"], f["name"]) for f in data["findings"] if f["name"].startswith("rule-")}
     assert rules == {("dns-linked-exposure", "rule-internet")}
+
+
+IPV6_BANDWIDTH = "alicloud:vpc/ipv6InternetBandwidth:Ipv6InternetBandwidth"
+
+
+@pytest.mark.parametrize(
+    ("token", "props"),
+    [
+        ("alicloud:ecs/instance:Instance", {"internetMaxBandwidthOut": 0, "ipv6AddressCount": 1}),
+        ("alicloud:vpc/ipv6Address:Ipv6Address", {"vswitchId": "vsw-1"}),
+    ],
+)
+@pytest.mark.parametrize(("region", "findings"), [("cn-shanghai", 1), ("cn-hongkong", 0)])
+def test_ipv6_internet_bandwidth_ties_the_domain_of_its_address(
+    token: str,
+    props: dict[str, Any],
+    region: str,
+    findings: int,
+    config: dict[str, Any],  # noqa: F811
+) -> None:
+    stack = Stack(region)
+    owner = stack.add(token, "owner", {**props, "tags": {"china-site:domain": HOST}})
+    stack.add(IPV6_BANDWIDTH, "v6", {"bandwidth": 5, "ipv6GatewayId": "ipv6gw-1"}, ipv6AddressId=owner)
+    found = stack.linked(config)
+    assert len(found) == findings
+    if found:
+        assert HOST in found[0]
+
+
+def test_the_packs_linker_types_are_the_datas() -> None:
+    from china_site.exposure_stack import links
+    from china_site.policies._exposures import BUCKET_LINKER_TYPES, LINKER_TYPES
+
+    assert BUCKET_LINKER_TYPES | set(links()) == LINKER_TYPES
+
+
+def test_every_exposing_type_records_the_paths_considered_and_the_source() -> None:
+    from china_site.exposure import RESOURCE_TYPES
+
+    missing = [t for t, spec in RESOURCE_TYPES.items() if not spec.considered or not spec.source]
+    assert missing == []

@@ -16,7 +16,10 @@ from china_site.policies._routing import DISPLAY_KEYS
 
 
 BUCKET_LINKER_TYPES: Final = frozenset({"alicloud:oss/bucketAcl:BucketAcl", "alicloud:oss/bucketPolicy:BucketPolicy"})
-LINKER_TYPES: Final = BUCKET_LINKER_TYPES | {"alicloud:ecs/eipAssociation:EipAssociation"}
+LINKER_TYPES: Final = BUCKET_LINKER_TYPES | {
+    "alicloud:ecs/eipAssociation:EipAssociation",
+    "alicloud:vpc/ipv6InternetBandwidth:Ipv6InternetBandwidth",
+}  # the data's stack.links (tests/test_stack_suppressors.py checks that they agree)
 _COVERED_TYPES: list[Mapping[str, Any]] = []  # china_site.exposure.RESOURCE_TYPES, bound on first use
 
 
