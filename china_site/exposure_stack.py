@@ -52,6 +52,7 @@ class _Stack:
     disabled: Mapping[str, Mapping[str, frozenset[str]]]
     ties: frozenset[str]
     links: Mapping[str, str]  # linker type → the property whose dependency names the resource it makes public
+    areas: Mapping[str, tuple[str, frozenset[str]]]  # deferred type → (via property, types whose area it takes)
 
 
 @functools.cache
@@ -91,12 +92,19 @@ def _data() -> _Stack:
         if not isinstance(props, Mapping):
             raise StackDataError(f"{where}.disabled_records.{token}: a map of property → values")
         disabled[str(token)] = {str(k): frozenset(str(v).lower() for v in vs) for k, vs in props.items()}
+    areas: dict[str, tuple[str, frozenset[str]]] = {}
+    for name, entry in (spec.get("areas") or {}).items():
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("via"), str) or not entry.get("from"):
+            raise StackDataError(f"{where}.areas.{name}: targets, via and from are required")
+        for token in entry.get("targets") or ():
+            areas[str(token)] = (entry["via"], frozenset(str(t) for t in entry["from"]))
     links: dict[str, str] = {}
     for token, entry in (spec.get("links") or {}).items():
         if not isinstance(entry, Mapping) or not isinstance(entry.get("via"), str):
             raise StackDataError(f"{where}.links.{token}: {{via: P}} is required")
         links[str(token)] = entry["via"]
     return _Stack(
+        areas=areas,
         links=links,
         deferred=frozenset(str(t) for t in spec.get("deferred") or ()),
         suppressors=tuple(suppressors),
@@ -201,6 +209,38 @@ def suppressor_of(
             if cancels(rule, view):
                 return rule, view
     return None
+
+
+def placed_by_stack(
+    target: Any, exposure: Exposure, resources: Sequence[Any], stack_config: Mapping[str, str] | None
+) -> Exposure:
+    """``exposure`` of a deferred ``target`` placed where the resource it depends on serves (an ESA record where
+    its site's coverage serves); unchanged when the data names no such resource, or it is not in the stack."""
+    from dataclasses import replace
+
+    from china_site.exposure import _merged, view_exposure
+
+    rule = _data().areas.get(target.type)
+    if rule is None or not isinstance(target.property_dependencies, Mapping):
+        return exposure
+    via, sources = rule
+    by_urn = {view.urn: view for view in resources if isinstance(view.urn, str)}
+    for urn in target.property_dependencies.get(via) or ():
+        source = by_urn.get(urn) if isinstance(urn, str) else None
+        if source is None or source.type not in sources:
+            continue
+        placed = view_exposure(source, _merged(source), stack_config)
+        if placed is not None:
+            unknown = tuple(dict.fromkeys((*exposure.unknown, *(f"{source.name}.{u}" for u in placed.unknown))))
+            return replace(
+                exposure,
+                area=placed.area,
+                region=placed.region,
+                region_guessed=placed.region_guessed,
+                region_note=placed.region_note,
+                unknown=unknown,
+            )
+    return exposure
 
 
 def tie_exposure(view: Any, stack_config: Mapping[str, str] | None) -> Exposure | None:

@@ -262,3 +262,34 @@ def test_every_exposing_type_records_the_paths_considered_and_the_source() -> No
 
     missing = [t for t, spec in RESOURCE_TYPES.items() if not spec.considered or not spec.source]
     assert missing == []
+
+
+ESA_SITE = "alicloud:esa/site:Site"
+ESA_RECORD = "alicloud:esa/record:Record"
+
+
+@pytest.mark.parametrize(
+    ("coverage", "api_region", "findings"),
+    [
+        ("domestic", "ap-southeast-1", 1),  # an international account's API region; the site serves the mainland
+        ("global", "ap-southeast-1", 1),
+        ("overseas", "cn-hangzhou", 0),  # a mainland API region; the site serves outside the mainland
+        (None, "cn-hangzhou", 1),  # no site in the stack: the provider's region
+        (None, "ap-southeast-1", 0),
+    ],
+)
+def test_an_esa_record_is_served_where_its_site_is(
+    coverage: str | None,
+    api_region: str,
+    findings: int,
+    config: dict[str, Any],  # noqa: F811
+) -> None:
+    stack = Stack(api_region)
+    record = {"recordName": HOST, "recordType": "A/AAAA", "proxied": True, "data": {"value": "1.2.3.4"}}
+    if coverage is None:
+        stack.add(ESA_RECORD, "www", record)
+    else:
+        site = stack.add(ESA_SITE, "site", {"siteName": "example.net", "coverage": coverage, "accessType": "NS"})
+        stack.add(ESA_RECORD, "www", record, siteId=site)
+    found = [m for m in stack.linked(config) if "esa/record" in m]
+    assert len(found) == findings, stack.linked(config)

@@ -200,14 +200,14 @@ def _deferred_exposures(deferred: list[Any], views: list[Any], stack_config: Any
     """The deferred resources that are public once the stack is seen: no suppressor of the data applies (a rule whose
     load balancer is intranet serves nothing)."""
     from china_site.exposure import _merged, view_exposure
-    from china_site.exposure_stack import suppressor_of
+    from china_site.exposure_stack import placed_by_stack, suppressor_of
 
     out: list[tuple[Any, Exposure]] = []
     for view in deferred:
         exposure = view_exposure(view, _merged(view), stack_config)
         if exposure is None or not exposure.public or suppressor_of(view, views, stack_config) is not None:
             continue
-        out.append((view, exposure))
+        out.append((view, placed_by_stack(view, exposure, views, stack_config)))
     return out
 
 
