@@ -293,3 +293,54 @@ def test_an_esa_record_is_served_where_its_site_is(
         stack.add(ESA_RECORD, "www", record, siteId=site)
     found = [m for m in stack.linked(config) if "esa/record" in m]
     assert len(found) == findings, stack.linked(config)
+
+
+def test_every_stack_effect_through_the_audit(tmp_path: Path, registry: Path) -> None:  # noqa: F811
+    """One export holding a compliant and a failing twin of each effect (Block Public Access, a disabled record, a
+    classic load balancer's domain extension, a network interface's EIP, an ESA site's coverage)."""
+
+    def res(token: str, name: str, props: dict[str, Any], prov: str = "sh", **deps: tuple[str, str]) -> dict[str, Any]:
+        resource = _resource(token, name, props, prov)
+        urns = {k: f"urn:pulumi:prod::site::{t}::{n}" for k, (t, n) in deps.items()}
+        resource["dependencies"] = list(urns.values())
+        resource["propertyDependencies"] = {k: [u] for k, u in urns.items()}
+        return resource
+
+    tagged = {"tags": {"china-site:domain": HOST}}
+    resources: list[dict[str, Any]] = []
+    for kind, on in (("ok", True), ("bad", False)):
+        resources += [
+            res(BUCKET, f"bucket-{kind}", {"bucket": f"site-{kind}", **tagged}),
+            res(BUCKET_ACL, f"acl-{kind}", {"bucket": f"site-{kind}", "acl": "public-read"}),
+            res(BPA, f"bpa-{kind}", {"bucket": f"site-{kind}", "blockPublicAccess": on}),
+            res(EIP, f"ip-{kind}", {"bandwidth": "5", "ipAddress": f"47.100.1.{int(on)}"}),
+            res(
+                DNS,
+                f"www-{kind}",
+                {
+                    "domainName": "unfiled-example.cn",
+                    "rr": f"www{int(on)}",
+                    "type": "A",
+                    "value": f"47.100.1.{int(on)}",
+                    "status": "DISABLE" if on else "ENABLE",
+                },
+            ),
+            res(SLB, f"clb-{kind}", {"addressType": "intranet" if on else "internet"}),
+            res(SLB_EXT, f"ext-{kind}", {"domain": HOST, "frontendPort": 443}, loadBalancerId=(SLB, f"clb-{kind}")),
+            res(ESA_SITE, f"site-{kind}", {"siteName": "example.net", "coverage": "overseas" if on else "domestic"}),
+            res(
+                ESA_RECORD,
+                f"rec-{kind}",
+                {"recordName": HOST, "proxied": True},
+                "hk",
+                siteId=(ESA_SITE, f"site-{kind}"),
+            ),
+        ]
+    resources += [
+        res(EIP, "eni-ip", {"bandwidth": "5"}),
+        res(ENI, "eni", {"vswitchId": "vsw-1", **tagged}),
+        res(ASSOC, "bind", {"instanceType": "NetworkInterface"}, allocationId=(EIP, "eni-ip"), instanceId=(ENI, "eni")),
+    ]
+    data = audit(tmp_path, _export(resources, {"sh": "cn-shanghai", "hk": "ap-southeast-1"}), registry)
+    linked = {f["name"] for f in data["findings"] if f["policy"] == "dns-linked-exposure"}
+    assert linked == {"acl-bad", "www-bad", "ext-bad", "rec-bad", "bind"}, data["findings"]
