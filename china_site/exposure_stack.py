@@ -52,7 +52,8 @@ class _Stack:
     disabled: Mapping[str, Mapping[str, frozenset[str]]]
     ties: frozenset[str]
     links: Mapping[str, str]  # linker type → the property whose dependency names the resource it makes public
-    areas: Mapping[str, tuple[str, frozenset[str]]]  # deferred type → (via property, types whose area it takes)
+    # deferred type → (via property, types whose area it takes, True: siblings depending on the same resource)
+    areas: Mapping[str, tuple[str, frozenset[str], bool]]
 
 
 @functools.cache
@@ -92,12 +93,17 @@ def _data() -> _Stack:
         if not isinstance(props, Mapping):
             raise StackDataError(f"{where}.disabled_records.{token}: a map of property → values")
         disabled[str(token)] = {str(k): frozenset(str(v).lower() for v in vs) for k, vs in props.items()}
-    areas: dict[str, tuple[str, frozenset[str]]] = {}
+    areas: dict[str, tuple[str, frozenset[str], bool]] = {}
     for name, entry in (spec.get("areas") or {}).items():
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("via"), str) or not entry.get("from"):
-            raise StackDataError(f"{where}.areas.{name}: targets, via and from are required")
+        if (
+            not isinstance(entry, Mapping)
+            or not isinstance(entry.get("via"), str)
+            or bool(entry.get("from")) == bool(entry.get("siblings"))
+        ):
+            raise StackDataError(f"{where}.areas.{name}: targets, via and one of from or siblings are required")
+        sources = frozenset(str(t) for t in entry.get("from") or entry.get("siblings") or ())
         for token in entry.get("targets") or ():
-            areas[str(token)] = (entry["via"], frozenset(str(t) for t in entry["from"]))
+            areas[str(token)] = (entry["via"], sources, bool(entry.get("siblings")))
     links: dict[str, str] = {}
     for token, entry in (spec.get("links") or {}).items():
         if not isinstance(entry, Mapping) or not isinstance(entry.get("via"), str):
@@ -215,7 +221,8 @@ def placed_by_stack(
     target: Any, exposure: Exposure, resources: Sequence[Any], stack_config: Mapping[str, str] | None
 ) -> Exposure:
     """``exposure`` of a deferred ``target`` placed where the resource it depends on serves (an ESA record where
-    its site's coverage serves); unchanged when the data names no such resource, or it is not in the stack."""
+    its site's coverage serves), or where its siblings serve (a GA domain where the IP sets of its accelerator do:
+    the strictest); unchanged when the data names no such resource, or none is in the stack."""
     from dataclasses import replace
 
     from china_site.exposure import _merged, view_exposure
@@ -223,24 +230,32 @@ def placed_by_stack(
     rule = _data().areas.get(target.type)
     if rule is None or not isinstance(target.property_dependencies, Mapping):
         return exposure
-    via, sources = rule
-    by_urn = {view.urn: view for view in resources if isinstance(view.urn, str)}
-    for urn in target.property_dependencies.get(via) or ():
-        source = by_urn.get(urn) if isinstance(urn, str) else None
-        if source is None or source.type not in sources:
-            continue
-        placed = view_exposure(source, _merged(source), stack_config)
-        if placed is not None:
-            unknown = tuple(dict.fromkeys((*exposure.unknown, *(f"{source.name}.{u}" for u in placed.unknown))))
-            return replace(
-                exposure,
-                area=placed.area,
-                region=placed.region,
-                region_guessed=placed.region_guessed,
-                region_note=placed.region_note,
-                unknown=unknown,
-            )
-    return exposure
+    via, sources, siblings = rule
+    urns = [u for u in target.property_dependencies.get(via) or () if isinstance(u, str)]
+    if siblings:
+        found = [
+            view
+            for view in resources
+            if view.type in sources
+            and isinstance(view.property_dependencies, Mapping)
+            and set(urns) & set(view.property_dependencies.get(via) or ())
+        ]
+    else:
+        by_urn = {view.urn: view for view in resources if isinstance(view.urn, str)}
+        found = [by_urn[u] for u in urns if u in by_urn and by_urn[u].type in sources]
+    placed_by = [(v, e) for v in found if (e := view_exposure(v, _merged(v), stack_config)) is not None]
+    if not placed_by:
+        return exposure
+    source, placed = min(placed_by, key=lambda pair: {"mainland": 0, "hongkong": 1}.get(pair[1].area, 2))
+    unknown = tuple(dict.fromkeys((*exposure.unknown, *(f"{source.name}.{u}" for u in placed.unknown))))
+    return replace(
+        exposure,
+        area=placed.area,
+        region=placed.region,
+        region_guessed=placed.region_guessed,
+        region_note=placed.region_note,
+        unknown=unknown,
+    )
 
 
 def tie_exposure(view: Any, stack_config: Mapping[str, str] | None) -> Exposure | None:

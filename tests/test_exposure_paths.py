@@ -23,9 +23,11 @@ from test_exposure_types import (
     rargs,
     registry,  # noqa: F401
     run,
+    stack_args,
 )
 
 from china_site.exposure import RESOURCE_TYPES, ExposureDataError, _compile, exposure_data, exposure_from_resource
+from china_site.policies._exposures import is_deferred
 
 CASES = [(token, index) for token in EXPOSING for index in range(len(RESOURCE_TYPES[token].cases))]
 MAINLAND, HONG_KONG = "cn-shanghai", "cn-hongkong"
@@ -40,7 +42,11 @@ def _case(token: str, index: int, kind: str, tag: bool = True) -> dict[str, Any]
 
 def _findings(token: str, props: dict[str, Any], region: str, config: dict[str, Any]) -> list[str]:  # noqa: F811
     args = rargs(token, props, config, provider(region))
-    return run("icp-filing-required", args) + run("untied-mainland-exposure", args)
+    found = run("icp-filing-required", args) + run("untied-mainland-exposure", args)
+    if is_deferred(token):  # judged with the stack (here: the resource alone in it)
+        assert found == []
+        found = run("dns-linked-exposure", stack_args(token, props, config, provider(region)))
+    return found
 
 
 def test_the_review_added_paths_and_suppressors() -> None:
@@ -85,7 +91,14 @@ def test_every_case_through_the_audit(tmp_path: Path, registry: Path) -> None:  
             if kind == "public" and region == "sh":
                 expected.add(name)
     data = audit(tmp_path, _export(resources, {"sh": MAINLAND, "hk": HONG_KONG}), registry)
-    found = {f["name"] for f in data["findings"] if f["policy"] in ("icp-filing-required", "untied-mainland-exposure")}
+    deferred = {f"{kind}-{region}-{n}" for n, (t, _) in enumerate(CASES) if is_deferred(t) for kind, region in
+                (("public", "sh"), ("public", "hk"), ("private", "sh"))}  # fmt: skip
+    found = {
+        f["name"]
+        for f in data["findings"]
+        if f["policy"] in ("icp-filing-required", "untied-mainland-exposure")
+        or (f["policy"] == "dns-linked-exposure" and f["name"] in deferred)  # judged with the stack
+    }
     assert found == expected
 
 

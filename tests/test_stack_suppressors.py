@@ -344,3 +344,41 @@ def test_every_stack_effect_through_the_audit(tmp_path: Path, registry: Path) ->
     data = audit(tmp_path, _export(resources, {"sh": "cn-shanghai", "hk": "ap-southeast-1"}), registry)
     linked = {f["name"] for f in data["findings"] if f["policy"] == "dns-linked-exposure"}
     assert linked == {"acl-bad", "www-bad", "ext-bad", "rec-bad", "bind"}, data["findings"]
+
+
+GA = "alicloud:ga/accelerator:Accelerator"
+GA_IP_SET = "alicloud:ga/ipSet:IpSet"
+
+
+@pytest.mark.parametrize(
+    ("regions", "findings"),
+    [
+        (["cn-hongkong"], 0),  # accelerated only from Hong Kong: no mainland serving, whatever the API region
+        (["cn-hongkong", "cn-shanghai"], 1),  # one mainland acceleration region is enough
+        ([], 1),  # no IP set in the stack: the provider's region (GA's API region, cn-hangzhou)
+    ],
+)
+@pytest.mark.parametrize(
+    ("token", "props"),
+    [
+        ("alicloud:ga/domain:Domain", {"domain": HOST}),
+        (
+            "alicloud:ga/forwardingRule:ForwardingRule",
+            {"ruleConditions": [{"ruleConditionType": "Host", "hostConfigs": [{"values": [HOST]}]}]},
+        ),
+    ],
+)
+def test_global_accelerator_serves_where_its_ip_sets_are(
+    token: str,
+    props: dict[str, Any],
+    regions: list[str],
+    findings: int,
+    config: dict[str, Any],  # noqa: F811
+) -> None:
+    stack = Stack("cn-hangzhou")
+    accelerator = stack.add(GA, "ga", {"spec": "1"})
+    for index, region in enumerate(regions):
+        stack.add(GA_IP_SET, f"ips-{index}", {"accelerateRegionId": region, "bandwidth": 5}, acceleratorId=accelerator)
+    stack.add(token, "served", props, acceleratorId=accelerator)
+    found = [m for m in stack.linked(config) if "'served'" in m]
+    assert len(found) == findings
