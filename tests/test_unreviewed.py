@@ -118,3 +118,10 @@ def test_audit_enforcement_level_is_configurable(tmp_path: Path, registry: Path)
     resources = [_resource(NEW, "harmless-sh", HARMLESS, "sh")]
     data = audit(tmp_path, _export(resources, {"sh": "cn-shanghai"}), registry, "--policy-config", str(config_path))
     assert ("unreviewed-type", "mandatory") in {(f["policy"], f["enforcement"]) for f in data["findings"]}
+
+
+def test_the_quick_reading_of_the_reviewed_list_equals_the_parsed_one() -> None:
+    from china_site.exposure import RESOURCE_TYPES, reviewed_types
+    from china_site.unreviewed import _known
+
+    assert _known() == set(RESOURCE_TYPES) | set(reviewed_types())
