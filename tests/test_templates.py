@@ -26,6 +26,7 @@ from china_site.exposure import exposure_from_resource
 from china_site.templates import MAX_TEMPLATE, read_template
 
 STACK = "alicloud:ros/stack:Stack"
+HOST = "www.unfiled-example.cn"
 POLICIES = ("icp-filing-required", "untied-mainland-exposure", "unreviewed-exposure", "unreviewed-type")
 
 
@@ -215,3 +216,19 @@ def test_templates_through_the_audit(tmp_path: Path, registry: Path) -> None:  #
         ("icp-filing-required", "mandatory", "public-sh"),
         ("unreviewed-exposure", "mandatory", "url-sh"),
     }
+
+
+def test_alb_rule_host_conditions_in_a_template(config: dict[str, Any]) -> None:  # noqa: F811
+    def rule(kind: str) -> dict[str, Any]:
+        config_key = "HostConfig" if kind == "Host" else "PathConfig"
+        condition = {"Type": kind, config_key: {"Values": [HOST if kind == "Host" else "/"]}}
+        return {"Type": "ALIYUN::ALB::Rule", "Properties": {"ListenerId": "lsn-1", "RuleConditions": [condition]}}
+
+    result = found({"templateBody": template({"R": rule("Host")})}, "cn-shanghai", config)
+    assert list(result) == ["icp-filing-required"] and HOST in result["icp-filing-required"][0]
+    assert found({"templateBody": template({"R": rule("Path")})}, "cn-shanghai", config) == {}
+
+
+def test_databases_in_a_template_are_reviewed(config: dict[str, Any]) -> None:  # noqa: F811
+    db = {"Type": "ALIYUN::RDS::DBInstance", "Properties": {"AllocatePublicConnection": True}}
+    assert found({"templateBody": template({"Db": db})}, "cn-shanghai", config) == {}
