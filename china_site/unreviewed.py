@@ -42,6 +42,8 @@ class _Hints:
     keys: tuple[str, ...]
     except_: frozenset[str]
     off: frozenset[str]
+    scope_keys: tuple[str, ...] = ()
+    mainland_scopes: frozenset[str] = frozenset()
 
 
 @functools.cache
@@ -52,7 +54,14 @@ def _hints() -> _Hints:
     if not isinstance(spec, Mapping) or not isinstance(spec.get("keys"), list):
         raise ExposureDataError("china_site/data/exposure_types.yaml: unreviewed.keys is missing")
     lower = lambda items: tuple(str(i).lower() for i in items or ())  # noqa: E731
-    return _Hints(lower(spec["keys"]), frozenset(lower(spec.get("except"))), frozenset(lower(spec.get("off_values"))))
+    scopes = spec.get("mainland_scopes") or {}
+    return _Hints(
+        lower(spec["keys"]),
+        frozenset(lower(spec.get("except"))),
+        frozenset(lower(spec.get("off_values"))),
+        lower(scopes.get("keys")),
+        frozenset(lower(scopes.get("values"))),
+    )
 
 
 def reviewed_version() -> str:
@@ -131,6 +140,25 @@ def public_looking(props: Mapping[str, Any], _prefix: str = "", _depth: int = 0)
     return list(dict.fromkeys(found))
 
 
+def serves_mainland_nodes(props: Mapping[str, Any]) -> bool:
+    """A CDN-like scope input (``scope: domestic``/``global``) on an unreviewed type: it serves mainland nodes
+    whatever its API region. An unknown scope reads as mainland (the stricter reading)."""
+    from china_site.exposure import UNKNOWN, _reveal
+
+    hints = _hints()
+    try:
+        items = list(props.items())
+    except Exception:
+        return False
+    for key, raw in items:
+        if not any(k in str(key).lower() for k in hints.scope_keys):
+            continue
+        value = _reveal(raw)
+        if value is UNKNOWN or (isinstance(value, str) and value.strip().lower() in hints.mainland_scopes):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Unreviewed:
     """An unreviewed type's finding and the pack policy that reports it."""
@@ -154,7 +182,7 @@ def unreviewed_finding(
     if not is_unreviewed(type_token):
         return None
     looks = public_looking(props) if isinstance(props, Mapping) else []
-    mandatory = bool(looks) and area == "mainland"
+    mandatory = bool(looks) and (area == "mainland" or serves_mainland_nodes(props))
     policy = UNREVIEWED_EXPOSURE if mandatory else UNREVIEWED_TYPE
     reviewed = reviewed_version()
     theirs = f"; this resource's provider is {provider_version}" if provider_version else ""

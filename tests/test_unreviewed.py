@@ -125,3 +125,11 @@ def test_the_quick_reading_of_the_reviewed_list_equals_the_parsed_one() -> None:
     from china_site.unreviewed import _known
 
     assert _known() == set(RESOURCE_TYPES) | set(reviewed_types())
+
+
+def test_a_cdn_like_scope_is_mandatory_outside_the_mainland_too(config: dict[str, Any]) -> None:  # noqa: F811
+    domestic = {"domainName": "www.unfiled-example.cn", "scope": "domestic"}
+    assert both(domestic, "cn-hongkong", config)["unreviewed-exposure"]
+    overseas = {"domainName": "www.unfiled-example.cn", "scope": "overseas"}
+    found = both(overseas, "cn-hongkong", config)
+    assert found["unreviewed-exposure"] == [] and found["unreviewed-type"]
