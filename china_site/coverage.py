@@ -23,6 +23,10 @@ def _short(token: str) -> str:
 
 
 def _policy(spec: ResourceType) -> str:
+    from china_site.exposure_stack import is_deferred
+
+    if is_deferred(spec.token):
+        return "`dns-linked-exposure` (judged with the stack: every mandatory rule for its domain)"
     if spec.domain_required:
         policy = "`icp-filing-required` (its domain; unreadable domain: mandatory)"
     elif spec.domain_paths:
@@ -45,6 +49,11 @@ def _host(spec: ResourceType) -> str:
 
 
 def _where(spec: ResourceType) -> str:
+    from china_site.exposure_stack import area_sources
+
+    sources = area_sources(spec.token)
+    if sources:
+        return "stack: " + ", ".join(f"`{_short(t)}`" for t in sorted(sources)) + ", else provider"
     if spec.area_kind == "scope":
         return "scope"
     if spec.area_kind == "property":

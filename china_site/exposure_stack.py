@@ -132,6 +132,12 @@ def suppressors() -> tuple[Suppressor, ...]:
     return _data().suppressors
 
 
+def area_sources(type_token: str) -> frozenset[str]:
+    """The types whose area a deferred type takes when they are in the stack (empty: none)."""
+    rule = _data().areas.get(type_token)
+    return rule[1] if rule is not None else frozenset()
+
+
 def tie_types() -> frozenset[str]:
     return _data().ties
 
