@@ -382,3 +382,12 @@ def test_global_accelerator_serves_where_its_ip_sets_are(
     stack.add(token, "served", props, acceleratorId=accelerator)
     found = [m for m in stack.linked(config) if "'served'" in m]
     assert len(found) == findings
+
+
+def test_deferred_types_are_public_only_under_their_own_domain() -> None:
+    # dns-linked-exposure reports only mandatory findings: a deferred type must never need the advisory "untied".
+    from china_site.exposure import RESOURCE_TYPES
+    from china_site.exposure_stack import deferred_types
+
+    assert deferred_types() <= set(RESOURCE_TYPES)
+    assert all(RESOURCE_TYPES[t].domain_required for t in deferred_types())
