@@ -288,7 +288,8 @@ def remediate_cdn_scope(args: ResourceValidationArgs) -> Mapping[str, Any] | Non
     log_once(
         f"icp-filing-required remediated {args.urn}: scope {was} → overseas "
         f"({domains} has no usable ICP filing; mainland users are served from Hong Kong/Japan/Singapore nodes). "
-        f"icp-filing-required 已将 CDN 加速区域改为 overseas（{domains} 无有效 ICP 备案）。"
+        f"icp-filing-required 已将 CDN 加速区域改为全球（不包含中国内地）"
+        f"（{domains if domains != 'its domain' else '该域名'} 无有效 ICP 备案）。"
     )
     return props
 

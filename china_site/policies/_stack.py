@@ -128,9 +128,12 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
         link = dns_link(view.props, type_token=view.type)
         if link is not None:
             records.setdefault(link.fqdn.lower(), []).append(view)
+    from china_site.origin_links import CDN_SOURCE_TYPES, link_cdn_origins
+
     linkers = any(view.type in LINKER_TYPES for view in views)
+    cdns = any(view.type in CDN_SOURCE_TYPES for view in views)
     deferred = [view for view in views if is_deferred(view.type)]
-    if not records and not linkers and not deferred:
+    if not records and not linkers and not cdns and not deferred:
         return
     try:
         settings = settings_for(DNS_LINKED_EXPOSURE, args.get_config())
@@ -140,8 +143,9 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
     links = link_stack(views, settings.stack_config) if records else []
     buckets = [*link_buckets(views, settings.stack_config), *link_eip_associations(views, settings.stack_config)]
     buckets = buckets if linkers else []
+    origins = link_cdn_origins(views, settings.stack_config) if cdns else []
     alone = _deferred_exposures(deferred, views, settings.stack_config)
-    if not links and not buckets and not alone:
+    if not links and not buckets and not origins and not alone:
         return
     registry = registry_for(settings)
     if isinstance(registry, Exception):
@@ -194,6 +198,24 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
             )
 
         _report_on(report, findings, settings, linker, bucket_prefix)
+    for cdn, origin, exposure in origins:
+        # A name the origin shows by itself (its china-site:domain tag) is reported by the resource policies.
+        own = view_exposure(origin, origin.props, settings.stack_config)
+        shown_alone = {d.lower() for d in (own.domains if own is not None else ())}
+        names = tuple(d for d in exposure.domains if d.lower() not in shown_alone)
+        if not names:
+            continue
+        findings = _mandatory(replace(exposure, domains=names), registry, settings)
+
+        def origin_prefix(finding: Finding, cdn: Any = cdn, origin: Any = origin) -> str:
+            return (
+                f"[{finding.policy}] CDN domain '{cdn.name}' ({cdn.type}) fetches its content from {origin.type} "
+                f"'{origin.name}', an origin Alibaba Cloud hosts, which therefore serves its domain too:\n"
+                f"CDN 加速域名 '{cdn.name}' 的源站为 {origin.type} '{origin.name}'（托管在阿里云的源站），"
+                "源站同样为该域名提供服务：\n"
+            )
+
+        _report_on(report, findings, settings, origin, origin_prefix)
 
 
 def _deferred_exposures(deferred: list[Any], views: list[Any], stack_config: Any) -> list[tuple[Any, Exposure]]:
