@@ -234,10 +234,22 @@ def placed_by_stack(
     from china_site.exposure import _merged, view_exposure
 
     rule = _data().areas.get(target.type)
-    if rule is None or not isinstance(target.property_dependencies, Mapping):
+    if rule is None:
         return exposure
     via, sources, siblings = rule
-    urns = [u for u in target.property_dependencies.get(via) or () if isinstance(u, str)]
+    deps = target.property_dependencies if isinstance(target.property_dependencies, Mapping) else {}
+    if not deps and not target.dependencies:
+        # No dependencies at all (JSON engine events never carry them): which resource it depends on is unknown,
+        # so it is placed at the strictest of its own area and every candidate of the stack — never more lenient
+        # than the engine, which knows.
+        found = [view for view in resources if view.type in sources and view is not target]
+        own = [(target, exposure)]
+        placed_by = own + [(v, e) for v in found if (e := view_exposure(v, _merged(v), stack_config)) is not None]
+        source, placed = min(placed_by, key=lambda pair: {"mainland": 0, "hongkong": 1}.get(pair[1].area, 2))
+        if source is target:
+            return exposure
+        return replace(exposure, area=placed.area, region=placed.region, region_guessed=placed.region_guessed)
+    urns = [u for u in deps.get(via) or () if isinstance(u, str)]
     if siblings:
         found = [
             view

@@ -37,6 +37,7 @@ from china_site.exposure import (
     region_of,
     reviewed_types,
 )
+from china_site.exposure_stack import area_sources
 from china_site.policies import _adapter, pack
 from china_site.policies._exposures import is_deferred
 
@@ -449,6 +450,10 @@ def test_every_exposing_type_through_the_audit(tmp_path: Path, registry: Path) -
                 props["tags"] = {"china-site:domain": UNFILED_TAG}
             name = f"{where}-{index}"
             resources.append(_resource(token, name, props, "sh" if region == "cn-shanghai" else "hk"))
+            if area_sources(token):
+                # A state export lists each resource's dependencies (here: none that places it). Without any (JSON
+                # engine events), it would be placed at the strictest of the stack's ESA sites / GA IP sets.
+                resources[-1]["dependencies"] = [STACK_URN]
             if where == "mainland" or spec.area_kind == "mainland":
                 mandatory = expected_domain(spec) is not None
                 policy = "icp-filing-required" if mandatory else "untied-mainland-exposure"

@@ -391,3 +391,26 @@ def test_deferred_types_are_public_only_under_their_own_domain() -> None:
 
     assert deferred_types() <= set(RESOURCE_TYPES)
     assert all(RESOURCE_TYPES[t].domain_required for t in deferred_types())
+
+
+@pytest.mark.parametrize(("coverage", "findings"), [("domestic", 1), ("overseas", 0)])
+def test_without_dependencies_an_esa_record_is_placed_at_the_strictest(
+    coverage: str,
+    findings: int,
+    config: dict[str, Any],  # noqa: F811
+) -> None:
+    # Engine events carry no dependencies: with a mainland-serving ESA site in the stack, a record of an offshore API
+    # region is judged as if it were that site's (the engine, which knows, can only be as strict).
+    stack = Stack("ap-southeast-1")
+    stack.add(ESA_SITE, "site", {"siteName": "example.net", "coverage": coverage, "accessType": "NS"})
+    stack.add(ESA_RECORD, "www", {"recordName": HOST, "proxied": True})  # no siteId dependency
+    found = [m for m in stack.linked(config) if "esa/record" in m]
+    assert len(found) == findings
+
+
+def test_without_dependencies_a_ga_domain_is_never_placed_more_leniently(config: dict[str, Any]) -> None:  # noqa: F811
+    stack = Stack("cn-hangzhou")
+    accelerator = stack.add(GA, "ga", {"spec": "1"})
+    stack.add(GA_IP_SET, "ips", {"accelerateRegionId": "cn-hongkong", "bandwidth": 5}, acceleratorId=accelerator)
+    stack.add("alicloud:ga/domain:Domain", "served", {"domain": HOST})  # no acceleratorId dependency
+    assert len([m for m in stack.linked(config) if "'served'" in m]) == 1  # its own region (cn-hangzhou) stands
