@@ -49,6 +49,8 @@ PACK_POLICIES = {
     "untied-mainland-exposure": "advisory",
     "filing-registry-available": "mandatory",
     "dns-linked-exposure": "mandatory",
+    "unreviewed-exposure": "mandatory",
+    "unreviewed-type": "advisory",
 }
 
 

@@ -779,6 +779,8 @@ def _memo_records() -> list[Any]:
         _record(CDN, "cdn-secret-unfiled", cdn(secret("hidden-shop.cn"))),
         _record(CDN, "cdn-secret-filed", cdn(secret("secure.example.cn"))),
         _record(DYNAMIC, "content-no-footer", _content(False, False), region=None),
+        _record("alicloud:future/site:Site", "unreviewed-public", {"internetAccess": True}),
+        _record("alicloud:future/log:Log", "unreviewed-harmless", {"retentionDays": 7}),
         _record(DYNAMIC, "content-footer", _content(True, True), region=None),
     ]
 

@@ -22,7 +22,7 @@ from china_site.policies._config import (
     settings_for,
     take_registry_failures,
 )
-from china_site.policies._exposures import BUCKET_LINKER_TYPES, LINKER_TYPES, is_covered
+from china_site.policies._exposures import BUCKET_LINKER_TYPES, LINKER_TYPES, is_covered, is_deferred
 from china_site.policies._memo import request_memo
 from china_site.policies._reporting import all_findings, config_error_message, report_findings
 from china_site.policies._routing import DNS_LINKED_EXPOSURE
@@ -132,7 +132,8 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
 
     linkers = any(view.type in LINKER_TYPES for view in views)
     cdns = any(view.type in CDN_SOURCE_TYPES for view in views)
-    if not records and not linkers and not cdns:
+    deferred = [view for view in views if is_deferred(view.type)]
+    if not records and not linkers and not cdns and not deferred:
         return
     try:
         settings = settings_for(DNS_LINKED_EXPOSURE, args.get_config())
@@ -143,7 +144,8 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
     buckets = [*link_buckets(views, settings.stack_config), *link_eip_associations(views, settings.stack_config)]
     buckets = buckets if linkers else []
     origins = link_cdn_origins(views, settings.stack_config) if cdns else []
-    if not links and not buckets and not origins:
+    alone = _deferred_exposures(deferred, views, settings.stack_config)
+    if not links and not buckets and not origins and not alone:
         return
     registry = registry_for(settings)
     if isinstance(registry, Exception):
@@ -168,6 +170,17 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
                     )
 
                 _report_on(report, findings, settings, record, prefix)
+    for view, exposure in alone:
+        findings = _mandatory(exposure, registry, settings)
+
+        def deferred_prefix(finding: Finding, view: Any = view) -> str:
+            return (
+                f"[{finding.policy}] {view.type} '{view.name}' (judged with the stack: no resource of it makes it "
+                "private):\n"
+                f"{view.type} '{view.name}'（结合整个栈判断：栈内没有资源使其不对公网开放）：\n"
+            )
+
+        _report_on(report, findings, settings, view, deferred_prefix)
     for linker, bucket, exposure in buckets:
         findings = _mandatory(exposure, registry, settings)
 
@@ -203,6 +216,21 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
             )
 
         _report_on(report, findings, settings, origin, origin_prefix)
+
+
+def _deferred_exposures(deferred: list[Any], views: list[Any], stack_config: Any) -> list[tuple[Any, Exposure]]:
+    """The deferred resources that are public once the stack is seen: no suppressor of the data applies (a rule whose
+    load balancer is intranet serves nothing)."""
+    from china_site.exposure import _merged, view_exposure
+    from china_site.exposure_stack import placed_by_stack, suppressor_of
+
+    out: list[tuple[Any, Exposure]] = []
+    for view in deferred:
+        exposure = view_exposure(view, _merged(view), stack_config)
+        if exposure is None or not exposure.public or suppressor_of(view, views, stack_config) is not None:
+            continue
+        out.append((view, placed_by_stack(view, exposure, views, stack_config)))
+    return out
 
 
 def _mandatory(exposure: Exposure, registry: FilingRegistry, settings: PackSettings) -> list[Finding]:

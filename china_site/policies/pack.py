@@ -23,6 +23,8 @@ from china_site.policies import (
     icp_number_displayed,
     psb_filing_due,
     psb_filing_required,
+    unreviewed_exposure,
+    unreviewed_type,
     untied_mainland_exposure,
 )
 from china_site.policies._adapter import PACK_NAME, request_memo, request_scope, set_engine_stack_config
@@ -39,6 +41,8 @@ POLICIES: list[Policy] = [
     untied_mainland_exposure.POLICY,
     filing_registry_available.POLICY,
     dns_linked_exposure.POLICY,
+    unreviewed_exposure.POLICY,
+    unreviewed_type.POLICY,
 ]
 
 DESCRIPTION = (
