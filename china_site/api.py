@@ -64,6 +64,10 @@ def __getattr__(name: str) -> Any:
 
 
 Entity = Literal["domestic", "foreign-invested", "foreign", "individual"]
+Origin = Literal["private-bucket", "alibaba"]
+# What serves the site behind its domain → the exposing products (data/access_providers.yaml decides what each needs):
+# a CDN in front of a private OSS bucket (the Site component's layout), or an origin Alibaba Cloud hosts publicly.
+ORIGIN_PRODUCTS: dict[str, tuple[str, ...]] = {"private-bucket": ("cdn",), "alibaba": ("cdn", "ecs")}
 ArtifactInput = str | os.PathLike[str] | Mapping[str, Any] | Sequence[Mapping[str, Any]]
 PolicyConfigInput = str | os.PathLike[str] | Mapping[str, Any] | None
 
@@ -73,6 +77,8 @@ def advise(
     entity: Entity = "domestic",
     payments: bool = False,
     platform: bool = False,
+    third_party_sellers: bool | None = None,
+    origin: Origin = "private-bucket",
     game: bool = False,
     mainland_audience: bool = True,
     registrar_in_china: bool = True,
@@ -83,7 +89,11 @@ def advise(
 ) -> Advice:
     """Hong Kong or mainland, the region and CDN scope, and what mainland hosting would still need.
 
-    ``domain`` and ``filings`` (a registry source: path, ``oss://``, ``s3://``) go together: the domain is then
+    ``third_party_sellers``: do third parties sell on the platform (True: an EDI permit, B21; False: own-goods
+    sales, which some provinces exempt; None: not asked, the strict default). ``origin``: what serves the site —
+    ``private-bucket`` (CDN in front of a private bucket: any provider's filing) or ``alibaba`` (an origin Alibaba
+    Cloud hosts publicly: Alibaba Cloud must be an access provider). ``domain`` and ``filings`` (a registry source:
+    path, ``oss://``, ``s3://``) go together: the domain is then
     checked against the registry. Raises InputError for a bad domain, region or date."""
     from china_site.hosting import AdviceInput
     from china_site.hosting import advise as run_advise
@@ -105,7 +115,9 @@ def advise(
         AdviceInput(
             entity=entity,
             payments=payments,
-            platform=platform,
+            platform=platform or bool(third_party_sellers),
+            third_party_sellers=third_party_sellers,
+            products=ORIGIN_PRODUCTS[origin],
             game=game,
             mainland_audience=mainland_audience,
             registrar_in_china=registrar_in_china,
@@ -169,6 +181,14 @@ def run_audit(
 
     from china_site.engine.artifacts import root_stack_urn
     from china_site.engine.driver import policies_meta
+    from china_site.engine.pipeline import (
+        LINKS_NOT_IN_ARTIFACT,
+        RUN_FAILED,
+        judge_what_decides_itself,
+        link_gap_diagnostics,
+        run_failure_diagnostics,
+        uncarried_diagnostics,
+    )
     from china_site.engine.runner import (
         PROVIDER_NOT_IN_ARTIFACT,
         RESOURCES_NOT_IN_ARTIFACT,
@@ -192,23 +212,39 @@ def run_audit(
                 where=state_doc.source,
                 fix="run `pulumi stack export --file state.json` and pass that file",
             )
-    doc = _read(artifact, state=state_doc)
+    doc = judge_what_decides_itself(_read(artifact, state=state_doc))
     project_dir = _project_root(project_root, artifact, doc.project)
     pack = load_pack()
-    checked = check(
-        doc.judged_records,
-        pack=pack,
-        stack_config=doc.config,
-        policy_config=config,
-        config_source=str(policy_config) if isinstance(policy_config, str | os.PathLike) else "policy config",
-        filings=source,
-        today=day,
-        stack=doc.stack,
-        project=doc.project,
-        project_dir=project_dir,
-        progress=progress,
+    config_source = str(policy_config) if isinstance(policy_config, str | os.PathLike) else "policy config"
+
+    def judge(records: list[Any], **more: Any) -> Checked:
+        return check(
+            records,
+            pack=pack,
+            stack_config=doc.config,
+            policy_config=config,
+            config_source=config_source,
+            filings=source,
+            today=day,
+            stack=doc.stack,
+            project=doc.project,
+            project_dir=project_dir,
+            **more,
+        )
+
+    checked = judge(doc.judged_records, progress=progress)
+
+    def dns_linked(records: list[Any]) -> list[Any]:
+        """The pack over ``records`` as for the audit itself (what a missing DNS link could change)."""
+        return judge(records).diagnostics
+
+    gaps = (
+        run_failure_diagnostics(doc)
+        + omission_diagnostics(doc)
+        + uncarried_diagnostics(doc)
+        + provider_gap_diagnostics(doc)
+        + link_gap_diagnostics(doc, dns_linked)
     )
-    gaps = omission_diagnostics(doc) + provider_gap_diagnostics(doc)
     checked = replace(checked, diagnostics=gaps + checked.diagnostics, records=doc.records)
     engine: dict[str, Any] = {}
     notes: list[str] = []
@@ -216,7 +252,7 @@ def run_audit(
         from china_site.engine.events import compare
 
         stack_urn = root_stack_urn(doc.stack or "", doc.project or "")
-        skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT]
+        skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT, RUN_FAILED, LINKS_NOT_IN_ARTIFACT]
         comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
         engine, notes = _engine_section(comparison)
     report = Report.from_records(

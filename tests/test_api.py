@@ -50,7 +50,12 @@ def test_audit_decoded_documents_and_events(registry: str) -> None:
     assert api.audit(doc, filings=registry, today=TODAY).mandatory == 1
     events = [json.loads(line) for line in UP_EVENTS.read_text(encoding="utf-8").splitlines() if line.strip()]
     run = api.run_audit(events, filings=registry, today=TODAY)
-    assert run.report.mandatory == 1 and run.engine["engine_compared"] is True and run.engine["disagreements"] == []
+    # the engine blocked that run (run-failed) for the same ICP finding, which both sides report
+    assert {d.policy for d in run.report.diagnostics if d.enforcement == "mandatory"} == {
+        "icp-filing-required",
+        "run-failed",
+    }
+    assert run.engine["engine_compared"] is True and run.engine["disagreements"] == []
     assert run.plan and run.artifact.kind == "events"
 
 

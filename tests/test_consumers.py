@@ -666,9 +666,18 @@ def test_automation_api_example_prints_each_finding_and_its_reason(
     code = module.main(["--stack", "prod", "--work-dir", str(tmp_path), "--filings", str(registry)])
     out = capsys.readouterr().out
     assert code == 1
-    first, *reason = out.splitlines()
-    assert first.startswith("[mandatory] icp-filing-required www-cdn: ") and "unfiled-shop.cn" in first
-    assert reason and all(line.startswith("    ") for line in reason)
+    lines = out.splitlines()
+    # each finding: a headline, then its reason lines indented (the engine blocked that run: run-failed is one)
+    starts = [i for i, line in enumerate(lines) if line.startswith("[")]
+    heads = {lines[i].split(":", 1)[0] for i in starts}
+    assert heads == {"[mandatory] icp-filing-required www-cdn", "[mandatory] run-failed shop-prod"}
+    icp = next(i for i in starts if lines[i].startswith("[mandatory] icp-filing-required www-cdn: "))
+    assert "unfiled-shop.cn" in lines[icp]
+    reason = []
+    for line in lines[icp + 1 :]:
+        if not line.startswith("    "):
+            break
+        reason.append(line)
     assert any("备案" in line for line in reason) and any("Fix" in line for line in reason)
 
 

@@ -63,7 +63,7 @@ def test_hongkong_stack_passes() -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["findings"] == [] and doc["summary"] == {"resources": 14, "mandatory": 0, "advisory": 0}
-    assert len(doc["policies"]) == 10  # each policy's full description, severity, fix and link
+    assert len(doc["policies"]) == 13  # each policy's full description, severity, fix and link
 
 
 def test_table_shows_the_plan_and_the_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
