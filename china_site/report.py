@@ -192,7 +192,8 @@ _FINGERPRINT_KEY = "chinaSitePolicyResource/v1"
 # own severity of each policy; without one (a policy of another pack), from its enforcement level.
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 _ENFORCEMENT_SEVERITY = {"mandatory": "high", "remediate": "high", "advisory": "medium"}
-_SEVERITY_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+# An advisory finding (a policy advisory by default, or a waived finding of a blocking one) never shows as an error.
+_SEVERITY_LEVEL = {"critical": "warning", "high": "warning", "medium": "warning", "low": "note"}
 _PROJECT_URL_LABELS = ("homepage", "home", "repository", "source", "documentation")
 
 
@@ -221,8 +222,8 @@ def _severity(meta: PolicyMeta | None, enforcement: str) -> str | None:
 
 
 def result_level(meta: PolicyMeta | None, enforcement: str) -> str:
-    """A result's SARIF level: from the pack's severity (critical/high → error, medium → warning, low → note); a
-    finding that blocks the deployment (mandatory) is always an error."""
+    """A result's SARIF level: a finding that blocks the deployment (mandatory) is an error; an advisory one is a
+    warning, or a note when the pack rates the policy's severity low."""
     if enforcement in ("mandatory", "remediate"):
         return "error"
     if enforcement == "disabled":
