@@ -396,7 +396,7 @@ def test_the_warm_up_loads_what_the_first_request_needs_and_never_fails(monkeypa
     code = (
         "import sys; from china_site.policies import pack; "
         "assert 'china_site.policy_config' not in sys.modules; pack.warm_up(); "
-        "assert {'china_site.policy_config', 'china_site.filings'} <= set(sys.modules); "
+        "assert 'china_site.filings' in sys.modules; "
         "from china_site import domains; assert domains._psl.cache_info().currsize == 1"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

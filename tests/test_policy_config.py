@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -278,3 +279,53 @@ def test_active_waiver_wins_over_an_expired_one() -> None:
     waivers = [waiver(expires="2026-01-01"), waiver(expires="2027-01-01")]
     match = match_waiver(waivers, policy=POLICY, urn=URN, name="site-cdn", today=DAY)
     assert match is not None and not match.expired
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [
+        {},
+        {"china-site:filings": "filings.yaml"},
+        {"china-site:filings": " reg/filings.yaml ", "china-site:today": "2026-11-28"},
+        {"china-site:filings": "oss://bucket/filings.yaml", "china-site:domain": "www.example.cn"},
+        {"china-site:today": " 2026-02-28 ", "alicloud:region": "cn-shanghai"},
+    ],
+)
+def test_the_fast_path_resolves_exactly_as_pydantic_does(stack: dict[str, str], tmp_path: Path) -> None:
+    from china_site.pack_settings import fast_settings
+    from china_site.policy_config import SHARED_KEYS, resolve_settings
+    from china_site.policy_schema import CONFIG_SCHEMA
+
+    assert set(CONFIG_SCHEMA) == set(SHARED_KEYS)  # the keys the fast path knows without pydantic
+    fast = fast_settings(
+        {}, stack_config=stack, secret_keys=(), project_dir=tmp_path, project_unknown=None, shared_keys=CONFIG_SCHEMA
+    )
+    assert fast is not None
+    full = resolve_settings({}, policy="p", stack_config=stack, project_dir=tmp_path)
+    if "china-site:today" not in stack:  # both read the clock
+        fast = replace(fast, today=full.today)
+    assert fast == full
+
+
+@pytest.mark.parametrize(
+    ("own", "stack", "secrets"),
+    [
+        ({"filings": "x.yaml"}, {}, ()),  # an entry of its own: pydantic checks it
+        ({}, {"china-site:psbGraceDays": "10"}, ()),  # another shared key
+        ({}, {"china-site:today": "2026-13-01"}, ()),  # not a date: pydantic's one-line error
+        ({}, {"china-site:today": "2026-11-28T00:00:00"}, ()),
+        ({}, {"china-site:filings": "   "}, ()),
+        ({}, {"china-site:filings": "secret.yaml"}, ("china-site:filings",)),  # shown as <secret>
+    ],
+)
+def test_anything_else_goes_to_pydantic(
+    own: dict[str, str], stack: dict[str, str], secrets: tuple[str, ...], tmp_path: Path
+) -> None:
+    from china_site.pack_settings import fast_settings
+    from china_site.policy_schema import CONFIG_SCHEMA
+
+    found = fast_settings(
+        own, stack_config=stack, secret_keys=secrets, project_dir=tmp_path, project_unknown=None,
+        shared_keys=CONFIG_SCHEMA,
+    )  # fmt: skip
+    assert found is None

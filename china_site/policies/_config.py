@@ -22,7 +22,7 @@ from china_site.policies._values import plain
 
 if TYPE_CHECKING:
     from china_site.filings import FilingRegistry
-    from china_site.policy_config import PackSettings
+    from china_site.pack_settings import PackSettings
     from china_site.project_dir import ProjectDir
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -65,7 +65,7 @@ def _read_stack_config_keyed() -> tuple[tuple[Any, ...], dict[str, str], frozens
         if _STACK_CONFIG_CACHE["key"] == key:
             config, secrets = _STACK_CONFIG_CACHE["value"]
             return key, config, secrets
-    from china_site.policy_config import read_stack_config
+    from china_site.pack_settings import read_stack_config
 
     config, secrets = read_stack_config(os.environ)
     with _STACK_CONFIG_LOCK:
@@ -182,17 +182,33 @@ def settings_for(policy: str, config: Mapping[str, Any] | None) -> PackSettings:
         cached = _SETTINGS.get(key) if key else None
     if cached is not None:
         return cached
-    from china_site.policy_config import resolve_settings
+    from china_site.pack_settings import fast_settings
+    from china_site.policy_schema import CONFIG_SCHEMA
 
     project = project_location()
-    settings = resolve_settings(
-        own,
-        policy=policy,
-        stack_config=stack,
-        secret_keys=secrets,
-        project_dir=project.path,
-        project_unknown=None if project.path is not None else project.how,
-    )
+    unknown = None if project.path is not None else project.how
+    # Nothing to validate (no entry of its own, only china-site:filings/today): no pydantic models to build.
+    settings = None
+    if project.path is not None:
+        settings = fast_settings(
+            own,
+            stack_config=stack,
+            secret_keys=secrets,
+            project_dir=project.path,
+            project_unknown=unknown,
+            shared_keys=CONFIG_SCHEMA,
+        )
+    if settings is None:
+        from china_site.policy_config import resolve_settings
+
+        settings = resolve_settings(
+            own,
+            policy=policy,
+            stack_config=stack,
+            secret_keys=secrets,
+            project_dir=project.path,
+            project_unknown=unknown,
+        )
     if key:
         with _SETTINGS_LOCK:
             _SETTINGS[key] = settings

@@ -125,6 +125,8 @@ def live_reconcile(exposure: Exposure, findings: list[Finding], settings: PackSe
 
 def waived(settings: PackSettings, *, policy: str, urn: str, name: str, finding: Finding) -> tuple[bool, str | None]:
     """(suppressed, note): an active waiver suppresses; an expired one adds its note to the message."""
+    if not settings.waivers:
+        return False, None
     from china_site.policy_config import match_waiver
 
     match = match_waiver(settings.waivers, policy=policy, urn=urn, name=name, today=settings.today, rule=finding.policy)
@@ -136,6 +138,8 @@ def waived(settings: PackSettings, *, policy: str, urn: str, name: str, finding:
 
 
 def _active_waiver_note(settings: PackSettings, *, policy: str, urn: str, name: str, finding: Finding) -> str | None:
+    if not settings.waivers:
+        return None
     from china_site.policy_config import match_waiver
 
     match = match_waiver(settings.waivers, policy=policy, urn=urn, name=name, today=settings.today, rule=finding.policy)

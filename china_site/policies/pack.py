@@ -222,12 +222,11 @@ WARM_UP_DELAY = 0.05  # seconds after start: the port line goes out first
 
 
 def warm_up() -> None:
-    """What every first request needs and no request changes: the config and registry modules (pydantic), the Public
-    Suffix List, the bundled data. Loaded while the engine runs the program, so the first ``Analyze`` does not wait
+    """What every first request needs and no request changes: the registry's modules (pydantic), the Public Suffix
+    List, the bundled data. Loaded while the engine runs the program, so the first ``Analyze`` does not wait
     for it. Never fails: anything wrong here is reported by the request that needs it."""
     try:
-        import china_site.filings
-        import china_site.policy_config  # noqa: F401
+        import china_site.filings  # noqa: F401  (the registry's models: pydantic)
         from china_site import domains, exposure
 
         domains.registrable_domain("www.example.com.cn")
