@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pytest
 from mocks import Recorder, Registration, engine_urn, is_secret, reveal, run_program
+from sample_stacks import CHINA_SITE_PROVIDER
 
 from china_site.components.backend import WebBackend, WebBackendArgs, plan_subnets
 from china_site.components.site import Site, SiteArgs, SiteCertificate, default_bucket_name, relative_record
@@ -158,8 +159,8 @@ def test_mainland_filed_site_full(registry: FilingRegistry) -> None:
         "private-oss", "index-rewrite", "https-force"
     ) | ownership_set(zone=True) | {
         (RECORD, "site-dns"),
-        (CONTENT, "site-content"),
-        (DYNAMIC, "site-content-sync"),
+        (CONTENT, "site-content-sync"),
+        ("pulumi:providers:china-site", CHINA_SITE_PROVIDER),
     }
     site = rec.one(SITE, "site")
     assert site.parent.endswith("::pulumi:pulumi:Stack::china-site-test")
@@ -214,10 +215,11 @@ def test_mainland_filed_site_full(registry: FilingRegistry) -> None:
     assert record["value"] == f"{FILED}.w.kunlunaz.com"
 
     # Content: into the bucket, homepage checked against the numbers the decision gives.
-    content = rec.one(CONTENT)
-    sync = rec.one(DYNAMIC)
-    assert rec.ancestors(sync) == [content, site]
-    assert sync.urn.split("::")[2] == f"{SITE}${CONTENT}${DYNAMIC}"
+    sync = rec.one(CONTENT)
+    assert rec.ancestors(sync) == [site] and sync.name == "site-content-sync"
+    assert sync.urn.split("::")[2] == f"{SITE}${CONTENT}"
+    assert sync.inputs["owner"] == "china-site/test/site-content"  # the owner mark of the pre-plugin component
+    assert "__provider" not in sync.inputs and not rec.of_type(DYNAMIC)
     assert (sync.inputs["bucket"], sync.inputs["region"], sync.inputs["mainland"]) == (
         "www-mingyue-tea-cn-test",
         "cn-shanghai",

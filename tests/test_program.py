@@ -65,7 +65,7 @@ def test_mainland_stack() -> None:
     assert out["psb_number"] == "沪公网安备31011502012345号"
     assert "沪ICP备2021012345号-1" in out["footer_html"]
     # The sample content shows the numbers the decision expects: the policy input says so.
-    sync = rec.one("pulumi-python:dynamic:Resource")
+    sync = rec.one("china-site:index:SiteContent")
     assert sync.inputs["icpNumberDisplayed"] is True
     assert sync.inputs["psbNumberDisplayed"] is True
     assert Path(sync.inputs["contentDir"]) == ROOT / "site"

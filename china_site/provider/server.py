@@ -1,0 +1,201 @@
+"""The provider plugin ``pulumi-resource-china-site`` on Pulumi's provider API (``pulumi.provider.experimental``).
+
+- ``china-site:index:Site`` and ``china-site:index:WebBackend``: components, built in this process through Construct
+  by the same Python classes a Python program uses (:mod:`china_site.components`); a property left out is read from
+  the stack config ``china-site:<property>``.
+- ``china-site:index:SiteContent``: a custom resource; Check/Diff/Create/Read/Update/Delete are
+  :mod:`china_site.provider.content` (the same sync code as ever). Nothing pickled reaches the state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pulumi.provider.experimental.property_value import Computed, PropertyValue, ResourceReference
+from pulumi.provider.experimental.provider import (
+    CheckFailure,
+    CheckRequest,
+    CheckResponse,
+    ConfigureRequest,
+    ConfigureResponse,
+    ConstructRequest,
+    ConstructResponse,
+    CreateRequest,
+    CreateResponse,
+    DeleteRequest,
+    DiffRequest,
+    DiffResponse,
+    GetSchemaRequest,
+    GetSchemaResponse,
+    Provider,
+    ReadRequest,
+    ReadResponse,
+    UpdateRequest,
+    UpdateResponse,
+)
+
+from china_site.provider import content
+from china_site.provider.content import UNKNOWN, Unknown
+from china_site.provider.schema import schema, version
+
+__all__ = ["BACKEND", "SITE", "ChinaSiteProvider", "from_python", "main", "to_python"]
+
+SITE = "china-site:index:Site"
+BACKEND = "china-site:index:WebBackend"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# PropertyValue <-> plain Python
+
+
+def to_python(value: PropertyValue) -> Any:
+    """A PropertyValue as plain Python (secrets unwrapped, unknowns as :data:`UNKNOWN`, whole numbers as int)."""
+    inner = value.value
+    if isinstance(inner, Computed):
+        return UNKNOWN
+    if isinstance(inner, bool) or inner is None or isinstance(inner, str):
+        return inner
+    if isinstance(inner, float):
+        return int(inner) if inner.is_integer() else inner
+    if isinstance(inner, ResourceReference):
+        return inner.urn
+    if isinstance(inner, Mapping):
+        return {k: to_python(v) for k, v in inner.items()}
+    if isinstance(inner, tuple | list):
+        return [to_python(v) for v in inner]
+    return inner
+
+
+def from_python(value: Any) -> PropertyValue:
+    if isinstance(value, Unknown):
+        return PropertyValue.computed()
+    if isinstance(value, PropertyValue):
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return PropertyValue(value)
+    if isinstance(value, int | float):
+        return PropertyValue(float(value))
+    if isinstance(value, Mapping):
+        return PropertyValue({str(k): from_python(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return PropertyValue([from_python(v) for v in value])
+    raise TypeError(f"cannot send a {type(value).__name__} to the engine")
+
+
+def _plain(props: Mapping[str, PropertyValue]) -> dict[str, Any]:
+    return {k: to_python(v) for k, v in props.items()}
+
+
+def _pv(props: Mapping[str, Any]) -> dict[str, PropertyValue]:
+    return {k: from_python(v) for k, v in props.items()}
+
+
+def _secret(value: PropertyValue) -> bool:
+    return value.contains_secret()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The provider
+
+
+class ChinaSiteProvider(Provider):
+    """Serves the china-site package (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._schema = json.dumps(schema())
+
+    async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
+        return GetSchemaResponse(schema=self._schema)
+
+    async def check_config(self, request: CheckRequest) -> CheckResponse:
+        return CheckResponse(inputs=request.new_inputs)
+
+    async def diff_config(self, request: DiffRequest) -> DiffResponse:
+        # No provider settings: a provider change (e.g. from the dynamic provider of a stack deployed before this
+        # plugin existed) never replaces the resources it serves.
+        return DiffResponse(changes=False)
+
+    async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
+        return ConfigureResponse(
+            accept_secrets=True, supports_preview=False, accept_resources=True, accept_outputs=True
+        )
+
+    # -- SiteContent (custom resource) ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _require_content(type_: str) -> None:
+        if type_ != content.RESOURCE_TYPE:
+            raise ValueError(f"unknown resource type {type_} (this provider serves {content.RESOURCE_TYPE})")
+
+    async def check(self, request: CheckRequest) -> CheckResponse:
+        self._require_content(request.type)
+        news = _plain(request.new_inputs)
+        if not news.get("owner"):
+            news["owner"] = f"{_project_stack(request.urn)}/{request.name}"
+        inputs, failures = content.check(news)
+        if failures:
+            return CheckResponse(
+                inputs=request.new_inputs, failures=[CheckFailure(prop, reason) for prop, reason in failures]
+            )
+        return CheckResponse(inputs=_pv(inputs))
+
+    async def diff(self, request: DiffRequest) -> DiffResponse:
+        self._require_content(request.type)
+        olds, news = _plain(request.old_state), _plain(request.new_inputs)
+        changed, replaces = content.diff(olds, news)
+        changed = [k for k in changed if k not in request.ignore_changes]
+        replaces = [k for k in replaces if k not in request.ignore_changes]
+        return DiffResponse(changes=bool(changed), replaces=replaces, diffs=changed, delete_before_replace=True)
+
+    async def create(self, request: CreateRequest) -> CreateResponse:
+        self._require_content(request.type)
+        resource_id, outs = content.create(_plain(request.properties))
+        return CreateResponse(resource_id=resource_id, properties=_pv(outs))
+
+    async def update(self, request: UpdateRequest) -> UpdateResponse:
+        self._require_content(request.type)
+        outs = content.update(_plain(request.olds), _plain(request.news))
+        return UpdateResponse(properties=_pv(outs))
+
+    async def delete(self, request: DeleteRequest) -> None:
+        self._require_content(request.type)
+        content.delete(_plain(request.properties))
+
+    async def read(self, request: ReadRequest) -> ReadResponse:
+        self._require_content(request.type)
+        props = _plain(request.properties)
+        inputs = _plain(request.inputs) or content.inputs_of(props)
+        resource_id, outs = content.read(request.resource_id, {**inputs, **props})
+        if not resource_id:
+            return ReadResponse(resource_id="", properties={}, inputs={})
+        return ReadResponse(resource_id=resource_id, properties=_pv(outs), inputs=_pv(content.inputs_of(outs)))
+
+    # -- Site and WebBackend (components) ---------------------------------------------------------------------------
+
+    async def construct(self, request: ConstructRequest) -> ConstructResponse:
+        from china_site.provider.construct import construct
+
+        return await construct(request)
+
+
+def _project_stack(urn: str) -> str:
+    """``project/stack`` from ``urn:pulumi:stack::project::…`` (the owner mark's prefix, as the Python class)."""
+    parts = urn.split("::")
+    stack = parts[0].rsplit(":", 1)[-1] if parts else ""
+    project = parts[1] if len(parts) > 1 else ""
+    return f"{project}/{stack}"
+
+
+def main() -> None:
+    """``pulumi-resource-china-site``: the engine starts it with its address as the first argument."""
+    import sys
+
+    from pulumi.provider.experimental.server import main as serve
+
+    # A plugin run from a source folder (PulumiPlugin.yaml) gets that folder first; the engine address follows.
+    args = [a for a in sys.argv[1:] if not Path(a).is_dir()]
+    sys.argv = [sys.argv[0], *args]
+    serve(args, version(), ChinaSiteProvider())
