@@ -22,9 +22,8 @@ HONGKONG_RESOURCES: frozenset[tuple[str, str]] = frozenset(
         # The content: the china-site provider's custom resource (named as the dynamic child it replaces).
         ("china-site:index:SiteContent", "site-content-sync"),
         ("pulumi:providers:china-site", CHINA_SITE_PROVIDER),
-        ("pulumi:providers:pulumi-python", "default"),
         # No DNS zone: the CDN domain waits for VerifyDomainOwner; the program names the TXT record to create.
-        ("pulumi-python:dynamic/china-site:DomainOwnership", "site-domain-ownership"),
+        ("china-site:index:DomainOwnership", "site-domain-ownership"),
     }
 )
 
@@ -32,6 +31,6 @@ HONGKONG_RESOURCES: frozenset[tuple[str, str]] = frozenset(
 # verification's content lookup and TXT record at verification.<root domain>.
 MAINLAND_RESOURCES: frozenset[tuple[str, str]] = HONGKONG_RESOURCES | {
     ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns"),
-    ("pulumi-python:dynamic/china-site:DomainVerifyContent", "site-verify-content"),
+    ("china-site:index:DomainVerifyContent", "site-verify-content"),
     ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns-ownership"),
 }

@@ -93,14 +93,15 @@ def cdn_set(*configs: str) -> set[tuple[str, str]]:
 
 
 CORE = {(SITE, "site"), (PROVIDER, "site-provider")}
-OWNERSHIP = "pulumi-python:dynamic/china-site:DomainOwnership"
-VERIFY_CONTENT = "pulumi-python:dynamic/china-site:DomainVerifyContent"
-DYNAMIC_PROVIDER = ("pulumi:providers:pulumi-python", "default")  # the engine's default provider of dynamic resources
+OWNERSHIP = "china-site:index:DomainOwnership"
+VERIFY_CONTENT = "china-site:index:DomainVerifyContent"
+# The engine's default provider of the china-site package (the provider plugin), at the SDK's version.
+CHINA_SITE_DEFAULT = ("pulumi:providers:china-site", CHINA_SITE_PROVIDER)
 
 
 def ownership_set(*, zone: bool, prefix: str = "site") -> set[tuple[str, str]]:
     """The CDN ownership verification step: with a DNS zone the content lookup and the TXT record come first."""
-    steps = {(OWNERSHIP, f"{prefix}-domain-ownership"), DYNAMIC_PROVIDER}
+    steps = {(OWNERSHIP, f"{prefix}-domain-ownership"), CHINA_SITE_DEFAULT}
     if zone:
         steps |= {(VERIFY_CONTENT, f"{prefix}-verify-content"), (RECORD, f"{prefix}-dns-ownership")}
     return steps
@@ -160,7 +161,6 @@ def test_mainland_filed_site_full(registry: FilingRegistry) -> None:
     ) | ownership_set(zone=True) | {
         (RECORD, "site-dns"),
         (CONTENT, "site-content-sync"),
-        ("pulumi:providers:china-site", CHINA_SITE_PROVIDER),
     }
     site = rec.one(SITE, "site")
     assert site.parent.endswith("::pulumi:pulumi:Stack::china-site-test")
@@ -702,12 +702,10 @@ def test_cdn_domain_waits_for_ownership_with_dns_zone(
     assert txt.urn in ownership.dependencies
     assert ownership.urn in cdn.dependencies
     assert cdn.urn not in content.dependencies + txt.dependencies + ownership.dependencies
-    assert (content.inputs["component"], content.inputs["domain"], content.inputs["root"]) == (
-        "china-site:index:DomainVerifyContent",
-        FILED,
-        "mingyue-tea.cn",
-    )
-    assert ownership.inputs["component"] == "china-site:index:DomainOwnership"
+    assert (content.inputs["domain"], content.inputs["root"]) == (FILED, "mingyue-tea.cn")
+    # Custom resources of the provider plugin: nothing pickled, an alias to the pre-plugin dynamic resource.
+    assert "__provider" not in content.inputs and "__provider" not in ownership.inputs
+    assert not rec.of_type(DYNAMIC)
     assert (ownership.inputs["recordFqdn"], ownership.inputs["verifyType"]) == (
         "verification.mingyue-tea.cn",
         "dnsCheck",

@@ -99,12 +99,6 @@ class ContentSyncProvider(ResourceProvider):
         return ReadResult(resource_id, outs)
 
 
-def _under_mocks() -> bool:
-    from pulumi.runtime import mocks, settings
-
-    return isinstance(getattr(settings.SETTINGS, "monitor", None), mocks.MockMonitor)
-
-
 class SiteContent(pulumi.CustomResource):
     """A local folder kept in sync with an OSS bucket (only changed files upload; only its own objects deleted).
 
@@ -151,10 +145,9 @@ class SiteContent(pulumi.CustomResource):
             "manifest": None,
             "objectCount": None,
         }
-        if not _under_mocks():  # the engine finds the plugin in its cache (no manual install step)
-            from china_site.provider.install import ensure_installed
+        from china_site.provider.install import ensure_for_program
 
-            ensure_installed()
+        ensure_for_program()
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(version=version()))
         super().__init__(COMPONENT_TYPE, name, props, opts)
         self.object_count = self.objectCount  # type: ignore[attr-defined]  # set from props by the SDK

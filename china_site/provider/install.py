@@ -18,7 +18,7 @@ from pathlib import Path
 
 from china_site.provider.schema import PACKAGE, version
 
-__all__ = ["ensure_installed", "launcher_text", "plugin_folder"]
+__all__ = ["ensure_for_program", "ensure_installed", "launcher_text", "plugin_folder"]
 
 EXECUTABLE = f"pulumi-resource-{PACKAGE}"
 
@@ -53,3 +53,28 @@ def ensure_installed(python: str | None = None) -> Path:
     tmp.chmod(0o755)
     os.replace(tmp, target)
     return folder
+
+
+def ensure_for_program() -> None:
+    """Before a Python program registers a china-site resource: the plugin in the cache, unless under Pulumi's mocks
+    (tests, preflight: no engine) or inside the plugin itself (Construct: the engine already runs it)."""
+    from pulumi.runtime import mocks, settings
+
+    if isinstance(getattr(settings.SETTINGS, "monitor", None), mocks.MockMonitor) or os.environ.get(_IN_PLUGIN):
+        return
+    try:
+        ensure_installed()
+    except OSError as err:
+        from china_site.components.placement import surface
+        from china_site.errors import InputError
+
+        raise surface(
+            InputError(
+                f"cannot put the china-site provider plugin into Pulumi's plugin cache ({err.strerror})",
+                where=str(plugin_folder()),
+                fix="set PULUMI_HOME to a writable folder, or run `china-site provider-dir` once as its owner",
+            )
+        ) from None
+
+
+_IN_PLUGIN = "CHINA_SITE_PROVIDER_PROCESS"

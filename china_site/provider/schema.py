@@ -184,6 +184,21 @@ CONTENT_OUTPUTS: Final[dict[str, Any]] = {
     "objectCount": _i("How many objects this resource uploaded and owns."),
 }
 
+VERIFY_INPUTS: Final[dict[str, Any]] = {
+    "domain": _s("The domain (ASCII) to be added to the CDN."),
+    "root": _s("Its root (registrable) domain, whose ownership Alibaba Cloud CDN checks."),
+}
+
+OWNERSHIP_INPUTS: Final[dict[str, Any]] = {
+    **VERIFY_INPUTS,
+    "recordFqdn": _s("The TXT record that proves ownership: verification.<root domain>."),
+    "recordType": _s("The record type (TXT)."),
+    "recordValue": _s("The record's value (verify_…), when known; the error message names it."),
+    "verifyType": _s("How CDN checks: dnsCheck."),
+    "timeoutSeconds": _n("Seconds to keep checking until the record is seen (default 600)."),
+    "intervalSeconds": _n("Seconds between checks (default 15)."),
+}
+
 # Properties of Site/WebBackend that fall back to the stack config china-site:<name> when left out.
 SITE_CONFIG_KEYS: Final = (
     "domain",
@@ -295,6 +310,23 @@ def schema() -> dict[str, Any]:
                 CONTENT_INPUTS,
                 CONTENT_OUTPUTS,
                 ["bucket", "contentDir", "region", "domain"],
+            ),
+            "china-site:index:DomainVerifyContent": _resource(
+                "The content of the TXT record that proves a root domain is the account's (DescribeVerifyContent).",
+                VERIFY_INPUTS,
+                {**VERIFY_INPUTS, "content": _s("The record's value (verify_…).")},
+                ["domain", "root"],
+            ),
+            "china-site:index:DomainOwnership": _resource(
+                "Alibaba Cloud CDN's domain ownership check (VerifyDomainOwner, retried until the TXT record is seen "
+                "or the timeout); a CDN domain waits for it.",
+                OWNERSHIP_INPUTS,
+                {
+                    **OWNERSHIP_INPUTS,
+                    "verified": _b("True once VerifyDomainOwner passed."),
+                    "attempts": _i("How many checks it took."),
+                },
+                ["domain", "root"],
             ),
         },
         "language": {

@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from china_site.provider import content
+from china_site.provider import content, ownership
 from china_site.provider.content import UNKNOWN, Unknown
 from china_site.provider.schema import schema, version
 
@@ -123,16 +124,13 @@ class ChinaSiteProvider(Provider):
             accept_secrets=True, supports_preview=False, accept_resources=True, accept_outputs=True
         )
 
-    # -- SiteContent (custom resource) ----------------------------------------------------------------------------
-
-    @staticmethod
-    def _require_content(type_: str) -> None:
-        if type_ != content.RESOURCE_TYPE:
-            raise ValueError(f"unknown resource type {type_} (this provider serves {content.RESOURCE_TYPE})")
+    # -- Custom resources: SiteContent, DomainVerifyContent, DomainOwnership --------------------------------------
 
     async def check(self, request: CheckRequest) -> CheckResponse:
-        self._require_content(request.type)
+        kind = _custom(request.type)
         news = _plain(request.new_inputs)
+        if kind != content.RESOURCE_TYPE:
+            return CheckResponse(inputs=_pv(ownership.inputs_of(news)))
         if not news.get("owner"):
             news["owner"] = f"{_project_stack(request.urn)}/{request.name}"
         inputs, failures = content.check(news)
@@ -143,32 +141,54 @@ class ChinaSiteProvider(Provider):
         return CheckResponse(inputs=_pv(inputs))
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
-        self._require_content(request.type)
+        kind = _custom(request.type)
         olds, news = _plain(request.old_state), _plain(request.new_inputs)
-        changed, replaces = content.diff(olds, news)
+        if kind == content.RESOURCE_TYPE:
+            changed, replaces = content.diff(olds, news)
+        else:
+            changed = replaces = ownership.diff(olds, news)
         changed = [k for k in changed if k not in request.ignore_changes]
         replaces = [k for k in replaces if k not in request.ignore_changes]
-        return DiffResponse(changes=bool(changed), replaces=replaces, diffs=changed, delete_before_replace=True)
+        return DiffResponse(
+            changes=bool(changed),
+            replaces=replaces,
+            diffs=changed,
+            delete_before_replace=kind == content.RESOURCE_TYPE,
+        )
 
     async def create(self, request: CreateRequest) -> CreateResponse:
-        self._require_content(request.type)
-        resource_id, outs = content.create(_plain(request.properties))
+        kind = _custom(request.type)
+        with _user_errors():
+            if kind == content.RESOURCE_TYPE:
+                resource_id, outs = content.create(_plain(request.properties))
+            else:
+                resource_id, outs = ownership.create(kind, _plain(request.properties))
         return CreateResponse(resource_id=resource_id, properties=_pv(outs))
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
-        self._require_content(request.type)
-        outs = content.update(_plain(request.olds), _plain(request.news))
+        kind = _custom(request.type)
+        if kind != content.RESOURCE_TYPE:  # only replaces (diff): an update just records the new inputs
+            return UpdateResponse(properties=_pv({**_plain(request.olds), **_plain(request.news)}))
+        with _user_errors():
+            outs = content.update(_plain(request.olds), _plain(request.news))
         return UpdateResponse(properties=_pv(outs))
 
     async def delete(self, request: DeleteRequest) -> None:
-        self._require_content(request.type)
-        content.delete(_plain(request.properties))
+        if _custom(request.type) == content.RESOURCE_TYPE:
+            with _user_errors():
+                content.delete(_plain(request.properties))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
-        self._require_content(request.type)
+        kind = _custom(request.type)
         props = _plain(request.properties)
+        if kind != content.RESOURCE_TYPE:
+            kept = {k: v for k, v in props.items() if k not in ("__provider", "component")}
+            return ReadResponse(
+                resource_id=request.resource_id, properties=_pv(kept), inputs=_pv(ownership.inputs_of(kept))
+            )
         inputs = _plain(request.inputs) or content.inputs_of(props)
-        resource_id, outs = content.read(request.resource_id, {**inputs, **props})
+        with _user_errors():
+            resource_id, outs = content.read(request.resource_id, {**inputs, **props})
         if not resource_id:
             return ReadResponse(resource_id="", properties={}, inputs={})
         return ReadResponse(resource_id=resource_id, properties=_pv(outs), inputs=_pv(content.inputs_of(outs)))
@@ -181,6 +201,33 @@ class ChinaSiteProvider(Provider):
         return await construct(request)
 
 
+_CUSTOM = (content.RESOURCE_TYPE, ownership.VERIFY_CONTENT_TYPE, ownership.OWNERSHIP_TYPE)
+
+
+def _custom(type_: str) -> str:
+    if type_ not in _CUSTOM:
+        raise ValueError(f"unknown resource type {type_} (this provider serves {', '.join(_CUSTOM)})")
+    return type_
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """A user error of ours (one line, bilingual, with the fix) reaches the CLI without a Python traceback: Pulumi's
+    provider server appends ``traceback.extract_tb`` of the error, which honours ``sys.tracebacklimit``."""
+    import sys
+
+    from china_site.errors import ChinaSiteError
+
+    try:
+        yield
+    except ChinaSiteError:
+        sys.tracebacklimit = 0
+        raise
+    else:
+        if getattr(sys, "tracebacklimit", None) == 0:
+            del sys.tracebacklimit
+
+
 def _project_stack(urn: str) -> str:
     """``project/stack`` from ``urn:pulumi:stack::project::…`` (the owner mark's prefix, as the Python class)."""
     parts = urn.split("::")
@@ -191,9 +238,14 @@ def _project_stack(urn: str) -> str:
 
 def main() -> None:
     """``pulumi-resource-china-site``: the engine starts it with its address as the first argument."""
+    import os
     import sys
 
     from pulumi.provider.experimental.server import main as serve
+
+    from china_site.provider.install import _IN_PLUGIN
+
+    os.environ[_IN_PLUGIN] = "1"
 
     # A plugin run from a source folder (PulumiPlugin.yaml) gets that folder first; the engine address follows.
     args = [a for a in sys.argv[1:] if not Path(a).is_dir()]
