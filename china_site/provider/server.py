@@ -204,7 +204,9 @@ class ChinaSiteProvider(Provider):
 _CUSTOM = (content.RESOURCE_TYPE, ownership.VERIFY_CONTENT_TYPE, ownership.OWNERSHIP_TYPE)
 
 
-def _custom(type_: str) -> str:
+def _custom(type_chain: str) -> str:
+    """The resource's type from the URN's type chain (``parent$…$type``)."""
+    type_ = type_chain.rsplit("$", 1)[-1]
     if type_ not in _CUSTOM:
         raise ValueError(f"unknown resource type {type_} (this provider serves {', '.join(_CUSTOM)})")
     return type_
