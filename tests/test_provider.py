@@ -251,15 +251,27 @@ def test_the_provider_adopts_a_state_written_by_the_dynamic_provider(tmp_path: P
         {**_py(news), "component": "china-site:index:SiteContent", "__provider": "gASV-pickle"}
     )
     old_state = _pv({**(legacy.outs or {}), "__provider": "gASV-pickle", "component": "china-site:index:SiteContent"})
-    same = asyncio.run(provider.diff(DiffRequest(URN, legacy.id, old_state, news, [])))
+    adopt = asyncio.run(provider.diff(DiffRequest(URN, legacy.id, old_state, news, [])))
+    # Only the pickle and the marker differ: an update (never a replace) that rewrites the state without them ...
+    assert adopt.changes is True and adopt.replaces == [] and set(adopt.diffs) == {"__provider", "component"}
+    before = {k: v for k, v in (legacy.outs or {})["manifest"].items()}
+    updated = asyncio.run(provider.update(UpdateRequest(URN, legacy.id, old_state, news, 60, [], False)))
+    assert "__provider" not in updated.properties and "component" not in updated.properties
+    # ... and uploads nothing again (same manifest: same ETags).
+    assert to_python(updated.properties["manifest"]) == before
+    same = asyncio.run(provider.diff(DiffRequest(URN, legacy.id, updated.properties, news, [])))
     assert same.changes is False
-    # Adopting it never carries the pickle into the new state.
+    # Reading it never carries the pickle into the new state either.
     read = asyncio.run(provider.read(ReadRequest(URN, legacy.id, old_state, {})))
     assert "__provider" not in read.properties and "__provider" not in read.inputs
     assert asyncio.run(provider.diff_config(DiffRequest("urn:x", "", {}, {}, []))).changes is False
 
 
 def test_an_unknown_type_is_refused() -> None:
+    from china_site.provider.server import _custom
+
+    # The type is the last element of the URN's type chain (a child of a Site, from Construct or in-process).
+    assert _custom("china-site:index:Site$china-site:index:SiteContent") == "china-site:index:SiteContent"
     with pytest.raises(ValueError, match="unknown resource type"):
         asyncio.run(ChinaSiteProvider().check(CheckRequest("urn:pulumi:s::p::china-site:index:Nope::x", {}, {}, b"")))
 

@@ -149,6 +149,9 @@ class ChinaSiteProvider(Provider):
             changed = replaces = ownership.diff(olds, news)
         changed = [k for k in changed if k not in request.ignore_changes]
         replaces = [k for k in replaces if k not in request.ignore_changes]
+        # A state written by the dynamic provider of a stack deployed before this plugin: an update rewrites it
+        # without the pickle (nothing is uploaded again: the manifest says what is there).
+        changed += [k for k in _LEGACY_KEYS if k in olds]
         return DiffResponse(
             changes=bool(changed),
             replaces=replaces,
@@ -168,7 +171,8 @@ class ChinaSiteProvider(Provider):
     async def update(self, request: UpdateRequest) -> UpdateResponse:
         kind = _custom(request.type)
         if kind != content.RESOURCE_TYPE:  # only replaces (diff): an update just records the new inputs
-            return UpdateResponse(properties=_pv({**_plain(request.olds), **_plain(request.news)}))
+            merged = {**_plain(request.olds), **_plain(request.news)}
+            return UpdateResponse(properties=_pv({k: v for k, v in merged.items() if k not in _LEGACY_KEYS}))
         with _user_errors():
             outs = content.update(_plain(request.olds), _plain(request.news))
         return UpdateResponse(properties=_pv(outs))
@@ -182,7 +186,7 @@ class ChinaSiteProvider(Provider):
         kind = _custom(request.type)
         props = _plain(request.properties)
         if kind != content.RESOURCE_TYPE:
-            kept = {k: v for k, v in props.items() if k not in ("__provider", "component")}
+            kept = {k: v for k, v in props.items() if k not in _LEGACY_KEYS}
             return ReadResponse(
                 resource_id=request.resource_id, properties=_pv(kept), inputs=_pv(ownership.inputs_of(kept))
             )
@@ -201,6 +205,8 @@ class ChinaSiteProvider(Provider):
         return await construct(request)
 
 
+# What a dynamic provider's state holds besides the properties: its pickle, and our type marker.
+_LEGACY_KEYS = ("__provider", "component")
 _CUSTOM = (content.RESOURCE_TYPE, ownership.VERIFY_CONTENT_TYPE, ownership.OWNERSHIP_TYPE)
 
 
