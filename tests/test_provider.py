@@ -133,7 +133,10 @@ def test_values_round_trip_numbers_become_ints_again() -> None:
     pv = from_python(value)
     assert pv.value["maxWorkers"].value == 4.0  # type: ignore[index]  # the wire has only floats
     assert to_python(pv) == value
-    assert to_python(PropertyValue.computed()).__class__.__name__ == "Unknown"
+    unknown = to_python(PropertyValue.computed())
+    assert unknown.__class__.__name__ == "Unknown"
+    # on the wire: the engine's unknown
+    assert type(PropertyValue.unmarshal(from_python(unknown).marshal()).value).__name__ == "Computed"
     with pytest.raises(TypeError):
         from_python(object())
 

@@ -72,7 +72,10 @@ def to_python(value: PropertyValue) -> Any:
 
 def from_python(value: Any) -> PropertyValue:
     if isinstance(value, Unknown):
-        return PropertyValue.computed()
+        # The wire's unknown sentinel: PropertyValue.computed() does not marshal (pulumi 3.272's SDK).
+        from pulumi.runtime.rpc import UNKNOWN as WIRE_UNKNOWN
+
+        return PropertyValue(WIRE_UNKNOWN)
     if isinstance(value, PropertyValue):
         return value
     if isinstance(value, bool) or value is None or isinstance(value, str):
@@ -120,9 +123,7 @@ class ChinaSiteProvider(Provider):
         return DiffResponse(changes=False)
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
-        return ConfigureResponse(
-            accept_secrets=True, supports_preview=False, accept_resources=True, accept_outputs=True
-        )
+        return ConfigureResponse(accept_secrets=True, supports_preview=True, accept_resources=True, accept_outputs=True)
 
     # -- Custom resources: SiteContent, DomainVerifyContent, DomainOwnership --------------------------------------
 
@@ -161,6 +162,8 @@ class ChinaSiteProvider(Provider):
 
     async def create(self, request: CreateRequest) -> CreateResponse:
         kind = _custom(request.type)
+        if request.preview:  # what it will be: the inputs, the outputs unknown
+            return CreateResponse(resource_id="", properties=_pv({**_plain(request.properties), **_unknown(kind)}))
         with _user_errors():
             if kind == content.RESOURCE_TYPE:
                 resource_id, outs = content.create(_plain(request.properties))
@@ -173,8 +176,15 @@ class ChinaSiteProvider(Provider):
         if kind != content.RESOURCE_TYPE:  # only replaces (diff): an update just records the new inputs
             merged = {**_plain(request.olds), **_plain(request.news)}
             return UpdateResponse(properties=_pv({k: v for k, v in merged.items() if k not in _LEGACY_KEYS}))
+        olds, news = _plain(request.olds), _plain(request.news)
+        if request.preview:
+            if content.diff(olds, news)[0]:  # something to sync: what lands is known only after the sync
+                return UpdateResponse(properties=_pv({**news, **_unknown(kind)}))
+            return UpdateResponse(
+                properties=_pv({**news, "manifest": olds.get("manifest"), "objectCount": olds.get("objectCount")})
+            )
         with _user_errors():
-            outs = content.update(_plain(request.olds), _plain(request.news))
+            outs = content.update(olds, news)
         return UpdateResponse(properties=_pv(outs))
 
     async def delete(self, request: DeleteRequest) -> None:
@@ -208,6 +218,16 @@ class ChinaSiteProvider(Provider):
 # What a dynamic provider's state holds besides the properties: its pickle, and our type marker.
 _LEGACY_KEYS = ("__provider", "component")
 _CUSTOM = (content.RESOURCE_TYPE, ownership.VERIFY_CONTENT_TYPE, ownership.OWNERSHIP_TYPE)
+
+
+def _unknown(kind: str) -> dict[str, Any]:
+    """The outputs a create or sync computes, unknown at preview."""
+    names = {
+        content.RESOURCE_TYPE: ("manifest", "objectCount"),
+        ownership.VERIFY_CONTENT_TYPE: ("content",),
+        ownership.OWNERSHIP_TYPE: ("verified", "attempts"),
+    }[kind]
+    return dict.fromkeys(names, UNKNOWN)
 
 
 def _custom(type_chain: str) -> str:
