@@ -135,8 +135,11 @@ def test_values_round_trip_numbers_become_ints_again() -> None:
     assert to_python(pv) == value
     unknown = to_python(PropertyValue.computed())
     assert unknown.__class__.__name__ == "Unknown"
-    # on the wire: the engine's unknown
-    assert type(PropertyValue.unmarshal(from_python(unknown).marshal()).value).__name__ == "Computed"
+    # on the wire: the engine's unknown sentinel, read back as unknown
+    from pulumi.runtime.rpc import UNKNOWN
+
+    assert from_python(unknown).marshal().string_value == UNKNOWN
+    assert to_python(PropertyValue.unmarshal(from_python(unknown).marshal())) == unknown
     with pytest.raises(TypeError):
         from_python(object())
 

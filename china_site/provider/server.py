@@ -57,7 +57,11 @@ def to_python(value: PropertyValue) -> Any:
     inner = value.value
     if isinstance(inner, Computed):
         return UNKNOWN
-    if isinstance(inner, bool) or inner is None or isinstance(inner, str):
+    if isinstance(inner, str):
+        from pulumi.runtime.rpc import UNKNOWN as WIRE_UNKNOWN
+
+        return UNKNOWN if inner == WIRE_UNKNOWN else inner
+    if isinstance(inner, bool) or inner is None:
         return inner
     if isinstance(inner, float):
         return int(inner) if inner.is_integer() else inner
