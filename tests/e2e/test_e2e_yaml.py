@@ -37,12 +37,12 @@ outputs:
 """
 
 
-def _as_yaml(project: Project) -> Path:
+def _as_yaml(project: Project, program: str = YAML_PROGRAM) -> Path:
     """Turn the project copy into the YAML program, with the provider added the way a user adds a package."""
     python_program = project.dir / "Pulumi.yaml"
     python_program.rename(project.dir / "Pulumi.python.yaml")
     (project.dir / "__main__.py").unlink()
-    python_program.write_text(YAML_PROGRAM, encoding="utf-8")
+    python_program.write_text(program, encoding="utf-8")
     done = project.china_site("provider-dir", check=True)
     folder = Path(done.stdout.strip())
     assert folder == Path(project.env["PULUMI_HOME"]) / "plugins" / folder.name
@@ -120,3 +120,17 @@ def test_yaml_site_gets_the_python_programs_violations(
     _as_yaml(project)
     yaml_violations, _ = _verdicts(project, "yaml")
     assert yaml_violations == python_violations
+
+
+def test_yaml_site_refusal_is_the_python_programs_one_line(project: Project, cdn_api: FakeCdn) -> None:
+    """hosting: mainland for a domain without an approved filing: refused when the program runs, nothing created,
+    the same bilingual line as from Python, no traceback."""
+    project.stack("hongkong", **{"china-site:hosting": "mainland"})
+    python = project.pulumi("preview", check=False)
+    _as_yaml(project, YAML_PROGRAM.replace("contentDir: site", "contentDir: site-hk"))
+    yaml = project.pulumi("preview", check=False)
+    assert python.returncode != 0 and yaml.returncode != 0
+    assert "Traceback" not in yaml.output and 'File "' not in yaml.output
+    refusal = next(ln for ln in python.output.splitlines() if "no ICP filing in the registry" in ln)
+    assert refusal.strip().split("error: ")[-1] in yaml.output
+    assert "DomainNotRegistration" in yaml.output and "备案" in yaml.output
