@@ -348,3 +348,31 @@ def test_plugin_process_serves_and_prints_its_port(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def test_construct_inputs_fall_back_to_the_stack_config_and_refuse_unknowns() -> None:
+    import pulumi
+    from pulumi.errors import InputPropertiesError
+
+    from china_site.provider.construct import _inputs
+    from china_site.provider.schema import SITE_INPUTS
+
+    pulumi.runtime.config.set_all_config(
+        {"china-site:hosting": "hongkong", "china-site:domain": "from-config.cn", "china-site:cdnGlobal": "true"}, []
+    )
+    try:
+        args = asyncio.run(_inputs({"domain": PropertyValue("www.example.cn")}, SITE_INPUTS, "Site 'x'"))
+        # The argument wins; what is left out comes from china-site:<property>, typed as the schema says.
+        assert args["domain"] == "www.example.cn" and args["hosting"] == "hongkong" and args["cdnGlobal"] is True
+        with pytest.raises(InputPropertiesError) as unknown:
+            asyncio.run(_inputs({"filings": PropertyValue.computed()}, SITE_INPUTS, "Site 'x'"))
+        assert unknown.value.errors is not None and unknown.value.errors[0]["property_path"] == "filings"
+        with pytest.raises(InputPropertiesError) as extra:
+            asyncio.run(_inputs({"registry": PropertyValue("r.yaml")}, SITE_INPUTS, "Site 'x'"))
+        assert extra.value.errors is not None and "no input registry" in extra.value.errors[0]["reason"]
+        # An origin may be another resource's output (with its dependency): it stays an Output.
+        origin = PropertyValue("alb.example.com", dependencies=["urn:pulumi:s::p::china-site:index:WebBackend::b"])
+        wrapped = asyncio.run(_inputs({"origin": origin}, SITE_INPUTS, "Site 'x'"))["origin"]
+        assert isinstance(wrapped, pulumi.Output)
+    finally:
+        pulumi.runtime.config.set_all_config({}, [])
