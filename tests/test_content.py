@@ -215,9 +215,11 @@ class ParentMonitor(pulumi.runtime.mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.parents: dict[str, str] = {}
+        self.aliases: dict[str, list[Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # the gRPC method name
         self.parents[request.name] = request.parent
+        self.aliases[request.name] = list(request.aliases)
         return super().RegisterResource(request)
 
 
@@ -258,7 +260,8 @@ def test_site_content_registers_the_provider_resource_with_its_inputs(
     def check(values: list[Any]) -> None:
         count, icp_displayed, psb_displayed, problems = values
         res = _content_resource(recorder)
-        assert res.name == "web" and res.typ == "china-site:index:SiteContent"
+        # Registered as <name>-sync (the name of the dynamic child it adopts in stacks of earlier versions).
+        assert res.name == "web-sync" and res.typ == "china-site:index:SiteContent"
         inputs = res.inputs
         assert "component" not in inputs and "__provider" not in inputs  # nothing pickled in the state
         assert inputs["owner"] == "project/stack/web"
@@ -271,7 +274,12 @@ def test_site_content_registers_the_provider_resource_with_its_inputs(
         assert inputs["icpNumberLinked"] is True and inputs["psbNumberLinked"] is True
         assert SECRET not in repr(inputs)
         assert [r.typ for r in recorder.resources] == [COMPONENT_TYPE]  # one custom resource, no dynamic child
-        assert monitor.parents["web"].endswith("::pulumi:pulumi:Stack::project-stack")
+        assert monitor.parents["web-sync"].endswith("::pulumi:pulumi:Stack::project-stack")
+        # ... with an alias to that dynamic child (parent: the old component <name>, at the stack).
+        [alias] = monitor.aliases["web-sync"]
+        legacy = alias.spec if alias.HasField("spec") else alias
+        assert (legacy.name, legacy.type) == ("web-sync", "pulumi-python:dynamic:Resource")
+        assert legacy.parentUrn == "urn:pulumi:stack::project::china-site:index:SiteContent::web"
         assert count == 4 and icp_displayed is True and psb_displayed is True and problems == []
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "备案号" in r.getMessage()]
 

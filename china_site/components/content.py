@@ -15,9 +15,10 @@ Alibaba Cloud environment variables (``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``ALIBABA
 ``ALIBABA_CLOUD_SECURITY_TOKEN``, see :mod:`china_site.oss`); the endpoint comes from the bucket's region
 (``oss-<region>.aliyuncs.com``), or ``endpoint``, or ``CHINA_SITE_OSS_ENDPOINT``.
 
-Stacks deployed before the plugin hold a ``pulumi-python:dynamic:Resource`` child ``<name>-sync`` under a
-``SiteContent`` component ``<name>``; ``Site`` registers the resource as ``<name>-sync`` with an alias to that child
-and the same owner mark, so ``pulumi up`` adopts it in place (no object re-uploaded or deleted).
+``SiteContent(name, …)`` registers the resource as ``<name>-sync`` with the owner mark ``<project>/<stack>/<name>``
+and an alias to what stacks deployed before the plugin hold: a ``SiteContent`` component ``<name>`` with a
+``pulumi-python:dynamic:Resource`` child ``<name>-sync`` that uploaded the objects. ``pulumi up`` adopts that child
+in place (no object uploaded again or deleted); the old component, which holds nothing, goes.
 :class:`ContentSyncProvider` stays importable for such stacks' refresh/destroy before the upgrade.
 """
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["COMPONENT_TYPE", "ContentSyncProvider", "SiteContent", "SiteContentArgs"]
 
 COMPONENT_TYPE = "china-site:index:SiteContent"
+LEGACY_TYPE = "pulumi-python:dynamic:Resource"  # what stacks deployed before the provider plugin hold
 
 
 @dataclass
@@ -102,6 +104,9 @@ class ContentSyncProvider(ResourceProvider):
 class SiteContent(pulumi.CustomResource):
     """A local folder kept in sync with an OSS bucket (only changed files upload; only its own objects deleted).
 
+    The provider plugin's ``china-site:index:SiteContent``, registered as ``<name>-sync`` (see the module docstring:
+    stacks of earlier versions upgrade in place).
+
     Outputs: ``manifest`` (key → sha256, etag, size, content_type, cache_control), ``object_count``,
     ``icp_number_displayed`` / ``psb_number_displayed`` (None when not checked: outside the mainland, or no PSB
     number yet) and ``homepage_problems`` (bilingual).
@@ -148,8 +153,11 @@ class SiteContent(pulumi.CustomResource):
         from china_site.provider.install import ensure_for_program
 
         ensure_for_program()
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(version=version()))
-        super().__init__(COMPONENT_TYPE, name, props, opts)
+        # The pre-plugin layout: component <name> (under the same parent) → dynamic child <name>-sync.
+        legacy_component = pulumi.resource.create_urn(name, COMPONENT_TYPE, parent=opts.parent if opts else None)
+        legacy = pulumi.Alias(name=f"{name}-sync", type_=LEGACY_TYPE, parent=legacy_component)
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(version=version(), aliases=[legacy]))
+        super().__init__(COMPONENT_TYPE, f"{name}-sync", props, opts)
         self.object_count = self.objectCount  # type: ignore[attr-defined]  # set from props by the SDK
         self.icp_number_displayed = pulumi.Output.from_input(found.inputs["icpNumberDisplayed"])
         self.psb_number_displayed = pulumi.Output.from_input(found.inputs["psbNumberDisplayed"])

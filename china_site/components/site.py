@@ -301,16 +301,11 @@ class Site(pulumi.ComponentResource):
         return bucket
 
     def _content(self, args: SiteArgs, content_dir: str, decision: HostingDecision) -> pulumi.Resource:
-        """The content: the provider's custom resource ``china-site:index:SiteContent``, named ``<name>-content-sync``
-        with the owner mark of ``<name>-content`` and an alias to the dynamic-provider child that stacks deployed
-        before the provider plugin hold under that name, so ``pulumi up`` adopts it in place."""
         from china_site.components.content import SiteContent, SiteContentArgs
 
         assert self.bucket is not None
-        n = self._name
-        legacy = f"{n}-content"
         return SiteContent(
-            f"{legacy}-sync",
+            f"{self._name}-content",
             SiteContentArgs(
                 bucket=self.bucket.bucket,
                 content_dir=content_dir,
@@ -322,13 +317,8 @@ class Site(pulumi.ComponentResource):
                 index_document=args.index_document,
                 exclude=args.content_exclude,
                 take_over_existing=args.content_take_over_existing,
-                owner=f"{pulumi.get_project()}/{pulumi.get_stack()}/{legacy}",
             ),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[self.bucket, self.acl, self.website],
-                aliases=[self.urn.apply(lambda urn: _legacy_content_urn(urn, legacy))],
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, self.acl, self.website]),
         )
 
     def _bucket_domain(
@@ -566,14 +556,6 @@ def _with_program_time_value(record: VerificationRecord) -> VerificationRecord:
     except (OwnershipError, ImportError) as err:
         pulumi.log.info(f"DescribeVerifyContent not available now: {err}")
         return record
-
-
-def _legacy_content_urn(site_urn: str, legacy: str) -> str:
-    """The URN of the dynamic-provider child ``<legacy>-sync`` under the ``SiteContent`` component ``<legacy>`` of
-    the Site ``site_urn`` (stacks deployed before the provider plugin)."""
-    prefix, type_chain, _name = site_urn.rsplit("::", 2)
-    dynamic = f"{type_chain}$china-site:index:SiteContent$pulumi-python:dynamic:Resource"
-    return f"{prefix}::{dynamic}::{legacy}-sync"
 
 
 def _dnsauth(record: str) -> str:
