@@ -400,6 +400,8 @@ _AUDIT_HELP = (
     "Resource policies see each resource's inputs and provider; stack policies see the outputs. Without --filings and "
     "without china-site:filings in the artifact, the registry is filings.yaml of the Pulumi project around the "
     "current directory; a registry that cannot be read is a mandatory finding, never a pass.\n\n"
+    "A run that failed (an error diagnostic such as a program refusing a mainland deploy, a failed operation, a "
+    "failed summary) is the mandatory finding run-failed: audit never passes what the engine did not.\n\n"
     "Exit 0: no mandatory finding. 1: mandatory findings. 2: bad input."
 )
 _POLICY_CONFIG_HELP = "Policy config in Pulumi's --policy-pack-config JSON format (enforcement levels, waivers, …)."
@@ -746,7 +748,8 @@ def audit(
         str | None,
         typer.Option(
             "--state",
-            help="A `pulumi stack export` of the same stack: the providers a preview without --show-sames leaves out.",
+            help="A `pulumi stack export` of the same stack: the providers a preview without --show-sames leaves out, "
+            "and the dependencies engine events never carry (a DNS record's link to what it points at).",
         ),
     ] = None,
 ) -> None:
@@ -754,6 +757,14 @@ def audit(
     from dataclasses import replace
 
     from china_site.engine.artifacts import read_artifact, root_stack_urn
+    from china_site.engine.pipeline import (
+        LINKS_NOT_IN_ARTIFACT,
+        RUN_FAILED,
+        judge_what_decides_itself,
+        link_gap_diagnostics,
+        run_failure_diagnostics,
+        uncarried_diagnostics,
+    )
     from china_site.engine.runner import (
         PROVIDER_NOT_IN_ARTIFACT,
         RESOURCES_NOT_IN_ARTIFACT,
@@ -778,7 +789,7 @@ def audit(
                     where=state,
                     fix="run `pulumi stack export --file state.json` and pass that file",
                 )
-        doc = read_artifact(artifact, state=state_doc)
+        doc = judge_what_decides_itself(read_artifact(artifact, state=state_doc))
         pack = load_pack()
         checked = check(
             doc.judged_records,
@@ -793,7 +804,29 @@ def audit(
             project_dir=find_project_dir(Path.cwd()),
             progress=_progress,
         )
-        gaps = omission_diagnostics(doc) + provider_gap_diagnostics(doc)
+
+        def dns_linked(records: list[Any]) -> list[Any]:
+            """The pack over ``records`` as for the audit itself (what a missing DNS link could change)."""
+            return check(
+                records,
+                pack=pack,
+                stack_config=doc.config,
+                policy_config=config_policies,
+                config_source=policy_config or "policy config",
+                filings=source,
+                today=day,
+                stack=doc.stack,
+                project=doc.project,
+                project_dir=find_project_dir(Path.cwd()),
+            ).diagnostics
+
+        gaps = (
+            run_failure_diagnostics(doc)
+            + omission_diagnostics(doc)
+            + uncarried_diagnostics(doc)
+            + provider_gap_diagnostics(doc)
+            + link_gap_diagnostics(doc, dns_linked)
+        )
         checked = replace(checked, diagnostics=gaps + checked.diagnostics, records=doc.records)
         extra: dict[str, Any] = {}
         notes: list[str] = []
@@ -801,7 +834,7 @@ def audit(
             from china_site.engine.events import compare
 
             stack_urn = root_stack_urn(doc.stack or "", doc.project or "")
-            skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT]
+            skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT, RUN_FAILED, LINKS_NOT_IN_ARTIFACT]
             comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
             extra, notes = _engine_section(comparison)
         title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"

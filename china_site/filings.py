@@ -1325,8 +1325,9 @@ class _Cache:
     keyed by endpoint and source (the same bucket/key on another endpoint is another object).
 
     A copy is served only when its body still has the recorded SHA-256 (and the MD5 its ETag names, for a
-    single-part ETag). A cache folder that other users can write to is not used (``notes`` says so): whoever can
-    write there could plant a registry. Temporary files left by an interrupted write are removed after an hour."""
+    single-part ETag) and it was proven complete when fetched (``complete``: what proved it). A cache folder that
+    other users can write to is not used (``notes`` says so): whoever can write there could plant a registry.
+    Temporary files left by an interrupted write are removed after an hour."""
 
     def __init__(self, root: Path, source: str, endpoint: str, notes: list[str]) -> None:
         digest = hashlib.sha256(f"{endpoint}\0{source}".encode()).hexdigest()[:40]
@@ -1371,9 +1372,12 @@ class _Cache:
         etag = etag if isinstance(etag, str) and etag else None
         if not _body_matches_etag(body, etag):
             return None
+        if not (isinstance(meta.get("complete"), str) and meta["complete"]):
+            return None  # written before bodies had to be proven complete: fetched again
         return _Cached(body=body, etag=etag, fetched_at=str(meta.get("fetched_at", "?")), path=self.body_path)
 
-    def write(self, body: bytes, etag: str | None) -> None:
+    def write(self, body: bytes, etag: str | None, proof: str) -> None:
+        """Keep ``body`` (proven complete by ``proof``: "ETag MD5", "x-amz-checksum-sha256", …)."""
         if not self.usable:
             return
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -1383,6 +1387,7 @@ class _Cache:
             "source": self.source,
             "etag": etag,
             "sha256": hashlib.sha256(body).hexdigest(),
+            "complete": proof,
             "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         _atomic_write(self.body_path, body)
@@ -1398,6 +1403,15 @@ class _Cache:
 
 
 _MD5_ETAG = re.compile(r'"?([0-9a-fA-F]{32})"?')
+
+
+def _headers(response: Mapping[str, Any]) -> dict[str, str]:
+    """The HTTP headers of a botocore response, names lower-case."""
+    meta = response.get("ResponseMetadata")
+    headers = meta.get("HTTPHeaders") if isinstance(meta, Mapping) else None
+    if not isinstance(headers, Mapping):
+        return {}
+    return {str(k).lower(): str(v) for k, v in headers.items()}
 
 
 def _body_matches_etag(body: bytes, etag: str | None) -> bool:
@@ -1481,7 +1495,7 @@ def _fetch_remote(
         SSLError,
     )
 
-    from china_site import oss
+    from china_site import completeness, oss
 
     creds_fix = (
         "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -1551,7 +1565,23 @@ def _fetch_remote(
     request: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if cached is not None and cached.etag:
         request["IfNoneMatch"] = cached.etag
+    if scheme == "s3":  # S3 states its x-amz-checksum-* only when asked (OSS: ETag and Content-MD5)
+        request["ChecksumMode"] = "ENABLED"
     outcome: dict[str, Any] = {}
+
+    def sidecar() -> bytes | None:
+        """The ``<key>.sha256`` object beside the registry (None when there is none), with its own request budget."""
+        sent[0] = 0
+        try:
+            side = client.get_object(Bucket=bucket, Key=key + completeness.SIDECAR_SUFFIX)
+        except ClientError as err:
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status in (403, 404) or err.response.get("Error", {}).get("Code") in ("NoSuchKey", "AccessDenied"):
+                return None
+            raise
+        outcome["stream"] = side["Body"]
+        data: bytes = side["Body"].read(completeness.SIDECAR_MAX_BYTES + 1)
+        return data
 
     def exchange() -> None:
         try:
@@ -1559,6 +1589,8 @@ def _fetch_remote(
             outcome["stream"] = got["Body"]
             outcome["body"] = got["Body"].read(MAX_REGISTRY_BYTES + 1)
             outcome["response"] = got
+            if completeness.needs_sidecar(_headers(got)) and len(outcome["body"]) <= MAX_REGISTRY_BYTES:
+                outcome["sidecar"] = sidecar()
         except BaseException as err:
             outcome["error"] = err
 
@@ -1650,13 +1682,20 @@ def _fetch_remote(
         )
     etag = response.get("ETag")
     etag = etag if isinstance(etag, str) and etag else None
-    if not _body_matches_etag(body, etag):
+    verdict = completeness.verify(body, _headers(response), outcome.get("sidecar"))
+    if verdict.corrupt:
         raise fail(
-            f"the object read from {endpoint} does not match its ETag {clip(etag or '', 40)} (corrupted in transit)",
-            "run the command again; if it persists, check for a proxy rewriting the content",
+            f"the object read from {endpoint} is not the whole object: {verdict.why}",
+            "run the command again; if it persists, check for a proxy cutting or rewriting the content",
+        )
+    if not verdict.complete:
+        raise fail(
+            f"the object read from {endpoint} cannot be proven complete: {verdict.why}",
+            f"upload it in one PutObject (its ETag is then its MD5), or put its SHA-256 beside it as "
+            f"{key}{completeness.SIDECAR_SUFFIX} (`sha256sum` output); check for a proxy stripping Content-Length",
         )
     try:
-        cache.write(body, etag)
+        cache.write(body, etag, verdict.proof)
     except OSError as err:
         notes.append(f"{source}: could not write the local cache in {cache_root} ({err.strerror or err}).")
     info = FetchInfo(source, 200, False, etag, cache_file=str(cache.body_path))

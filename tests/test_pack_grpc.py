@@ -188,7 +188,11 @@ def test_waivers_valid_and_expired(pack: PackProcess, shared: dict[str, Any]) ->
         "expires": "2026-12-31",
     }
     pack.configure(shared, {"icp-filing-required": {"waivers": [waiver]}})
-    assert pack.run([resource]).diagnostics == []
+    # An active waiver: the same violation, at advisory level, naming the waiver, its reason and its expiry.
+    [waived] = pack.run([resource]).diagnostics
+    assert (waived.policy, waived.level) == ("icp-filing-required", "advisory")
+    assert "WAIVED until 2026-12-31 by the waiver {policy: icp-filing-required, resource: legacy-*}" in waived.message
+    assert "(reason: CS-42 migration)" in waived.message
     pack.configure(shared, {"icp-filing-required": {"waivers": [{**waiver, "expires": "2026-11-01"}]}})
     [diag] = pack.run([resource]).mandatory()
     assert diag.policy == "icp-filing-required"

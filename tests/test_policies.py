@@ -250,7 +250,13 @@ def test_icp_remediation_rewrites_cdn_scope_to_overseas(config: dict[str, Any]) 
 def test_valid_waiver_suppresses_by_glob_and_expired_waiver_is_reported(config: dict[str, Any]) -> None:
     waiver = {"policy": "icp-filing-required", "resource": "*::cdn-*", "reason": "ticket CS-1", "expires": "2026-12-31"}
     args = rargs(CDN, cdn("unfiled.cn"), {**config, "waivers": [waiver]}, name="cdn-main")
-    assert run("icp-filing-required", args) == []
+    # Never hidden: the finding opens with the waiver (the pack reports it at advisory level: tests/test_pack_grpc.py).
+    [active] = run("icp-filing-required", args)
+    assert active.startswith(
+        "WAIVED until 2026-12-31 by the waiver {policy: icp-filing-required, resource: *::cdn-*} (reason: ticket CS-1)"
+    )
+    assert "from 2027-01-01 it is enforced again" in active and "已豁免至 2026-12-31" in active
+    assert "no ICP filing" in active
     expired = {**waiver, "expires": "2026-11-27"}
     [message] = run(
         "icp-filing-required", rargs(CDN, cdn("unfiled.cn"), {**config, "waivers": [expired]}, name="cdn-main")
@@ -272,7 +278,8 @@ def test_waivers_from_stack_config(config: dict[str, Any], monkeypatch: pytest.M
 
     waivers = [{"policy": "icp-*", "resource": "site", "reason": "migration", "expires": "2027-01-01"}]
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"china-site:waivers": json.dumps(waivers)}))
-    assert run("icp-filing-required", rargs(CDN, cdn("unfiled.cn"), config)) == []
+    [message] = run("icp-filing-required", rargs(CDN, cdn("unfiled.cn"), config))
+    assert message.startswith("WAIVED until 2027-01-01") and "(reason: migration)" in message
 
 
 # --- config errors and registry failures ------------------------------------------------------------------------
@@ -511,7 +518,8 @@ def test_dns_linked_reports_overdue_psb_and_honours_waivers(config: dict[str, An
         "reason": "filed, awaiting",
         "expires": "2026-12-01",
     }
-    assert run_urns("dns-linked-exposure", sargs(_dns_stack("late.cn"), {**config, "waivers": [waiver]})) == []
+    [(waived, _)] = run_urns("dns-linked-exposure", sargs(_dns_stack("late.cn"), {**config, "waivers": [waiver]}))
+    assert waived.startswith("WAIVED until 2026-12-01") and "[psb-filing-required]" in waived
 
 
 # --- hypothesis: arbitrary properties never make a policy raise ------------------------------------------------

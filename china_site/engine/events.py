@@ -38,10 +38,13 @@ from china_site.engine.artifacts import (
     SKIPPED_OPS,
     Artifact,
     EnginePolicyEvent,
+    Record,
+    RunFailure,
     _clip,
     _kind,
     _parse_state,
     _RawRecord,
+    failed_run_artifact,
     partial_artifact,
 )
 from china_site.errors import InputError
@@ -130,6 +133,9 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
     packs: dict[str, str] = {}
     seen_policy: set[tuple[str, str, str, str]] = set()
     ended = False  # the engine ends every run (preview, update, failed or not) with a summaryEvent
+    failures: list[RunFailure] = []
+    counted = 0  # resources a summaryEvent counts (the largest count: an `up` sends a preview's and an update's)
+    carried: set[str] = set()  # resources the events carry (any step but a delete)
     for index, raw in enumerate(events):
         entry = f"event {index + 1}"
         if not isinstance(raw, Mapping):
@@ -156,6 +162,7 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
                 _fail(source, "the step has no urn", entry=entry, field=f"{key}.metadata.urn")
             if op in SKIPPED_OPS:
                 continue
+            carried.add(urn)
             if op not in INCLUDED_OPS:
                 _fail(source, f"unknown step op '{_clip(op)}'", entry=entry, field=f"{key}.metadata.op")
             new = meta.get("new")
@@ -173,9 +180,12 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
             if key4 not in seen_policy:  # an `up` reports in its preview and again in its update
                 seen_policy.add(key4)
                 policy_events.append(found)
+        failures.extend(_failures(event, entry))
         summary = event.get("summaryEvent")
         if summary is not None:
             ended = True
+        if isinstance(summary, Mapping):
+            counted = max(counted, _counted(summary.get("resourceChanges")))
         if summary and isinstance(summary.get("policyPacks") or summary.get("PolicyPacks"), Mapping):
             # The engine keys them "<name>|<kind>|<location>" ("china-site|local|policies" for a local pack; the real
             # engine showed it), so the pack's name is what comes before the first "|".
@@ -207,12 +217,91 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
         if rec is not None:
             raw_records.append(rec)
     if not raw_records:
-        _fail(
-            source,
-            "the events describe no resources (no resourcePreEvent/resOutputsEvent), so there is nothing to audit",
-        )
-    artifact = partial_artifact("events", raw_records, config, source, state)
-    return replace(artifact, policy_events=tuple(policy_events), policy_packs=packs, events_cut_off=not ended)
+        if not failures:
+            _fail(
+                source,
+                "the events describe no resources (no resourcePreEvent/resOutputsEvent), so there is nothing to audit",
+            )
+        artifact = failed_run_artifact("events", tuple(failures), config, source)
+    else:
+        artifact = partial_artifact("events", raw_records, config, source, state)
+        if state is not None:
+            artifact = replace(artifact, records=_links_from_state(artifact.records, state))
+    return replace(
+        artifact,
+        policy_events=tuple(policy_events),
+        policy_packs=packs,
+        events_cut_off=not ended,
+        run_failures=tuple(failures),
+        counted_resources=counted,
+        carried_resources=len(carried),
+    )
+
+
+def _links_from_state(records: list[Record], state: Artifact) -> list[Record]:
+    """Engine events never carry a resource's dependencies (``StepEventStateMetadata`` has no field for them), which
+    tie a DNS record whose value is unknown at preview to what it points at; a ``pulumi stack export`` of the stack
+    has them: each record without its own takes those of the same resource in the export."""
+    known = {r.urn: r for r in state.records}
+    out: list[Record] = []
+    for record in records:
+        found = known.get(record.urn)
+        if found is not None and not record.dependencies and not record.property_dependencies:
+            record = replace(
+                record, dependencies=found.dependencies, property_dependencies=dict(found.property_dependencies)
+            )
+        out.append(record)
+    return out
+
+
+def _counted(changes: Any) -> int:
+    """The resources a summaryEvent's ``resourceChanges`` counts, deletes left out (their events are skipped too).
+    The engine counts one logical step per resource it reports (never a default provider, never an unchanged
+    read), so the events of a whole run carry at least as many resources."""
+    if not isinstance(changes, Mapping):
+        return 0
+    return sum(
+        n
+        for op, n in changes.items()
+        if str(op) not in SKIPPED_OPS and isinstance(n, int) and not isinstance(n, bool) and n > 0
+    )
+
+
+_SUCCEEDED = frozenset({"succeeded", "success", "ok"})
+# (A cancelEvent is no failure: the CLI ends every JSON event stream with one.)
+
+
+def _failures(event: Mapping[str, Any], entry: str) -> list[RunFailure]:
+    """What in one event says the run failed: an error diagnostic, a failed resource operation, a summary whose
+    ``result`` is not a success (``failed``, ``cancelled``) or an error event."""
+    out: list[RunFailure] = []
+    diag = event.get("diagnosticEvent")
+    if isinstance(diag, Mapping) and str(diag.get("severity") or "").lower() == "error":
+        message = diag.get("message")
+        prefix = diag.get("prefix")
+        text = message if isinstance(message, str) and message.strip() else "(an error without a message)"
+        if isinstance(prefix, str) and prefix.strip() and not text.startswith(prefix):
+            text = prefix + text
+        urn = diag.get("urn")
+        out.append(RunFailure(text, urn if isinstance(urn, str) else "", entry))
+    failed = event.get("resOpFailedEvent")
+    if isinstance(failed, Mapping):
+        meta = failed.get("metadata")
+        meta = meta if isinstance(meta, Mapping) else {}
+        urn = meta.get("urn") if isinstance(meta.get("urn"), str) else ""
+        op = meta.get("op")
+        op = op.value if isinstance(op, Enum) else op
+        out.append(RunFailure(f"the {_clip(str(op or 'resource'))} operation failed", str(urn), entry))
+    summary = event.get("summaryEvent")
+    result = str(summary.get("result") or "").strip().lower() if isinstance(summary, Mapping) else ""
+    if result and result not in _SUCCEEDED:  # "failed", "cancelled", or a value we do not know: fail closed
+        text = f"the engine's summary says the run did not succeed (result: {_clip(result, 40)})"
+        out.append(RunFailure(text, "", entry))
+    error = event.get("errorEvent")
+    if isinstance(error, Mapping):
+        said = error.get("error") or error.get("message")
+        out.append(RunFailure(str(said) if said else "(an error event without a message)", "", entry))
+    return out
 
 
 def _policy_event(policy: Any, source: str, entry: str) -> EnginePolicyEvent:

@@ -90,11 +90,30 @@ def _scope_requests() -> None:
 
         def scoped(self, request, context, _original=original):  # type: ignore[no-untyped-def]
             with request_scope():
-                return _original(self, request, context)
+                response = _original(self, request, context)
+                _waived_as_advisory(response)
+                return response
 
         scoped._china_site = True  # type: ignore[attr-defined]
         scoped.__name__ = scoped.__qualname__ = method
         setattr(servicer, method, scoped)
+
+
+def _waived_as_advisory(response: Any) -> None:
+    """Report at advisory level each diagnostic an active waiver covers (``_reporting.mark_waived``): the SDK gives
+    every violation its policy's level, the engine honours each diagnostic's own. Its message names the waiver."""
+    from china_site.policies._reporting import waived_messages
+
+    waived = waived_messages()
+    diagnostics = getattr(response, "diagnostics", None)
+    if not waived or diagnostics is None:
+        return
+    from pulumi.runtime import proto
+
+    for diag in diagnostics:
+        message = diag.message
+        if message in waived or any(message.endswith("\n" + m) for m in waived):
+            diag.enforcementLevel = proto.ADVISORY
 
 
 class _ScopedJsonFormat:
