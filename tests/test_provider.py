@@ -36,7 +36,16 @@ SAMPLE_SITE = ROOT / "site"
 ICP = "沪ICP备2021012345号-1"
 PSB = "沪公网安备31011502012345号"
 URN = "urn:pulumi:dev::shop::china-site:index:SiteContent::web"
-PULUMI_VERSION = "3.274.1"
+
+
+def _run(coro: Any) -> Any:
+    """Run a provider method on a loop of its own (asyncio.run would leave no current loop for the Pulumi mock tests
+    that run after these in the same process)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -120,7 +129,7 @@ def test_every_property_is_described_and_none_is_a_union() -> None:
 
 
 def test_get_schema_answers_the_schema() -> None:
-    answer = asyncio.run(ChinaSiteProvider().get_schema(GetSchemaRequest(version=0)))
+    answer = _run(ChinaSiteProvider().get_schema(GetSchemaRequest(version=0)))
     assert answer.schema is not None and json.loads(answer.schema) == json.loads(json.dumps(schema()))
 
 
@@ -182,7 +191,7 @@ def test_check_computes_the_program_time_inputs_and_refuses_missing_ones(tmp_pat
     site = tmp_path / "site"
     shutil.copytree(SAMPLE_SITE, site)
     provider = ChinaSiteProvider()
-    checked = asyncio.run(provider.check(CheckRequest(URN, {}, _pv(_inputs(site, "b")), b"")))
+    checked = _run(provider.check(CheckRequest(URN, {}, _pv(_inputs(site, "b")), b"")))
     assert not checked.failures and checked.inputs is not None
     inputs = _py(checked.inputs)
     assert inputs["files"] == file_hashes(site)
@@ -191,9 +200,9 @@ def test_check_computes_the_program_time_inputs_and_refuses_missing_ones(tmp_pat
 
     bad = _inputs(tmp_path / "missing", "b")
     del bad["bucket"]
-    refused = asyncio.run(provider.check(CheckRequest(URN, {}, _pv(bad), b"")))
+    refused = _run(provider.check(CheckRequest(URN, {}, _pv(bad), b"")))
     assert [f.property for f in refused.failures or []] == ["bucket"]
-    missing = asyncio.run(provider.check(CheckRequest(URN, {}, _pv(_inputs(tmp_path / "missing", "b")), b"")))
+    missing = _run(provider.check(CheckRequest(URN, {}, _pv(_inputs(tmp_path / "missing", "b")), b"")))
     [failure] = missing.failures or []
     assert failure.property == "contentDir" and "missing" in failure.reason
 
@@ -205,42 +214,42 @@ def test_lifecycle_through_the_provider(tmp_path: Path, bucket: str, oss_env: An
     site = tmp_path / "site"
     shutil.copytree(SAMPLE_SITE, site)
     provider = ChinaSiteProvider()
-    checked = asyncio.run(provider.check(CheckRequest(URN, {}, _pv(_inputs(site, bucket)), b"")))
+    checked = _run(provider.check(CheckRequest(URN, {}, _pv(_inputs(site, bucket)), b"")))
     assert checked.inputs is not None
-    created = asyncio.run(provider.create(CreateRequest(URN, checked.inputs, 60, False)))
+    created = _run(provider.create(CreateRequest(URN, checked.inputs, 60, False)))
     assert created.resource_id == f"oss://{bucket}/"
     state = created.properties
     assert to_python(state["objectCount"]) == len(file_hashes(site)) == len(_remote(admin, bucket))
 
     # Nothing changed: no diff.
-    same = asyncio.run(provider.diff(DiffRequest(URN, created.resource_id, state, checked.inputs, [])))
+    same = _run(provider.diff(DiffRequest(URN, created.resource_id, state, checked.inputs, [])))
     assert same.changes is False and same.replaces == []
 
     # One page edited: an update uploads that page only.
     (site / "index.html").write_text((site / "index.html").read_text(encoding="utf-8") + "<!-- v2 -->\n")
     before = _remote(admin, bucket)
-    news = asyncio.run(provider.check(CheckRequest(URN, state, _pv(_inputs(site, bucket)), b""))).inputs
+    news = _run(provider.check(CheckRequest(URN, state, _pv(_inputs(site, bucket)), b""))).inputs
     assert news is not None
-    changed = asyncio.run(provider.diff(DiffRequest(URN, created.resource_id, state, news, [])))
+    changed = _run(provider.diff(DiffRequest(URN, created.resource_id, state, news, [])))
     assert changed.changes is True and changed.diffs == ["files"] and changed.replaces == []
-    updated = asyncio.run(provider.update(UpdateRequest(URN, created.resource_id, state, news, 60, [], False)))
+    updated = _run(provider.update(UpdateRequest(URN, created.resource_id, state, news, 60, [], False)))
     after = _remote(admin, bucket)
     assert {k for k in after if after[k] != before.get(k)} == {"index.html"}
 
     # A prefix change replaces (delete before replace).
     moved = dict(_py(news), prefix="v2/")
-    replaced = asyncio.run(provider.diff(DiffRequest(URN, created.resource_id, updated.properties, _pv(moved), [])))
+    replaced = _run(provider.diff(DiffRequest(URN, created.resource_id, updated.properties, _pv(moved), [])))
     assert replaced.replaces == ["prefix"] and replaced.delete_before_replace is True
 
     # Read: an object dropped behind our back shows as a change of files.
     admin.delete_object(Bucket=bucket, Key="index.html")
-    read = asyncio.run(provider.read(ReadRequest(URN, created.resource_id, updated.properties, news)))
+    read = _run(provider.read(ReadRequest(URN, created.resource_id, updated.properties, news)))
     assert "index.html" not in to_python(read.properties["files"])
     assert "manifest" not in read.inputs
 
     # Delete: our objects go, a foreign one stays.
     admin.put_object(Bucket=bucket, Key="foreign.txt", Body=b"not ours")
-    asyncio.run(provider.delete(DeleteRequest(URN, created.resource_id, read.properties, 60)))
+    _run(provider.delete(DeleteRequest(URN, created.resource_id, read.properties, 60)))
     assert set(_remote(admin, bucket)) == {"foreign.txt"}
 
 
@@ -251,26 +260,26 @@ def test_the_provider_adopts_a_state_written_by_the_dynamic_provider(tmp_path: P
     site = tmp_path / "site"
     shutil.copytree(SAMPLE_SITE, site)
     provider = ChinaSiteProvider()
-    news = asyncio.run(provider.check(CheckRequest(URN, {}, _pv(_inputs(site, bucket)), b""))).inputs
+    news = _run(provider.check(CheckRequest(URN, {}, _pv(_inputs(site, bucket)), b""))).inputs
     assert news is not None
     legacy = ContentSyncProvider().create(
         {**_py(news), "component": "china-site:index:SiteContent", "__provider": "gASV-pickle"}
     )
     old_state = _pv({**(legacy.outs or {}), "__provider": "gASV-pickle", "component": "china-site:index:SiteContent"})
-    adopt = asyncio.run(provider.diff(DiffRequest(URN, legacy.id, old_state, news, [])))
+    adopt = _run(provider.diff(DiffRequest(URN, legacy.id, old_state, news, [])))
     # Only the pickle and the marker differ: an update (never a replace) that rewrites the state without them ...
     assert adopt.changes is True and adopt.replaces == [] and set(adopt.diffs) == {"__provider", "component"}
     before = {k: v for k, v in (legacy.outs or {})["manifest"].items()}
-    updated = asyncio.run(provider.update(UpdateRequest(URN, legacy.id, old_state, news, 60, [], False)))
+    updated = _run(provider.update(UpdateRequest(URN, legacy.id, old_state, news, 60, [], False)))
     assert "__provider" not in updated.properties and "component" not in updated.properties
     # ... and uploads nothing again (same manifest: same ETags).
     assert to_python(updated.properties["manifest"]) == before
-    same = asyncio.run(provider.diff(DiffRequest(URN, legacy.id, updated.properties, news, [])))
+    same = _run(provider.diff(DiffRequest(URN, legacy.id, updated.properties, news, [])))
     assert same.changes is False
     # Reading it never carries the pickle into the new state either.
-    read = asyncio.run(provider.read(ReadRequest(URN, legacy.id, old_state, {})))
+    read = _run(provider.read(ReadRequest(URN, legacy.id, old_state, {})))
     assert "__provider" not in read.properties and "__provider" not in read.inputs
-    assert asyncio.run(provider.diff_config(DiffRequest("urn:x", "", {}, {}, []))).changes is False
+    assert _run(provider.diff_config(DiffRequest("urn:x", "", {}, {}, []))).changes is False
 
 
 def test_an_unknown_type_is_refused() -> None:
@@ -279,7 +288,7 @@ def test_an_unknown_type_is_refused() -> None:
     # The type is the last element of the URN's type chain (a child of a Site, from Construct or in-process).
     assert _custom("china-site:index:Site$china-site:index:SiteContent") == "china-site:index:SiteContent"
     with pytest.raises(ValueError, match="unknown resource type"):
-        asyncio.run(ChinaSiteProvider().check(CheckRequest("urn:pulumi:s::p::china-site:index:Nope::x", {}, {}, b"")))
+        _run(ChinaSiteProvider().check(CheckRequest("urn:pulumi:s::p::china-site:index:Nope::x", {}, {}, b"")))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -361,18 +370,18 @@ def test_construct_inputs_fall_back_to_the_stack_config_and_refuse_unknowns() ->
         {"china-site:hosting": "hongkong", "china-site:domain": "from-config.cn", "china-site:cdnGlobal": "true"}, []
     )
     try:
-        args = asyncio.run(_inputs({"domain": PropertyValue("www.example.cn")}, SITE_INPUTS, "Site 'x'"))
+        args = _run(_inputs({"domain": PropertyValue("www.example.cn")}, SITE_INPUTS, "Site 'x'"))
         # The argument wins; what is left out comes from china-site:<property>, typed as the schema says.
         assert args["domain"] == "www.example.cn" and args["hosting"] == "hongkong" and args["cdnGlobal"] is True
         with pytest.raises(InputPropertiesError) as unknown:
-            asyncio.run(_inputs({"filings": PropertyValue.computed()}, SITE_INPUTS, "Site 'x'"))
+            _run(_inputs({"filings": PropertyValue.computed()}, SITE_INPUTS, "Site 'x'"))
         assert unknown.value.errors is not None and unknown.value.errors[0]["property_path"] == "filings"
         with pytest.raises(InputPropertiesError) as extra:
-            asyncio.run(_inputs({"registry": PropertyValue("r.yaml")}, SITE_INPUTS, "Site 'x'"))
+            _run(_inputs({"registry": PropertyValue("r.yaml")}, SITE_INPUTS, "Site 'x'"))
         assert extra.value.errors is not None and "no input registry" in extra.value.errors[0]["reason"]
         # An origin may be another resource's output (with its dependency): it stays an Output.
         origin = PropertyValue("alb.example.com", dependencies=["urn:pulumi:s::p::china-site:index:WebBackend::b"])
-        wrapped = asyncio.run(_inputs({"origin": origin}, SITE_INPUTS, "Site 'x'"))["origin"]
+        wrapped = _run(_inputs({"origin": origin}, SITE_INPUTS, "Site 'x'"))["origin"]
         assert isinstance(wrapped, pulumi.Output)
     finally:
         pulumi.runtime.config.set_all_config({}, [])
