@@ -814,3 +814,15 @@ def test_globally_named_children_delete_before_replace(registry: FilingRegistry)
     assert not rec.one(PROVIDER, "site-provider").delete_before_replace
     no_cdn = run_site(domain=UNFILED, hosting="hongkong", filings=registry, cdn=False)
     assert no_cdn.one(CNAME).delete_before_replace and no_cdn.one(BUCKET).delete_before_replace
+
+
+@pytest.mark.parametrize("as_output", [False, True])
+def test_origin_host_name_string_or_output(registry: FilingRegistry, as_output: bool) -> None:
+    # A host name (what the provider passes for a WebBackend's dnsName output from YAML/TypeScript/Go) is the CDN's
+    # source as it is; an Output is never asked for a dns_name attribute.
+    host = "alb-abc.cn-shanghai.alb.aliyuncsslb.com"
+    origin: Any = pulumi.Output.from_input(host) if as_output else host
+    rec = run_site(domain=FILED, hosting="mainland", filings=registry, origin=origin, domain_verified=True)
+    [source] = rec.one(CDN).inputs["sources"]
+    assert (source["type"], source["content"]) == ("domain", host)
+    assert not rec.of_type(BUCKET)

@@ -127,7 +127,11 @@ class ChinaSiteProvider(Provider):
         return DiffResponse(changes=False)
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
-        return ConfigureResponse(accept_secrets=True, supports_preview=True, accept_resources=True, accept_outputs=True)
+        # No output values: pulumi 3.272's PropertyValue.unmarshal fails on them (an output value without a secret
+        # field, or an unknown one without a value); plain values plus inputDependencies carry the same.
+        return ConfigureResponse(
+            accept_secrets=True, supports_preview=True, accept_resources=True, accept_outputs=False
+        )
 
     # -- Custom resources: SiteContent, DomainVerifyContent, DomainOwnership --------------------------------------
 

@@ -134,3 +134,42 @@ def test_yaml_site_refusal_is_the_python_programs_one_line(project: Project, cdn
     refusal = next(ln for ln in python.output.splitlines() if "no ICP filing in the registry" in ln)
     assert refusal.strip().split("error: ")[-1] in yaml.output
     assert "DomainNotRegistration" in yaml.output and "备案" in yaml.output
+
+
+BACKEND_PROGRAM = """\
+name: china-site
+runtime: yaml
+resources:
+  backend:
+    type: china-site:index:WebBackend
+    properties:
+      imageId: m-uf6backend
+      certificateId: "12345678"
+      instanceCount: 2
+      filings: filings.yaml
+  site:
+    type: china-site:index:Site
+    properties:
+      filings: filings.yaml
+      origin: ${backend.dnsName}
+outputs:
+  url: ${site.url}
+  backendDnsName: ${backend.dnsName}
+  backendRegion: ${backend.region}
+"""
+
+
+def test_yaml_backend_output_is_the_sites_origin(project: Project, local_cloud: LocalCloud, cdn_api: FakeCdn) -> None:
+    """A WebBackend is its own component; its dnsName output (a string) is the Site's origin: the CDN fetches from
+    the load balancer, and the Site waits for it."""
+    project.stack("mainland")
+    project.pulumi("config", "rm", "china-site:contentDir")  # a site with an origin has no bucket to upload to
+    _as_yaml(project, BACKEND_PROGRAM)
+    project.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies")
+    outputs: dict[str, Any] = project.pulumi("stack", "output", "--json").json()
+    assert outputs["backendRegion"] == "cn-shanghai" and outputs["backendDnsName"]
+    [cdn] = local_cloud.resources("alicloud:cdn/domainNew:DomainNew")
+    assert [(s["type"], s["content"]) for s in cdn["inputs"]["sources"]] == [("domain", outputs["backendDnsName"])]
+    assert local_cloud.resources("alicloud:oss/bucket:Bucket") == []
+    project.pulumi("destroy", "--yes", "--skip-preview")
+    assert local_cloud.resources() == []
