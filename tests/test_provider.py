@@ -385,3 +385,20 @@ def test_construct_inputs_fall_back_to_the_stack_config_and_refuse_unknowns() ->
         assert isinstance(wrapped, pulumi.Output)
     finally:
         pulumi.runtime.config.set_all_config({}, [])
+
+
+def test_site_args_certificate_object_becomes_the_site_certificate() -> None:
+    import pulumi
+
+    from china_site.provider.construct import site_args
+
+    async def resolve() -> tuple[Any, Any]:
+        cert = pulumi.Output.secret({"certificate": "-----CERT-----", "privateKey": "-----KEY-----"})
+        args = site_args({"domain": "www.example.cn", "certificate": cert})
+        assert args.certificate is not None
+        return (
+            await args.certificate.certificate.future(),  # type: ignore[union-attr]
+            await args.certificate.private_key.is_secret(),  # type: ignore[union-attr]
+        )
+
+    assert _run(resolve()) == ("-----CERT-----", True)
