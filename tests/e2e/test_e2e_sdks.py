@@ -21,7 +21,14 @@ from e2e_helpers import ROOT, Project
 from china_site.provider.schema import schema
 
 SAMPLES = Path(__file__).resolve().parent / "sdk_samples"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "china-site" / "sdk-check"
+# npm packages for the TypeScript check, kept between runs (the cache folder of tests/consumer_tools.py).
+CACHE = (
+    Path(
+        os.environ.get("CHINA_SITE_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "china-site"
+    )
+    / "sdk-check"
+)
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
