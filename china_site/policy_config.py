@@ -403,7 +403,7 @@ class WaiverMatch:
         w = self.waiver
         return (
             f"Waiver expired on {w.expires.isoformat()} (reason: {w.reason}); the finding applies again.\n"
-            f"豁免已于 {w.expires.isoformat()} 到期（原因：{w.reason}），该问题重新生效。"
+            f"豁免有效期至 {w.expires.isoformat()}（含当日），现已过期（原因：{w.reason}），该问题重新生效。"
         )
 
     def active_note(self) -> str:

@@ -174,7 +174,7 @@ def test_junit_parses(registry: str) -> None:
     assert result.exit_code == 1
     root = ET.fromstring(result.stdout.split("?>", 1)[1])
     cases = list(root.iter("testcase"))
-    assert len(cases) == 6 * 10  # resources × policies
+    assert len(cases) == 6 * 13  # resources × policies
     failed = [c for c in cases if c.find("failure") is not None]
     assert [(c.get("classname", "").rsplit("::", 1)[-1], c.get("name")) for c in failed] == [
         ("www-cdn", "icp-filing-required")

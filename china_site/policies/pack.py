@@ -18,10 +18,13 @@ from china_site.policies import (
     domain_eligible,
     filed_domain_off_mainland,
     filing_registry_available,
+    filing_registry_consistent,
     icp_filing_required,
     icp_number_displayed,
     psb_filing_due,
     psb_filing_required,
+    unreviewed_exposure,
+    unreviewed_type,
     untied_mainland_exposure,
 )
 from china_site.policies._adapter import PACK_NAME, request_memo, request_scope, set_engine_stack_config
@@ -34,9 +37,12 @@ POLICIES: list[Policy] = [
     domain_eligible.POLICY,
     filed_domain_off_mainland.POLICY,
     icp_number_displayed.POLICY,
+    filing_registry_consistent.POLICY,
     untied_mainland_exposure.POLICY,
     filing_registry_available.POLICY,
     dns_linked_exposure.POLICY,
+    unreviewed_exposure.POLICY,
+    unreviewed_type.POLICY,
 ]
 
 DESCRIPTION = (
