@@ -1,7 +1,8 @@
 """Upgrade: a stack deployed by the release before the provider plugin (SiteContent and the ownership check as
 Python dynamic resources, their providers pickled in the state) is updated with ``pulumi up`` by this version.
 
-The previous release's code comes from git (``LEGACY_COMMIT``: ``china_site/`` and ``__main__.py``), run with the
+The previous release's code comes from git (``LEGACY_COMMIT``: ``china_site/``, ``__main__.py`` and the registry in
+its format), run with the
 checkout's virtualenv through ``PYTHONPATH``. Then the engine's plan and the bucket are checked: nothing deleted,
 created or replaced that holds data, no object uploaded again, no ownership check asked again; the new state holds no
 pickle, and refresh and destroy work afterwards.
@@ -25,10 +26,21 @@ LEGACY_COMMIT = "26bb689ea404d80d417ea0a85d9dfbe0cb9c38b3"
 
 
 def _legacy_code(dest: Path) -> Path:
-    """``china_site/`` and ``__main__.py`` of LEGACY_COMMIT, extracted into ``dest``."""
+    """``china_site/``, ``__main__.py`` and ``filings.yaml`` of LEGACY_COMMIT (its registry format), extracted into
+    ``dest``."""
     try:
         blob = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", "--format=tar", LEGACY_COMMIT, "china_site", "__main__.py"],
+            [
+                "git",
+                "-C",
+                str(ROOT),
+                "archive",
+                "--format=tar",
+                LEGACY_COMMIT,
+                "china_site",
+                "__main__.py",
+                "filings.yaml",
+            ],
             capture_output=True,
             check=True,
             timeout=120,
@@ -55,8 +67,9 @@ def test_upgrade_from_the_dynamic_provider_keeps_every_object(
     project: Project, local_cloud: LocalCloud, moto_s3: MotoS3, cdn_api: FakeCdn, tmp_path: Path
 ) -> None:
     legacy = _legacy_code(tmp_path / "legacy")
-    new_main = (project.dir / "__main__.py").read_text(encoding="utf-8")
-    (project.dir / "__main__.py").write_text((legacy / "__main__.py").read_text(encoding="utf-8"), encoding="utf-8")
+    current = {name: (project.dir / name).read_text(encoding="utf-8") for name in ("__main__.py", "filings.yaml")}
+    for name in current:
+        (project.dir / name).write_text((legacy / name).read_text(encoding="utf-8"), encoding="utf-8")
     old = {"PYTHONPATH": str(legacy)}
 
     # 1. Deploy with the previous release.
@@ -74,7 +87,8 @@ def test_upgrade_from_the_dynamic_provider_keeps_every_object(
     cloud_calls = len(local_cloud.calls("Create")), len(local_cloud.calls("Delete"))
 
     # 2. Upgrade: this version's code (the checkout's virtualenv), same stack.
-    (project.dir / "__main__.py").write_text(new_main, encoding="utf-8")
+    for name, text in current.items():
+        (project.dir / name).write_text(text, encoding="utf-8")
     steps = _steps(project)
     by_name = {urn.rsplit("::", 1)[1]: op for urn, op in steps.items()}
     # The data-holding resources are adopted through their aliases: updated in place (the pickle dropped), never
