@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 
 def main() -> None:
-    """The console script ``pulumi-resource-china-site``."""
+    """The plugin (``python -m china_site.provider``; the launcher in Pulumi's plugin cache runs it)."""
     from china_site.provider.server import main as serve
 
     serve()

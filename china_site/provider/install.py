@@ -1,8 +1,9 @@
 """Where the engine finds ``pulumi-resource-china-site``: Pulumi's plugin cache, like any provider.
 
-``pip install china-site`` installs the plugin as a console script of the environment. The engine does not look
-in a virtualenv (and a plugin found on ``$PATH`` comes with a warning), so :func:`ensure_installed` puts a
-two-line launcher for *this* environment's interpreter into the plugin cache —
+The plugin is ``python -m china_site.provider`` of the environment china-site is installed in. The engine does not
+look in a virtualenv, and a plugin it finds on ``$PATH`` comes with a warning (and wins over the plugin cache — so
+china-site ships no ``pulumi-resource-china-site`` console script, which an activated virtualenv would put on
+``PATH``). :func:`ensure_installed` puts a launcher for *this* environment's interpreter into the plugin cache —
 ``$PULUMI_HOME/plugins/resource-china-site-v<version>/pulumi-resource-china-site`` (``~/.pulumi`` by default), the
 place ``pulumi plugin install`` would put it. The Python components call it before registering a china-site
 resource (no manual step); ``china-site provider-dir`` calls it and prints the folder, for ``pulumi package add``

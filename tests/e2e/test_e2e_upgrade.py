@@ -3,8 +3,8 @@ Python dynamic resources, their providers pickled in the state) is updated with 
 
 The previous release's code comes from git (``LEGACY_COMMIT``: ``china_site/``, ``__main__.py`` and the registry in
 its format), run with the checkout's virtualenv through ``PYTHONPATH``. Then the engine's plan and the bucket are
-checked: nothing deleted, created or replaced that holds data, no object uploaded again, no ownership check asked again; the new state holds no
-pickle, and refresh and destroy work afterwards.
+checked: nothing deleted, created or replaced that holds data, no object uploaded again, no ownership check asked
+again; the new state holds no pickle, and refresh and destroy work afterwards.
 """
 
 from __future__ import annotations

@@ -4,10 +4,11 @@ program's on the same stack config."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from e2e_helpers import Project, policies_passed, policy_events, s3_objects
+from e2e_helpers import VENV, Project, policies_passed, policy_events, s3_objects
 from fake_cdn_api import FakeCdn
 from localcloud.fixtures import LocalCloud, MotoS3
 from sample_stacks import MAINLAND_RESOURCES
@@ -53,9 +54,11 @@ def _as_yaml(project: Project, program: str = YAML_PROGRAM) -> Path:
 
 
 def _verdicts(project: Project, program: str) -> tuple[set[Any], set[Any]]:
-    preview = project.pulumi("preview", "--policy-pack", "policies", check=False)
+    # As with an activated virtualenv: its bin folder on PATH, and the engine allowed to look there.
+    activated = {"PATH": f"{VENV / 'bin'}{os.pathsep}{project.env['PATH']}", "PULUMI_IGNORE_AMBIENT_PLUGINS": "false"}
+    preview = project.pulumi("preview", "--policy-pack", "policies", check=False, env=activated)
     assert preview.returncode in (0, 255), preview.output[-4000:]
-    assert "from $PATH" not in preview.output  # the plugin comes from Pulumi's plugin cache
+    assert "from $PATH" not in preview.output  # the plugin comes from Pulumi's plugin cache, as any provider's
     return policy_events(preview), policies_passed(preview)
 
 
