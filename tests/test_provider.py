@@ -402,3 +402,42 @@ def test_site_args_certificate_object_becomes_the_site_certificate() -> None:
         )
 
     assert _run(resolve()) == ("-----CERT-----", True)
+
+
+def test_provider_dir_prints_the_folder_or_one_line_error(tmp_path: Path) -> None:
+    import sys
+
+    command = [str(Path(sys.executable).parent / "china-site"), "provider-dir"]
+    env = {**os.environ, "PULUMI_HOME": str(tmp_path / "home")}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and Path(done.stdout.strip()).is_dir()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    env["PULUMI_HOME"] = str(blocker / "home")  # under a file: cannot be created
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert (
+        "cannot write the provider plugin into Pulumi's plugin cache" in refused.stderr
+        and "PULUMI_HOME" in refused.stderr
+    )
+
+
+def test_program_time_install_failure_is_a_one_line_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pulumi
+
+    from china_site.errors import InputError
+    from china_site.provider.install import _IN_PLUGIN, ensure_for_program
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("PULUMI_HOME", str(blocker / "home"))
+    monkeypatch.delenv(_IN_PLUGIN, raising=False)
+    monkeypatch.setattr(pulumi.runtime.settings.SETTINGS, "monitor", None)  # not under mocks: a program's run
+    with pytest.raises(InputError) as err:
+        ensure_for_program()
+    assert isinstance(err.value, pulumi.RunError)  # printed by the Python host as its message alone
+    assert "plugin cache" in str(err.value) and "PULUMI_HOME" in str(err.value)
+    monkeypatch.setenv(_IN_PLUGIN, "1")  # inside the plugin (Construct): the engine already runs it, nothing to do
+    ensure_for_program()
