@@ -101,10 +101,6 @@ def _pv(props: Mapping[str, Any]) -> dict[str, PropertyValue]:
     return {k: from_python(v) for k, v in props.items()}
 
 
-def _secret(value: PropertyValue) -> bool:
-    return value.contains_secret()
-
-
 # ---------------------------------------------------------------------------------------------------------------------
 # The provider
 
