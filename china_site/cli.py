@@ -826,6 +826,12 @@ def pack_dir(
     directory: Annotated[
         Path | None, typer.Option("--dir", help="Write the pack here instead of the cache folder.")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Write into a --dir folder that holds files other than a china-site pack (overwrites them)."
+        ),
+    ] = False,
 ) -> None:
     """Print a folder that is a working policy pack: pulumi preview --policy-pack "$(china-site pack-dir)".
 
@@ -834,7 +840,7 @@ def pack_dir(
     from china_site.packdir import materialise
 
     with user_errors():
-        folder = materialise(directory)
+        folder = materialise(directory, force=force)
     typer.echo(str(folder))
 
 
