@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -463,9 +462,11 @@ def _policy_public(document: object) -> bool:
     if isinstance(document, str):
         if not document.strip():
             return False
+        from china_site.safeio import load_json
+
         try:
-            document = json.loads(document)
-        except ValueError:
+            document = load_json(document)
+        except ValueError:  # malformed, a number too long, nested too deep (NestingError is a ValueError)
             return True  # unparseable: the stricter reading
     if not isinstance(document, Mapping):
         return True

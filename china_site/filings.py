@@ -43,7 +43,16 @@ from pydantic_core import PydanticUndefined
 
 from china_site import domains, numbers
 from china_site.errors import ChinaSiteError, RegistryError
-from china_site.safeio import MAX_DEPTH, DatesAsWrittenLoader, NestingError, check_depth, clip, read_capped
+from china_site.safeio import (
+    MAX_DEPTH,
+    DatesAsWrittenLoader,
+    NestingError,
+    NumberTooLongError,
+    UniqueKeys,
+    clip,
+    load_json,
+    read_capped,
+)
 
 __all__ = [
     "ACCESS_PROVIDER_ALIASES",
@@ -491,7 +500,17 @@ class Site(_Model):
 
     def psb_deadline(self, grace_days: int = 30) -> dt.date | None:
         """Last day to file with the PSB (launch + ``grace_days``), or None when not launched."""
-        return self.launched + dt.timedelta(days=grace_days) if self.launched else None
+        return days_after(self.launched, grace_days) if self.launched else None
+
+
+def days_after(day: dt.date, days: int) -> dt.date:
+    """``day + days``, stopping at the last day of the calendar (``launched: 9999-12-31`` is a valid date, and
+    every command must take the registries ``filings validate`` accepts)."""
+    if days >= (dt.date.max - day).days:
+        return dt.date.max
+    if -days >= (day - dt.date.min).days:
+        return dt.date.min
+    return day + dt.timedelta(days=days)
 
 
 class Expiring(NamedTuple):
@@ -621,8 +640,7 @@ class FilingRegistry(_Model):
           ``psb_grace_days`` window (from launch) ends by then;
         - ``("domain", domain, expires)`` for each site whose ``domain_expires`` falls by then.
         """
-        room = (dt.date.max - today).days
-        horizon = dt.date.max if within_days >= room else today + dt.timedelta(days=within_days)
+        horizon = days_after(today, within_days)
         rows: list[Expiring] = []
         for entity_id, entity in self.entities.items():
             if entity.status == "cancelled":
@@ -1079,29 +1097,9 @@ def _parse_registry(data: object, *, source: str) -> FilingRegistry:
 # --- decoding -----------------------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(DatesAsWrittenLoader):
+class _UniqueKeyLoader(UniqueKeys, DatesAsWrittenLoader):
     """SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one: a lost entity or site), with
     bounded nesting and alias expansion; an impossible date stays text so validation names its entry and field."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
-        seen: set[Any] = set()
-        for key_node, _value in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:  # unhashable key: the base class reports it
-                continue
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    f"found duplicate key {clip(repr(key), 80)}",
-                    key_node.start_mark,
-                )
-        return super().construct_mapping(node, deep=deep)
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -1142,9 +1140,9 @@ def _decode_registry(raw: bytes, *, source: str, fmt: Literal["json", "yaml"]) -
     )
     if fmt == "json":
         try:
-            data = json.loads(text, object_pairs_hook=_json_pairs)
-            check_depth(data)
-            return data
+            return load_json(text, object_pairs_hook=_json_pairs)
+        except NumberTooLongError as err:
+            raise RegistryError(f"malformed JSON: {err}", source=source, fix="write the number as text") from None
         except json.JSONDecodeError as err:
             raise RegistryError(
                 f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",

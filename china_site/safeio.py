@@ -8,6 +8,10 @@ bounded YAML (nesting, aliases), bounded nesting of decoded data, and text made 
   impossible dates (``2026-02-30``, month 13) as text so a validator names the entry and field instead of the
   loader crashing.
 - :func:`check_depth` bounds the nesting of already-decoded data (JSON) without recursion.
+- :func:`load_json` decodes outside JSON with both bounds applied as it decodes: a number of more than
+  :data:`MAX_NUMBER_DIGITS` digits is refused before Python converts it (Python itself stops at 4,300 digits with
+  a ``ValueError``), and nesting too deep for the decoder (a ``RecursionError``) or beyond ``max_depth`` is a
+  :class:`NestingError`.
 - :func:`clip` and :func:`printable` cut outside text to a few hundred characters and make control characters and
   escape sequences visible instead of letting them reach a terminal.
 """
@@ -28,14 +32,19 @@ __all__ = [
     "BoundedLoader",
     "DatesAsWrittenLoader",
     "NestingError",
+    "NumberTooLongError",
+    "UniqueKeyLoader",
+    "UniqueKeys",
     "check_depth",
     "clip",
+    "load_json",
     "printable",
     "read_capped",
 ]
 
 MAX_CONFIG_BYTES = 16 * 1024**2  # Pulumi.yaml, Pulumi.<stack>.yaml, --policy-config
 MAX_DEPTH = 200  # nesting levels of a registry, a config or an artifact (real ones stay below 30)
+MAX_NUMBER_DIGITS = 1000  # digits of one JSON number (a real one has at most ~20; Python refuses more than 4,300)
 # A document may use aliases, but their expansion may add at most this many nodes per node written (plus a floor).
 _ALIAS_FACTOR = 10
 _ALIAS_FLOOR = 10_000
@@ -160,6 +169,36 @@ def _check_expansion(root: yaml.Node, limit: int) -> None:
                 stack.append((child, False))
 
 
+class UniqueKeys(yaml.SafeLoader):
+    """A loader that refuses a key written twice in one mapping (PyYAML silently keeps the last one; the Pulumi CLI,
+    Go's yaml.v3, refuses it too): a ``ConstructorError`` naming the key and its line. Mixed in before a bounded
+    loader."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # unhashable key: the base class reports it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {clip(repr(key), 80)}",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+class UniqueKeyLoader(UniqueKeys, BoundedLoader):
+    """:class:`BoundedLoader` that refuses duplicate keys (Pulumi.yaml, Pulumi.<stack>.yaml)."""
+
+
 def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)  # type: ignore[no-untyped-call]
@@ -193,6 +232,37 @@ def check_depth(data: object, max_depth: int = MAX_DEPTH) -> None:
         for child in children:
             if isinstance(child, dict | list | tuple):
                 stack.append((child, depth + 1))
+
+
+class NumberTooLongError(ValueError):
+    """A JSON number with more digits than :data:`MAX_NUMBER_DIGITS`."""
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS + 1:  # (+1: the sign)
+        raise NumberTooLongError(f"a number of {len(text.lstrip('-'))} digits (the limit is {MAX_NUMBER_DIGITS})")
+    return int(text)
+
+
+def _bounded_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_DIGITS + 16:  # digits, sign, point and exponent
+        raise NumberTooLongError(f"a number of {len(text)} characters (the limit is {MAX_NUMBER_DIGITS} digits)")
+    return float(text)
+
+
+def load_json(text: str | bytes, *, max_depth: int = MAX_DEPTH, object_pairs_hook: Any = None) -> Any:
+    """``json.loads`` for outside input: raises ``json.JSONDecodeError`` for malformed text,
+    :class:`NumberTooLongError` for a number of more than :data:`MAX_NUMBER_DIGITS` digits (checked before it is
+    converted) and :class:`NestingError` for nesting beyond ``max_depth`` (also when the decoder itself runs out of
+    recursion, at about 1,000 levels)."""
+    import json
+
+    try:
+        data = json.loads(text, parse_int=_bounded_int, parse_float=_bounded_float, object_pairs_hook=object_pairs_hook)
+    except RecursionError:
+        raise NestingError(f"nested more than {max_depth} levels deep") from None
+    check_depth(data, max_depth)
+    return data
 
 
 # --- text for people ---------------------------------------------------------------------------------------------

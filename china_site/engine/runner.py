@@ -117,7 +117,7 @@ class Project:
 def _yaml(path: Path) -> Any:
     import yaml
 
-    from china_site.safeio import MAX_CONFIG_BYTES, BoundedLoader, NestingError, read_capped
+    from china_site.safeio import MAX_CONFIG_BYTES, NestingError, UniqueKeyLoader, read_capped
 
     def refuse(why: str) -> NoReturn:
         raise InputError(f"is too large for a Pulumi project or stack file: {why}", where=str(path))
@@ -131,7 +131,8 @@ def _yaml(path: Path) -> Any:
             f"is not UTF-8 text (invalid byte at offset {exc.start})", where=str(path), fix="save the file as UTF-8"
         ) from None
     try:
-        return yaml.load(text, Loader=BoundedLoader)  # SafeLoader with bounded nesting and aliases
+        # SafeLoader with bounded nesting and aliases, refusing a key written twice (as the Pulumi CLI does)
+        return yaml.load(text, Loader=UniqueKeyLoader)
     except NestingError as exc:
         raise InputError(f"is not usable YAML ({exc})", where=str(path), fix="write the values out") from None
     except yaml.YAMLError as exc:
