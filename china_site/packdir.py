@@ -1,8 +1,10 @@
 """``china-site pack-dir``: a folder that is a working CrossGuard pack for ``pulumi preview --policy-pack``.
 
 How the Pulumi CLI (v3.274) runs a Python pack: it reads ``PulumiPolicy.yaml`` in the folder, asks the Python
-language host to ``RunPlugin`` it with ``runtime.options``, and the host runs ``<virtualenv>/bin/python <folder>
-<engine address>`` (the folder's ``__main__.py``); with ``toolchain: pip`` and no ``virtualenv`` it assumes ``venv``.
+language host to ``RunPlugin`` it with ``runtime.options``, and Pulumi's host runs ``<virtualenv>/bin/python -u -m
+pulumi.policy <engine address> <folder>`` **in the pack's folder** (``pulumi.policy`` runs the folder's
+``__main__.py``); with ``toolchain: pip`` and no ``virtualenv`` it assumes ``venv``. The pack finds the Pulumi project
+it judges (where a relative ``china-site:filings`` starts) through ``china_site.project_dir``.
 For a pack downloaded from the Pulumi Cloud the CLI creates that virtualenv itself and installs the pack's
 ``requirements.txt`` into it.
 

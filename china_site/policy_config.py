@@ -35,6 +35,7 @@ from china_site.errors import InputError
 from china_site.locations import display_source
 from china_site.model import RuleOptions
 from china_site.policy_schema import CONFIG_SCHEMA
+from china_site.project_dir import find_project_dir
 
 __all__ = [
     "CHINA_TZ",
@@ -284,15 +285,6 @@ def read_stack_config(environ: Mapping[str, str] | None = None) -> tuple[dict[st
     return config, secrets
 
 
-def find_project_dir(start: Path | str) -> Path:
-    """The nearest directory at or above ``start`` holding a ``Pulumi.yaml`` (or ``.yml``), else ``start``."""
-    begin = Path(start).resolve()
-    for candidate in (begin, *begin.parents):
-        if (candidate / "Pulumi.yaml").is_file() or (candidate / "Pulumi.yml").is_file():
-            return candidate
-    return begin
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Settings
 
@@ -310,6 +302,9 @@ class PackSettings:
     live_timeout: float
     waivers: tuple[Waiver, ...]
     stack_config: Mapping[str, str]
+    # Set when ``filings`` is relative (or the default) but the Pulumi project's folder is unknown: why (then
+    # ``filings`` is empty, and loading the registry fails with a finding that says so).
+    unresolved: str | None = None
 
 
 _REMOTE_PREFIXES: Final = ("oss://", "s3://")
@@ -329,12 +324,15 @@ def resolve_settings(
     stack_config: Mapping[str, str] | None = None,
     secret_keys: Iterable[str] = (),
     project_dir: Path | str | None = None,
+    project_unknown: str | None = None,
     today: dt.date | None = None,
 ) -> PackSettings:
     """Resolve one policy's settings: its own config, else stack config ``china-site:<key>``, else defaults.
 
     ``today`` overrides the clock when no ``today`` is configured (tests); ``project_dir`` is where a relative or
-    default registry path is read from (default: the nearest ``Pulumi.yaml`` above the current directory).
+    default registry path is read from (default: the nearest ``Pulumi.yaml`` above the current directory);
+    ``project_unknown``, instead, says why the project's folder cannot be known (a pack the engine started outside
+    the project): a relative or default registry path then stays unresolved (``PackSettings.unresolved``).
     """
     own = parse_policy_config(policy_config, policy=policy)
     stack = dict(stack_config or {})
@@ -363,15 +361,21 @@ def resolve_settings(
         require_real_name=bool(values.get("requireRealName", defaults.require_real_name)),
     )
 
+    unresolved: str | None = None
     if "filings" in values:
-        filings = _absolute_source(str(values["filings"]), base)
+        given = str(values["filings"])
+        filings = _absolute_source(given, base)
         origin = origins["filings"]
         secret_source = origin.startswith("stack config") and f"{STACK_CONFIG_PREFIX}filings" in secrets
+        if project_unknown is not None and filings != given and not Path(given).expanduser().is_absolute():
+            filings, unresolved = given, project_unknown
     else:
         filings = str(base / "filings.yaml")
         origin = "default: filings.yaml in the Pulumi project (no `filings` policy config, no stack config "
         origin += f"{STACK_CONFIG_PREFIX}filings)"
         secret_source = False
+        if project_unknown is not None:
+            filings, unresolved = "filings.yaml", project_unknown
 
     day = values.get("today")
     return PackSettings(
@@ -384,6 +388,7 @@ def resolve_settings(
         live_timeout=float(values.get("liveTimeoutSeconds", DEFAULT_LIVE_TIMEOUT)),  # type: ignore[arg-type]
         waivers=tuple(values.get("waivers", ())),  # type: ignore[arg-type]
         stack_config=stack,
+        unresolved=unresolved,
     )
 
 

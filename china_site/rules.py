@@ -757,6 +757,23 @@ def evaluate(
     return findings
 
 
+def registry_project_unknown(source: str, reason: str) -> Finding:
+    """The fail-closed finding when a relative (or the default) registry path cannot be resolved: the pack runs
+    outside the Pulumi project and cannot tell which folder the path starts from (never a guess)."""
+    return _finding(
+        FILING_REGISTRY_AVAILABLE,
+        "mandatory",
+        f"the filing registry {source} is a path relative to the Pulumi project, but the policy pack cannot tell "
+        f"which folder the project is in ({reason}), so no mainland exposure can be checked",
+        f"备案登记 {source} 是相对于 Pulumi 项目目录的路径，但策略包无法确定项目所在目录，"
+        "因此无法核对任何内地资源的备案情况。请改用绝对路径或 oss:// 地址，"
+        "或设置环境变量 CHINA_SITE_PROJECT_DIR 为项目目录。",
+        "set china-site:filings (or the pack's `filings` policy config) to an absolute path or an oss://BUCKET/KEY "
+        "URL, or set CHINA_SITE_PROJECT_DIR to the folder that holds Pulumi.yaml",
+        link=MIIT_LINK,
+    )
+
+
 def registry_unavailable(error: Exception, source: str) -> Finding:
     """The fail-closed finding when the registry cannot be read or is invalid (never a silent pass)."""
     detail = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -1,10 +1,11 @@
 """Drive the policy pack through the analyzer gRPC protocol, the way the Pulumi engine does.
 
-The pack runs as the engine starts it: ``python -m pulumi.policy 127.0.0.1:0 .`` with the working directory
-``policies/``, ``PULUMI_CONFIG``/``PULUMI_PROJECT``/``PULUMI_STACK``/``PULUMI_DRY_RUN`` in its environment; the port
-is the first line on its stdout. The session then follows the engine's order: ``ConfigureStack`` →
-``GetAnalyzerInfo`` → ``Configure`` (every policy's level from ``GetAnalyzerInfo``, overridden by config, plus its
-config properties) → per resource ``Remediate`` then ``Analyze`` (on the remediated properties) → ``AnalyzeStack``.
+The pack runs as Pulumi's Python language host starts it: ``python -u -m pulumi.policy 127.0.0.1:0 <pack dir>``
+with the working directory ``policies/``, ``PULUMI_CONFIG``/``PULUMI_PROJECT``/``PULUMI_STACK``/``PULUMI_DRY_RUN`` in
+its environment; the port is the first line on its stdout. The session then follows the engine's order:
+``ConfigureStack`` → ``GetAnalyzerInfo`` → ``Configure`` (every policy's level from ``GetAnalyzerInfo``, overridden
+by config, plus its config properties) → per resource ``Remediate`` then ``Analyze`` (on the remediated properties)
+→ ``AnalyzeStack``.
 
 Properties are encoded as the engine encodes them: wire (camelCase) names in a ``google.protobuf.Struct`` (so every
 number is a double), secrets as the signature map, unknowns as the unknown sentinel strings, the resource's
@@ -172,13 +173,16 @@ class PackProcess(SpawnedPack):
         timeout: float = 60.0,
         pack_dir: Path | None = None,
         python: str | os.PathLike[str] | None = None,
+        host_cwd: Path | None = None,
+        project: str = PROJECT,
     ) -> None:
+        self.project = project
         self.stack_config = dict(stack_config or {})
         self.secret_keys = list(secret_keys)
         self.dry_run = dry_run
         super().__init__(
             pack_dir or POLICIES_DIR,
-            project=PROJECT,
+            project=project,
             stack=STACK,
             stack_config=self.stack_config,
             secret_keys=self.secret_keys,
@@ -186,6 +190,7 @@ class PackProcess(SpawnedPack):
             extra_env=extra_env,
             timeout=timeout,
             python=python,
+            host_cwd=host_cwd,
         )
         self.info: analyzer_pb2.AnalyzerInfo | None = None
         self.levels: dict[str, str] = {}
@@ -196,7 +201,7 @@ class PackProcess(SpawnedPack):
         self.stub.ConfigureStack(
             analyzer_pb2.AnalyzerStackConfigureRequest(
                 stack=STACK,
-                project=PROJECT,
+                project=self.project,
                 organization="organization",
                 dry_run=self.dry_run,
                 config=dict(self.stack_config if config is None else config),

@@ -110,11 +110,23 @@ class StartTimes:
     channel_ready: float
 
 
+# Pulumi's Python language host stays the pack's parent while the pack runs; ``host_cwd`` plays it: this launcher runs
+# in the host's working folder (the project's), starts the pack in the pack's folder and ends it when told to.
+_HOST_LAUNCHER = (
+    "import signal, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[2:], cwd=sys.argv[1])\n"
+    "signal.signal(signal.SIGTERM, lambda *_: (p.terminate(), p.wait(), sys.exit(0)))\n"
+    "sys.exit(p.wait())\n"
+)
+
+
 class SpawnedPack:
-    """``python -m pulumi.policy 127.0.0.1:0 .`` in ``pack_dir``, with ``PULUMI_CONFIG`` / ``PULUMI_PROJECT`` /
-    ``PULUMI_STACK`` / ``PULUMI_DRY_RUN`` in its environment (nothing else of Pulumi's); the first stdout line is
-    the port. Connected on construction: ``stub`` is an ``AnalyzerStub``. ``python``: the interpreter (default: this
-    one), e.g. the pack folder's ``venv/bin/python`` as the Pulumi CLI runs it."""
+    """The pack as Pulumi's Python language host starts it: ``python -u -m pulumi.policy 127.0.0.1:0 <pack dir>`` in
+    ``pack_dir``, with ``PULUMI_CONFIG`` / ``PULUMI_PROJECT`` / ``PULUMI_STACK`` / ``PULUMI_DRY_RUN`` /
+    ``PULUMI_ORGANIZATION`` in its environment (nothing else of Pulumi's); the first stdout line is the port.
+    Connected on construction: ``stub`` is an ``AnalyzerStub``. ``python``: the interpreter (default: this one), e.g.
+    the pack folder's ``venv/bin/python`` as the Pulumi CLI runs it. ``host_cwd``: start it from a parent process
+    whose working folder is ``host_cwd`` (the language host's, which the CLI starts in the project's folder)."""
 
     def __init__(
         self,
@@ -128,6 +140,7 @@ class SpawnedPack:
         extra_env: Mapping[str, str] | None = None,
         timeout: float = 60.0,
         python: str | os.PathLike[str] | None = None,
+        host_cwd: Path | None = None,
     ) -> None:
         import grpc
         from pulumi.runtime.proto import analyzer_pb2_grpc
@@ -148,9 +161,19 @@ class SpawnedPack:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.channel: Any = None
         start = time.perf_counter()
+        command = [
+            str(python or sys.executable),
+            "-u",
+            "-m",
+            "pulumi.policy",
+            "127.0.0.1:0",
+            str(Path(pack_dir).resolve()),
+        ]
+        if host_cwd is not None:
+            command = [sys.executable, "-c", _HOST_LAUNCHER, str(pack_dir), *command]
         self.process = subprocess.Popen(
-            [str(python or sys.executable), "-m", "pulumi.policy", "127.0.0.1:0", "."],
-            cwd=pack_dir,
+            command,
+            cwd=host_cwd or pack_dir,
             env=env,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

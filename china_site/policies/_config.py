@@ -23,6 +23,7 @@ from china_site.policies._values import plain
 if TYPE_CHECKING:
     from china_site.filings import FilingRegistry
     from china_site.policy_config import PackSettings
+    from china_site.project_dir import ProjectDir
 
 # ---------------------------------------------------------------------------------------------------------------
 # Stack config: PULUMI_CONFIG (set by the engine for analyzers), overlaid with ConfigureStack's config when the
@@ -84,6 +85,36 @@ def stack_config() -> tuple[dict[str, str], frozenset[str]]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# The Pulumi project's folder (where a relative registry path starts)
+
+# True in a pack process the engine started (pack.main): Pulumi's language host starts it in the PACK's folder, so the
+# project's folder must be found (china_site.project_dir). False in-process (the offline engine runs from the project).
+_SERVED_BY_ENGINE: dict[str, bool] = {"value": False}
+_PROJECT: dict[str, Any] = {}
+
+
+def serve_for_engine() -> None:
+    _SERVED_BY_ENGINE["value"] = True
+
+
+def project_location() -> ProjectDir:
+    """The project's folder: found once per pack process (the engine runs one project per process); in-process, the
+    nearest ``Pulumi.yaml`` above the working folder, as before."""
+    from china_site.project_dir import ProjectDir, find_project_dir, locate_project_dir
+
+    if not _SERVED_BY_ENGINE["value"]:
+        return ProjectDir(find_project_dir(Path.cwd()), "the working folder")
+    key = (os.environ.get("PULUMI_PROJECT"), os.environ.get("CHINA_SITE_PROJECT_DIR"))
+    with _SETTINGS_LOCK:
+        found = _PROJECT.get("found") if _PROJECT.get("key") == key else None
+    if found is None:
+        found = locate_project_dir(os.environ, cwd=Path.cwd())
+        with _SETTINGS_LOCK:
+            _PROJECT["key"], _PROJECT["found"] = key, found
+    return found  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Settings (cached per policy and config)
 
 _SETTINGS: dict[tuple[Any, ...], PackSettings] = {}
@@ -116,14 +147,16 @@ def settings_for(policy: str, config: Mapping[str, Any] | None) -> PackSettings:
         cached = _SETTINGS.get(key) if key else None
     if cached is not None:
         return cached
-    from china_site.policy_config import find_project_dir, resolve_settings
+    from china_site.policy_config import resolve_settings
 
+    project = project_location()
     settings = resolve_settings(
         own,
         policy=policy,
         stack_config=stack,
         secret_keys=secrets,
-        project_dir=find_project_dir(Path.cwd()),  # the engine starts the pack in its folder
+        project_dir=project.path,
+        project_unknown=None if project.path is not None else project.how,
     )
     if key:
         with _SETTINGS_LOCK:
@@ -142,6 +175,11 @@ _REGISTRY_LOCK = threading.Lock()
 def registry_for(settings: PackSettings) -> FilingRegistry | Exception:
     """The registry, or the exception that made it unusable (never raises)."""
     source = settings.filings
+    if settings.unresolved is not None:
+        failure = ProjectDirUnknown(settings.filings_display, settings.unresolved)
+        with _REGISTRY_LOCK:
+            _FAILED_SINCE_STACK_CHECK[source] = (source, settings.filings_display, settings.filings_origin, failure)
+        return failure
     with _REGISTRY_LOCK:
         cached = _REGISTRIES.get(source)
         if cached is None:
@@ -165,6 +203,7 @@ def reset_run_state() -> None:
         _REGISTRIES.clear()
     with _SETTINGS_LOCK:
         _SETTINGS.clear()
+        _PROJECT.clear()
     with _STACK_CONFIG_LOCK:
         _STACK_CONFIG_CACHE["key"] = _STACK_CONFIG_CACHE["value"] = None
 
@@ -177,9 +216,21 @@ def take_registry_failures() -> list[tuple[str, str, str, Exception]]:
     return failures
 
 
+class ProjectDirUnknown(Exception):
+    """A relative registry path in a pack whose Pulumi project folder cannot be found (see china_site.project_dir)."""
+
+    def __init__(self, display: str, reason: str) -> None:
+        self.display, self.reason = display, reason
+        super().__init__(f"{display}: the Pulumi project's folder is unknown ({reason})")
+
+
 def registry_failure_message(source: str, display: str, origin: str, error: Exception) -> str:
     from china_site.errors import ChinaSiteError
-    from china_site.rules import registry_unavailable
+    from china_site.rules import registry_project_unknown, registry_unavailable
+
+    if isinstance(error, ProjectDirUnknown):
+        message = f"{registry_project_unknown(display, error.reason).message}\nRegistry source: {origin}"
+        return redact_source(message, source, display)
 
     if not isinstance(error, ChinaSiteError):
         error = RuntimeError(f"{type(error).__name__} while loading the registry")

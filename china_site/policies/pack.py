@@ -148,30 +148,16 @@ _scope_requests()
 _convert_messages_once()
 
 
-def _unbuffered_stdout() -> None:
-    """Make the port line reach the engine at once.
-
-    The engine (CLI ≥ 3.2xx) starts a Python pack through the language host's ``RunPlugin`` as ``python <pack dir>``
-    with stdout a pipe: no ``-u``, no PYTHONUNBUFFERED. pulumi_policy writes the port to ``sys.stdout.buffer``
-    without flushing and then blocks serving, so the line would sit in the buffer and the engine would wait forever.
-    """
-    import io
-    import sys
-
-    stdout = sys.stdout
-    if stdout is None or not hasattr(stdout, "fileno"):
-        return
-    try:
-        raw = io.FileIO(stdout.fileno(), "w", closefd=False)
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return
-    stdout.flush()
-    sys.stdout = io.TextIOWrapper(raw, encoding="utf-8", line_buffering=True, write_through=True)  # type: ignore[arg-type]
-
-
 def main() -> None:
-    """Serve the pack (prints the port on stdout, then blocks); called by ``__main__.py``."""
-    _unbuffered_stdout()
+    """Serve the pack (prints the port on stdout, then blocks); called by ``__main__.py``.
+
+    Pulumi's Python language host runs it as ``<venv>/bin/python -u -m pulumi.policy <engine> <pack dir>`` in the
+    pack's folder (``-u``: the port line reaches the engine at once), with the stack's config, project and stack names
+    in the environment; a relative registry path is resolved against the project's folder (``china_site.project_dir``).
+    """
+    from china_site.policies._config import serve_for_engine
+
+    serve_for_engine()
     PolicyPack(
         name=PACK_NAME,
         policies=POLICIES,

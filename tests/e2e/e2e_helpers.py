@@ -8,7 +8,8 @@ a passphrase; no network: the alicloud provider is the local cloud's plugin (``t
 OSS is moto's S3 server on loopback, and plugin downloads are switched off.
 
 The engine comes from ``tools/pulumi-engine.sh`` (a ``pulumi`` on PATH when recent enough, otherwise the CLI built from
-Go modules into ``~/.cache/china-site`` with china-site's own Python language host; see the README, "make e2e").
+Go modules into ``~/.cache/china-site`` with Pulumi's own Python language host built from its upstream source; see the
+README, "make e2e").
 """
 
 from __future__ import annotations
