@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -654,10 +654,11 @@ def preflight(
     raise typer.Exit(code)
 
 
-def _engine_section(comparison: Any) -> tuple[dict[str, Any], list[str]]:
-    """The JSON keys and the table notes for the engine's own policy verdicts (events with policyEvents)."""
+def _engine_section(comparison: Any, redact: Callable[[str], str]) -> tuple[dict[str, Any], list[str]]:
+    """The JSON keys and the table notes for the engine's own policy verdicts (events with policyEvents). The
+    engine's messages go through ``redact``, the redaction of our own messages."""
     events = [
-        {"policy": e.policy, "enforcement": e.enforcement, "urn": e.urn, "pack": e.pack, "message": e.message}
+        {"policy": e.policy, "enforcement": e.enforcement, "urn": e.urn, "pack": e.pack, "message": redact(e.message)}
         for e in comparison.engine
     ]
     disagreements = [d.to_dict() for d in comparison.disagreements]
@@ -759,6 +760,7 @@ def audit(
         RESOURCES_NOT_IN_ARTIFACT,
         check,
         load_pack,
+        message_redactor,
         omission_diagnostics,
         plan,
         provider_gap_diagnostics,
@@ -803,7 +805,7 @@ def audit(
             stack_urn = root_stack_urn(doc.stack or "", doc.project or "")
             skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT]
             comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
-            extra, notes = _engine_section(comparison)
+            extra, notes = _engine_section(comparison, message_redactor(doc.records))
         title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"
         whole, sources = _artifact_locations(artifact, doc.records) if format is ReportFormat.sarif else (None, {})
         code = _emit_report(

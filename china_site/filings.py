@@ -1184,6 +1184,10 @@ def _decode_registry(raw: bytes, *, source: str, fmt: Literal["json", "yaml"]) -
 _REMOTE = re.compile(r"(?P<scheme>oss|s3)://(?P<bucket>[^/?#]+)/(?P<key>[^?#]+)")
 
 
+DEADLINE_ENV = "CHINA_SITE_REGISTRY_DEADLINE"
+DEFAULT_DEADLINE = 30.0
+
+
 def default_cache_dir() -> Path:
     """``$CHINA_SITE_CACHE_DIR``, else ``$XDG_CACHE_HOME/china-site``, else ``~/.cache/china-site``."""
     env = os.environ.get(CACHE_DIR_ENV)
@@ -1200,17 +1204,17 @@ def load_registry(
     connect_timeout: float = 5.0,
     read_timeout: float = 15.0,
     max_attempts: int = 3,
-    deadline: float = 30.0,
+    deadline: float | None = None,
 ) -> FilingRegistry:
     """Load from a path (YAML/JSON), ``oss://BUCKET/KEY`` or ``s3://BUCKET/KEY``; raises RegistryError.
 
     Remote objects are cached under ``cache_dir`` (default :func:`default_cache_dir`) per endpoint and source with
     their ETag and checksum, and re-validated with ``If-None-Match``. ``max_attempts`` is the number of requests
     sent at most, the first one included (1 = no retry; a redirect counts as a request, so a redirect loop ends
-    there); ``deadline`` (seconds) bounds the whole load — connecting, every attempt and reading the body — whatever
-    the server does (hangs, trickles, redirects). A server that cannot be reached in time fails closed unless
-    ``CHINA_SITE_REGISTRY_OFFLINE_CACHE=1``. A local file whose bytes were already loaded (same source) returns the
-    same registry object without parsing it again.
+    there); ``deadline`` (seconds; default ``CHINA_SITE_REGISTRY_DEADLINE``, else 30) bounds the whole load —
+    connecting, every attempt and reading the body — whatever the server does (hangs, trickles, redirects). A
+    server that cannot be reached in time fails closed unless ``CHINA_SITE_REGISTRY_OFFLINE_CACHE=1``. A local
+    file whose bytes were already loaded (same source) returns the same registry object without parsing it again.
     """
     text = str(source).strip()
     if not text:
@@ -1226,6 +1230,10 @@ def load_registry(
                 source=text,
                 fix="give both the bucket and the object key, e.g. oss://my-bucket/filings.yaml",
             )
+        if deadline is None:
+            from china_site.deadline import seconds_from_env
+
+            deadline = seconds_from_env(os.environ, DEADLINE_ENV, DEFAULT_DEADLINE)
         raw, info, notes = _fetch_remote(
             text,
             m["scheme"],  # type: ignore[arg-type]
@@ -1419,16 +1427,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def _safe_endpoint(url: str | None) -> str:
     """scheme://host[:port] — never user info, path or query."""
-    if not url:
-        return "the default endpoint"
-    from urllib.parse import urlsplit
+    from china_site.redact import safe_url
 
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}" if parts.scheme else host
+    return safe_url(url)
 
 
 def _offline_allowed() -> bool:

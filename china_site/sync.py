@@ -688,14 +688,10 @@ _ACCESS_CODES = frozenset(
 
 
 def _safe_endpoint(client: Any) -> str:
-    from urllib.parse import urlsplit
+    from china_site.redact import safe_url
 
     url = str(getattr(getattr(client, "meta", None), "endpoint_url", "") or "")
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return f"{parts.scheme}://{host}" if parts.scheme else "the OSS endpoint"
+    return safe_url(url) if url else "the OSS endpoint"
 
 
 def describe_error(exc: BaseException, *, client: Any, bucket: str, key: str | None, operation: str) -> SyncError:
