@@ -501,7 +501,12 @@ def scan(
     files: dict[str, LocalFile] = {}
     left_out: list[tuple[str, str]] = []
     root_fd = -1
-    walker = fswalk.walk(root_text, lambda key, why: left_out.append((key, why)))
+    # A folder whose files the exclude list leaves out whatever their names (.git/ by the default list) may be
+    # unlistable without stopping the sync: nothing in it would be uploaded, so nothing published is lost.
+    tolerate = (
+        None if excluded is None else lambda prefix: bool(excluded(prefix + "x") and excluded(prefix + "a/b.html"))
+    )
+    walker = fswalk.walk(root_text, lambda key, why: left_out.append((key, why)), tolerate=tolerate)
     try:
         for prefix, dir_fd, dir_path, entries in walker:
             if not prefix:

@@ -166,3 +166,72 @@ def test_a_file_in_a_folder_that_vanishes_mid_scan_is_one_line(tmp_path: Path, m
         scan(site)
     assert "\n" not in str(err.value)
     assert sync.SyncError is SyncError
+
+
+# --- third round (issue 22, item 7) -----------------------------------------------------------------------------------
+
+
+def test_a_tree_deeper_than_the_open_file_limit_is_scanned(tmp_path: Path) -> None:
+    """Only a bounded number of folder descriptors stay open: 1,200 levels scan under a limit of 256 files."""
+    import resource
+
+    site = tmp_path / "site"
+    site.mkdir()
+    fd = os.open(site, os.O_RDONLY)
+    for _ in range(1200):
+        os.mkdir("d", dir_fd=fd)
+        nxt = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nxt
+    os.close(os.open("deep.html", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
+    os.close(os.open("x.html", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
+    os.close(fd)
+    (site / "d" / "sibling.html").write_text("s", encoding="utf-8")
+    (site / "z").mkdir()
+    (site / "z" / "last.html").write_text("z", encoding="utf-8")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    try:
+        files = scan(site)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    deep = "d/" * 1200
+    assert set(files) == {"d/sibling.html", f"{deep}deep.html", f"{deep}x.html", "z/last.html"}
+
+
+def test_an_excluded_folder_that_cannot_be_listed_does_not_stop_the_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path / "site")
+    (site / ".git" / "objects").mkdir(parents=True)
+    (site / ".git" / "HEAD").write_text("ref", encoding="utf-8")
+    _deny_listing(monkeypatch, site / ".git" / "objects")
+    skipped: list[tuple[str, str]] = []
+    files = scan(site, skipped=skipped)
+    assert set(files) == {"index.html", "docs/page.html", "docs/more.html"}
+    assert dict(skipped)[".git/objects/"] == "a folder the exclude list leaves out, which cannot be listed"
+    with pytest.raises(SyncError, match="cannot list folder"):  # with no exclude list, it counts again
+        scan(site, exclude=())
+
+
+def test_a_folder_moved_away_while_its_subtree_is_scanned_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deeper than the open ancestors: the walk comes back through '..', which must be the folder it left."""
+    from china_site import fswalk
+
+    monkeypatch.setattr(fswalk, "OPEN_ANCESTORS", 1)
+    site = tmp_path / "site"
+    (site / "a" / "b" / "c").mkdir(parents=True)
+    (site / "a" / "b" / "c" / "f.html").write_text("f", encoding="utf-8")
+    (site / "a" / "z.html").write_text("z", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    walker = fswalk.walk(str(site), lambda key, why: None)
+    seen = []
+    with pytest.raises(fswalk.WalkError):
+        for prefix, _fd, _path, _entries in walker:
+            seen.append(prefix)
+            if prefix == "a/b/c/":
+                os.rename(site / "a" / "b", elsewhere / "b")  # b (and c in it) now live outside the site
+    assert seen[-1] == "a/b/c/"
