@@ -1582,7 +1582,10 @@ def _fetch_remote(
     except ClientError as err:
         meta = err.response.get("ResponseMetadata", {})
         status = meta.get("HTTPStatusCode")
-        code = str(err.response.get("Error", {}).get("Code", "") or status)
+        from china_site.redact import safe_code
+
+        # The server's text: escaped and cut unless it has an error code's shape.
+        code = safe_code(str(err.response.get("Error", {}).get("Code", "") or status)) or str(status)
         if (status == 304 or code in ("304", "NotModified")) and cached is not None:
             info = FetchInfo(source, 304, True, cached.etag, cache_file=str(cached.path))
             return cached.body, info, notes

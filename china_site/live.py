@@ -19,7 +19,6 @@ overall deadline per call: an endpoint that answers one byte at a time cannot ho
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -130,25 +129,11 @@ def _split_endpoint(endpoint: str) -> tuple[str, str]:
     return (parts.scheme or "https").lower(), parts.netloc
 
 
-_CODE_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,79}")
-
-
-def safe_code(code: object) -> str | None:
-    """An Alibaba Cloud error code as it may be printed: ``Forbidden.RAM``, ``DomainOwnerVerifyFail``… kept; text
-    of any other shape (escape sequences, links, a 2 MB line) escaped and cut to 60 characters; None when empty."""
-    if not isinstance(code, str) or not code or code == "None":
-        return None
-    if _CODE_SHAPE.fullmatch(code):
-        return code
-    from china_site.safeio import clip, printable
-
-    return printable(clip(code, 60))
-
-
 def _describe(exc: BaseException) -> str:
     """A short, secret-free reason: timeout, connection refused, an API error code (escaped and cut), or the
     exception type."""
     from china_site.deadline import DeadlineExceeded
+    from china_site.redact import safe_code
 
     seen: set[int] = set()
     current: BaseException | None = exc

@@ -38,9 +38,8 @@ from china_site.live import (
     cdn_runtime,
     credentials_from,
     endpoint_from,
-    safe_code,
 )
-from china_site.redact import safe_url
+from china_site.redact import safe_code, safe_url
 
 __all__ = [
     "RECORD_HOST",

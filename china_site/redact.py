@@ -2,6 +2,7 @@
 
 - :func:`safe_url` shows an endpoint as ``scheme://host[:port]`` only: never its user info (``user:pass@``, where
   the password may hold ``/``, ``@`` or ``:``), path, ``;`` parameters, query or fragment.
+- :func:`safe_code` passes an error code from a remote API only when it has a code's shape, else escapes and cuts it.
 - :func:`redact_urls` rewrites every URL inside a text: its user info becomes ``***@``, every ``;`` parameter's
   value and the value of every query or fragment parameter whose name says it is a credential (``token``,
   ``key``, ``secret``, ``signature``, ``password``, ``auth``, ``session``, ``credential``, …) becomes ``***``.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["redact_urls", "safe_url"]
+__all__ = ["redact_urls", "safe_code", "safe_url"]
 
 MASK = "***"
 
@@ -81,3 +82,18 @@ def safe_url(url: str | None) -> str:
     from china_site.safeio import clip, printable
 
     return printable(clip(scheme + host, 200)) if host else scheme + "?"
+
+
+_CODE_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,79}")
+
+
+def safe_code(code: object) -> str | None:
+    """An Alibaba Cloud error code as it may be printed: ``Forbidden.RAM``, ``DomainOwnerVerifyFail``… kept; text
+    of any other shape (escape sequences, links, a 2 MB line) escaped and cut to 60 characters; None when empty."""
+    if not isinstance(code, str) or not code or code == "None":
+        return None
+    if _CODE_SHAPE.fullmatch(code):
+        return code
+    from china_site.safeio import clip, printable
+
+    return printable(clip(code, 60))

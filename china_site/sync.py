@@ -710,7 +710,10 @@ def describe_error(exc: BaseException, *, client: Any, bucket: str, key: str | N
         return exc
     if isinstance(exc, bx.ClientError):
         err = exc.response.get("Error", {}) or {}
-        code = str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or "Unknown")
+        from china_site.redact import safe_code
+
+        raw = err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or "Unknown"
+        code = safe_code(str(raw)) or "Unknown"  # the server's text: escaped and cut unless it has a code's shape
         if code == "NoSuchBucket":
             return SyncError(
                 f"{operation} failed: bucket {bucket!r} does not exist at {endpoint} (NoSuchBucket) / "

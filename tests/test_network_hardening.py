@@ -243,3 +243,16 @@ def test_engine_policy_messages_go_through_the_same_redaction(tmp_path: Path) ->
     messages = [e["message"] for e in report["engine_policy_events"]]
     assert messages and all("https://***@oss.example/filings.yaml?Signature=***" in m for m in messages)
     assert "hunter2" not in result.stdout and "ter2" not in result.stdout
+
+
+def test_s3_error_codes_are_escaped_and_cut() -> None:
+    from botocore.exceptions import ClientError
+
+    from china_site.sync import describe_error
+
+    hostile = "\x1b]8;;https://evil.example/\x07click\x1b]8;;\x07" * 50_000
+    exc = ClientError({"Error": {"Code": hostile, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "Put")
+    err = describe_error(exc, client=None, bucket="b", key="k", operation="PutObject")
+    assert "\x1b" not in err.line() and "\x07" not in err.line() and len(err.code or "") < 100
+    fine = ClientError({"Error": {"Code": "NoSuchBucket"}, "ResponseMetadata": {"HTTPStatusCode": 404}}, "Put")
+    assert describe_error(fine, client=None, bucket="b", key="k", operation="PutObject").code == "NoSuchBucket"
