@@ -8,10 +8,9 @@ bounded YAML (nesting, aliases), bounded nesting of decoded data, and text made 
   impossible dates (``2026-02-30``, month 13) as text so a validator names the entry and field instead of the
   loader crashing.
 - :func:`check_depth` bounds the nesting of already-decoded data (JSON) without recursion.
-- :func:`load_json` decodes outside JSON with both bounds applied as it decodes: a number of more than
-  :data:`MAX_NUMBER_DIGITS` digits is refused before Python converts it (Python itself stops at 4,300 digits with
-  a ``ValueError``), and nesting too deep for the decoder (a ``RecursionError``) or beyond ``max_depth`` is a
-  :class:`NestingError`.
+- :func:`load_json` decodes outside JSON with both bounds: a number longer than Python converts (4,300 digits,
+  refused before any conversion) is a :class:`NumberTooLongError` instead of a bare ``ValueError``, and nesting too
+  deep for the decoder (a ``RecursionError``) or beyond ``max_depth`` is a :class:`NestingError`.
 - :func:`clip` and :func:`printable` cut outside text to a few hundred characters and make control characters and
   escape sequences visible instead of letting them reach a terminal.
 """
@@ -44,7 +43,6 @@ __all__ = [
 
 MAX_CONFIG_BYTES = 16 * 1024**2  # Pulumi.yaml, Pulumi.<stack>.yaml, --policy-config
 MAX_DEPTH = 200  # nesting levels of a registry, a config or an artifact (real ones stay below 30)
-MAX_NUMBER_DIGITS = 1000  # digits of one JSON number (a real one has at most ~20; Python refuses more than 4,300)
 # A document may use aliases, but their expansion may add at most this many nodes per node written (plus a floor).
 _ALIAS_FACTOR = 10
 _ALIAS_FLOOR = 10_000
@@ -235,32 +233,27 @@ def check_depth(data: object, max_depth: int = MAX_DEPTH) -> None:
 
 
 class NumberTooLongError(ValueError):
-    """A JSON number with more digits than :data:`MAX_NUMBER_DIGITS`."""
-
-
-def _bounded_int(text: str) -> int:
-    if len(text) > MAX_NUMBER_DIGITS + 1:  # (+1: the sign)
-        raise NumberTooLongError(f"a number of {len(text.lstrip('-'))} digits (the limit is {MAX_NUMBER_DIGITS})")
-    return int(text)
-
-
-def _bounded_float(text: str) -> float:
-    if len(text) > MAX_NUMBER_DIGITS + 16:  # digits, sign, point and exponent
-        raise NumberTooLongError(f"a number of {len(text)} characters (the limit is {MAX_NUMBER_DIGITS} digits)")
-    return float(text)
+    """A JSON number with more digits than Python converts (``sys.get_int_max_str_digits()``, 4,300)."""
 
 
 def load_json(text: str | bytes, *, max_depth: int = MAX_DEPTH, object_pairs_hook: Any = None) -> Any:
     """``json.loads`` for outside input: raises ``json.JSONDecodeError`` for malformed text,
-    :class:`NumberTooLongError` for a number of more than :data:`MAX_NUMBER_DIGITS` digits (checked before it is
-    converted) and :class:`NestingError` for nesting beyond ``max_depth`` (also when the decoder itself runs out of
-    recursion, at about 1,000 levels)."""
+    :class:`NumberTooLongError` for a number longer than Python converts (it checks the length before converting,
+    so no time is spent on it) and :class:`NestingError` for nesting beyond ``max_depth`` (also when the decoder
+    itself runs out of recursion, at about 1,000 levels). As fast as ``json.loads``: no per-value hook."""
     import json
 
     try:
-        data = json.loads(text, parse_int=_bounded_int, parse_float=_bounded_float, object_pairs_hook=object_pairs_hook)
+        data = json.loads(text, object_pairs_hook=object_pairs_hook)
+    except json.JSONDecodeError:
+        raise
     except RecursionError:
         raise NestingError(f"nested more than {max_depth} levels deep") from None
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):  # (e.g. a duplicate key from object_pairs_hook)
+            raise
+        limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 4300
+        raise NumberTooLongError(f"a number of more than {limit} digits") from None
     check_depth(data, max_depth)
     return data
 
