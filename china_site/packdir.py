@@ -105,7 +105,9 @@ def materialise(target: Path | None = None, *, force: bool = False) -> Path:
         raise InputError(
             f"cannot write the policy pack folder ({err.strerror or err})",
             where=str(target),
-            fix="set CHINA_SITE_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder",
+            fix="pass --dir a new or empty folder you can write"
+            if chosen
+            else "set CHINA_SITE_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder",
         ) from None
     return target
 

@@ -156,3 +156,33 @@ def test_concurrent_pack_dir_runs_interleaved_deterministically(
     for t in threads:
         t.join(60)
     assert errors == []
+
+
+# --- third round (issue 22, item 7) ---------------------------------------------------------------------------------
+
+
+def test_links_planted_in_a_pack_folder_are_never_written_through(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    ours = tmp_path / "ours"
+    ours.mkdir(mode=0o700)
+    (ours / ".china-site-pack").write_text("china-site policy pack\n", encoding="utf-8")
+    (ours / "PulumiPolicy.yaml").symlink_to(victim)
+    assert materialise(ours) == ours.resolve()
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert not (ours / "PulumiPolicy.yaml").is_symlink()
+
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o700)
+    (locked / ".china-site-pack.lock").symlink_to(victim)
+    with pytest.raises(InputError, match="cannot write the policy pack folder"):
+        materialise(locked)
+    assert victim.read_text(encoding="utf-8") == "precious"
+
+
+def test_pack_dir_into_a_file_is_one_line_naming_dir(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        materialise(a_file)
+    assert "--dir" in (err.value.fix or "") and a_file.read_text(encoding="utf-8") == "x"
