@@ -237,3 +237,56 @@ def test_a_folder_moved_away_while_its_subtree_is_scanned_is_refused(
             if prefix == "a/b/c/":
                 os.rename(site / "a" / "b", elsewhere / "b")  # b (and c in it) now live outside the site
     assert seen[-1] == "a/b/c/"
+
+
+@pytest.mark.parametrize("swap_in", ["pipe", "link"])
+def test_a_file_swapped_for_a_pipe_or_a_link_after_the_listing_stops_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, swap_in: str
+) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("leak", encoding="utf-8")
+    site = _site(tmp_path / "site")
+    target = site / "docs" / "page.html"
+    real_open = os.open
+
+    def open_(path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
+        if os.fsdecode(path).endswith("page.html") and target.is_file() and not target.is_symlink():
+            target.unlink()
+            if swap_in == "pipe":
+                os.mkfifo(target)  # opened without blocking, then refused for its type
+            else:
+                target.symlink_to(outside)
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+
+    monkeypatch.setattr(os, "open", open_)
+    with pytest.raises(SyncError) as err:
+        scan(site)
+    assert "\n" not in str(err.value) and "page.html" in str(err.value)
+
+
+def test_a_folder_on_a_links_way_swapped_after_it_was_resolved_is_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """index2.html → docs/page.html (a link inside the folder, followed); docs is swapped for a link to a folder
+    outside right after the link was resolved: the target is opened one component at a time, never through it."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "page.html").write_text("leak", encoding="utf-8")
+    site = _site(tmp_path / "site")
+    (site / "index2.html").symlink_to("docs/page.html")
+    real_realpath = os.path.realpath
+    done: list[bool] = []
+
+    def realpath(path: Any, **kwargs: Any) -> Any:
+        result = real_realpath(path, **kwargs)
+        if os.fsdecode(path).endswith("index2.html") and not done:
+            done.append(True)
+            (site / "docs").rename(site / "docs.moved")
+            (site / "docs").symlink_to(outside, target_is_directory=True)
+        return result
+
+    monkeypatch.setattr(os.path, "realpath", realpath)
+    with pytest.raises(SyncError) as err:
+        files = scan(site)
+        assert files["index2.html"].sha256 != files["index.html"].sha256  # (reached only if not refused)
+    assert done and "docs" in str(err.value) and "\n" not in str(err.value)
