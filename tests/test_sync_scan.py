@@ -290,3 +290,14 @@ def test_a_folder_on_a_links_way_swapped_after_it_was_resolved_is_not_followed(
         files = scan(site)
         assert files["index2.html"].sha256 != files["index.html"].sha256  # (reached only if not refused)
     assert done and "docs" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_content_folder_that_cannot_be_listed_is_never_an_empty_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read as empty, the whole published site would be deleted by the next sync."""
+    site = _site(tmp_path / "site")
+    manifest = {f.key: f.entry().model_dump() for f in plan(site, None).uploads}
+    _deny_listing(monkeypatch, site)
+    with pytest.raises(SyncError, match="cannot list folder"):
+        plan(site, manifest)
