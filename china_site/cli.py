@@ -49,6 +49,16 @@ class EntityOpt(StrEnum):
     individual = "individual"
 
 
+class OriginOpt(StrEnum):
+    """What serves the site behind its domain (data/access_providers.yaml decides what each needs)."""
+
+    private_bucket = "private-bucket"  # CDN in front of a private OSS bucket (the Site component's layout)
+    alibaba = "alibaba"  # an origin Alibaba Cloud hosts publicly: ECS, load balancer, public bucket, FC, …
+
+
+_ORIGIN_PRODUCTS: dict[str, tuple[str, ...]] = {"private-bucket": ("cdn",), "alibaba": ("cdn", "ecs")}
+
+
 def _safe(text: object) -> str:
     """Outside text (registry values, paths, resource names, domains) for the terminal: control characters and
     escape sequences shown as ``\\xNN``, never sent."""
@@ -144,9 +154,24 @@ def advise(
     region: Annotated[str, typer.Option(help="Mainland region to propose.")] = "cn-shanghai",
     today: Annotated[str | None, typer.Option(help="Evaluate as of this ISO date.")] = None,
     format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    third_party_sellers: Annotated[
+        bool | None,
+        typer.Option(
+            "--third-party-sellers/--no-third-party-sellers",
+            help="Do third parties sell on the platform? (yes: an EDI permit, B21; no: own-goods sales, which some "
+            "provinces exempt; the strict default still asks for B25 with payments)",
+        ),
+    ] = None,
+    origin: Annotated[
+        OriginOpt,
+        typer.Option(
+            help="What serves the site: private-bucket (CDN in front of a private OSS bucket: any provider's filing) "
+            "or alibaba (an origin Alibaba Cloud hosts publicly: Alibaba Cloud must be an access provider)."
+        ),
+    ] = OriginOpt.private_bucket,
 ) -> None:
     """Hong Kong or mainland? What mainland hosting would still need."""
-    from china_site.hosting import AdviceInput
+    from china_site.hosting import SCOPE_ZH, AdviceInput
     from china_site.hosting import advise as run_advise
 
     with user_errors():
@@ -165,7 +190,9 @@ def advise(
             AdviceInput(
                 entity=entity.value,  # type: ignore[arg-type]
                 payments=payments,
-                platform=platform,
+                platform=platform or bool(third_party_sellers),
+                third_party_sellers=third_party_sellers,
+                products=_ORIGIN_PRODUCTS[origin.value],
                 game=game,
                 mainland_audience=mainland_audience,
                 registrar_in_china=registrar_in_china,
@@ -189,9 +216,11 @@ def advise(
     body.append(_safe(advice.region), style="bold")
     body.append(", CDN scope ")
     body.append(_safe(advice.cdn_scope), style="bold")
+    body.append(_safe(f" / 地域 {advice.region}，CDN 加速区域：{SCOPE_ZH[advice.cdn_scope]}"))
     body.append("\n\n")
     if advice.required:
-        body.append(_safe("Mainland would still need: " + ", ".join(advice.required)) + "\n\n")
+        needs = ", ".join(advice.required)
+        body.append(_safe(f"Mainland would still need: {needs} / 中国内地部署仍需：{needs}") + "\n\n")
     body.append("\n".join(f"• {_safe(r)}" for r in advice.reasons))
     console.print(Panel(body, title="china-site advise", expand=False))
 
@@ -263,7 +292,7 @@ def filings_show(
         if format is Format.json:
             _emit_json({"query": host, "filed": False})
         else:
-            typer.echo(_safe(f"{domain}: no filing in {filings} covers it / 备案登记中没有该域名的备案"))
+            typer.echo(_safe(f"{domain}: no filing in {filings} covers it / 备案清单文件中没有覆盖该域名的备案"))
         raise typer.Exit(1)
     if format is Format.json:
         _emit_json(data)
@@ -285,9 +314,20 @@ def filings_show(
     ):
         value = data.get(key)
         table.add_row(key, _plain(", ".join(value) if isinstance(value, list) else str(value)))
+    for item in data.get("sectors") or []:
+        approval = item.get("approval") or "no approval recorded / 未登记审批文号"
+        table.add_row("sector", _plain(f"{item['sector']}: {approval}"))
     ent = data["entity"]
+    where = ", ".join(
+        f"{key} {ent[key]}" for key in ("city", "district", "pilot_zone", "foreign_share") if ent.get(key) is not None
+    )
     table.add_row(
-        "entity", _plain(f"{ent['id']}: {ent['name']} ({ent['type']}, {ent['ownership']}, province {ent['province']})")
+        "entity",
+        _plain(
+            f"{ent['id']}: {ent['name']} ({ent['type']}, {ent['ownership']}, province {ent['province']}"
+            + (f", {where}" if where else "")
+            + ")"
+        ),
     )
     for p in ent.get("permits", []):
         table.add_row("permit", _plain(f"{p['number']} {p['kind']} {p['issued']} → {p['expires']}"))
@@ -400,6 +440,8 @@ _AUDIT_HELP = (
     "Resource policies see each resource's inputs and provider; stack policies see the outputs. Without --filings and "
     "without china-site:filings in the artifact, the registry is filings.yaml of the Pulumi project around the "
     "current directory; a registry that cannot be read is a mandatory finding, never a pass.\n\n"
+    "A run that failed (an error diagnostic such as a program refusing a mainland deploy, a failed operation, a "
+    "failed summary) is the mandatory finding run-failed: audit never passes what the engine did not.\n\n"
     "Exit 0: no mandatory finding. 1: mandatory findings. 2: bad input."
 )
 _POLICY_CONFIG_HELP = "Policy config in Pulumi's --policy-pack-config JSON format (enforcement levels, waivers, …)."
@@ -427,6 +469,8 @@ def _plan_table(title: str, rows: list[Any]) -> Any:
     from rich.table import Table
     from rich.text import Text
 
+    from china_site.hosting import SCOPE_ZH
+
     table = Table(title=_plain(title), title_justify="left", expand=False)
     table.add_column("Resource / 资源", overflow="fold")
     table.add_column("Region · area\n地域 · 区域", overflow="fold")
@@ -444,7 +488,10 @@ def _plan_table(title: str, rows: list[Any]) -> Any:
         public = Text("—" if row.public is None else ("yes / 是" if row.public else "no / 否"))
         if row.public and row.domains:
             public.append("\n" + "\n".join(_safe(d) for d in row.domains), style="dim")
-        table.add_row(resource, where, _plain(row.cdn_scope or "—"), public)
+        scope = _plain(row.cdn_scope or "—")
+        if row.cdn_scope in SCOPE_ZH:  # the console's name of the API value (overseas → 全球（不包含中国内地）)
+            scope.append("\n" + SCOPE_ZH[row.cdn_scope])
+        table.add_row(resource, where, scope, public)
     return table
 
 
@@ -747,7 +794,8 @@ def audit(
         str | None,
         typer.Option(
             "--state",
-            help="A `pulumi stack export` of the same stack: the providers a preview without --show-sames leaves out.",
+            help="A `pulumi stack export` of the same stack: the providers a preview without --show-sames leaves out, "
+            "and the dependencies engine events never carry (a DNS record's link to what it points at).",
         ),
     ] = None,
 ) -> None:
@@ -755,6 +803,14 @@ def audit(
     from dataclasses import replace
 
     from china_site.engine.artifacts import read_artifact, root_stack_urn
+    from china_site.engine.pipeline import (
+        LINKS_NOT_IN_ARTIFACT,
+        RUN_FAILED,
+        judge_what_decides_itself,
+        link_gap_diagnostics,
+        run_failure_diagnostics,
+        uncarried_diagnostics,
+    )
     from china_site.engine.runner import (
         PROVIDER_NOT_IN_ARTIFACT,
         RESOURCES_NOT_IN_ARTIFACT,
@@ -780,7 +836,7 @@ def audit(
                     where=state,
                     fix="run `pulumi stack export --file state.json` and pass that file",
                 )
-        doc = read_artifact(artifact, state=state_doc)
+        doc = judge_what_decides_itself(read_artifact(artifact, state=state_doc))
         pack = load_pack()
         checked = check(
             doc.judged_records,
@@ -795,7 +851,32 @@ def audit(
             project_dir=find_project_dir(Path.cwd()),
             progress=_progress,
         )
-        gaps = omission_diagnostics(doc) + provider_gap_diagnostics(doc)
+
+        def dns_linked(records: list[Any]) -> list[Any]:
+            """The pack over ``records`` as for the audit itself (what a missing DNS link could change)."""
+            return check(
+                records,
+                pack=pack,
+                stack_config=doc.config,
+                policy_config=config_policies,
+                config_source=policy_config or "policy config",
+                filings=source,
+                today=day,
+                stack=doc.stack,
+                project=doc.project,
+                project_dir=find_project_dir(Path.cwd()),
+            ).diagnostics
+
+        gaps = (
+            run_failure_diagnostics(doc)
+            + omission_diagnostics(doc)
+            + uncarried_diagnostics(doc)
+            + provider_gap_diagnostics(doc)
+            + link_gap_diagnostics(doc, dns_linked)
+        )
+        # Engine-copied text (failed-run messages) goes through the redaction of our own messages.
+        redact = message_redactor(doc.records)
+        gaps = [d if redact(d.message) == d.message else replace(d, message=redact(d.message)) for d in gaps]
         checked = replace(checked, diagnostics=gaps + checked.diagnostics, records=doc.records)
         extra: dict[str, Any] = {}
         notes: list[str] = []
@@ -803,9 +884,9 @@ def audit(
             from china_site.engine.events import compare
 
             stack_urn = root_stack_urn(doc.stack or "", doc.project or "")
-            skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT]
+            skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT, RUN_FAILED, LINKS_NOT_IN_ARTIFACT]
             comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
-            extra, notes = _engine_section(comparison, message_redactor(doc.records))
+            extra, notes = _engine_section(comparison, redact)
         title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"
         whole, sources = _artifact_locations(artifact, doc.records) if format is ReportFormat.sarif else (None, {})
         code = _emit_report(

@@ -23,6 +23,10 @@ def _short(token: str) -> str:
 
 
 def _policy(spec: ResourceType) -> str:
+    from china_site.exposure_stack import is_deferred
+
+    if is_deferred(spec.token):
+        return "`dns-linked-exposure` (judged with the stack: every mandatory rule for its domain)"
     if spec.domain_required:
         policy = "`icp-filing-required` (its domain; unreadable domain: mandatory)"
     elif spec.domain_paths:
@@ -45,10 +49,19 @@ def _host(spec: ResourceType) -> str:
 
 
 def _where(spec: ResourceType) -> str:
+    from china_site.exposure_stack import area_sources
+
+    sources = area_sources(spec.token)
+    if sources:
+        return "stack: " + ", ".join(f"`{_short(t)}`" for t in sorted(sources)) + ", else provider"
     if spec.area_kind == "scope":
         return "scope"
     if spec.area_kind == "property":
         return "property"
+    if spec.area_kind == "regions":
+        return "regions"
+    if spec.area_kind == "mainland":
+        return "mainland nodes"
     return "provider"
 
 
@@ -63,13 +76,20 @@ def table() -> str:
         f"something reachable from the internet, and all {exposing} are checked**; the other {reviewed} were "
         "reviewed and expose nothing by themselves (`china_site/data/exposure_types.yaml` says why, type by type). "
         "Where: `provider` = the region of the resource's provider (a default provider: stack config "
-        "`alicloud:region`), `scope` = the CDN-like scope/coverage, `property` = a region property of the resource. "
+        "`alicloud:region`), `scope` = the CDN-like scope/coverage, `property` = a region property of the resource, "
+        "`regions` = the strictest of a list of serving regions, `mainland nodes` = serves the mainland whatever "
+        "its API region. "
         "Host name: the properties read, a DNS record of the stack pointing at the named output, or the "
         "`china-site:domain` tag (where the type takes tags).",
         "",
         "| type | what makes it public | host name from | where | policy |",
         "|---|---|---|---|---|",
     ]
+    paths = sum(len(spec.cases) + 1 for spec in RESOURCE_TYPES.values())
+    lines[0] += (
+        f" Paths to the internet checked: {paths} (each type's own rule, plus the further paths of issue 18's "
+        "review, each with a mainland, a Hong Kong and a private case)."
+    )
     for token in sorted(RESOURCE_TYPES, key=_short):
         spec = RESOURCE_TYPES[token]
         how = spec.how.replace("|", "\\|")

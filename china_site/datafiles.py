@@ -2,8 +2,9 @@
 
 ``load("provinces")`` returns the parsed YAML of ``data/provinces.yaml``. Results are cached for the life of the
 process and shared, so callers must not mutate them. The modules that own a file validate its shape
-(``numbers`` → provinces, ``regions`` → regions, ``domains`` → tlds); ``pilot_zones`` and ``error_codes`` are read by
-the rules. Each file names its sources and the date they were read.
+(``numbers`` → provinces, ``regions`` → regions and provider_regions, ``domains`` → tlds, ``eligibility`` →
+pilot_zones and sectors, ``access`` → access_providers, ``rule_findings`` → error_codes). Each file names its sources
+and the date they were read.
 """
 
 from __future__ import annotations

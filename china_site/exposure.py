@@ -264,6 +264,40 @@ class _Ctx:
 _MAX_WALK = 16
 
 
+_JSON_SUFFIX: Final = "@json"
+_MAX_JSON_TEXT: Final = 256 * 1024
+
+
+class _Unreadable:
+    """A value that cannot be read (JSON text that does not parse, or is too long): every decider reads it the
+    stricter way (public), as it does any wrong-shaped value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNREADABLE"
+
+
+UNREADABLE: Final = _Unreadable()
+
+
+def _json_value(value: object) -> object:
+    """A ``P@json`` segment: text holding a JSON document (an ACK addon's ``config``, an FC trigger's
+    ``triggerConfig``) → the parsed value; a map or list is used as is; unparseable text → :data:`UNREADABLE`."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    if len(value) > _MAX_JSON_TEXT:
+        return UNREADABLE
+    from china_site.safeio import load_json
+
+    try:
+        return load_json(value)  # a number too long or nesting too deep (ValueErrors too) is unreadable
+    except ValueError:
+        return UNREADABLE
+
+
 def _walk(value: object, segments: Sequence[str], out: list[object], depth: int, flatten_end: bool = True) -> None:
     if depth > _MAX_WALK:
         out.append(UNKNOWN)
@@ -280,7 +314,11 @@ def _walk(value: object, segments: Sequence[str], out: list[object], depth: int,
         out.append(UNKNOWN)
         return
     if isinstance(value, Mapping):
-        _walk(_get(value, segments[0]), segments[1:], out, depth + 1, flatten_end)
+        key = segments[0]
+        child = _get(value, key.removesuffix(_JSON_SUFFIX))
+        if key.endswith(_JSON_SUFFIX) and child is not UNKNOWN:
+            child = _json_value(child)
+        _walk(child, segments[1:], out, depth + 1, flatten_end)
         return
     if value is not None:
         out.append(value)  # the wrong shape: a scalar where a map is expected
@@ -297,6 +335,7 @@ class _Facts:
     domain_unreadable: tuple[str, ...] = ()
 
 
+AreaKind = Literal["region", "scope", "property", "location", "regions", "mainland"]
 Decider = Callable[[_Ctx], bool]
 Handler = Callable[[_Ctx], _Facts]
 
@@ -321,9 +360,13 @@ class ResourceType:
     how: str = ""
     domain_paths: tuple[str, ...] = ()
     domain_required: bool = False
-    area_kind: Literal["region", "scope", "property", "location"] = "region"
+    area_kind: AreaKind = "region"
     area_property: str | None = None  # the scope, region or location property (area_kind other than "region")
     example: Mapping[str, Any] = field(default_factory=dict)
+    template: bool = False  # creates resources from a template (china_site.templates judges them)
+    considered: tuple[str, ...] = ()  # the paths to the internet reviewed (issue 18's checklist), in words
+    source: str = ""  # what was read: the SDK's <Type>Args docstring, an Alibaba Cloud doc page
+    cases: tuple[Mapping[str, Any], ...] = ()  # {path, public: inputs, private: inputs}: one per further path
 
 
 def _number(value: object) -> float | None:
@@ -369,6 +412,10 @@ def _absent(leaves: Sequence[object]) -> bool:
 
 def _always(_ctx: _Ctx) -> bool:
     return True
+
+
+def _never(_ctx: _Ctx) -> bool:
+    return False
 
 
 def _on_leaves(path: str, judge: Callable[[Sequence[object]], bool], absent: bool | None = None) -> Decider:
@@ -457,8 +504,30 @@ def _anonymous_principal(principal: object) -> bool:
     return principal is not None  # an unreadable principal: the stricter reading
 
 
-def _policy_public(document: object) -> bool:
-    """An OSS policy document grants anonymous access: a statement with Effect Allow and Principal ``*``."""
+_RESTRICTING_OPERATORS: Final = frozenset({"stringequals", "stringlike", "stringequalsignorecase"})
+
+
+def _restricted(statement: Mapping[str, Any], private_conditions: frozenset[str]) -> bool:
+    """The statement's Condition limits it to a VPC (``StringEquals``/``StringLike`` on one of
+    ``private_conditions``, e.g. ``acs:SourceVpc``): anonymous, but not from the internet."""
+    condition = _reveal(statement.get("Condition"))
+    if not private_conditions or not isinstance(condition, Mapping):
+        return False
+    for operator, tests in condition.items():
+        tests = _reveal(tests)
+        if str(operator).lower() not in _RESTRICTING_OPERATORS or not isinstance(tests, Mapping):
+            continue
+        for key, value in tests.items():
+            value = _reveal(value)
+            values = value if isinstance(value, list | tuple) else [value]
+            if str(key).lower() in private_conditions and values and all(_text(v) for v in values):
+                return True
+    return False
+
+
+def _policy_public(document: object, private_conditions: frozenset[str] = frozenset()) -> bool:
+    """An OSS policy document grants anonymous access: a statement with Effect Allow and Principal ``*``, unless
+    its Condition restricts it to a VPC (one of ``private_conditions``)."""
     if isinstance(document, str):
         if not document.strip():
             return False
@@ -482,13 +551,66 @@ def _policy_public(document: object) -> bool:
         effect = _text(_reveal(statement.get("Effect")))
         if effect is not None and effect.lower() == "deny":
             continue
-        if _anonymous_principal(statement.get("Principal")):
+        if _anonymous_principal(statement.get("Principal")) and not _restricted(statement, private_conditions):
             return True
     return False
 
 
-def _bucket_policy(path: str) -> Decider:
-    return _on_leaves(path, lambda leaves: any(_policy_public(leaf) for leaf in leaves))
+def _bucket_policy(path: str, private_conditions: frozenset[str] = frozenset()) -> Decider:
+    return _on_leaves(path, lambda leaves: any(_policy_public(leaf, private_conditions) for leaf in leaves))
+
+
+def _combined(kind: str, deciders: Sequence[Decider]) -> Decider:
+    def combined(ctx: _Ctx) -> bool:
+        results = [decide(ctx) for decide in deciders]  # every one runs: each lists its unknowns
+        return any(results) if kind == "any" else all(results)
+
+    return combined
+
+
+def _suppressed_unless(path: str, listed: frozenset[str] | None) -> Decider:
+    """``{not: {flag: P}}`` / ``{not: {values: P, public: [..]}}``: a suppressor (``disabled: true``,
+    ``disableURLInternet: true``). Public unless P is *known* to suppress: true, or one of the listed values, in
+    every value found. An unknown value keeps the exposure and is listed; an absent or unparseable one keeps it too
+    (the stricter reading: only a readable suppressor suppresses)."""
+
+    def suppresses(leaf: object) -> bool:
+        if listed is None:
+            return _flag(leaf) is True
+        text = _text(leaf)
+        return text is not None and text.lower() in listed
+
+    def decide(ctx: _Ctx) -> bool:
+        leaves = ctx.leaves(path)
+        if _unknown_in(ctx, path, leaves):
+            return True
+        return not (leaves and all(suppresses(leaf) for leaf in leaves))
+
+    return decide
+
+
+def _each(path: str, inner: Decider) -> Decider:
+    """``{each: P, then: D}``: public when D, run on one item of the list (or map) at P, is public — e.g. the
+    addons of an ACK cluster, each judged by its own name, ``disabled`` flag and JSON ``config``. An unknown item
+    is public (the stricter reading); an item that is not a map is the wrong shape (public)."""
+
+    def each(ctx: _Ctx) -> bool:
+        public = False
+        for item in ctx.leaves(path):
+            if item is UNKNOWN:
+                ctx.unknown.append(path)
+                public = True
+                continue
+            if not isinstance(item, Mapping):
+                public = True
+                continue
+            sub = _Ctx(item)
+            if inner(sub):
+                public = True
+            ctx.unknown.extend(f"{path}.{name}" for name in sub.unknown)
+        return public
+
+    return each
 
 
 class ExposureDataError(ValueError):
@@ -499,26 +621,43 @@ def _decider(spec: object, where: str) -> tuple[Decider, tuple[str, ...]]:
     """A decider and the wire paths it reads, from one ``public`` entry of the data file."""
     if spec == "always":
         return _always, ()
+    if spec == "template":
+        return _never, ()  # judged by china_site.templates: the resources its template creates
     if not isinstance(spec, Mapping) or not spec:
         raise ExposureDataError(f"{where}: public must be 'always' or a decider map, not {spec!r}")
     absent = spec.get("absent", "private")
     if absent not in ("private", "public"):
         raise ExposureDataError(f"{where}: absent must be private or public")
     absent_public = absent == "public"
-    if "any" in spec:
-        parts = [_decider(part, where) for part in spec["any"]]
-        deciders = [d for d, _ in parts]
-
-        def any_of(ctx: _Ctx) -> bool:
-            results = [decide(ctx) for decide in deciders]  # every one runs: each lists its unknowns
-            return any(results)
-
-        return any_of, tuple(p for _, paths in parts for p in paths)
+    for combine in ("any", "all"):
+        if combine in spec:
+            if not isinstance(spec[combine], list) or not spec[combine]:
+                raise ExposureDataError(f"{where}: {combine} needs a list of deciders")
+            parts = [_decider(part, where) for part in spec[combine]]
+            return _combined(combine, [d for d, _ in parts]), tuple(p for _, paths in parts for p in paths)
+    if "not" in spec:
+        inner = spec["not"]
+        if not isinstance(inner, Mapping) or not ("flag" in inner or ("values" in inner and "public" in inner)):
+            raise ExposureDataError(f"{where}: not takes a {{flag: P}} or a {{values: P, public: [..]}} suppressor")
+        path = str(inner.get("flag", inner.get("values")))
+        listed = frozenset(str(v).lower() for v in inner.get("public", ()))
+        return _suppressed_unless(path, None if "flag" in inner else listed), (path,)
+    if "each" in spec:
+        if "then" not in spec:
+            raise ExposureDataError(f"{where}: each needs then (the decider run on every item)")
+        path = str(spec["each"])
+        inner, paths = _decider(spec["then"], where)
+        return _each(path, inner), (path, *(f"{path}.{p}" for p in paths))
+    if "bucket_policy" in spec:
+        conditions = spec.get("private_conditions") or []
+        if not isinstance(conditions, list):
+            raise ExposureDataError(f"{where}: private_conditions must be a list of condition keys")
+        path = str(spec["bucket_policy"])
+        return _bucket_policy(path, frozenset(str(c).lower() for c in conditions)), (path,)
     simple: tuple[tuple[str, Callable[[str], Decider]], ...] = (
         ("bandwidth", _bandwidth),
         ("present", _present),
         ("output", _output),
-        ("bucket_policy", _bucket_policy),
     )
     for kind, build in simple:
         if kind in spec:
@@ -565,16 +704,48 @@ def _domains(ctx: _Ctx, paths: Sequence[str], required: bool) -> tuple[tuple[str
 _SCOPE_AREA: Final[Mapping[str, Area]] = {"domestic": "mainland", "global": "mainland", "overseas": "overseas"}
 
 
-def _handler(decide: Decider, domain_paths: tuple[str, ...], required: bool, area: Mapping[str, str] | None) -> Handler:
+_AREA_ORDER: Final[Mapping[str, int]] = {"mainland": 0, "hongkong": 1, "overseas": 2}
+
+
+def _regions_area(ctx: _Ctx, path: str) -> Area | None:
+    """``{regions: P}``: the strictest area among the regions listed at P (a GA accelerator's acceleration regions,
+    its IP sets' ``accelerateRegionId``): mainland when any is, or when one is unknown; None when none is given."""
+    leaves = ctx.leaves(path)
+    if _unknown_in(ctx, path, leaves):
+        return "mainland"
+    areas: list[Area] = []
+    for leaf in leaves:
+        text = _text(leaf)
+        if text is None:
+            if isinstance(leaf, str):
+                continue
+            return "mainland"  # the wrong shape: the stricter reading
+        areas.append(_classify(text)[0])
+    return min(areas, key=lambda a: _AREA_ORDER.get(a or "mainland", 0)) if areas else None
+
+
+def _handler(
+    decide: Decider, domain_paths: tuple[str, ...], required: bool, area: Mapping[str, str] | str | None
+) -> Handler:
+    fixed: Area | None = "mainland" if area == "mainland" else None
+    area = area if isinstance(area, Mapping) else None
     scope = area.get("scope") if area else None
     region_prop = area.get("region") if area else None
     location = area.get("location") if area else None
+    regions = area.get("regions") if area else None
 
     def handler(ctx: _Ctx) -> _Facts:
         public = decide(ctx)
         domains, unreadable = _domains(ctx, domain_paths, required) if domain_paths else ((), ())
         if not public:
             unreadable = ()
+        if fixed is not None:
+            # Serves mainland nodes whatever its API region (SCDN: no scope setting exists).
+            return _Facts(public=public, domains=domains, area=fixed, domain_unreadable=unreadable)
+        if regions is not None:
+            served = _regions_area(ctx, regions)
+            if served is not None:
+                return _Facts(public=public, domains=domains, area=served, domain_unreadable=unreadable)
         if scope is not None:
             # CDN-like: the area is the scope (domestic and global serve mainland nodes), never the API region.
             value = ctx.value(scope)
@@ -614,7 +785,20 @@ def _compile(token: str, entry: object) -> ResourceType:
     where = f"exposing.{token}"
     if not isinstance(entry, Mapping):
         raise ExposureDataError(f"{where}: expected a map")
-    known = {"product", "how", "public", "domain", "domain_required", "area", "addresses", "cnames", "example"}
+    known = {
+        "product",
+        "how",
+        "public",
+        "domain",
+        "domain_required",
+        "area",
+        "addresses",
+        "cnames",
+        "example",
+        "considered",
+        "source",
+        "cases",
+    }
     extra = set(entry) - known
     if extra:
         raise ExposureDataError(f"{where}: unknown keys {sorted(extra)!r}")
@@ -627,11 +811,20 @@ def _compile(token: str, entry: object) -> ResourceType:
     if not isinstance(required, bool) or (required and not domain_paths):
         raise ExposureDataError(f"{where}: domain_required needs domain paths")
     area = entry.get("area", "region")
-    kind: Literal["region", "scope", "property", "location"] = "region"
+    kind: AreaKind = "region"
     area_map: Mapping[str, str] | None = None
-    if area != "region":
-        if not isinstance(area, Mapping) or len(area) != 1 or next(iter(area)) not in ("scope", "region", "location"):
-            raise ExposureDataError(f"{where}: area must be region, {{scope: P}}, {{region: P}} or {{location: P}}")
+    if area == "mainland":
+        kind = "mainland"
+    elif area != "region":
+        if (
+            not isinstance(area, Mapping)
+            or len(area) != 1
+            or next(iter(area)) not in ("scope", "region", "location", "regions")
+        ):
+            raise ExposureDataError(
+                f"{where}: area must be region, mainland, {{scope: P}}, {{region: P}}, {{regions: P}} or "
+                "{location: P}"
+            )
         area_map = {str(k): str(v) for k, v in area.items()}
         key = next(iter(area_map))
         kind = "property" if key == "region" else key  # type: ignore[assignment]
@@ -641,13 +834,29 @@ def _compile(token: str, entry: object) -> ResourceType:
     example = entry.get("example", {})
     if not isinstance(example, Mapping):
         raise ExposureDataError(f"{where}: example must be a map of wire inputs")
+    considered = _strings(entry.get("considered"), f"{where}.considered")
+    source = entry.get("source", "")
+    if not isinstance(source, str):
+        raise ExposureDataError(f"{where}: source must be text (the SDK docstring or doc page read)")
+    cases = entry.get("cases") or []
+    if not isinstance(cases, list) or not all(
+        isinstance(c, Mapping)
+        and isinstance(c.get("path"), str)
+        and isinstance(c.get("public"), Mapping)
+        and isinstance(c.get("private"), Mapping)
+        for c in cases
+    ):
+        raise ExposureDataError(f"{where}: cases must be a list of {{path, public: inputs, private: inputs}}")
     reads = tuple(
-        dict.fromkeys(p.split(".", 1)[0].removesuffix("[]") for p in (*paths, *domain_paths, *addresses, *cnames))
+        dict.fromkeys(
+            p.split(".", 1)[0].removesuffix("[]").removesuffix(_JSON_SUFFIX)
+            for p in (*paths, *domain_paths, *addresses, *cnames)
+        )
     )
     return ResourceType(
         token=token,
         product=product,
-        handler=_handler(decide, domain_paths, required, area_map),
+        handler=_handler(decide, domain_paths, required, "mainland" if kind == "mainland" else area_map),
         reads=reads,
         addresses=addresses,
         cnames=cnames,
@@ -657,6 +866,10 @@ def _compile(token: str, entry: object) -> ResourceType:
         area_kind=kind,
         area_property=next(iter(area_map.values())) if area_map else None,
         example=example,
+        template=entry["public"] == "template",
+        considered=considered,
+        source=source,
+        cases=tuple(cases),
     )
 
 
@@ -686,15 +899,20 @@ def exposure_data() -> Mapping[str, Any]:
 
 
 @functools.cache
-def _exposing_data() -> Mapping[str, Any]:
-    """Only the ``exposing`` map: the reviewed list (two thirds of the file, last in it) is not parsed at policy
-    time. Falls back to the whole file when the layout differs."""
+def _exposing_head() -> Mapping[str, Any]:
+    """The data file without its reviewed list (two thirds of the file, last in it), which is not parsed at policy
+    time: ``exposing``, ``templates``, ``unreviewed``. Falls back to the whole file when the layout differs."""
     text = _data_text()
     head, found, _ = text.partition(_REVIEWED_KEY)
     data = _parse(head) if found else None
     if not isinstance(data, Mapping) or not isinstance(data.get("exposing"), Mapping):
         data = exposure_data()
-    return data["exposing"]  # type: ignore[no-any-return]
+    return data
+
+
+def _exposing_data() -> Mapping[str, Any]:
+    """Only the ``exposing`` map (see :func:`_exposing_head`)."""
+    return _exposing_head()["exposing"]  # type: ignore[no-any-return]
 
 
 def reviewed_types() -> dict[str, str]:
@@ -825,6 +1043,8 @@ def exposure_from_resource(
         return None
     if not isinstance(props, Mapping):
         props = {}
+    if spec.template:
+        return _template_exposure(spec, props, name, provider_props, stack_config, explicit_provider)
     ctx = _Ctx(props)
     facts = spec.handler(ctx)
     tag_domains, payments, platform, own_goods = _tag_facts(ctx) if spec.taggable else ([], False, False, False)
@@ -866,6 +1086,66 @@ def exposure_from_resource(
     )
 
 
+def _template_exposure(
+    spec: ResourceType,
+    props: Mapping[str, Any],
+    name: object,
+    provider_props: Mapping[str, Any] | None,
+    stack_config: Mapping[str, str] | None,
+    explicit_provider: bool,
+) -> Exposure:
+    """A template type (``ros.Stack``): the resources its template creates, each judged with the same data in the
+    stack's region, merged into one exposure — public when one of them is, with all their domains and the
+    template type's own tags; placed where its public resources serve (the strictest). An unreadable template or an
+    unmapped ROS type is not decided here: ``unreviewed-exposure`` reports it."""
+    from china_site.templates import read_template
+
+    template = read_template(spec.token, props)
+    label = name if isinstance(name, str) else ""
+    inner: list[tuple[str, Exposure]] = []
+    for resource in template.resources if template is not None else ():
+        if resource.token is None:
+            continue
+        exposure = exposure_from_resource(
+            resource.token,
+            resource.props,
+            name=f"{label}/{resource.logical_id}",
+            provider_props=provider_props,
+            stack_config=stack_config,
+            explicit_provider=explicit_provider,
+        )
+        if exposure is not None:
+            inner.append((resource.logical_id, exposure))
+    public = [e for _, e in inner if e.public]
+    ctx = _Ctx(props)
+    tag_domains, payments, platform, own_goods = _tag_facts(ctx)
+    unknown = [*ctx.unknown, *(template.unknown if template is not None else ())]
+    unknown += [f"Resources.{logical}.{u}" for logical, e in inner if e.public for u in e.unknown]
+    if public:
+        placed = min(public, key=lambda e: _AREA_ORDER.get(e.area, 0))
+        area, region, guessed, note = placed.area, placed.region, placed.region_guessed, placed.region_note
+    else:
+        region, _, region_unknown = _region(provider_props, stack_config, explicit_provider)
+        area, guessed, region = _classify(region)
+        note = EXPLICIT_PROVIDER_NOTE if guessed and explicit_provider and not region_unknown else ""
+    return Exposure(
+        resource=spec.token,
+        name=label,
+        public=bool(public),
+        area=area,
+        region=region,
+        region_guessed=guessed,
+        domains=_dedupe([*tag_domains, *(d for e in public for d in e.domains)]),
+        payments=payments or any(e.payments for e in public),
+        platform=platform or any(e.platform for e in public),
+        own_goods=own_goods,
+        unknown=tuple(dict.fromkeys(unknown)),
+        product=public[0].product if len({e.product for e in public}) == 1 else spec.product,
+        domain_unreadable=tuple(dict.fromkeys(u for e in public for u in e.domain_unreadable)),
+        region_note=note,
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # DNS records and the stack-level graph
 
@@ -904,9 +1184,13 @@ def dns_link(props: Mapping[str, Any], *, type_token: str | None = None) -> DnsL
     if type_token == "alicloud:dns/record:Record" or (
         type_token is None and "hostRecord" in props and "domainName" not in props
     ):
-        zone_key, rr_key = "name", "hostRecord"
+        zone_key, rr_key, token = "name", "hostRecord", "alicloud:dns/record:Record"
     else:
-        zone_key, rr_key = "domainName", "rr"
+        zone_key, rr_key, token = "domainName", "rr", "alicloud:dns/alidnsRecord:AlidnsRecord"
+    from china_site.exposure_stack import record_disabled
+
+    if record_disabled(type_token or token, props):
+        return None  # a disabled record resolves nothing
     record_type = _text(_get(props, "type"))
     if record_type is None or record_type.upper() not in _LINKED_RECORD_TYPES:
         return None
@@ -1121,12 +1405,14 @@ def link_buckets(
     if not buckets:
         return []
     out: list[tuple[ResourceView, ResourceView, Exposure]] = []
+    from china_site.exposure_stack import suppressor_of
+
     for view in resources:
         if view.type not in _BUCKET_LINKERS:
             continue
         merged = _merged(view)
         linker = view_exposure(view, merged, stack_config)
-        if linker is None or not linker.public:
+        if linker is None or not linker.public or suppressor_of(view, resources, stack_config) is not None:
             continue
         name = _text(_get(merged, "bucket"))
         for index in buckets.get(name or "", ()):
@@ -1145,19 +1431,24 @@ EIP_ASSOCIATION: Final = "alicloud:ecs/eipAssociation:EipAssociation"
 def link_eip_associations(
     resources: Sequence[ResourceView], stack_config: Mapping[str, str] | None = None
 ) -> list[tuple[ResourceView, ResourceView, Exposure]]:
-    """Resources of the stack that an ``ecs.EipAssociation`` gives a public IP: ``(association, target, exposure)``,
+    """Resources of the stack that an ``ecs.EipAssociation`` (or another linker of the data's ``stack.links``: a
+    ``vpc.Ipv6InternetBandwidth``) gives a public IP: ``(association, target, exposure)``,
     the exposure being the **target's** (its tags: domain, payments; its region) made public.
 
     The association is not an exposure of its own (its EIP is, and is reported once); what it adds is the tie
     between the EIP and the instance whose tags name the site. The target is found through the association's
     ``instanceId`` property dependency (the engine records it, at preview as after deploy).
     """
+    from china_site.exposure_stack import links
+
+    linkers = links()
     by_urn = {view.urn: view for view in resources if isinstance(view.urn, str)}
     out: list[tuple[ResourceView, ResourceView, Exposure]] = []
     for view in resources:
-        if view.type != EIP_ASSOCIATION or not isinstance(view.property_dependencies, Mapping):
+        via = linkers.get(view.type)
+        if via is None or not isinstance(view.property_dependencies, Mapping):
             continue
-        urns = view.property_dependencies.get("instanceId") or ()
+        urns = view.property_dependencies.get(via) or ()
         if isinstance(urns, str):
             continue
         for urn in dict.fromkeys(urns):
@@ -1165,6 +1456,10 @@ def link_eip_associations(
             if target is None or target.type in _EIP_TYPES:
                 continue
             exposure = view_exposure(target, _merged(target), stack_config)
+            if exposure is None:
+                from china_site.exposure_stack import tie_exposure
+
+                exposure = tie_exposure(target, stack_config)  # a network interface: its own tags
             if exposure is not None:
                 out.append((view, target, replace(exposure, public=True)))
     return out

@@ -4,6 +4,7 @@ The registry is outside data: every key is checked (unknown keys are rejected), 
 :mod:`china_site.numbers` and stored in its normalised form, domains are stored as ASCII (punycode) lower-case
 registrable domains, access providers under one canonical name (``aliyun`` → ``alibaba-cloud``).
 
+The cross-field checks live in :mod:`china_site.registry_checks` (run by :class:`FilingRegistry`'s validator).
 Every problem found — field errors and cross-field errors alike — ends up in ONE
 :class:`~china_site.errors.RegistryError`: its message is one line naming the first problem (source, entry, field,
 how to fix) and a count of the others; ``.problems`` lists them all, one line each. Non-fatal findings (alias
@@ -61,6 +62,7 @@ __all__ = [
     "FetchInfo",
     "FilingRegistry",
     "Permit",
+    "SectorApproval",
     "Site",
     "clear_registry_cache",
     "decode_registry",
@@ -74,6 +76,10 @@ EntityType = Literal["enterprise", "individual", "government", "institution", "o
 Ownership = Literal["domestic", "foreign-invested", "foreign"]
 SiteStatus = Literal["approved", "pending", "cancelled"]
 PermitKind = Literal["B25", "B21"]
+# The foreign equity share, as a kind or a percentage (0–100): domestic (none), a joint venture with at most 50%,
+# a joint venture above 50%, a wholly foreign-owned enterprise (WFOE, 100%).
+ForeignShareKind = Literal["domestic", "jv-50-or-less", "jv-over-50", "wfoe"]
+DomainHolderRole = Literal["entity", "legal-representative", "shareholder", "senior-manager"]
 
 OFFLINE_CACHE_ENV = "CHINA_SITE_REGISTRY_OFFLINE_CACHE"
 CACHE_DIR_ENV = "CHINA_SITE_CACHE_DIR"
@@ -328,9 +334,91 @@ class Entity(_Model):
     icp_number: str | None = None
     status: Literal["active", "cancelled"] = "active"  # cancelling the entity cancels all of its sites
     permits: tuple[Permit, ...] = ()
+    # Optional (issue 20): where the entity is registered, for the pilot zones at their real granularity.
+    city: str | None = None  # 4-digit GB/T 2260 code, e.g. 4403 (Shenzhen), 4401 (Guangzhou)
+    district: str | None = None  # 6-digit GB/T 2260 code, e.g. 310115 (Pudong New Area)
+    pilot_zone: str | None = None  # id of a zone in data/pilot_zones.yaml the entity is registered in
+    pilot_approval: str | None = None  # MIIT's pilot approval (试点批复) number
+    # Foreign equity: a kind or a percentage. None: domestic for ownership domestic; for foreign-invested the
+    # stricter reading, above 50%.
+    foreign_share: ForeignShareKind | float | None = None
+    legal_representative: str | None = None  # may hold the domain (MIIT 2017 notice)
 
     _NUMBER_FIELDS: ClassVar[Mapping[str, Callable[[str], Any]]] = {"icp_number": numbers.parse_icp}
     _permits_none = field_validator("permits", mode="before")(_none_to_empty)
+
+    @field_validator("city", "district", mode="before")
+    @classmethod
+    def _division(cls, value: object, info: Any) -> object:
+        if value is None:
+            return None
+        digits = 4 if info.field_name == "city" else 6
+        text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else None
+        if text is None or not re.fullmatch(rf"[0-9]{{{digits}}}", text):
+            example = "4403 for Shenzhen" if digits == 4 else "310115 for Pudong New Area"
+            raise _Invalid(
+                f"expected a {digits}-digit GB/T 2260 code, got {_short(value)}",
+                fix=f"use the administrative division code, e.g. {example}",
+            )
+        return text
+
+    @field_validator("foreign_share", mode="before")
+    @classmethod
+    def _foreign_share(cls, value: object) -> object:
+        if value is None:
+            return None
+        fix = "give one of domestic, jv-50-or-less, jv-over-50, wfoe, or the foreign equity in percent (e.g. 49)"
+        number: float
+        if isinstance(value, str):
+            text = value.strip()
+            if text in ("domestic", "jv-50-or-less", "jv-over-50", "wfoe"):
+                return text
+            try:
+                number = float(text.removesuffix("%").strip())
+            except ValueError:
+                raise _Invalid(f"foreign share {_short(value)} is neither a kind nor a percentage", fix=fix) from None
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            raise _Invalid(f"foreign share {_short(value)} is neither a kind nor a percentage", fix=fix)
+        if not 0 <= number <= 100:  # NaN and infinities included
+            raise _Invalid(f"foreign share {_short(value)} is not between 0 and 100", fix=fix)
+        return number
+
+    @model_validator(mode="after")
+    def _where(self) -> Entity:
+        if self.city is not None and not self.city.startswith(self.province):
+            raise _Invalid(
+                f"city {self.city} is not in the entity's province {self.province}",
+                fix="the first two digits of the city code are the province code: correct either",
+                field="city",
+            )
+        if self.district is not None and not self.district.startswith(self.city or self.province):
+            raise _Invalid(
+                f"district {self.district} is not in {'city ' + self.city if self.city else 'the province'}",
+                fix="the district code starts with its city code (e.g. 310115 in 3101): correct either",
+                field="district",
+            )
+        return self
+
+    def foreign_percent(self) -> float | None:
+        """The foreign equity share as a bound: 0 (domestic), 50 (JV ≤50%), 100 (above 50%); None: unknown."""
+        share = self.foreign_share
+        if isinstance(share, float):
+            return share
+        if share is None:
+            return 0.0 if self.ownership == "domestic" else None
+        return {"domestic": 0.0, "jv-50-or-less": 50.0, "jv-over-50": 100.0, "wfoe": 100.0}[share]
+
+    def foreign_over_half(self) -> bool:
+        """Above the 50% cap (a WFOE, a majority JV, or foreign-invested with no share given: the strict reading)."""
+        percent = self.foreign_percent()
+        return percent is None or percent > 50
+
+    def foreign_any(self) -> bool:
+        """Any foreign equity at all (foreign-invested with no share given counts)."""
+        percent = self.foreign_percent()
+        return percent is None or percent > 0
 
     @field_validator("name")
     @classmethod
@@ -375,6 +463,13 @@ class Entity(_Model):
         return tuple(p for p in self.permits if p.kind == kind)
 
 
+class SectorApproval(_Model):
+    """A regulated sector the site serves, and the regulator's pre-approval (前置审批) number, when held."""
+
+    sector: str
+    approval: str | None = None
+
+
 class Site(_Model):
     """One website filing: a registrable domain and everything served under it."""
 
@@ -395,12 +490,43 @@ class Site(_Model):
     own_goods: bool | None = None  # optional hint: sells only its own goods (disputed: see ownGoodsNeedPermit)
     domain_holder: str | None = None  # optional: the domain's registered holder (must be the filing entity)
     domain_expires: dt.date | None = None  # optional: the domain registration's expiry date
+    # Optional (issue 20). Who the holder is to the entity: the entity itself, its legal representative, or (with
+    # proof recorded) a shareholder or senior manager (MIIT 2017 notice).
+    domain_holder_role: DomainHolderRole | None = None
+    domain_holder_proof: str | None = None  # what proves a shareholder's / senior manager's tie (document, id)
+    # Regulated sectors (data/sectors.yaml) and their pre-approvals (前置审批): {sector: news, approval: "…"}.
+    sectors: tuple[SectorApproval, ...] = ()
+    submitted: dt.date | None = None  # the day the ICP filing was submitted
+    real_name_verified_on: dt.date | None = None  # the day the domain's real-name verification completed
 
     _NUMBER_FIELDS: ClassVar[Mapping[str, Callable[[str], Any]]] = {
         "icp_number": numbers.parse_icp,
         "psb_number": numbers.parse_psb,
     }
-    _dates = field_validator("approved", "cancelled", "launched", "psb_filed", mode="before")(_iso_date)
+    _dates = field_validator(
+        "approved",
+        "cancelled",
+        "launched",
+        "psb_filed",
+        "submitted",
+        "real_name_verified_on",
+        mode="before",
+    )(_iso_date)
+    _sectors_none = field_validator("sectors", mode="before")(_none_to_empty)
+
+    @field_validator("sectors")
+    @classmethod
+    def _sectors(cls, value: tuple[SectorApproval, ...]) -> tuple[SectorApproval, ...]:
+        from china_site.eligibility import sector_ids
+
+        known = sector_ids()
+        for item in value:
+            if item.sector not in known:
+                raise _Invalid(
+                    f"unknown sector {_short(item.sector)}",
+                    fix=f"use one of {', '.join(sorted(known))} (china_site/data/sectors.yaml)",
+                )
+        return value
 
     @field_validator("domain")
     @classmethod
@@ -557,7 +683,9 @@ class FilingRegistry(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> FilingRegistry:
-        problems, warnings = _cross_check(self)
+        from china_site.registry_checks import cross_check
+
+        problems, warnings = cross_check(self)
         if problems:
             raise _Problems(self.source, problems)
         self._index = (self.sites, {site.domain: site for site in self.sites})
@@ -676,209 +804,6 @@ def _lookup_name(host: str) -> str | None:
     return name
 
 
-# --- cross-field checks -------------------------------------------------------------------------------------------
-
-
-def _base_key(number: numbers.FilingNumber) -> tuple[str | None, str]:
-    """The entity number, independent of alias province characters (川ICP备… and 蜀ICP备… are the same)."""
-    char = number.province_char
-    if char and number.base.startswith(char):
-        return number.province_code, number.base[len(char) :]
-    return number.province_code, number.base
-
-
-def _site_entry(index: int, site: Site) -> str:
-    return f"sites[{index}] ({site.domain_unicode})"
-
-
-def _cross_check(reg: FilingRegistry) -> tuple[list[_Problem], list[str]]:
-    problems: list[_Problem] = []
-    warnings: list[str] = []
-    source = reg.source
-
-    def warn(entry: str, field: str, text: str) -> None:
-        warnings.append(f"{source}, {entry}, field '{field}': {text.rstrip('.')}.")
-
-    no_filing_fix = (
-        "an entity with no PRC legal entity cannot file (DOMAIN.md rule 6): set up a PRC entity "
-        "(WFOE or joint venture) and file under it with ownership: foreign-invested, or host in Hong Kong"
-    )
-    province_fix = (
-        "the character is the entity's home province (not the server's location): correct the number or the "
-        "entity's province"
-    )
-
-    for entity_id, entity in reg.entities.items():
-        entry = f"entities.{entity_id}"
-        for field, text in entity._number_warnings:
-            warn(entry, field, text)
-        if entity.ownership == "foreign":
-            if entity.icp_number:
-                problems.append(
-                    _Problem(
-                        entry,
-                        "icp_number",
-                        "an entity with ownership 'foreign' cannot hold an ICP filing",
-                        no_filing_fix,
-                    )
-                )
-            if entity.permits:
-                problems.append(
-                    _Problem(
-                        entry,
-                        "permits",
-                        "an entity with ownership 'foreign' cannot hold a commercial permit",
-                        no_filing_fix,
-                    )
-                )
-        icp = entity.icp()
-        if icp is not None and icp.province_code and icp.province_code != entity.province:
-            problems.append(
-                _Problem(
-                    entry,
-                    "icp_number",
-                    f"{entity.icp_number} carries the character {icp.province_char!r} "
-                    f"({_province_name(icp.province_code)}) but the entity's province is "
-                    f"{_province_name(entity.province)}",
-                    province_fix,
-                )
-            )
-        for j, permit in enumerate(entity.permits):
-            permit_entry = f"{entry}.permits[{j}] ({permit.number})"
-            for field, text in permit._number_warnings:
-                warn(permit_entry, field, text)
-            parsed = permit.parsed()
-            if parsed.province_code and parsed.province_code != entity.province:
-                problems.append(
-                    _Problem(
-                        permit_entry,
-                        "number",
-                        f"the permit was issued by {_province_name(parsed.province_code)} but the entity's province "
-                        f"is {_province_name(entity.province)}",
-                        "a provincial permit is issued by the entity's home province: correct the number or the "
-                        "entity's province",
-                    )
-                )
-
-    seen: dict[str, int] = {}
-    for i, site in enumerate(reg.sites):
-        # The entry's name (an IDNA round trip) is built only when there is something to report.
-        for field, text in site._number_warnings:
-            warn(_site_entry(i, site), field, text)
-        if site.domain in seen:
-            problems.append(
-                _Problem(
-                    _site_entry(i, site),
-                    "domain",
-                    f"{site.domain_unicode} is already listed as sites[{seen[site.domain]}]",
-                    "keep one entry per registrable domain (merge the two entries)",
-                )
-            )
-        else:
-            seen[site.domain] = i
-
-        if site.status == "approved":
-            if site.approved is None:
-                problems.append(
-                    _Problem(
-                        _site_entry(i, site),
-                        "approved",
-                        "status 'approved' needs the approval date",
-                        "add approved: YYYY-MM-DD (the date of the MIIT record), or set status: pending",
-                    )
-                )
-            if site.icp_number is None:
-                problems.append(
-                    _Problem(
-                        _site_entry(i, site),
-                        "icp_number",
-                        "status 'approved' needs the website filing number",
-                        "add icp_number as shown on beian.miit.gov.cn, e.g. 沪ICP备2021012345号-1",
-                    )
-                )
-        if site.cancelled is not None and site.status != "cancelled":
-            problems.append(
-                _Problem(
-                    _site_entry(i, site),
-                    "cancelled",
-                    f"a cancellation date is given but the status is {site.status!r}",
-                    "set status: cancelled, or remove the cancellation date",
-                )
-            )
-        if site.psb_filed is not None and site.psb_number is None:
-            problems.append(
-                _Problem(
-                    _site_entry(i, site),
-                    "psb_number",
-                    "psb_filed is set but the PSB number is missing",
-                    "add psb_number as shown on beian.mps.gov.cn (e.g. 沪公网安备31011502012345号), or remove "
-                    "psb_filed",
-                )
-            )
-
-        found = reg.entities.get(site.entity)
-        if found is None:
-            known = ", ".join(sorted(reg.entities)) or "none defined"
-            problems.append(
-                _Problem(
-                    _site_entry(i, site),
-                    "entity",
-                    f"unknown entity {_short(site.entity)}",
-                    f"use the id of an entry under 'entities' (known: {known}) or add it there",
-                )
-            )
-            continue
-        entity = found
-        if entity.ownership == "foreign":
-            problems.append(
-                _Problem(
-                    _site_entry(i, site),
-                    "entity",
-                    f"entity {_short(site.entity)} has ownership 'foreign' and cannot hold a website filing",
-                    no_filing_fix,
-                )
-            )
-        icp = site.icp()
-        if icp is not None:
-            if icp.province_code and icp.province_code != entity.province:
-                problems.append(
-                    _Problem(
-                        _site_entry(i, site),
-                        "icp_number",
-                        f"{site.icp_number} carries the character {icp.province_char!r} "
-                        f"({_province_name(icp.province_code)}) but entity {_short(site.entity)} is in "
-                        f"{_province_name(entity.province)}",
-                        province_fix,
-                    )
-                )
-            entity_icp = entity.icp()
-            if entity_icp is not None and _base_key(icp) != _base_key(entity_icp):
-                problems.append(
-                    _Problem(
-                        _site_entry(i, site),
-                        "icp_number",
-                        f"{site.icp_number} is not under the number of entity {_short(site.entity)}, "
-                        f"{entity.icp_number} "
-                        f"(its base is {icp.base})",
-                        f"a website number is the entity number plus '-n' ({entity.icp_number}-n): correct either "
-                        "number, or file the site under the right entity",
-                    )
-                )
-        psb = site.psb()
-        if psb is not None and psb.province_code != entity.province:
-            problems.append(
-                _Problem(
-                    _site_entry(i, site),
-                    "psb_number",
-                    f"digits 1-2 of {site.psb_number} ({_province_name(psb.province_code)}) are not the entity's "
-                    f"province ({_province_name(entity.province)})",
-                    "the digits start with the code of the police bureau where the entity is: copy the number "
-                    "from beian.mps.gov.cn, or correct the entity's province",
-                )
-            )
-    return problems, warnings
-
-
 # --- turning pydantic errors into one-line problems ---------------------------------------------------------------
 
 _MODEL_KEYS: dict[str, tuple[str, ...]] = {
@@ -886,6 +811,7 @@ _MODEL_KEYS: dict[str, tuple[str, ...]] = {
     "site": tuple(Site.model_fields),
     "entity": tuple(Entity.model_fields),
     "permit": tuple(Permit.model_fields),
+    "sector": tuple(SectorApproval.model_fields),
 }
 
 
@@ -915,7 +841,10 @@ def _locate(loc: tuple[int | str, ...], data: object) -> tuple[str | None, list[
     if len(parts) >= 2 and parts[0] == "sites" and isinstance(parts[1], int):
         domain = _raw_domain(data, parts[1])
         entry = f"sites[{parts[1]}]" + (f" ({domain})" if domain else "")
-        return entry, parts[2:], "site"
+        rest = parts[2:]
+        if len(rest) >= 2 and rest[0] == "sectors" and isinstance(rest[1], int):
+            return entry, rest, "sector"
+        return entry, rest, "site"
     if len(parts) >= 2 and parts[0] == "entities":
         rest = parts[2:]
         if rest and rest[-1] == "[key]":  # the id itself is wrong (e.g. a number in YAML)
@@ -1331,8 +1260,9 @@ class _Cache:
     keyed by endpoint and source (the same bucket/key on another endpoint is another object).
 
     A copy is served only when its body still has the recorded SHA-256 (and the MD5 its ETag names, for a
-    single-part ETag). A cache folder that other users can write to is not used (``notes`` says so): whoever can
-    write there could plant a registry. Temporary files left by an interrupted write are removed after an hour."""
+    single-part ETag) and it was proven complete when fetched (``complete``: what proved it). A cache folder that
+    other users can write to is not used (``notes`` says so): whoever can write there could plant a registry.
+    Temporary files left by an interrupted write are removed after an hour."""
 
     def __init__(self, root: Path, source: str, endpoint: str, notes: list[str]) -> None:
         digest = hashlib.sha256(f"{endpoint}\0{source}".encode()).hexdigest()[:40]
@@ -1377,9 +1307,12 @@ class _Cache:
         etag = etag if isinstance(etag, str) and etag else None
         if not _body_matches_etag(body, etag):
             return None
+        if not (isinstance(meta.get("complete"), str) and meta["complete"]):
+            return None  # written before bodies had to be proven complete: fetched again
         return _Cached(body=body, etag=etag, fetched_at=str(meta.get("fetched_at", "?")), path=self.body_path)
 
-    def write(self, body: bytes, etag: str | None) -> None:
+    def write(self, body: bytes, etag: str | None, proof: str) -> None:
+        """Keep ``body`` (proven complete by ``proof``: "ETag MD5", "x-amz-checksum-sha256", …)."""
         if not self.usable:
             return
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -1389,6 +1322,7 @@ class _Cache:
             "source": self.source,
             "etag": etag,
             "sha256": hashlib.sha256(body).hexdigest(),
+            "complete": proof,
             "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         _atomic_write(self.body_path, body)
@@ -1404,6 +1338,15 @@ class _Cache:
 
 
 _MD5_ETAG = re.compile(r'"?([0-9a-fA-F]{32})"?')
+
+
+def _headers(response: Mapping[str, Any]) -> dict[str, str]:
+    """The HTTP headers of a botocore response, names lower-case."""
+    meta = response.get("ResponseMetadata")
+    headers = meta.get("HTTPHeaders") if isinstance(meta, Mapping) else None
+    if not isinstance(headers, Mapping):
+        return {}
+    return {str(k).lower(): str(v) for k, v in headers.items()}
 
 
 def _body_matches_etag(body: bytes, etag: str | None) -> bool:
@@ -1480,7 +1423,7 @@ def _fetch_remote(
         SSLError,
     )
 
-    from china_site import oss
+    from china_site import completeness, oss
 
     creds_fix = (
         "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -1550,7 +1493,23 @@ def _fetch_remote(
     request: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if cached is not None and cached.etag:
         request["IfNoneMatch"] = cached.etag
+    if scheme == "s3":  # S3 states its x-amz-checksum-* only when asked (OSS: ETag and Content-MD5)
+        request["ChecksumMode"] = "ENABLED"
     outcome: dict[str, Any] = {}
+
+    def sidecar() -> bytes | None:
+        """The ``<key>.sha256`` object beside the registry (None when there is none), with its own request budget."""
+        sent[0] = 0
+        try:
+            side = client.get_object(Bucket=bucket, Key=key + completeness.SIDECAR_SUFFIX)
+        except ClientError as err:
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status in (403, 404) or err.response.get("Error", {}).get("Code") in ("NoSuchKey", "AccessDenied"):
+                return None
+            raise
+        outcome["stream"] = side["Body"]
+        data: bytes = side["Body"].read(completeness.SIDECAR_MAX_BYTES + 1)
+        return data
 
     def exchange() -> None:
         try:
@@ -1558,6 +1517,8 @@ def _fetch_remote(
             outcome["stream"] = got["Body"]
             outcome["body"] = got["Body"].read(MAX_REGISTRY_BYTES + 1)
             outcome["response"] = got
+            if completeness.needs_sidecar(_headers(got)) and len(outcome["body"]) <= MAX_REGISTRY_BYTES:
+                outcome["sidecar"] = sidecar()
         except BaseException as err:
             outcome["error"] = err
 
@@ -1652,13 +1613,20 @@ def _fetch_remote(
         )
     etag = response.get("ETag")
     etag = etag if isinstance(etag, str) and etag else None
-    if not _body_matches_etag(body, etag):
+    verdict = completeness.verify(body, _headers(response), outcome.get("sidecar"))
+    if verdict.corrupt:
         raise fail(
-            f"the object read from {endpoint} does not match its ETag {clip(etag or '', 40)} (corrupted in transit)",
-            "run the command again; if it persists, check for a proxy rewriting the content",
+            f"the object read from {endpoint} is not the whole object: {verdict.why}",
+            "run the command again; if it persists, check for a proxy cutting or rewriting the content",
+        )
+    if not verdict.complete:
+        raise fail(
+            f"the object read from {endpoint} cannot be proven complete: {verdict.why}",
+            f"upload it in one PutObject (its ETag is then its MD5), or put its SHA-256 beside it as "
+            f"{key}{completeness.SIDECAR_SUFFIX} (`sha256sum` output); check for a proxy stripping Content-Length",
         )
     try:
-        cache.write(body, etag)
+        cache.write(body, etag, verdict.proof)
     except OSError as err:
         notes.append(f"{source}: could not write the local cache in {cache_root} ({err.strerror or err}).")
     info = FetchInfo(source, 200, False, etag, cache_file=str(cache.body_path))

@@ -59,7 +59,7 @@ def _psb_text(psb_number: str) -> str:
     from china_site.numbers import parse_psb, province_by_code
 
     psb = parse_psb(psb_number)
-    char = psb.province_char or province_by_code(psb.province_code).char
+    char = psb.province_char or province_by_code(psb.province_code).psb_prefix  # 川/甘/贵, never 蜀/陇/黔
     return f"{char}公网安备{psb.digits}号"
 
 

@@ -21,6 +21,8 @@ CdnScope = Literal["domestic", "global", "overseas"]
 EntityKind = Literal["domestic", "foreign-invested", "foreign", "individual"]
 
 DEFAULT_MAINLAND_REGION = "cn-shanghai"
+# The Site's default layout: a CDN domain in front of a private OSS bucket (only the CDN is public).
+SITE_PRODUCTS: tuple[str, ...] = ("cdn",)
 HONGKONG_REGION = "cn-hongkong"
 
 # What mainland hosting may still need (DESIGN.md advise contract), in display order.
@@ -69,6 +71,34 @@ class HostingDecision:
     psb_number: str | None = None
 
 
+# The console names of the CDN scope values (the API's domestic/global/overseas), for Chinese lines.
+SCOPE_ZH: dict[str, str] = {
+    "domestic": "仅中国内地",
+    "global": "全球",
+    "overseas": "全球（不包含中国内地）",
+}
+
+
+def _bilingual(finding: Finding) -> str:
+    return f"{finding.message_en} / {finding.message_zh}"
+
+
+def filed_reason(domain: str, registry: FilingRegistry | None, products: tuple[str, ...]) -> str:
+    """Why the filing suffices, in English: accessed through Alibaba Cloud, or (acceleration products only) a valid
+    filing from another provider."""
+    from china_site.access import needs_provider_access
+
+    site = registry.covering(domain) if registry is not None else None
+    listed = site.access_providers if site is not None else ()
+    if "alibaba-cloud" in listed or any(needs_provider_access(p) for p in products or ("",)):
+        return f"{domain} has an approved ICP filing accessed through Alibaba Cloud"
+    providers = ", ".join(listed) or "unknown"
+    return (
+        f"{domain} has an approved ICP filing (access providers: {providers}); {', '.join(products).upper()} in "
+        "front of a private origin needs only a valid filing from any provider"
+    )
+
+
 def _check_mainland_region(region: str, where: str) -> None:
     info = regions.classify(region)
     if info.area != "mainland" or info.guessed or info.internal:
@@ -101,22 +131,33 @@ def site_findings(
     platform: bool = False,
     region: str = DEFAULT_MAINLAND_REGION,
     options: RuleOptions | None = None,
+    products: tuple[str, ...] = SITE_PRODUCTS,
 ) -> list[Finding]:
-    """The rules' findings for serving ``domain`` publicly from a mainland region."""
+    """The rules' findings for serving ``domain`` publicly from a mainland region through ``products`` (the exposing
+    products of the site's public resources: ``("cdn",)`` for a CDN in front of a private bucket; ``("alb", "ecs")``
+    for a backend). A finding shared by several products is reported once."""
     from china_site import rules
 
-    exposure = Exposure(
-        resource="china-site:index:Site",
-        name=domain,
-        public=True,
-        area="mainland",
-        region=region,
-        domains=(domain,),
-        payments=payments,
-        platform=platform,
-        product="cdn",
-    )
-    return rules.evaluate(exposure, registry, today, options or RuleOptions())
+    findings: list[Finding] = []
+    seen: set[tuple[str, str, str]] = set()
+    for product in products or ("",):
+        exposure = Exposure(
+            resource="china-site:index:Site",
+            name=domain,
+            public=True,
+            area="mainland",
+            region=region,
+            domains=(domain,),
+            payments=payments,
+            platform=platform,
+            product=product or None,
+        )
+        for f in rules.evaluate(exposure, registry, today, options or RuleOptions()):
+            key = (f.policy, f.enforcement, f.message_en)
+            if key not in seen:
+                seen.add(key)
+                findings.append(f)
+    return findings
 
 
 def decide(
@@ -131,6 +172,7 @@ def decide(
     cdn_global: bool = False,
     options: RuleOptions | None = None,
     where: str = "Site args",
+    products: tuple[str, ...] = SITE_PRODUCTS,
 ) -> HostingDecision:
     """Where a site may be hosted. ``mainland`` that the rules refuse raises HostingError (bilingual).
 
@@ -146,13 +188,19 @@ def decide(
         _check_mainland_region(mainland_region, f"{where} mainland_region / china-site:mainlandRegion")
     icp, psb = _footer_numbers(domain, registry, options)
     if mode == "hongkong":
-        reasons = ["hosting: hongkong was asked; Hong Kong needs no ICP filing, CDN scope overseas"]
+        reasons = [
+            "hosting: hongkong was asked; Hong Kong needs no ICP filing, CDN scope overseas / 已指定香港部署：香港无需 "
+            f"ICP 备案，CDN 加速区域为{SCOPE_ZH['overseas']}"
+        ]
         return HostingDecision("hongkong", HONGKONG_REGION, "overseas", tuple(reasons), (), icp, psb)
 
     if registry is None:
         findings: list[Finding] = []
         blocked = True
-        reasons = [f"no filing registry is configured, so no filing for {domain} can be shown"]
+        reasons = [
+            f"no filing registry is configured, so no filing for {domain} can be shown / "
+            "未配置备案清单文件，无法确认该域名的 ICP 备案"
+        ]
     else:
         findings = site_findings(
             domain,
@@ -162,22 +210,29 @@ def decide(
             platform=platform,
             region=mainland_region,
             options=options,
+            products=products,
         )
         mandatory = [f for f in findings if f.enforcement == "mandatory"]
         blocked = bool(mandatory)
-        reasons = [f.message_en for f in mandatory]
+        reasons = [_bilingual(f) for f in mandatory]
 
     if not blocked:
         scope: CdnScope = "global" if cdn_global else "domestic"
-        ok = [f"{domain} has an approved ICP filing accessed through Alibaba Cloud: mainland {mainland_region}"]
-        ok += [f.message_en for f in findings]  # advisories (PSB window, footer) travel along
+        ok = [
+            f"{filed_reason(domain, registry, products)}: mainland {mainland_region} / "
+            f"可部署在中国内地（{mainland_region}）"
+        ]
+        ok += [_bilingual(f) for f in findings]  # advisories (PSB window, footer) travel along
         return HostingDecision("mainland", mainland_region, scope, tuple(ok), tuple(findings), icp, psb)
 
     if mode == "mainland":
-        headline = f"hosting: mainland was asked for {domain}, but Alibaba Cloud would reject or block it"
+        headline = (
+            f"hosting: mainland was asked for {domain}, but Alibaba Cloud would reject or block it / "
+            f"已指定在中国内地部署 {domain}，但阿里云会拒绝或拦截"
+        )
         lines = [f"{headline}:"]
         if registry is None:
-            lines.append("no filing registry configured (china-site:filings) / 未配置备案登记，无法确认 ICP 备案。")
+            lines.append("no filing registry configured (china-site:filings) / 未配置备案清单文件，无法确认 ICP 备案。")
         for f in findings:
             if f.enforcement == "mandatory":
                 lines.append(f"[{f.policy}] {f.message_en} / {f.message_zh}")
@@ -187,15 +242,17 @@ def decide(
         raise HostingError(
             " ".join(lines),
             where=f"Site '{domain}'",
-            fix="file the domain first, or set hosting: auto or hongkong (Hong Kong needs no ICP filing)",
+            fix="file the domain first, or set hosting: auto or hongkong (Hong Kong needs no ICP filing) / "
+            "请先完成备案，或改为 hosting: auto 或 hongkong（香港无需 ICP 备案）",
             headline=headline,
             findings=tuple(f for f in findings if f.enforcement == "mandatory"),
         )
 
     reasons = [
         f"{domain} cannot be served from the mainland yet, so it is served from Hong Kong (cn-hongkong, "
-        "CDN scope overseas), which needs no ICP filing",
-        *(f"on the mainland: {r}" for r in reasons),
+        f"CDN scope overseas), which needs no ICP filing / {domain} 暂不能在中国内地提供服务，改为部署在中国香港"
+        f"（cn-hongkong，CDN 加速区域为{SCOPE_ZH['overseas']}），香港无需 ICP 备案",
+        *(f"on the mainland / 中国内地: {r}" for r in reasons),
     ]
     return HostingDecision("hongkong", HONGKONG_REGION, "overseas", tuple(reasons), tuple(findings), icp, psb)
 
@@ -217,6 +274,12 @@ class AdviceInput:
     today: dt.date | None = None
     mainland_region: str = DEFAULT_MAINLAND_REGION
     options: RuleOptions = field(default_factory=RuleOptions)
+    # The exposing products of the mainland site (data/access_providers.yaml): the Site's default layout is a CDN in
+    # front of a private bucket; an origin Alibaba Cloud hosts publicly (ECS, load balancer, public bucket) needs
+    # Alibaba Cloud as access provider.
+    products: tuple[str, ...] = SITE_PRODUCTS
+    # Do third parties sell on the platform? None: not asked (the strict default: payments need a permit).
+    third_party_sellers: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -243,14 +306,13 @@ def _tld_need(domain: str, options: RuleOptions, need: Callable[[str, str], None
 
     if domains.tld_approved(domain, extra=options.approved_tlds, denied=options.denied_tlds):
         return
-    suffix = domains.to_unicode(domains.tld_of(domain))
-    note = domains.tld_note(domain)
-    why = f" ({note})" if note else ""
+    from china_site.rules import suffix_problem
+
+    en, zh = suffix_problem(domain, options)
     need(
         "china-registrar-domain",
-        f"{domain} cannot be ICP-filed: its suffix .{suffix} is not on MIIT's list of approved top-level domains"
-        f"{why}; a mainland site needs a domain under an approved suffix (.cn, .com.cn, .com, …) from an "
-        f"MIIT-accredited registrar / 该域名后缀 .{suffix} 不在工信部批准的顶级域名列表中，无法备案",
+        f"{domain} {en} A mainland site needs a domain under a fileable suffix (.cn, .com.cn, .com, …) from an "
+        f"MIIT-accredited registrar / {domain} {zh}",
     )
 
 
@@ -303,13 +365,23 @@ def advise(inp: AdviceInput) -> Advice:
             platform=inp.platform,
             region=inp.mainland_region,
             options=inp.options,
+            products=inp.products,
         )
         for f in findings:
             if f.need:
-                need(f.need, f.message_en)
+                need(f.need, _bilingual(f))
+        if "commercial-permit" in needs and not inp.platform and inp.third_party_sellers is None:
+            reasons.append(
+                "do third parties sell on the platform? With them it needs an EDI permit (B21) "
+                "(--third-party-sellers); without them some provinces exempt own-goods sales "
+                "(--no-third-party-sellers) / 平台上是否有第三方商家销售？有则须取得 EDI 许可证（B21），"
+                "无则部分省份对自营销售免于许可"
+            )
         filed_ok = not any(f.need == "icp-filing" for f in findings)
         if filed_ok:
-            reasons.append(f"{inp.domain} has an approved ICP filing accessed through Alibaba Cloud")
+            reasons.append(
+                f"{filed_reason(inp.domain, inp.registry, inp.products)} / {inp.domain} 已有可用于该部署方式的 ICP 备案"
+            )
         else:  # the PSB filing follows the ICP filing: still required, due within 30 days of launch
             need(
                 "psb-filing",
@@ -320,8 +392,10 @@ def advise(inp: AdviceInput) -> Advice:
         then = " (once the PRC entity exists, it files)" if inp.entity == "foreign" else ""
         need(
             "icp-filing",
-            "a site served from a mainland region needs an approved ICP filing through Alibaba Cloud before "
-            f"it is reachable{then} / 内地服务器上的网站须先完成 ICP 备案",
+            "a site served from a mainland region needs an approved ICP filing before it is reachable (through "
+            "Alibaba Cloud where Alibaba Cloud hosts the origin; any provider's filing for CDN in front of a private "
+            f"bucket){then} / 内地服务器上的网站须先完成 ICP 备案（源站托管在阿里云时须经阿里云接入；"
+            "CDN 加速私有存储桶只需任一接入商的有效备案）",
         )
         need(
             "psb-filing",
@@ -333,19 +407,28 @@ def advise(inp: AdviceInput) -> Advice:
                 "a platform for third-party sellers needs an EDI permit (B21) / 第三方交易平台须取得 EDI 许可证",
             )
         elif inp.payments:
+            from china_site.eligibility import own_goods_note
+
+            note_en, note_zh = own_goods_note()
+            sellers = (
+                "; you said no third parties sell on the platform: "
+                if inp.third_party_sellers is False
+                else "; do third parties sell on the platform? (--third-party-sellers/--no-third-party-sellers) "
+            )
+            sellers_zh = "；平台上是否有第三方商家销售？"
+            if inp.third_party_sellers is False:
+                sellers_zh = "；您表示平台上没有第三方商家："
             need(
                 "commercial-permit",
-                "taking payments (own e-commerce, paid content) needs a commercial ICP permit (B25); a store "
-                "inside Tmall or Taobao needs none of its own / 在线收费须取得 ICP 经营许可证，天猫/淘宝店铺无需",
+                "taking payments (own e-commerce, paid content) needs a commercial ICP permit (B25) by default; a "
+                f"store inside Tmall or Taobao needs none of its own{sellers}{note_en} / 默认情况下在线收费须取得 ICP "
+                f"经营许可证（B25），天猫/淘宝店铺无需{sellers_zh}{note_zh}",
             )
     if inp.entity == "foreign-invested" and (inp.payments or inp.platform):
-        from china_site import rules
+        from china_site.eligibility import foreign_share_rule
 
-        scope_en, scope_zh = rules.pilot_zone_scope()
-        reasons.append(
-            "foreign-invested: B21 (e-commerce) is open up to 100%; B25 only in the pilot zones (Beijing, Shanghai "
-            f"Lin-gang/Pudong, Shenzhen, Hainan), and there only in part: {scope_en} / {scope_zh}"
-        )
+        rule_en, rule_zh = foreign_share_rule()
+        reasons.append(f"foreign-invested: {rule_en} / 外商投资企业：{rule_zh}")
     if inp.entity == "individual" and (inp.payments or inp.platform):
         need(
             "china-entity",

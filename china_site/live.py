@@ -308,7 +308,8 @@ def reconcile(
                         f"Alibaba Cloud's CheckCdnDomainICP answers {NOT_FILED} (no ICP filing on record)."
                     ),
                     message_zh=(
-                        f"备案登记显示 {host} 已备案，但阿里云 CheckCdnDomainICP 返回 {NOT_FILED}（未查到 ICP 备案）。"
+                        f"备案清单文件显示 {host} 已备案，但阿里云 CheckCdnDomainICP 返回 {NOT_FILED}"
+                        "（未查到 ICP 备案）。"
                     ),
                     fix=(
                         "check the filing at beian.miit.gov.cn; if it was cancelled or does not cover this domain, "

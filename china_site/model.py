@@ -16,6 +16,7 @@ DOMAIN_ELIGIBLE = "domain-eligible"
 FILING_REGISTRY_AVAILABLE = "filing-registry-available"
 FILED_DOMAIN_OFF_MAINLAND = "filed-domain-off-mainland"
 ICP_NUMBER_DISPLAYED = "icp-number-displayed"
+FILING_REGISTRY_CONSISTENT = "filing-registry-consistent"
 
 POLICY_NAMES: tuple[str, ...] = (
     ICP_FILING_REQUIRED,
@@ -25,6 +26,7 @@ POLICY_NAMES: tuple[str, ...] = (
     FILING_REGISTRY_AVAILABLE,
     FILED_DOMAIN_OFF_MAINLAND,
     ICP_NUMBER_DISPLAYED,
+    FILING_REGISTRY_CONSISTENT,
 )
 
 DEFAULT_ENFORCEMENT: dict[str, Enforcement] = {
@@ -35,6 +37,7 @@ DEFAULT_ENFORCEMENT: dict[str, Enforcement] = {
     FILING_REGISTRY_AVAILABLE: "mandatory",
     FILED_DOMAIN_OFF_MAINLAND: "advisory",
     ICP_NUMBER_DISPLAYED: "advisory",
+    FILING_REGISTRY_CONSISTENT: "advisory",
 }
 
 MIIT_LINK = "https://beian.miit.gov.cn/"

@@ -19,7 +19,8 @@ lower-case ``icp``/``b2``. A missing trailing ``号`` is accepted with a warning
 川/贵/云/甘 are accepted with a warning in ICP filing numbers (``.warnings``, English text naming the official
 character); on licences Sichuan's official character is 川 (``Province.licence_char``). In a PSB number the
 prefix is decoration — real MPS numbers use 川 (Sichuan), 贵 (Guizhou) and 甘 (Gansu), while Yunnan's use 滇 — so
-aliases there are not warned about; a prefix whose province differs from digits 1–2 is.
+those are not warned about, while the ICP characters 蜀/黔/陇 on a PSB number are (``Province.psb_char``), and so is a
+prefix whose province differs from digits 1–2.
 
 Every failure is a :class:`~china_site.errors.NumberError` (one line: the number, what is wrong, how to fix),
 whatever the input. ``parse_any`` dispatches on the markers (公网安备, ICP备, ICP证, licence categories); a bare
@@ -67,6 +68,12 @@ class Province:
     char: str  # the official abbreviation used in numbers, e.g. "沪"
     aliases: tuple[str, ...] = ()  # accepted-with-warning characters, e.g. ("川",) for Sichuan
     licence_char: str | None = None  # character used on licences when it differs (Sichuan: 川)
+    psb_char: str | None = None  # character in PSB numbers (公网安备) when it differs (Sichuan 川, Gansu 甘)
+
+    @property
+    def psb_prefix(self) -> str:
+        """The character a PSB number of this province starts with (``川公网安备…``, never ``蜀公网安备…``)."""
+        return self.psb_char or self.char
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,7 @@ class _ProvinceRow(BaseModel):
     char: str = Field(min_length=1, max_length=1)
     aliases: tuple[str, ...] = ()
     licence_char: str | None = Field(default=None, min_length=1, max_length=1)
+    psb_char: str | None = Field(default=None, min_length=1, max_length=1)
 
 
 class _ProvinceFile(BaseModel):
@@ -164,6 +172,7 @@ def _table() -> _Table:
             char=r.char,
             aliases=r.aliases,
             licence_char=r.licence_char,
+            psb_char=r.psb_char,
         )
         for r in rows
     )
@@ -552,6 +561,11 @@ def _psb(raw: str, s: str) -> PsbNumber:
             warnings += (
                 f"the prefix '{pre}' ({by_char.name_en}) does not match digits 1-2 '{code}' ({by_digits.name_en}); "
                 "the digits are the key, check the prefix",
+            )
+        elif by_digits.psb_char and pre != by_digits.psb_char:
+            warnings += (
+                f"real PSB numbers of {by_digits.name_en} start with '{by_digits.psb_char}' "
+                f"({by_digits.psb_char}公网安备{digits}号), not '{pre}'; check the number on beian.mps.gov.cn",
             )
     normalized = f"{pre}公网安备{digits}号"
     if not hao:

@@ -119,7 +119,8 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 class Waiver(BaseModel):
     """An accepted exception: ``policy`` and ``resource`` (URN, name or glob) it covers, why, and until when.
 
-    A waiver applies through its ``expires`` day; from the day after, it stops applying and is reported.
+    A waiver applies through its ``expires`` day: the finding it covers is still reported, at advisory level, naming
+    the waiver, its reason and its expiry (never hidden). From the day after, it stops applying and is reported.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -406,8 +407,23 @@ class WaiverMatch:
         w = self.waiver
         return (
             f"Waiver expired on {w.expires.isoformat()} (reason: {w.reason}); the finding applies again.\n"
-            f"豁免已于 {w.expires.isoformat()} 到期（原因：{w.reason}），该问题重新生效。"
+            f"豁免有效期至 {w.expires.isoformat()}（含当日），现已过期（原因：{w.reason}），该问题重新生效。"
         )
+
+    def active_note(self) -> str:
+        """The bilingual lines that open a finding an active waiver covers (reported at advisory level)."""
+        w = self.waiver
+        return (
+            f"WAIVED until {w.expires.isoformat()} by the waiver {{policy: {w.policy}, resource: {w.resource}}} "
+            f"(reason: {w.reason}): reported as advisory, not enforced; from {_next_day(w.expires)} it is enforced "
+            "again.\n"
+            f"已豁免至 {w.expires.isoformat()}（豁免 {w.policy} / {w.resource}，原因：{w.reason}），"
+            "仅作提示、不阻止部署；到期后恢复执行。"
+        )
+
+
+def _next_day(day: dt.date) -> str:
+    return (day + dt.timedelta(days=1)).isoformat()
 
 
 def _matches(pattern: str, *candidates: str | None) -> bool:

@@ -1,11 +1,14 @@
 """Where an Alibaba Cloud region serves from: mainland China, Hong Kong, or overseas (DOMAIN.md §4).
 
-Which region IDs exist comes from Alibaba Cloud's SDK: the endpoint data shipped in the ``aliyun-python-sdk-core``
-dependency (:func:`sdk_region_ids`). Only the classification — mainland, Hong Kong or overseas, and whether a region
-is special-purpose — is our data (``china_site/data/regions.yaml``); a test fails when the SDK knows a region that
-file does not classify (:func:`unclassified_sdk_regions`). Lookups ignore case and surrounding whitespace.
-Anything not classified fails closed: it is treated as mainland and marked ``guessed=True``; an unlisted ``cn-*`` ID
-(other than ``cn-hongkong``) is mainland by Alibaba Cloud's naming rule, but still a guess.
+Which region IDs exist comes from two sources: every ID the provider accepts (the Terraform provider's
+``ValidRegions`` that pulumi-alicloud bridges, dated in ``china_site/data/provider_regions.yaml``:
+:func:`provider_region_ids`), and the endpoint data shipped in the ``aliyun-python-sdk-core`` dependency
+(:func:`sdk_region_ids`), which knows fewer. Only the classification — mainland, Hong Kong or overseas, and whether
+a region is special-purpose — is our data (``china_site/data/regions.yaml``); tests fail when either source knows a
+region that file does not classify (:func:`unclassified_provider_regions`, :func:`unclassified_sdk_regions`).
+Lookups ignore case and surrounding whitespace. Anything not classified fails closed: it is treated as mainland and
+marked ``guessed=True``; an unlisted ``cn-*`` ID (other than ``cn-hongkong``) is mainland by Alibaba Cloud's naming
+rule, but still a guess.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ __all__ = [
     "is_mainland",
     "known_regions",
     "mainland_regions",
+    "provider_region_ids",
     "sdk_region_ids",
+    "unclassified_provider_regions",
     "unclassified_sdk_regions",
 ]
 
@@ -103,6 +108,29 @@ def sdk_region_ids() -> frozenset[str]:
                 if isinstance(by_region, dict):
                     ids.update(r for r in by_region if isinstance(r, str))
     return frozenset(r.strip().lower() for r in ids if r.strip())
+
+
+class _ProviderRegions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1]
+    source: str = Field(min_length=1)
+    regions: tuple[str, ...] = Field(min_length=1)
+
+
+@functools.cache
+def provider_region_ids() -> frozenset[str]:
+    """Every region ID the Alibaba Cloud provider accepts (``data/provider_regions.yaml``: the Terraform provider's
+    ``ValidRegions``, dated): a superset of what the SDK's endpoint data knows."""
+    data = datafiles.validated("provider_regions", _ProviderRegions)
+    return frozenset(r.strip().lower() for r in data.regions)
+
+
+def unclassified_provider_regions(ids: frozenset[str] | None = None) -> tuple[str, ...]:
+    """Region IDs the provider accepts (or ``ids``) that ``regions.yaml`` does not classify (sorted): each needs a
+    review before anyone deploys there."""
+    accepted = provider_region_ids() if ids is None else ids
+    return tuple(sorted(accepted - _regions().keys()))
 
 
 def unclassified_sdk_regions() -> tuple[str, ...]:

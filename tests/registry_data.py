@@ -70,6 +70,19 @@ _SITES: dict[str, str] = {
     psb_number: 沪公网安备31011502012345号
     psb_filed: 2021-06-20
 """,
+    "early.cn": """\
+  - domain: early.cn
+    entity: acme
+    icp_number: 沪ICP备2021012345号-6
+    status: approved
+    approved: 2026-06-01
+    access_providers: [alibaba-cloud]
+    registrar_in_china: true
+    real_name_verified: true
+    launched: 2026-05-25
+    psb_number: 沪公网安备31011502012347号
+    psb_filed: 2026-06-10
+""",
     "fresh.cn": """\
   - domain: fresh.cn
     entity: acme
@@ -204,6 +217,7 @@ PACK_REGISTRY_YAML = _registry(
         "dropped.cn",
         "tea-shop.com",
         "pay-shop.cn",
+        "early.cn",
     ),
 )
 

@@ -24,6 +24,7 @@ UP_EVENTS = ENGINE / "mainland-unfiled-up-events.jsonl"
 AUTOMATION_EVENTS = ENGINE / "mainland-unfiled-automation-events.jsonl"
 CDN_URN = "urn:pulumi:prod::shop::china-site:index:Site$alicloud:cdn/domainNew:DomainNew::www-cdn"
 BUCKET_URN = "urn:pulumi:prod::shop::china-site:index:Site$alicloud:oss/bucket:Bucket::www-bucket"
+RUN_FAILED_PROD = ("run-failed", "mandatory", "shop-prod")  # the events' run failed: the engine blocked it
 runner = CliRunner()
 
 
@@ -54,15 +55,15 @@ def test_preview_without_sames_says_the_provider_is_missing(registry: str) -> No
     # Not an invented ICP violation of a Hong Kong site (before: icp-filing-required on www-cname, the region being
     # unknown and read as mainland): the reason and the fix, for each resource of the missing provider.
     # And the unchanged resources the preview only counts are named as not checked (found by the real engine).
+    # The CDN's scope (overseas) alone decides where it serves: it is judged (no finding), not left unchecked.
     assert findings(data) == {
-        ("provider-not-in-artifact", "mandatory", "www-cdn"),
         ("provider-not-in-artifact", "mandatory", "www-cname"),
         ("resources-not-in-artifact", "mandatory", "shop-hk"),
     }
     message = next(f["message"] for f in data["findings"] if f["policy"] == "provider-not-in-artifact")
     assert "www-provider" in message and "--show-sames" in message and "--state state.json" in message
     assert "not read as mainland" in message and "无法确定其地域" in message
-    assert data["summary"] == {"resources": 3, "mandatory": 3, "advisory": 0}
+    assert data["summary"] == {"resources": 3, "mandatory": 2, "advisory": 0}
     assert audit(registry, str(HK_PREVIEW)).exit_code == 1
 
 
@@ -114,8 +115,9 @@ def test_events_are_audited_and_agree_with_the_engine(registry: str, events: Pat
     result = audit(registry, str(events), "--format", "json")
     assert result.exit_code == 1, result.output
     data = as_json(result)
-    assert findings(data) == {("icp-filing-required", "mandatory", "www-cdn")}
-    assert data["summary"] == {"resources": 6, "mandatory": 1, "advisory": 0}
+    # The engine blocked the run ("preview failed: 1 mandatory policy violation"): that is a finding of its own.
+    assert findings(data) == {("icp-filing-required", "mandatory", "www-cdn"), RUN_FAILED_PROD}
+    assert data["summary"] == {"resources": 6, "mandatory": 2, "advisory": 0}
     assert data["engine_compared"] is True
     assert [(e["policy"], e["enforcement"], e["urn"], e["pack"]) for e in data["engine_policy_events"]] == [
         ("icp-filing-required", "mandatory", CDN_URN, "china-site")
@@ -142,7 +144,8 @@ def test_events_the_real_engine_wrote_are_audited_and_agree(registry: str, event
     result = audit(registry, str(events), "--format", "json")
     assert result.exit_code == 1, result.output
     data = as_json(result)
-    assert findings(data) == {("icp-filing-required", "mandatory", "cdn")}
+    blocked = ("run-failed", "mandatory", "china-site-byhand")  # "preview failed": the engine blocked it
+    assert findings(data) == {("icp-filing-required", "mandatory", "cdn"), blocked}
     assert data["engine_compared"] is True
     assert [(e["policy"], e["enforcement"], e["urn"]) for e in data["engine_policy_events"]] == [
         ("icp-filing-required", "mandatory", REAL_CDN_URN)
@@ -213,7 +216,7 @@ def test_events_without_the_pack_are_not_compared(registry: str, tmp_path: Path)
             e["summaryEvent"] = {k: v for k, v in e["summaryEvent"].items() if k not in ("policyPacks", "PolicyPacks")}
     data = as_json(audit(registry, _write(tmp_path, events), "--format", "json"))
     assert data["engine_compared"] is False and data["disagreements"] == []
-    assert findings(data) == {("icp-filing-required", "mandatory", "www-cdn")}
+    assert findings(data) == {("icp-filing-required", "mandatory", "www-cdn"), RUN_FAILED_PROD}
 
 
 def test_cut_off_events_never_pass_silently(registry: str, tmp_path: Path) -> None:
@@ -234,7 +237,8 @@ def test_event_batch_and_array_forms(registry: str, tmp_path: Path) -> None:
     (tmp_path / "array.json").write_text(json.dumps(events), encoding="utf-8")
     for name in ("batch.json", "array.json"):
         data = as_json(audit(registry, str(tmp_path / name), "--format", "json"))
-        assert findings(data) == {("icp-filing-required", "mandatory", "www-cdn")} and data["disagreements"] == []
+        assert findings(data) == {("icp-filing-required", "mandatory", "www-cdn"), RUN_FAILED_PROD}
+        assert data["disagreements"] == []
 
 
 def test_automation_api_objects_round_trip(tmp_path: Path) -> None:

@@ -54,6 +54,33 @@ def test_advise_unfileable_tld_and_unfiled_domain(reg: str) -> None:
     assert bad.exit_code == 2 and "Traceback" not in bad.output
 
 
+def test_advise_origin_decides_which_access_provider_the_filing_needs(reg: str) -> None:
+    # elsewhere.cn is filed through Tencent Cloud (issue 20): fine for CDN in front of a private bucket ...
+    args = ("advise", "--domain", "elsewhere.cn", "--filings", reg, "--today", "2026-11-28", "--format", "json")
+    private = json.loads(run(*args).stdout)
+    assert private["hosting"] == "mainland" and "icp-filing" not in private["required"]
+    # ... not for an origin Alibaba Cloud hosts publicly.
+    alibaba = json.loads(run(*args, "--origin", "alibaba").stdout)
+    assert alibaba["hosting"] == "hongkong" and "icp-filing" in alibaba["required"]
+    assert any("新增接入" in r for r in alibaba["reasons"])
+    assert run(*args, "--origin", "moon").exit_code == 2
+
+
+def test_advise_asks_about_third_party_sellers() -> None:
+    asked = json.loads(run("advise", "--payments", "--format", "json").stdout)
+    assert any("do third parties sell on the platform?" in r and "第三方商家" in r for r in asked["reasons"])
+    own = json.loads(run("advise", "--payments", "--no-third-party-sellers", "--format", "json").stdout)
+    [reason] = [r for r in own["reasons"] if "you said no third parties sell" in r]
+    assert "Henan 2023" in reason and "ownGoodsNeedPermit" in reason and "commercial-permit" in own["required"]
+    sellers = json.loads(run("advise", "--payments", "--third-party-sellers", "--format", "json").stdout)
+    assert "edi-permit" in sellers["required"]
+
+
+def test_advise_table_output_names_the_console_scope() -> None:
+    r = run("advise", "--no-mainland-audience")
+    assert r.exit_code == 0 and "全球（不包含中国内地）" in r.stdout
+
+
 def test_advise_table_output() -> None:
     r = run("advise", "--payments", "--registrar-abroad")
     assert r.exit_code == 0
@@ -82,6 +109,24 @@ def test_validate_ok(reg: str) -> None:
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["valid"] is True and data["sites"] == 8 and data["entities"] == 4
+
+
+def test_validate_lists_consistency_warnings_and_stays_valid(tmp_path: Path) -> None:
+    from registry_data import PACK_REGISTRY_YAML
+
+    path = write_registry(tmp_path, text=PACK_REGISTRY_YAML)  # early.cn: launched before its approval
+    r = run("filings", "validate", str(path), "--format", "json")
+    assert r.exit_code == 0, r.output
+    [warning] = [w for w in json.loads(r.stdout)["warnings"] if "early.cn" in w]
+    assert "field 'launched'" in warning and "早于 ICP 备案通过日期" in warning
+    table = run("filings", "validate", str(path))
+    assert table.exit_code == 0 and "launched 2026-05-25 is before the ICP approval" in table.stdout
+
+
+def test_show_prints_the_new_registry_fields() -> None:
+    r = run("filings", "show", "huitong-market.com", "--filings", str(ROOT / "filings.yaml"))
+    assert r.exit_code == 0, r.output
+    assert "district 310104" in r.stdout and "foreign_share wfoe" in r.stdout
 
 
 def test_validate_sample_registry() -> None:

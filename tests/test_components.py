@@ -291,21 +291,34 @@ def test_filings_as_a_path() -> None:
     [
         (UNFILED, "no ICP filing"),
         ("www.qinghe-edu.cn", "pending"),  # first filing in progress: must not be reachable
-        ("www.jinli-food.cn", "tencent-cloud"),  # filed, but not accessed through Alibaba Cloud
+        # filed through Tencent Cloud, and without the CDN the public bucket is an origin Alibaba Cloud hosts
+        ("www.jinli-food.cn", "tencent-cloud"),
         ("www.qinghe-old.cn", "cancel"),  # cancelled filing
     ],
 )
 def test_mainland_refused(registry: FilingRegistry, domain: str, says: str) -> None:
-    run = run_program(site_program(domain=domain, hosting="mainland", filings=registry), stack="test", check=False)
+    kw: dict[str, Any] = {"cdn": False} if says == "tencent-cloud" else {}
+    run = run_program(
+        site_program(domain=domain, hosting="mainland", filings=registry, **kw), stack="test", check=False
+    )
     assert isinstance(run.error, HostingError)
     assert isinstance(run.error, pulumi.RunError)  # Pulumi prints the message alone, no traceback
     assert "icp-filing-required" in [f.policy for f in run.error.findings]  # kept for adapters (preflight)
     message = run.error_message or ""
     assert message == str(run.error)
     assert says in message
-    assert "DomainNotRegistration" in message  # the Alibaba Cloud error the deploy would have hit
+    # the Alibaba Cloud error the deploy would have hit: the CDN's, or (no CDN) the bucket's custom domain
+    assert ("NoSuchCnameInRecord" if kw else "DomainNotRegistration") in message
     assert any("\u4e00" <= ch <= "\u9fff" for ch in message)  # and the Chinese line
     assert rec_is_empty(run.recorder)
+
+
+def test_other_provider_filing_serves_the_cdn_in_front_of_the_private_bucket(registry: FilingRegistry) -> None:
+    # www.jinli-food.cn is filed through Tencent Cloud: Alibaba Cloud CDN needs only a valid filing from any
+    # provider, and the bucket behind it stays private (data/access_providers.yaml; issue 20).
+    rec = run_site(domain="www.jinli-food.cn", hosting="auto", filings=registry)
+    outputs = rec.outputs[rec.one(SITE).urn]
+    assert (outputs["hosting"], outputs["cdn_scope"]) == ("mainland", "domestic")
 
 
 def test_mainland_without_registry_is_refused() -> None:
@@ -360,7 +373,7 @@ def test_auto_filed_goes_mainland(registry: FilingRegistry) -> None:
     assert (out["hosting"], out["icp_number"]) == ("mainland", "沪ICP备2021012345号-1")
 
 
-@pytest.mark.parametrize("domain", [UNFILED, "www.qinghe-edu.cn", "www.jinli-food.cn"])
+@pytest.mark.parametrize("domain", [UNFILED, "www.qinghe-edu.cn"])  # (a Tencent-filed domain: see above)
 def test_auto_unfiled_goes_hongkong(registry: FilingRegistry, domain: str) -> None:
     run = run_program(site_program(domain=domain, hosting="auto", filings=registry), stack="test")
     rec = run.recorder
@@ -617,6 +630,16 @@ def test_backend_mainland_unfiled_refused(registry: FilingRegistry) -> None:
     run = run_program(backend_program(domain=UNFILED, hosting="mainland", filings=registry), stack="test", check=False)
     assert isinstance(run.error, HostingError) and isinstance(run.error, pulumi.RunError)
     assert rec_is_empty(run.recorder)
+
+
+def test_backend_of_a_tencent_filed_domain_needs_alibaba_access(registry: FilingRegistry) -> None:
+    # The backend's ALB and ECS are origins Alibaba Cloud hosts: a filing with Tencent Cloud only is not enough.
+    domain = "www.jinli-food.cn"
+    run = run_program(backend_program(domain=domain, hosting="mainland", filings=registry), stack="test", check=False)
+    assert isinstance(run.error, HostingError) and "tencent-cloud" in (run.error_message or "")
+    assert "新增接入" in (run.error_message or "")
+    auto = run_program(backend_program(domain=domain, hosting="auto", filings=registry), stack="test")
+    assert_children_wired(auto.recorder, auto.recorder.one(BACKEND), "cn-hongkong", domain)
 
 
 @pytest.mark.parametrize(

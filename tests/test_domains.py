@@ -242,7 +242,8 @@ def test_not_approved_tlds(host: str) -> None:
 
 def test_tech_is_disputed_like_org() -> None:
     assert tld_status("example.tech") == "disputed" == tld_status("example.org")
-    assert "can no longer be filed" in (tld_note("www.example.tech") or "")
+    note = tld_note("www.example.tech") or ""
+    assert "on the filing-suffix list (2022-08-30)" in note and "no longer fileable" in note and "disputed" in note
     assert tld_approved("example.tech", extra=["tech"])  # approvable in configuration, like .org
 
 

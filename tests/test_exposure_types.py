@@ -37,7 +37,9 @@ from china_site.exposure import (
     region_of,
     reviewed_types,
 )
+from china_site.exposure_stack import area_sources
 from china_site.policies import _adapter, pack
+from china_site.policies._exposures import is_deferred
 
 POLICIES = {p.name: p for p in pack.POLICIES}
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
@@ -111,7 +113,7 @@ def test_policy_time_parses_only_the_exposing_part_and_it_is_the_same() -> None:
 
 def test_counts() -> None:
     assert len(SDK) == 1224
-    assert len(RESOURCE_TYPES) == 71
+    assert len(RESOURCE_TYPES) == 76
 
 
 def test_issue_11_types_are_exposing() -> None:
@@ -201,6 +203,8 @@ def placed(spec: ResourceType, where: str) -> tuple[dict[str, Any], str]:
         key = next(p for p in spec.reads if p in ("scope", "coverage"))
         props[key] = "domestic" if where == "mainland" else "overseas"
         region = "cn-shanghai"  # the scope decides, never the API region
+    elif spec.area_kind == "mainland":
+        region = "cn-hongkong" if where != "mainland" else "cn-shanghai"  # serves mainland nodes either way
     elif spec.area_kind == "property":
         key = next(p for p in spec.reads if "egion" in p)
         props[key] = region
@@ -260,11 +264,22 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     _adapter.set_engine_stack_config({}, ())
 
 
+def stack_args(token: str, props: Mapping[str, Any], config: Mapping[str, Any], prov: Any) -> Any:
+    """The resource alone in a stack (what ``dns-linked-exposure`` judges a deferred type with)."""
+    resource = PolicyResource(token, _props(props), f"urn:pulumi:dev::p::{token}::r", "r", OPTS, prov, None, [], {})
+    return StackValidationArgs([resource], dict(config), {})
+
+
 @pytest.mark.parametrize("token", EXPOSING)
 def test_mainland_case_through_the_policies(token: str, config: dict[str, Any]) -> None:
     spec = RESOURCE_TYPES[token]
     props, region = placed(spec, "mainland")
     args = rargs(token, props, config, provider(region))
+    if is_deferred(token):  # only public through another resource: judged with the stack
+        assert run("icp-filing-required", args) == [] and run("untied-mainland-exposure", args) == []
+        [message] = run("dns-linked-exposure", stack_args(token, props, config, provider(region)))
+        assert message.startswith("[icp-filing-required]") and "no ICP filing" in message
+        return
     icp, untied = run("icp-filing-required", args), run("untied-mainland-exposure", args)
     domain = expected_domain(spec)
     if domain is not None:
@@ -286,6 +301,11 @@ def test_hong_kong_case_through_the_policies(token: str, config: dict[str, Any])
     if "tags" in SDK[token]:
         props["tags"] = {"china-site:domain": UNFILED_TAG}
     args = rargs(token, props, config, provider(region))
+    if is_deferred(token):
+        assert run("dns-linked-exposure", stack_args(token, props, config, provider(region))) == []
+    if spec.area_kind == "mainland":  # no offshore configuration exists: the Hong Kong provider changes nothing
+        assert run("icp-filing-required", args) or run("untied-mainland-exposure", args)
+        return
     assert run("icp-filing-required", args) == []
     assert run("untied-mainland-exposure", args) == []
 
@@ -312,9 +332,16 @@ _DROP = object()
 
 def _made_private(props: dict[str, Any], decider: Any) -> None:
     """The example turned private by the decider's own rule (the data's "what makes it public", inverted)."""
+    if decider == "template":  # the template's public resource made private by its own rule
+        body = props["templateBody"]
+        props["templateBody"] = body.replace('"InternetMaxBandwidthOut":5', '"InternetMaxBandwidthOut":0')
+        return
     if "any" in decider:
         for part in decider["any"]:
             _made_private(props, part)
+        return
+    if "all" in decider:  # one part made private is enough; a negated part (a suppressor) is left alone
+        _made_private(props, next(p for p in decider["all"] if "not" not in p))
         return
     kind, path = next((k, str(v)) for k, v in decider.items() if k not in ("absent", "private", "public"))
     if kind == "values":
@@ -423,18 +450,24 @@ def test_every_exposing_type_through_the_audit(tmp_path: Path, registry: Path) -
                 props["tags"] = {"china-site:domain": UNFILED_TAG}
             name = f"{where}-{index}"
             resources.append(_resource(token, name, props, "sh" if region == "cn-shanghai" else "hk"))
-            if where == "mainland":
+            if area_sources(token):
+                # A state export lists each resource's dependencies (here: none that places it). Without any (JSON
+                # engine events), it would be placed at the strictest of the stack's ESA sites / GA IP sets.
+                resources[-1]["dependencies"] = [STACK_URN]
+            if where == "mainland" or spec.area_kind == "mainland":
                 mandatory = expected_domain(spec) is not None
                 policy = "icp-filing-required" if mandatory else "untied-mainland-exposure"
+                policy = "dns-linked-exposure" if is_deferred(token) else policy
                 expected.add((policy, "mandatory" if mandatory else "advisory", name))
     data = audit(tmp_path, _export(resources, {"sh": "cn-shanghai", "hk": "cn-hongkong"}), registry)
     found = {
         (f["policy"], f["enforcement"], f["name"])
         for f in data["findings"]
-        if f["policy"] in ("icp-filing-required", "untied-mainland-exposure")
+        if f["policy"] in ("icp-filing-required", "untied-mainland-exposure", "dns-linked-exposure")
     }
     assert found == expected
-    assert not [f for f in data["findings"] if f["name"].startswith("hongkong-")]
+    mainland_only = {f"hongkong-{i}" for i, t in enumerate(EXPOSING) if RESOURCE_TYPES[t].area_kind == "mainland"}
+    assert not [f for f in data["findings"] if f["name"].startswith("hongkong-") and f["name"] not in mainland_only]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -522,14 +555,18 @@ def test_unreadable_domain_on_a_domain_only_type_is_mandatory(
 ) -> None:
     key = RESOURCE_TYPES[token].domain_paths[0]
     args = rargs(token, {key: value}, config, provider("cn-shanghai"))
-    [message] = run("icp-filing-required", args)
+    if is_deferred(token):  # judged with the stack
+        assert run("icp-filing-required", args) == []
+        [message] = run("dns-linked-exposure", stack_args(token, {key: value}, config, provider("cn-shanghai")))
+    else:
+        [message] = run("icp-filing-required", args)
     assert f"its domain ({key}) cannot be read as a host name" in message
     assert run("untied-mainland-exposure", args) == []
-    # Overseas or Hong Kong: nothing to check.
-    assert (
-        run("icp-filing-required", rargs(token, {key: value, "scope": "overseas"}, config, provider("cn-hongkong")))
-        == []
+    # Overseas or Hong Kong: nothing to check (SCDN serves mainland nodes whatever its region: still checked).
+    offshore = run(
+        "icp-filing-required", rargs(token, {key: value, "scope": "overseas"}, config, provider("cn-hongkong"))
     )
+    assert (offshore != []) is (RESOURCE_TYPES[token].area_kind == "mainland")
 
 
 def test_unknown_domain_at_preview_stays_advisory(config: dict[str, Any]) -> None:

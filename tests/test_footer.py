@@ -61,6 +61,24 @@ def test_render_footer_psb_only_and_emblem_escaped() -> None:
     assert 'src="/img/&quot;emblem&quot;.png"' in out
 
 
+@pytest.mark.parametrize(
+    ("digits", "prefix", "never"),
+    [
+        ("51010402000123", "川公网安备", "蜀"),
+        ("62010202000123", "甘公网安备", "陇"),
+        ("52010202000123", "贵公网安备", "黔"),
+        ("53010202000123", "滇公网安备", "云"),
+        ("31011502012345", "沪公网安备", "申"),
+    ],
+)
+def test_psb_prefix_synthesised_from_the_digits_is_the_one_real_numbers_use(
+    digits: str, prefix: str, never: str
+) -> None:
+    # A PSB number given without its character gets the prefix real MPS numbers carry (provinces.yaml psb_char).
+    out = render_footer(None, f"公网安备{digits}号")
+    assert f"{prefix}{digits}号" in out and f"{never}公网安备" not in out
+
+
 def test_render_footer_rejects_a_malformed_number() -> None:
     with pytest.raises(NumberError):
         render_footer("<script>alert(1)</script>", None)
@@ -242,3 +260,13 @@ def test_the_sample_site_footer_is_correct() -> None:
     assert render_footer(ICP, PSB) in text  # produced by render_footer, unedited
     check = check_homepage(text, ICP, PSB)
     assert check.ok and check.icp_linked and check.psb_linked
+
+
+@pytest.mark.parametrize(("written", "real"), [("蜀", "川"), ("陇", "甘"), ("黔", "贵")])
+def test_a_psb_number_written_with_the_icp_character_is_warned_about(written: str, real: str) -> None:
+    from china_site.numbers import parse_psb
+
+    code = {"川": "51", "甘": "62", "贵": "52"}[real]
+    number = parse_psb(f"{written}公网安备{code}010402000123号")
+    assert any(f"start with '{real}'" in w for w in number.warnings)
+    assert parse_psb(f"{real}公网安备{code}010402000123号").warnings == ()

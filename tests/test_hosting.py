@@ -83,12 +83,21 @@ def test_registry_approved_with_alibaba_means_mainland(registry: FilingRegistry)
     assert (a.hosting, a.region, a.cdn_scope, a.required) == ("mainland", "cn-shanghai", "domestic", ())
 
 
-@pytest.mark.parametrize("domain", ["waiting.com.cn", "dropped.cn", "unfiled.cn", "elsewhere.cn"])
-def test_registry_pending_cancelled_unfiled_other_provider_mean_hong_kong(
-    registry: FilingRegistry, domain: str
-) -> None:
+@pytest.mark.parametrize("domain", ["waiting.com.cn", "dropped.cn", "unfiled.cn"])
+def test_registry_pending_cancelled_unfiled_mean_hong_kong(registry: FilingRegistry, domain: str) -> None:
     a = advise(AdviceInput(domain=domain, registry=registry, today=TODAY))
     assert a.hosting == "hongkong" and "icp-filing" in a.required
+
+
+def test_other_provider_filing_serves_cdn_in_front_of_a_private_bucket(registry: FilingRegistry) -> None:
+    # elsewhere.cn is filed through Tencent Cloud: CDN needs only a valid filing (data/access_providers.yaml) ...
+    a = advise(AdviceInput(domain="elsewhere.cn", registry=registry, today=TODAY))
+    assert a.hosting == "mainland" and "icp-filing" not in a.required
+    assert any("any provider" in r and "已有可用于该部署方式的 ICP 备案" in r for r in a.reasons)
+    # ... but an origin Alibaba Cloud hosts publicly (ECS) needs Alibaba Cloud as access provider (新增接入).
+    b = advise(AdviceInput(domain="elsewhere.cn", registry=registry, today=TODAY, products=("cdn", "ecs")))
+    assert b.hosting == "hongkong" and "icp-filing" in b.required
+    assert any("新增接入" in r for r in b.reasons)
 
 
 def test_registry_psb_due_does_not_block_mainland(registry: FilingRegistry) -> None:
@@ -254,6 +263,7 @@ def test_advise_approved_or_approvable_tld_is_not_called_unfileable(registry: Fi
         assert "china-registrar-domain" not in a.required
     org = advise(AdviceInput(domain="project.org", registry=registry, today=TODAY))
     assert any("cannot be ICP-filed" in r and "(.org: listed by some providers" in r for r in org.reasons)
+    assert any("能否备案存在争议" in r for r in org.reasons)
     relaxed = RuleOptions(approved_tlds=("org",))
     a = advise(AdviceInput(domain="unfiled.org", registry=registry, today=TODAY, options=relaxed))
     assert not any("cannot be ICP-filed" in r for r in a.reasons)
@@ -268,3 +278,13 @@ def test_foreign_invested_advice_names_the_pilot_zone_scope() -> None:
     assert "information protection and processing" in reason and "并非全部 B25" in reason
     domestic = advise(AdviceInput(entity="domestic", payments=True, today=TODAY))
     assert not any("107号" in r for r in domestic.reasons)
+
+
+def test_advise_asks_about_third_party_sellers_with_the_registry_too(registry: FilingRegistry) -> None:
+    b = advise(AdviceInput(domain="unfiled.cn", registry=registry, today=TODAY, payments=True))
+    assert "commercial-permit" in b.required
+    assert any("do third parties sell on the platform?" in r and "第三方商家" in r for r in b.reasons)
+    c = advise(
+        AdviceInput(domain="unfiled.cn", registry=registry, today=TODAY, payments=True, third_party_sellers=False)
+    )
+    assert not any("do third parties sell on the platform?" in r for r in c.reasons)

@@ -45,9 +45,12 @@ PACK_POLICIES = {
     "domain-eligible": "mandatory",
     "filed-domain-off-mainland": "advisory",
     "icp-number-displayed": "advisory",
+    "filing-registry-consistent": "advisory",
     "untied-mainland-exposure": "advisory",
     "filing-registry-available": "mandatory",
     "dns-linked-exposure": "mandatory",
+    "unreviewed-exposure": "mandatory",
+    "unreviewed-type": "advisory",
 }
 
 
@@ -146,10 +149,24 @@ def test_hong_kong_needs_nothing(pack: PackProcess, shared: dict[str, Any]) -> N
     assert run.diagnostics == []
 
 
-@pytest.mark.parametrize(
-    ("domain", "expected"),
-    [("waiting.com.cn", "still pending"), ("dropped.cn", "cancelled"), ("elsewhere.cn", "tencent-cloud")],
-)
+def test_other_provider_filing_on_cdn_private_bucket_passes_and_public_ecs_origin_fails(
+    pack: PackProcess, shared: dict[str, Any]
+) -> None:
+    # Done-when case of issue 20: elsewhere.cn is filed through Tencent Cloud. Alibaba CDN (scope domestic) in front
+    # of a private bucket needs only a valid filing from any provider ...
+    pack.configure(shared)
+    private = tagged(OSS_BUCKET, "site-bucket", "www.elsewhere.cn", bucket="site-bucket", acl="private")
+    run = pack.run([cdn("site-cdn", "www.elsewhere.cn"), private])
+    assert run.policies("mandatory") == set()
+    # ... behind a public ECS origin, Alibaba Cloud hosts the origin: Alibaba access (新增接入) is mandatory.
+    origin = tagged(ECS, "origin", "www.elsewhere.cn", internetMaxBandwidthOut=10)
+    run = pack.run([cdn("site-cdn", "www.elsewhere.cn"), origin])
+    assert run.policies("mandatory") == {"icp-filing-required"}
+    [finding] = run.mandatory()
+    assert finding.urn.endswith("::origin") and "tencent-cloud" in finding.message and "新增接入" in finding.message
+
+
+@pytest.mark.parametrize(("domain", "expected"), [("waiting.com.cn", "still pending"), ("dropped.cn", "cancelled")])
 def test_pending_cancelled_and_other_access_provider(
     pack: PackProcess, shared: dict[str, Any], domain: str, expected: str
 ) -> None:
@@ -188,7 +205,11 @@ def test_waivers_valid_and_expired(pack: PackProcess, shared: dict[str, Any]) ->
         "expires": "2026-12-31",
     }
     pack.configure(shared, {"icp-filing-required": {"waivers": [waiver]}})
-    assert pack.run([resource]).diagnostics == []
+    # An active waiver: the same violation, at advisory level, naming the waiver, its reason and its expiry.
+    [waived] = pack.run([resource]).diagnostics
+    assert (waived.policy, waived.level) == ("icp-filing-required", "advisory")
+    assert "WAIVED until 2026-12-31 by the waiver {policy: icp-filing-required, resource: legacy-*}" in waived.message
+    assert "(reason: CS-42 migration)" in waived.message
     pack.configure(shared, {"icp-filing-required": {"waivers": [{**waiver, "expires": "2026-11-01"}]}})
     [diag] = pack.run([resource]).mandatory()
     assert diag.policy == "icp-filing-required"

@@ -271,7 +271,7 @@ def test_waiver_expiry_day_is_inclusive_and_expired_is_reported() -> None:
     after = match_waiver([waiver(expires="2026-11-27")], policy=POLICY, urn=URN, name="site-cdn", today=DAY)
     assert after is not None and after.expired
     assert "Waiver expired on 2026-11-27 (reason: ticket)" in after.note()
-    assert "豁免已于 2026-11-27 到期" in after.note()
+    assert "豁免有效期至 2026-11-27（含当日），现已过期" in after.note()
 
 
 def test_active_waiver_wins_over_an_expired_one() -> None:

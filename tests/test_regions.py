@@ -98,6 +98,24 @@ def test_every_region_the_sdk_knows_is_classified() -> None:
         assert not classify(region).guessed, region
 
 
+def test_every_region_the_provider_accepts_is_classified() -> None:
+    from china_site import datafiles
+    from china_site.regions import provider_region_ids, unclassified_provider_regions
+
+    accepted = provider_region_ids()
+    # The provider's list is the larger source: it knows regions the SDK's endpoint data does not.
+    assert {"me-central-1", "ap-southeast-7", "cn-nanjing", "cn-north-2-gov-1"} <= accepted
+    assert "2026-" in datafiles.load("provider_regions")["source"]  # dated
+    assert unclassified_provider_regions() == (), "classify these regions in china_site/data/regions.yaml"
+
+
+def test_a_region_new_to_the_provider_fails_the_check_and_is_named() -> None:
+    from china_site.regions import provider_region_ids, unclassified_provider_regions
+
+    assert unclassified_provider_regions(provider_region_ids() | {"ap-southeast-99"}) == ("ap-southeast-99",)
+    assert classify("ap-southeast-99").guessed  # and until classified it is read as mainland (fail closed)
+
+
 def test_a_region_new_to_the_sdk_fails_the_check_and_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     from china_site import regions
 

@@ -70,14 +70,39 @@ def test_icp_cancelled_site_and_cancelled_entity_fail(registry: FilingRegistry) 
     assert "entity" in g.message_en
 
 
-def test_icp_other_access_provider_fails(registry: FilingRegistry) -> None:
-    [f] = rules.check_icp_filing(cdn("elsewhere.cn"), registry, TODAY)
+def ecs(*domains: str) -> Exposure:
+    return Exposure(
+        resource="alicloud:ecs/instance:Instance",
+        name="web",
+        area="mainland",
+        region="cn-shanghai",
+        domains=domains,
+        product="ecs",
+    )
+
+
+def test_icp_other_access_provider_fails_where_alibaba_hosts_the_origin(registry: FilingRegistry) -> None:
+    [f] = rules.check_icp_filing(ecs("elsewhere.cn"), registry, TODAY)
     assert "tencent-cloud" in f.message_en and "新增接入" in f.fix
+    assert f.enforcement == "mandatory" and "新增接入" in f.message_zh
+
+
+def test_icp_other_access_provider_passes_on_acceleration_products(registry: FilingRegistry) -> None:
+    # CDN, DCDN and Global Accelerator need only a valid MIIT filing from any provider (data/access_providers.yaml).
+    for product in ("cdn", "dcdn", "ga"):
+        exposure = dataclasses.replace(cdn("elsewhere.cn"), product=product)
+        assert rules.check_icp_filing(exposure, registry, TODAY) == [], product
+
+
+def test_icp_unclassified_product_needs_alibaba_access(registry: FilingRegistry) -> None:
+    exposure = dataclasses.replace(cdn("elsewhere.cn"), product="not-a-product")
+    [f] = rules.check_icp_filing(exposure, registry, TODAY)
+    assert "tencent-cloud" in f.message_en
 
 
 def test_icp_access_provider_is_configurable(registry: FilingRegistry) -> None:
     opts = RuleOptions(access_provider="tencent-cloud")
-    assert rules.check_icp_filing(cdn("elsewhere.cn"), registry, TODAY, opts) == []
+    assert rules.check_icp_filing(ecs("elsewhere.cn"), registry, TODAY, opts) == []
 
 
 def test_icp_not_applicable_off_mainland_or_private(registry: FilingRegistry) -> None:
@@ -127,7 +152,12 @@ def test_icp_oss_product_names_misleading_error(registry: FilingRegistry) -> Non
         ("alicloud:wafv3/domain:Domain", "waf", "Waf.Pullin.DomainNotBeianOrInBlackList", True),
         ("alicloud:cdn/domainNew:DomainNew", "cdn", "DomainNotRegistration (AddCdnDomain)", False),
         ("alicloud:dcdn/domain:Domain", "dcdn", "DomainNotRegistration (AddDcdnDomain", True),
-        ("alicloud:ga/endpointGroup:EndpointGroup", "ga", "NoIcpRecord.Domain", True),
+        (
+            "alicloud:ga/endpointGroup:EndpointGroup",
+            "ga",
+            "NoIcpRecord.Domain (CreateDomain, Global Accelerator)",
+            False,
+        ),
         ("alicloud:fc/v3CustomDomain:V3CustomDomain", "fc", "Function Compute", True),
         ("alicloud:oss/bucketCname:BucketCname", "oss", "NoSuchCnameInRecord (PutCname)", False),
     ],
@@ -241,15 +271,14 @@ def test_own_goods_strict_by_default_relaxable(registry: FilingRegistry) -> None
 
 
 def test_foreign_invested_b25_outside_pilot_zone(registry: FilingRegistry) -> None:
-    # Guangdong holds the Shenzhen pilot zone: allowed with all zones, refused when only Beijing counts.
-    assert rules.check_commercial_permit(cdn("wfoe-shop.cn", payments=True), registry, TODAY) == []
-    [f] = rules.check_commercial_permit(
-        cdn("wfoe-shop.cn", payments=True), registry, TODAY, RuleOptions(pilot_zones=("beijing",))
-    )
-    assert "pilot" in f.message_en
-    # Even inside a zone, notice 〔2024〕107号 opens only part of B25 (issue 14).
-    assert "not for all of B25" in f.message_en and "news, publishing, audio-visual" in f.message_en
-    assert "并非全部 B25" in f.message_zh
+    # The entity is in Guangzhou (Guangdong, no city recorded): the pilot is Shenzhen only, not all of Guangdong,
+    # and a foreign-invested entity without a recorded share is read as above 50% (issue 20).
+    for options in (RuleOptions(), RuleOptions(pilot_zones=("beijing",))):
+        [f] = rules.check_commercial_permit(cdn("wfoe-shop.cn", payments=True), registry, TODAY, options)
+        assert f.enforcement == "mandatory" and "pilot zones" in f.message_en
+        assert "Shenzhen (not all of Guangdong)" in f.message_en and "深圳（并非广东全省）" in f.message_zh
+        assert "at most 50% foreign equity may hold B25 anywhere" in f.message_en
+        assert "外资不超过 50% 的合资企业可在各地取得 B25" in f.message_zh
 
 
 def test_pilot_zone_scope_comes_from_the_data_file() -> None:

@@ -141,7 +141,7 @@ class WebBackend(pulumi.ComponentResource):
                 where=f"{where} zones",
                 fix="give two zone IDs of the region, e.g. ('cn-shanghai-e', 'cn-shanghai-f'), or leave zones out",
             )
-        decision = decide_for(domain, args, where)
+        decision = decide_for(domain, args, where, products=("alb", "ecs"))  # Alibaba Cloud hosts the origin
 
         refuse_caller_provider(opts, where)
         super().__init__(BACKEND_TYPE, name, None, opts)

@@ -89,8 +89,11 @@ def decide_hosting(
     cdn_global: bool = False,
     options: RuleOptions | None = None,
     where: str = "Site args",
+    products: tuple[str, ...] = ("cdn",),
 ) -> HostingDecision:
-    """Load the registry and ask the core; every user error comes back as a RunError-capable ChinaSiteError."""
+    """Load the registry and ask the core; every user error comes back as a RunError-capable ChinaSiteError.
+
+    ``products``: the exposing products of the component's public resources (data/access_providers.yaml)."""
     from china_site import hosting
     from china_site.filings import FilingRegistry
 
@@ -114,6 +117,7 @@ def decide_hosting(
             cdn_global=cdn_global,
             options=options,
             where=where,
+            products=products,
         )
     except ChinaSiteError as err:
         raise surface(err) from None
@@ -232,8 +236,10 @@ class ComponentArgs(Protocol):
     provider_args: Any
 
 
-def decide_for(domain: str, args: ComponentArgs, where: str, *, cdn_global: bool = False) -> HostingDecision:
-    """:func:`decide_hosting` with a component's arguments."""
+def decide_for(
+    domain: str, args: ComponentArgs, where: str, *, cdn_global: bool = False, products: tuple[str, ...] = ("cdn",)
+) -> HostingDecision:
+    """:func:`decide_hosting` with a component's arguments; ``products``: what the component exposes."""
     return decide_hosting(
         domain,
         args.hosting,
@@ -245,6 +251,7 @@ def decide_for(domain: str, args: ComponentArgs, where: str, *, cdn_global: bool
         cdn_global=cdn_global,
         options=args.rule_options,
         where=where,
+        products=products,
     )
 
 

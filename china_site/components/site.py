@@ -187,7 +187,10 @@ class Site(pulumi.ComponentResource):
                 fix="leave content_dir out, or serve from the bucket (no origin)",
             )
         record = relative_record(domain, _ascii_domain(args.dns_zone, where)) if args.dns_zone else None
-        decision = decide_for(domain, args, where, cdn_global=args.cdn_global)
+        # Behind the CDN the bucket is private: only the CDN is public, and a CDN needs only a valid filing from any
+        # provider. Without the CDN the bucket serves the site itself: Alibaba Cloud hosts the origin.
+        products = ("cdn",) if args.cdn else ("oss",)
+        decision = decide_for(domain, args, where, cdn_global=args.cdn_global, products=products)
         footer_html = _footer(decision)
         verification, verification_rr = _verification_plan(domain, args, where)
 

@@ -231,6 +231,17 @@ class EnginePolicyEvent:
 
 
 @dataclass(frozen=True)
+class RunFailure:
+    """What says the run that wrote the artifact failed: an error diagnostic (the program's refusal, a provider
+    error, "preview failed: N mandatory policy violations"), a failed resource operation, a summary whose result is
+    ``failed``, or a cancellation. ``urn`` is the resource it names ("" for none); ``message`` has no colours."""
+
+    message: str
+    urn: str = ""
+    where: str = ""  # the entry of the artifact it comes from (``diagnostics[2]``, ``event 37``)
+
+
+@dataclass(frozen=True)
 class Artifact:
     kind: ArtifactKind
     records: list[Record]
@@ -244,6 +255,11 @@ class Artifact:
     # Unchanged resources a preview counts (changeSummary.same) but does not list (no --show-sames): not judged.
     omitted_unchanged: int = 0
     events_cut_off: bool = False  # JSON engine events without the summaryEvent that ends every run
+    run_failures: tuple[RunFailure, ...] = ()  # the run that wrote the artifact failed (preview/events only)
+    # JSON engine events: the resources the summaryEvent counts (its resourceChanges, deletes left out; the largest
+    # of an `up`'s two summaries) and how many distinct resources the events carry.
+    counted_resources: int = 0
+    carried_resources: int = 0
 
     @property
     def judged_records(self) -> list[Record]:
@@ -502,20 +518,95 @@ def _parse_preview(doc: dict[str, Any], source: str, *, state_export: Artifact |
         if rec is not None:
             seen.add(urn)
             raw.append(rec)
+    failures = _preview_failures(doc.get("diagnostics"), source)
     if not raw:
+        if failures:  # the program failed before registering anything: the failure is the finding
+            return failed_run_artifact("preview", failures, config, source)
         _fail(
             source,
             "the preview contains no resources, so there is nothing to audit (did `pulumi preview` fail?)",
             field="steps",
             fix=_PREVIEW_FIX,
         )
-    artifact = partial_artifact("preview", raw, config, source, state_export)
+    counted, carried = _counted_changes(doc, steps)
+    artifact = replace(
+        partial_artifact("preview", raw, config, source, state_export),
+        run_failures=failures,
+        counted_resources=counted,
+        carried_resources=carried,
+    )
     if state_export is None:
         return replace(artifact, omitted_unchanged=_omitted_unchanged(doc, steps))
     # With the current state, the unchanged resources the preview leaves out are judged as the state has them.
     listed = {r.urn for r in artifact.records}
     unchanged = [r for r in state_export.records if r.urn not in listed]
     return replace(artifact, records=artifact.records + unchanged)
+
+
+# Ops a preview digest may count without listing: unchanged resources (listed only with --show-sames) and reads
+# (listed only with --show-reads); deletes are not judged.
+_UNLISTED_OPS = frozenset({"same", *READ_OPS}) | SKIPPED_OPS
+
+
+def _counted_changes(doc: dict[str, Any], steps: list[Any]) -> tuple[int, int]:
+    """(resources ``changeSummary`` counts as created, updated, replaced, …; distinct resources the steps list with
+    those ops): a preview whose steps were filtered or cut lists fewer than it counts."""
+    summary = doc.get("changeSummary")
+    counted = 0
+    if isinstance(summary, dict):
+        counted = sum(
+            n
+            for op, n in summary.items()
+            if op not in _UNLISTED_OPS and isinstance(n, int) and not isinstance(n, bool) and n > 0
+        )
+    listed = {
+        s.get("urn")
+        for s in steps
+        if isinstance(s, dict) and isinstance(s.get("op"), str) and s["op"] not in _UNLISTED_OPS
+    }
+    return counted, len(listed)
+
+
+def _preview_failures(diagnostics: Any, source: str) -> tuple[RunFailure, ...]:
+    """The error diagnostics of a ``pulumi preview --json`` document (``diagnostics[]``: ``urn``, ``message``,
+    ``severity``; ``ShowPreviewDigest`` keeps every non-debug diagnostic): a refusing program, a provider error or
+    the engine's "preview failed" all arrive here, and nowhere else in the document."""
+    if diagnostics is None:
+        return ()
+    if not isinstance(diagnostics, list):
+        _fail(source, f"expected a list, found {_kind(diagnostics)}", field="diagnostics", fix=_PREVIEW_FIX)
+    out: list[RunFailure] = []
+    for index, diag in enumerate(diagnostics):
+        if not isinstance(diag, dict):
+            _fail(source, f"expected an object, found {_kind(diag)}", entry=f"diagnostics[{index}]", fix=_PREVIEW_FIX)
+        if str(diag.get("severity") or "").lower() != "error":
+            continue
+        message = diag.get("message")
+        urn = diag.get("urn")
+        out.append(
+            RunFailure(
+                message=message if isinstance(message, str) and message.strip() else "(an error without a message)",
+                urn=urn if isinstance(urn, str) else "",
+                where=f"diagnostics[{index}]",
+            )
+        )
+    return tuple(out)
+
+
+def failed_run_artifact(
+    kind: ArtifactKind, failures: tuple[RunFailure, ...], config: dict[str, str], source: str
+) -> Artifact:
+    """An artifact of a run that failed before any resource was registered: no records, only its failures (the
+    stack and project come from a URN a failure names, when one does)."""
+    stack = project = None
+    for failure in failures:
+        try:
+            parsed = parse_urn(failure.urn)
+        except ValueError:
+            continue
+        stack, project = parsed.stack, parsed.project
+        break
+    return Artifact(kind, [], config, stack, project, source, run_failures=failures)
 
 
 def _omitted_unchanged(doc: dict[str, Any], steps: list[Any]) -> int:

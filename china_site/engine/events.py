@@ -38,12 +38,16 @@ from china_site.engine.artifacts import (
     SKIPPED_OPS,
     Artifact,
     EnginePolicyEvent,
+    Record,
+    RunFailure,
     _clip,
     _kind,
     _parse_state,
     _RawRecord,
+    failed_run_artifact,
     partial_artifact,
 )
+from china_site.engine.pipeline import DNS_LINKED_EXPOSURE, LINKS_NOT_IN_ARTIFACT
 from china_site.errors import InputError
 
 __all__ = ["Comparison", "Disagreement", "compare", "event_to_json", "is_event", "parse_event_lines", "parse_events"]
@@ -146,6 +150,9 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
     packs: dict[str, str] = {}
     seen_policy: set[tuple[str, str, str, str]] = set()
     ended = False  # the engine ends every run (preview, update, failed or not) with a summaryEvent
+    failures: list[RunFailure] = []
+    counted = 0  # resources a summaryEvent counts (the largest count: an `up` sends a preview's and an update's)
+    carried: set[str] = set()  # resources the events carry (any step but a delete)
     for index, raw in enumerate(events):
         entry = f"event {index + 1}"
         if not isinstance(raw, Mapping):
@@ -176,6 +183,7 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
                 _fail(source, "the step has no urn", entry=entry, field=f"{key}.metadata.urn")
             if op in SKIPPED_OPS:
                 continue
+            carried.add(urn)
             if op not in INCLUDED_OPS:
                 _fail(source, f"unknown step op '{_clip(op)}'", entry=entry, field=f"{key}.metadata.op")
             new = meta.get("new")
@@ -193,9 +201,12 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
             if key4 not in seen_policy:  # an `up` reports in its preview and again in its update
                 seen_policy.add(key4)
                 policy_events.append(found)
+        failures.extend(_failures(event, entry))
         summary = event.get("summaryEvent")
         if summary is not None:
             ended = True
+        if isinstance(summary, Mapping):
+            counted = max(counted, _counted(summary.get("resourceChanges")))
         ran = (summary.get("policyPacks") or summary.get("PolicyPacks")) if summary else None
         if ran is not None:
             field_name = "summaryEvent." + ("policyPacks" if summary.get("policyPacks") else "PolicyPacks")
@@ -235,12 +246,91 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
         if rec is not None:
             raw_records.append(rec)
     if not raw_records:
-        _fail(
-            source,
-            "the events describe no resources (no resourcePreEvent/resOutputsEvent), so there is nothing to audit",
-        )
-    artifact = partial_artifact("events", raw_records, config, source, state)
-    return replace(artifact, policy_events=tuple(policy_events), policy_packs=packs, events_cut_off=not ended)
+        if not failures:
+            _fail(
+                source,
+                "the events describe no resources (no resourcePreEvent/resOutputsEvent), so there is nothing to audit",
+            )
+        artifact = failed_run_artifact("events", tuple(failures), config, source)
+    else:
+        artifact = partial_artifact("events", raw_records, config, source, state)
+        if state is not None:
+            artifact = replace(artifact, records=_links_from_state(artifact.records, state))
+    return replace(
+        artifact,
+        policy_events=tuple(policy_events),
+        policy_packs=packs,
+        events_cut_off=not ended,
+        run_failures=tuple(failures),
+        counted_resources=counted,
+        carried_resources=len(carried),
+    )
+
+
+def _links_from_state(records: list[Record], state: Artifact) -> list[Record]:
+    """Engine events never carry a resource's dependencies (``StepEventStateMetadata`` has no field for them), which
+    tie a DNS record whose value is unknown at preview to what it points at; a ``pulumi stack export`` of the stack
+    has them: each record without its own takes those of the same resource in the export."""
+    known = {r.urn: r for r in state.records}
+    out: list[Record] = []
+    for record in records:
+        found = known.get(record.urn)
+        if found is not None and not record.dependencies and not record.property_dependencies:
+            record = replace(
+                record, dependencies=found.dependencies, property_dependencies=dict(found.property_dependencies)
+            )
+        out.append(record)
+    return out
+
+
+def _counted(changes: Any) -> int:
+    """The resources a summaryEvent's ``resourceChanges`` counts, deletes left out (their events are skipped too).
+    The engine counts one logical step per resource it reports (never a default provider, never an unchanged
+    read), so the events of a whole run carry at least as many resources."""
+    if not isinstance(changes, Mapping):
+        return 0
+    return sum(
+        n
+        for op, n in changes.items()
+        if str(op) not in SKIPPED_OPS and isinstance(n, int) and not isinstance(n, bool) and n > 0
+    )
+
+
+_SUCCEEDED = frozenset({"succeeded", "success", "ok"})
+# (A cancelEvent is no failure: the CLI ends every JSON event stream with one.)
+
+
+def _failures(event: Mapping[str, Any], entry: str) -> list[RunFailure]:
+    """What in one event says the run failed: an error diagnostic, a failed resource operation, a summary whose
+    ``result`` is not a success (``failed``, ``cancelled``) or an error event."""
+    out: list[RunFailure] = []
+    diag = event.get("diagnosticEvent")
+    if isinstance(diag, Mapping) and str(diag.get("severity") or "").lower() == "error":
+        message = diag.get("message")
+        prefix = diag.get("prefix")
+        text = message if isinstance(message, str) and message.strip() else "(an error without a message)"
+        if isinstance(prefix, str) and prefix.strip() and not text.startswith(prefix):
+            text = prefix + text
+        urn = diag.get("urn")
+        out.append(RunFailure(text, urn if isinstance(urn, str) else "", entry))
+    failed = event.get("resOpFailedEvent")
+    if isinstance(failed, Mapping):
+        meta = failed.get("metadata")
+        meta = meta if isinstance(meta, Mapping) else {}
+        urn = meta.get("urn") if isinstance(meta.get("urn"), str) else ""
+        op = meta.get("op")
+        op = op.value if isinstance(op, Enum) else op
+        out.append(RunFailure(f"the {_clip(str(op or 'resource'))} operation failed", str(urn), entry))
+    summary = event.get("summaryEvent")
+    result = str(summary.get("result") or "").strip().lower() if isinstance(summary, Mapping) else ""
+    if result and result not in _SUCCEEDED:  # "failed", "cancelled", or a value we do not know: fail closed
+        text = f"the engine's summary says the run did not succeed (result: {_clip(result, 40)})"
+        out.append(RunFailure(text, "", entry))
+    error = event.get("errorEvent")
+    if isinstance(error, Mapping):
+        said = error.get("error") or error.get("message")
+        out.append(RunFailure(str(said) if said else "(an error event without a message)", "", entry))
+    return out
 
 
 def _policy_event(policy: Any, source: str, entry: str) -> EnginePolicyEvent:
@@ -322,11 +412,17 @@ class Comparison:
     disagreements: tuple[Disagreement, ...]
 
 
+# links-not-in-artifact (engine events lack a DNS record's dependencies) is dns-linked-exposure left unjudged.
+_GAP_STANDS_FOR = {LINKS_NOT_IN_ARTIFACT: DNS_LINKED_EXPOSURE}
+
+
 def compare(
     artifact: Artifact, findings: Sequence[Any], *, pack: str, stack_urn: str, skip_policies: Iterable[str] = ()
 ) -> Comparison:
     """Compare the engine's policy events of ``pack`` with ``findings`` (driver Diagnostics) by (policy, resource,
-    level). A stack-level event without a resource counts as the stack's URN. Remediations are not violations."""
+    level). A stack-level event without a resource counts as the stack's URN. Remediations are not violations. A
+    mandatory gap finding on a resource (``links-not-in-artifact``) answers the engine's verdict there of the policy
+    it could not judge (``dns-linked-exposure``): not a disagreement."""
     skip = set(skip_policies)
     engine = tuple(e for e in artifact.policy_events if e.pack == pack and e.enforcement != "remediate")
     compared = pack in artifact.policy_packs or bool(engine)
@@ -338,6 +434,13 @@ def compare(
 
     theirs = {key(e.policy, e.urn, e.enforcement) for e in engine}
     ours = {key(d.policy, d.urn, d.enforcement) for d in findings if d.policy not in skip}
+    # A gap finding of ours on a resource stands for the engine's verdict there of the policy it could not judge
+    # (mandatory both): the report already says why, so it is no disagreement to explain.
+    ours |= {
+        key(_GAP_STANDS_FOR[d.policy], d.urn, d.enforcement)
+        for d in findings
+        if d.policy in _GAP_STANDS_FOR and d.urn and d.enforcement == "mandatory"
+    }
     out = [Disagreement(p, u, lvl, "engine") for p, u, lvl in sorted(theirs - ours)]
     out += [Disagreement(p, u, lvl, "china-site") for p, u, lvl in sorted(ours - theirs)]
     return Comparison(pack, True, engine, tuple(out))

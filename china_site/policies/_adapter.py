@@ -67,6 +67,7 @@ from china_site.policies._exposures import (
     _has_display_inputs,
     display_exposure,
     is_covered,
+    is_deferred,
     resource_exposure,
 )
 from china_site.policies._memo import _memoized, _resource_memo, request_memo, request_scope
@@ -121,6 +122,7 @@ __all__ = [
     "guarded",
     "internal_error_message",
     "is_covered",
+    "is_deferred",
     "live_reconcile",
     "log_once",
     "plain",
@@ -154,6 +156,8 @@ def _evaluate_resource(policy: str, args: ResourceValidationArgs) -> tuple[PackS
     displays = policy == ICP_NUMBER_DISPLAYED
     if not displays and not is_covered(args.resource_type):
         return None  # cheap exit before touching the properties
+    if is_deferred(args.resource_type):
+        return None  # public only through another resource of the stack: dns-linked-exposure judges it
     memo = _resource_memo(args)
     props = _memoized(memo, "props", lambda: plain(args.props))
     if not isinstance(props, Mapping):
@@ -284,7 +288,8 @@ def remediate_cdn_scope(args: ResourceValidationArgs) -> Mapping[str, Any] | Non
     log_once(
         f"icp-filing-required remediated {args.urn}: scope {was} → overseas "
         f"({domains} has no usable ICP filing; mainland users are served from Hong Kong/Japan/Singapore nodes). "
-        f"icp-filing-required 已将 CDN 加速区域改为 overseas（{domains} 无有效 ICP 备案）。"
+        f"icp-filing-required 已将 CDN 加速区域改为全球（不包含中国内地）"
+        f"（{domains if domains != 'its domain' else '该域名'} 无有效 ICP 备案）。"
     )
     return props
 

@@ -16,7 +16,10 @@ from china_site.policies._routing import DISPLAY_KEYS
 
 
 BUCKET_LINKER_TYPES: Final = frozenset({"alicloud:oss/bucketAcl:BucketAcl", "alicloud:oss/bucketPolicy:BucketPolicy"})
-LINKER_TYPES: Final = BUCKET_LINKER_TYPES | {"alicloud:ecs/eipAssociation:EipAssociation"}
+LINKER_TYPES: Final = BUCKET_LINKER_TYPES | {
+    "alicloud:ecs/eipAssociation:EipAssociation",
+    "alicloud:vpc/ipv6InternetBandwidth:Ipv6InternetBandwidth",
+}  # the data's stack.links (tests/test_stack_suppressors.py checks that they agree)
 _COVERED_TYPES: list[Mapping[str, Any]] = []  # china_site.exposure.RESOURCE_TYPES, bound on first use
 
 
@@ -29,6 +32,19 @@ def is_covered(type_token: str, props: Mapping[str, Any] | None = None) -> bool:
     if type_token in _COVERED_TYPES[0]:
         return True
     return props is not None and _has_display_inputs(props)
+
+
+_DEFERRED: list[frozenset[str]] = []  # china_site.exposure_stack.deferred_types(), bound on first use
+
+
+def is_deferred(type_token: str) -> bool:
+    """A covered type the resource policies leave to ``dns-linked-exposure`` (its exposure depends on another
+    resource of the stack: a forwarding rule on an intranet load balancer serves nothing)."""
+    if not _DEFERRED:
+        from china_site.exposure_stack import deferred_types
+
+        _DEFERRED.append(deferred_types())
+    return type_token in _DEFERRED[0]
 
 
 def _has_display_inputs(props: Mapping[str, Any]) -> bool:

@@ -135,6 +135,28 @@ def waived(settings: PackSettings, *, policy: str, urn: str, name: str, finding:
     return False, match.note()
 
 
+def _active_waiver_note(settings: PackSettings, *, policy: str, urn: str, name: str, finding: Finding) -> str | None:
+    from china_site.policy_config import match_waiver
+
+    match = match_waiver(settings.waivers, policy=policy, urn=urn, name=name, today=settings.today, rule=finding.policy)
+    return match.active_note() if match is not None and not match.expired else None
+
+
+def mark_waived(message: str) -> None:
+    """Remember a reported message as covered by an active waiver: ``pack.py`` reports it at advisory level (the
+    SDK fixes one level per policy; the engine reads each diagnostic's own). Outside a request scope (a policy
+    called directly) nothing lowers it: the finding stays at its policy's level — fail closed."""
+    memo = request_memo()
+    if memo is not None:
+        memo.setdefault("waived", set()).add(message)
+
+
+def waived_messages() -> frozenset[str]:
+    """The messages of this request that an active waiver covers (see :func:`mark_waived`)."""
+    memo = request_memo()
+    return frozenset(memo.get("waived", ())) if memo is not None else frozenset()
+
+
 def report_findings(
     report: ReportViolation,
     findings: Sequence[Finding],
@@ -146,16 +168,20 @@ def report_findings(
     prefix: Callable[[Finding], str] | None = None,
     report_urn: str | None = None,
 ) -> int:
+    """Report each finding; one an active waiver covers opens with the waiver (policy, resource, reason, expiry)
+    and is marked to be reported at advisory level — a waiver relaxes, it never hides."""
     count = 0
     for finding in findings:
         suppressed, note = waived(settings, policy=policy, urn=urn, name=name, finding=finding)
         if suppressed:
-            continue
+            note = _active_waiver_note(settings, policy=policy, urn=urn, name=name, finding=finding)
         message = redact_source(finding.message, settings.filings, settings.filings_display)
         if prefix is not None:
             message = prefix(finding) + message
         if note:
             message = f"{note}\n{message}"
+        if suppressed:
+            mark_waived(message)
         if report_urn is None:
             report(message, None)
         else:

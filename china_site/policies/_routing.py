@@ -15,6 +15,7 @@ from china_site.model import (
     COMMERCIAL_PERMIT_REQUIRED,
     DOMAIN_ELIGIBLE,
     FILED_DOMAIN_OFF_MAINLAND,
+    FILING_REGISTRY_CONSISTENT,
     ICP_FILING_REQUIRED,
     ICP_NUMBER_DISPLAYED,
     PSB_FILING_REQUIRED,
@@ -38,6 +39,7 @@ ROUTES: Final[Mapping[tuple[str, str], str]] = {
     (DOMAIN_ELIGIBLE, "mandatory"): DOMAIN_ELIGIBLE,
     (FILED_DOMAIN_OFF_MAINLAND, "advisory"): FILED_DOMAIN_OFF_MAINLAND,
     (ICP_NUMBER_DISPLAYED, "advisory"): ICP_NUMBER_DISPLAYED,
+    (FILING_REGISTRY_CONSISTENT, "advisory"): FILING_REGISTRY_CONSISTENT,
 }
 
 # Types whose CDN scope ``icp-filing-required`` may rewrite to ``overseas`` (enforcement ``remediate``).

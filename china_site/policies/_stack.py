@@ -22,7 +22,7 @@ from china_site.policies._config import (
     settings_for,
     take_registry_failures,
 )
-from china_site.policies._exposures import BUCKET_LINKER_TYPES, LINKER_TYPES, is_covered
+from china_site.policies._exposures import BUCKET_LINKER_TYPES, LINKER_TYPES, is_covered, is_deferred
 from china_site.policies._memo import request_memo
 from china_site.policies._reporting import all_findings, config_error_message, report_findings
 from china_site.policies._routing import DNS_LINKED_EXPOSURE
@@ -128,8 +128,12 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
         link = dns_link(view.props, type_token=view.type)
         if link is not None:
             records.setdefault(link.fqdn.lower(), []).append(view)
+    from china_site.origin_links import CDN_SOURCE_TYPES, link_cdn_origins
+
     linkers = any(view.type in LINKER_TYPES for view in views)
-    if not records and not linkers:
+    cdns = any(view.type in CDN_SOURCE_TYPES for view in views)
+    deferred = [view for view in views if is_deferred(view.type)]
+    if not records and not linkers and not cdns and not deferred:
         return
     try:
         settings = settings_for(DNS_LINKED_EXPOSURE, args.get_config())
@@ -139,7 +143,9 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
     links = link_stack(views, settings.stack_config) if records else []
     buckets = [*link_buckets(views, settings.stack_config), *link_eip_associations(views, settings.stack_config)]
     buckets = buckets if linkers else []
-    if not links and not buckets:
+    origins = link_cdn_origins(views, settings.stack_config) if cdns else []
+    alone = _deferred_exposures(deferred, views, settings.stack_config)
+    if not links and not buckets and not origins and not alone:
         return
     registry = registry_for(settings)
     if isinstance(registry, Exception):
@@ -164,6 +170,17 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
                     )
 
                 _report_on(report, findings, settings, record, prefix)
+    for view, exposure in alone:
+        findings = _mandatory(exposure, registry, settings)
+
+        def deferred_prefix(finding: Finding, view: Any = view) -> str:
+            return (
+                f"[{finding.policy}] {view.type} '{view.name}' (judged with the stack: no resource of it makes it "
+                "private):\n"
+                f"{view.type} '{view.name}'（结合整个栈判断：栈内没有资源使其不对公网开放）：\n"
+            )
+
+        _report_on(report, findings, settings, view, deferred_prefix)
     for linker, bucket, exposure in buckets:
         findings = _mandatory(exposure, registry, settings)
 
@@ -181,6 +198,39 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
             )
 
         _report_on(report, findings, settings, linker, bucket_prefix)
+    for cdn, origin, exposure in origins:
+        # A name the origin shows by itself (its china-site:domain tag) is reported by the resource policies.
+        own = view_exposure(origin, origin.props, settings.stack_config)
+        shown_alone = {d.lower() for d in (own.domains if own is not None else ())}
+        names = tuple(d for d in exposure.domains if d.lower() not in shown_alone)
+        if not names:
+            continue
+        findings = _mandatory(replace(exposure, domains=names), registry, settings)
+
+        def origin_prefix(finding: Finding, cdn: Any = cdn, origin: Any = origin) -> str:
+            return (
+                f"[{finding.policy}] CDN domain '{cdn.name}' ({cdn.type}) fetches its content from {origin.type} "
+                f"'{origin.name}', an origin Alibaba Cloud hosts, which therefore serves its domain too:\n"
+                f"CDN 加速域名 '{cdn.name}' 的源站为 {origin.type} '{origin.name}'（托管在阿里云的源站），"
+                "源站同样为该域名提供服务：\n"
+            )
+
+        _report_on(report, findings, settings, origin, origin_prefix)
+
+
+def _deferred_exposures(deferred: list[Any], views: list[Any], stack_config: Any) -> list[tuple[Any, Exposure]]:
+    """The deferred resources that are public once the stack is seen: no suppressor of the data applies (a rule whose
+    load balancer is intranet serves nothing)."""
+    from china_site.exposure import _merged, view_exposure
+    from china_site.exposure_stack import placed_by_stack, suppressor_of
+
+    out: list[tuple[Any, Exposure]] = []
+    for view in deferred:
+        exposure = view_exposure(view, _merged(view), stack_config)
+        if exposure is None or not exposure.public or suppressor_of(view, views, stack_config) is not None:
+            continue
+        out.append((view, placed_by_stack(view, exposure, views, stack_config)))
+    return out
 
 
 def _mandatory(exposure: Exposure, registry: FilingRegistry, settings: PackSettings) -> list[Finding]:

@@ -12,7 +12,8 @@ POLICY = resource_policy(
     display_name="Domain eligible for ICP filing",
     description=(
         "A domain served from the mainland must be under a top-level domain on MIIT's approved list, registered "
-        "with an MIIT-accredited registrar, and real-name verified by the filing entity."
+        "with an MIIT-accredited registrar, and real-name verified; its holder is the filing entity, its legal "
+        "representative, or (with proof recorded) a shareholder or senior manager."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,

@@ -12,8 +12,10 @@ POLICY = resource_policy(
     display_name="ICP filing required for mainland exposure",
     description=(
         "A resource reachable from the internet in mainland China (or a CDN/DCDN domain with scope domestic or "
-        "global) must serve only domains covered by an approved ICP filing that lists Alibaba Cloud as access "
-        "provider. With enforcement 'remediate', a CDN/DCDN domain without one gets scope 'overseas' instead."
+        "global) must serve only domains covered by an approved ICP filing; where Alibaba Cloud hosts the origin "
+        "(ECS, load balancers, OSS, FC, SAE, …) the filing must list Alibaba Cloud as access provider, while CDN, DCDN "
+        "and Global Accelerator accept a valid filing from any provider. A regulated sector needs its pre-approval "
+        "(前置审批). With enforcement 'remediate', a CDN/DCDN domain without a usable filing gets scope 'overseas'."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
@@ -21,7 +23,8 @@ POLICY = resource_policy(
         "1. File the domain for ICP through Alibaba Cloud's filing system (beian.aliyun.com) and wait for the "
         "approval; record status: approved, the approval date and access_providers: [alibaba-cloud] in the "
         "registry.\n"
-        "2. If it is filed elsewhere, submit an access filing (新增接入) through Alibaba Cloud.\n"
+        "2. If it is filed elsewhere and Alibaba Cloud hosts the origin, submit an access filing (新增接入) through "
+        "Alibaba Cloud, or keep the origin private behind the CDN.\n"
         "3. Until then serve it from Hong Kong: region cn-hongkong, or CDN scope 'overseas' (set this policy's "
         "enforcement to 'remediate' to rewrite CDN/DCDN scope automatically)."
     ),

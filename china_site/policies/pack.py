@@ -18,10 +18,13 @@ from china_site.policies import (
     domain_eligible,
     filed_domain_off_mainland,
     filing_registry_available,
+    filing_registry_consistent,
     icp_filing_required,
     icp_number_displayed,
     psb_filing_due,
     psb_filing_required,
+    unreviewed_exposure,
+    unreviewed_type,
     untied_mainland_exposure,
 )
 from china_site.policies._adapter import PACK_NAME, request_memo, request_scope, set_engine_stack_config
@@ -34,9 +37,12 @@ POLICIES: list[Policy] = [
     domain_eligible.POLICY,
     filed_domain_off_mainland.POLICY,
     icp_number_displayed.POLICY,
+    filing_registry_consistent.POLICY,
     untied_mainland_exposure.POLICY,
     filing_registry_available.POLICY,
     dns_linked_exposure.POLICY,
+    unreviewed_exposure.POLICY,
+    unreviewed_type.POLICY,
 ]
 
 DESCRIPTION = (
@@ -90,11 +96,30 @@ def _scope_requests() -> None:
 
         def scoped(self, request, context, _original=original):  # type: ignore[no-untyped-def]
             with request_scope():
-                return _original(self, request, context)
+                response = _original(self, request, context)
+                _waived_as_advisory(response)
+                return response
 
         scoped._china_site = True  # type: ignore[attr-defined]
         scoped.__name__ = scoped.__qualname__ = method
         setattr(servicer, method, scoped)
+
+
+def _waived_as_advisory(response: Any) -> None:
+    """Report at advisory level each diagnostic an active waiver covers (``_reporting.mark_waived``): the SDK gives
+    every violation its policy's level, the engine honours each diagnostic's own. Its message names the waiver."""
+    from china_site.policies._reporting import waived_messages
+
+    waived = waived_messages()
+    diagnostics = getattr(response, "diagnostics", None)
+    if not waived or diagnostics is None:
+        return
+    from pulumi.runtime import proto
+
+    for diag in diagnostics:
+        message = diag.message
+        if message in waived or any(message.endswith("\n" + m) for m in waived):
+            diag.enforcementLevel = proto.ADVISORY
 
 
 class _ScopedJsonFormat:

@@ -86,7 +86,17 @@ def test_a_waiver_makes_it_advisory(project: Project, local_cloud: LocalCloud) -
     found = policy_events(pre)
     assert pre.returncode == 0
     assert not {e for e in found if e[2] == "mandatory"}, found  # advisory findings (if any) only
-    assert not {e for e in found if e[0] == "icp-filing-required"}  # an active waiver suppresses the finding
+    # An active waiver relaxes, it never hides: the violation at advisory level, naming the waiver.
+    assert ("icp-filing-required", cdn_urn(project), "advisory") in found
+    assert "WAIVED until" in pre.stdout and "filing submitted, test" in pre.stdout
+    # china-site audit of the same run, with the same config: the same advisory finding, naming the waiver.
+    pack = ["--policy-pack", "policies", "--policy-pack-config", str(cfg)]
+    plan = project.pulumi("preview", "--json", "--show-sames", *pack)
+    done = project.china_site("audit", "-", "--policy-config", str(cfg), "--format", "json", stdin=plan.stdout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [waived] = [f for f in json.loads(done.stdout)["findings"] if f["policy"] == "icp-filing-required"]
+    assert waived["enforcement"] == "advisory" and "WAIVED until" in waived["message"]
+    assert "filing submitted, test" in waived["message"]
 
 
 def test_a_config_file_with_the_engines_environments_key_is_accepted(project: Project) -> None:

@@ -3,6 +3,7 @@ anything is created, with china-site's bilingual message (a program error, not a
 
 from __future__ import annotations
 
+import json
 import re
 
 from e2e_helpers import Project, policy_events
@@ -35,3 +36,29 @@ def test_mainland_for_an_unfiled_domain_is_refused(project: Project, local_cloud
         )
     assert local_cloud.calls("Create") == []
     assert local_cloud.resources() == []
+
+
+def test_a_refused_preview_piped_into_audit_fails(project: Project, local_cloud: LocalCloud) -> None:
+    """`pulumi preview --json --show-sames | china-site audit -` of a program that refuses the mainland: the JSON
+    holds only the root stack and the refusal as an error diagnostic. Before: exit 0, "No findings"."""
+    project.stack(
+        "refused",
+        **{
+            "china-site:domain": "www.harbour-lantern.com",
+            "china-site:hosting": "mainland",
+            "china-site:filings": "filings.yaml",
+            "china-site:contentDir": "site-hk",
+        },
+    )
+    preview = project.pulumi("preview", "--json", "--show-sames", check=False)
+    assert preview.returncode != 0
+    doc = preview.json()
+    assert any(d.get("severity") == "error" for d in doc.get("diagnostics", [])), doc  # where the refusal is
+    done = project.china_site("audit", "-", "--format", "json", stdin=preview.stdout)
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    [failed] = [f for f in report["findings"] if f["policy"] == "run-failed"]
+    assert failed["enforcement"] == "mandatory"
+    assert "harbour-lantern.com" in failed["message"] and "ICP" in failed["message"]
+    table = project.china_site("audit", "-", stdin=preview.stdout)
+    assert table.returncode == 1 and "No findings" not in table.stdout
