@@ -256,3 +256,27 @@ def test_s3_error_codes_are_escaped_and_cut() -> None:
     assert "\x1b" not in err.line() and "\x07" not in err.line() and len(err.code or "") < 100
     fine = ClientError({"Error": {"Code": "NoSuchBucket"}, "ResponseMetadata": {"HTTPStatusCode": 404}}, "Put")
     assert describe_error(fine, client=None, bucket="b", key="k", operation="PutObject").code == "NoSuchBucket"
+
+
+def test_failed_run_messages_copied_from_the_engine_are_redacted(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from china_site.cli import app
+
+    root = Path(__file__).resolve().parent.parent
+    events = (root / "tests" / "data" / "engine" / "mainland-unfiled-up-events.jsonl").read_text(encoding="utf-8")
+    failure = {
+        "sequence": 98,
+        "diagnosticEvent": {
+            "severity": "error",
+            "message": "GET https://deploy:hun/ter2@registry.example/x?access_token=tok-hunter2 failed",
+        },
+    }
+    path = tmp_path / "events.jsonl"
+    path.write_text(events.rstrip("\n") + "\n" + json.dumps(failure) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["audit", str(path), "--filings", str(root / "filings.yaml"), "--today", "2026-11-28", "--format", "json"]
+    )
+    assert result.exit_code == 1, result.output
+    assert "registry.example" in result.stdout  # the failure is reported…
+    assert "hunter2" not in result.stdout and "ter2" not in result.stdout  # …without its credentials
