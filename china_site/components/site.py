@@ -555,7 +555,11 @@ def _with_program_time_value(record: VerificationRecord) -> VerificationRecord:
     from china_site.ownership import OwnershipError, client_from_env
 
     try:
-        return replace(record, value=client_from_env(os.environ, timeout=3.0).verify_content(record.domain))
+        client = client_from_env(os.environ, timeout=3.0)
+    except ChinaSiteError as err:  # CHINA_SITE_CDN_TIMEOUT is not a number of seconds: one line, no traceback
+        raise surface(err) from None
+    try:
+        return replace(record, value=client.verify_content(record.domain))
     except (OwnershipError, ImportError) as err:
         pulumi.log.info(f"DescribeVerifyContent not available now: {err}")
         return record
