@@ -15,8 +15,9 @@ FIGURES: dict[str, str] = {
     "preflight": "preflight: per resource vs bare Pulumi mocks",
 }
 
-# Figures that need the real Pulumi CLI (tools/pulumi-engine.sh) and the local cloud: `make bench` runs them after the
-# others; `--quick` (CI's smoke run, no engine) leaves them out.
+# Figures that run the real Pulumi engine (tools/pulumi-engine.sh and the local cloud of tests/e2e): part of the full
+# run (`make bench`) and of `--only`, never of the quick smoke run.
 ENGINE_FIGURES: dict[str, str] = {
+    "provider_preview": "pulumi preview of the sample site: YAML through the provider plugin vs the Python component",
     "real_preview": "pulumi preview of the mainland sample (real CLI): our pack vs a one-policy pack",
 }

@@ -84,7 +84,6 @@ def main(argv: list[str] | None = None) -> int:
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     sz = sizes(args.quick)
-    titles = {**FIGURES, **ENGINE_FIGURES}
     names = args.only or [*FIGURES, *([] if args.quick else ENGINE_FIGURES)]
     results: dict[str, Any] = {
         "_meta": {
@@ -100,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             work = Path(tmp, name)
             work.mkdir()
-            console.print(f"[bold]{name}[/bold] — {titles[name]} …", highlight=False)
+            console.print(f"[bold]{name}[/bold] — {({**FIGURES, **ENGINE_FIGURES})[name]} …", highlight=False)
             started = time.perf_counter()
             try:
                 module = importlib.import_module(f"bench.{name}")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -194,6 +194,7 @@ def run_audit(
         RESOURCES_NOT_IN_ARTIFACT,
         check,
         load_pack,
+        message_redactor,
         omission_diagnostics,
         plan,
         provider_gap_diagnostics,
@@ -245,6 +246,9 @@ def run_audit(
         + provider_gap_diagnostics(doc)
         + link_gap_diagnostics(doc, dns_linked)
     )
+    # Engine-copied text (failed-run messages) goes through the redaction of our own messages.
+    redact = message_redactor(doc.records)
+    gaps = [d if redact(d.message) == d.message else replace(d, message=redact(d.message)) for d in gaps]
     checked = replace(checked, diagnostics=gaps + checked.diagnostics, records=doc.records)
     engine: dict[str, Any] = {}
     notes: list[str] = []
@@ -254,7 +258,7 @@ def run_audit(
         stack_urn = root_stack_urn(doc.stack or "", doc.project or "")
         skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT, RUN_FAILED, LINKS_NOT_IN_ARTIFACT]
         comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
-        engine, notes = _engine_section(comparison)
+        engine, notes = _engine_section(comparison, redact)
     report = Report.from_records(
         checked.diagnostics,
         checked.records,
@@ -339,10 +343,11 @@ def _project_root(given: str | os.PathLike[str] | None, artifact: ArtifactInput,
     return locate_project(project, near=near) or Path.cwd().resolve()
 
 
-def _engine_section(comparison: Any) -> tuple[dict[str, Any], list[str]]:
-    """The JSON keys and the table notes for the engine's own policy verdicts (events with policyEvents)."""
+def _engine_section(comparison: Any, redact: Callable[[str], str]) -> tuple[dict[str, Any], list[str]]:
+    """The JSON keys and the table notes for the engine's own policy verdicts (events with policyEvents). The
+    engine's messages go through ``redact``, the redaction of our own messages."""
     events = [
-        {"policy": e.policy, "enforcement": e.enforcement, "urn": e.urn, "pack": e.pack, "message": e.message}
+        {"policy": e.policy, "enforcement": e.enforcement, "urn": e.urn, "pack": e.pack, "message": redact(e.message)}
         for e in comparison.engine
     ]
     disagreements = [d.to_dict() for d in comparison.disagreements]

@@ -39,13 +39,15 @@ def read_stack_config(environ: Mapping[str, str] | None = None) -> tuple[dict[st
 
     Raises InputError when ``PULUMI_CONFIG`` is set but is not a JSON object.
     """
+    from china_site.safeio import load_json
+
     env = os.environ if environ is None else environ
     raw = env.get("PULUMI_CONFIG")
     config: dict[str, str] = {}
     if raw:
         try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
+            data = load_json(raw)
+        except ValueError:  # malformed, a number too long, nested too deep
             data = None
         if not isinstance(data, dict):
             raise InputError(
@@ -58,8 +60,8 @@ def read_stack_config(environ: Mapping[str, str] | None = None) -> tuple[dict[st
     raw_secrets = env.get("PULUMI_CONFIG_SECRET_KEYS")
     if raw_secrets:
         try:
-            keys = json.loads(raw_secrets)
-        except json.JSONDecodeError:
+            keys = load_json(raw_secrets)
+        except ValueError:
             keys = []
         if isinstance(keys, list):
             secrets = frozenset(str(k) for k in keys)

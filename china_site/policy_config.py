@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,9 +229,11 @@ def _decode_stack_value(key: str, text: str, *, secret: bool) -> object:
     """Stack config values are strings; structured ones (lists, numbers, booleans) are JSON inside them."""
     if key in ("filings", "today", "verify"):
         return text
+    from china_site.safeio import load_json
+
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, TypeError):
+        return load_json(text)  # a number too long or nesting too deep is a ValueError too
+    except (ValueError, TypeError):
         shown = "the (secret) value" if secret else repr(text[:40])
         raise InputError(
             f"cannot parse {shown} as JSON",

@@ -51,8 +51,9 @@ def test_mainland_stack_passes() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["summary"]["mandatory"] == 0
-    # the Stack, 2 components, 2 providers, 12 resources (3 of them the CDN ownership verification)
-    assert data["summary"]["resources"] == 17
+    # the Stack, the Site component, 2 providers (the site's alicloud one, china-site's default), 12 resources (the
+    # content, 3 of them the CDN ownership verification)
+    assert data["summary"]["resources"] == 16
     # The filed, PSB-filed, permit-holding shop raises nothing; at most the advisory about the bucket website
     # endpoint, which shows no domain of its own.
     assert data["findings"] == []
@@ -62,7 +63,7 @@ def test_hongkong_stack_passes() -> None:
     result = preflight("--stack", "hongkong", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["findings"] == [] and doc["summary"] == {"resources": 14, "mandatory": 0, "advisory": 0}
+    assert doc["findings"] == [] and doc["summary"] == {"resources": 13, "mandatory": 0, "advisory": 0}
     assert len(doc["policies"]) == 13  # each policy's full description, severity, fix and link
 
 

@@ -82,6 +82,16 @@ EVENT_KEYS = frozenset(
         "errorEvent",
     }
 )
+# The payloads parse_events reads: each must be an object when present.
+_READ_PAYLOADS = (
+    "preludeEvent",
+    "summaryEvent",
+    "resourcePreEvent",
+    "resOutputsEvent",
+    "policyEvent",
+    "policyAnalyzeSummaryEvent",
+    "policyAnalyzeStackSummaryEvent",
+)
 # Keys whose values are property maps (never renamed).
 _OPAQUE = frozenset({"inputs", "outputs", "config", "before", "after", "detailedDiff", "detailed_diff"})
 
@@ -133,7 +143,12 @@ def parse_event_lines(text: str, source: str, *, state: Artifact | None = None) 
 
 
 def _json_values(text: str, source: str) -> list[Any]:
-    """Every JSON value of ``text`` in order, whatever the line breaks inside or between them."""
+    """Every JSON value of ``text`` in order, whatever the line breaks inside or between them; numbers and nesting
+    bounded as :func:`china_site.safeio.load_json` bounds them, before anything reads an event."""
+    import sys
+
+    from china_site.safeio import MAX_DEPTH, NestingError, check_depth
+
     decoder = json.JSONDecoder()
     values: list[Any] = []
     position, end = 0, len(text)
@@ -142,10 +157,19 @@ def _json_values(text: str, source: str) -> list[Any]:
             position += 1
         if position >= end:
             return values
+        line = text.count("\n", 0, position) + 1
         try:
             value, position = decoder.raw_decode(text, position)
+            check_depth(value, MAX_DEPTH)
         except json.JSONDecodeError as exc:
             _fail(source, f"line {exc.lineno} is not valid JSON ({exc.msg} at column {exc.colno})")
+        except (RecursionError, NestingError):
+            _fail(source, f"line {line} is nested more than {MAX_DEPTH} levels deep, which no engine event is")
+        except ValueError as exc:
+            if "integer string conversion" not in str(exc):
+                raise
+            limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 4300
+            _fail(source, f"line {line} holds a number of more than {limit} digits, which no engine event does")
         values.append(value)
 
 
@@ -166,6 +190,10 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
         if not isinstance(raw, Mapping):
             _fail(source, f"expected an event object, found {_kind(raw)}", entry=entry)
         event = _normalize_keys(raw)
+        for name in _READ_PAYLOADS:  # every payload this function reads is an object (or absent)
+            payload = event.get(name)
+            if payload is not None and not isinstance(payload, Mapping):
+                _fail(source, f"expected an object, found {_kind(payload)}", entry=entry, field=name)
         if event.get("preludeEvent"):
             cfg = event["preludeEvent"].get("config") or {}
             if not isinstance(cfg, Mapping):
@@ -211,18 +239,26 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
             ended = True
         if isinstance(summary, Mapping):
             counted = max(counted, _counted(summary.get("resourceChanges")))
-        if summary and isinstance(summary.get("policyPacks") or summary.get("PolicyPacks"), Mapping):
+        ran = (summary.get("policyPacks") or summary.get("PolicyPacks")) if summary else None
+        if ran is not None:
+            field_name = "summaryEvent." + ("policyPacks" if summary.get("policyPacks") else "PolicyPacks")
+            if not isinstance(ran, Mapping):
+                _fail(source, f"expected an object, found {_kind(ran)}", entry=entry, field=field_name)
             # The engine keys them "<name>|<kind>|<location>" ("china-site|local|policies" for a local pack; the real
             # engine showed it), so the pack's name is what comes before the first "|".
-            packs.update(
-                {
-                    str(k).split("|", 1)[0]: str(v)
-                    for k, v in (summary.get("policyPacks") or summary["PolicyPacks"]).items()
-                }
-            )
-        analyzed = event.get("policyAnalyzeSummaryEvent") or event.get("policyAnalyzeStackSummaryEvent")
-        if analyzed and isinstance(analyzed.get("policyPackName"), str):
-            packs.setdefault(analyzed["policyPackName"], str(analyzed.get("policyPackVersion") or ""))
+            for k, v in ran.items():
+                if not isinstance(v, str):
+                    _fail(source, f"expected a version string, found {_kind(v)}", entry=entry, field=field_name)
+                packs[str(k).split("|", 1)[0]] = v
+        for name in ("policyAnalyzeSummaryEvent", "policyAnalyzeStackSummaryEvent"):
+            analyzed = event.get(name)
+            if not analyzed or analyzed.get("policyPackName") is None:
+                continue
+            pack_name, pack_version = analyzed.get("policyPackName"), analyzed.get("policyPackVersion") or ""
+            if not isinstance(pack_name, str) or not isinstance(pack_version, str):
+                _fail(source, "expected a string", entry=entry, field=f"{name}.policyPack…")
+            packs.setdefault(pack_name, pack_version)
+            break
     for found in policy_events:
         packs.setdefault(found.pack, found.pack_version)
 
