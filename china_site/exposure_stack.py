@@ -5,6 +5,9 @@ have no entry of their own (network interfaces). Pure: no Pulumi imports; ``dns-
 
 ``deferred`` types are only public through another resource of the stack (a forwarding rule through its load
 balancer): the resource policies leave them to ``dns-linked-exposure``, which judges them with the stack here.
+Every other target of a suppressor is *stack-judged* (a bucket whose public ACL OSS Block Public Access blocks): the
+resource policies judge it at ``AnalyzeStack`` instead of ``Analyze``, with the same rules and under the same names
+(the untied advisory included), unless a suppressor of the stack cancels its exposure.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ __all__ = [
     "Suppressor",
     "deferred_types",
     "is_deferred",
+    "is_stack_judged",
     "record_disabled",
     "suppressor_of",
     "tie_exposure",
@@ -126,6 +130,23 @@ def deferred_types() -> frozenset[str]:
 def is_deferred(type_token: str) -> bool:
     """A type the resource policies leave to the stack (its exposure depends on another resource)."""
     return type_token in _data().deferred
+
+
+def stack_judged_types() -> frozenset[str]:
+    """The targets of a suppressor that are not deferred: public by themselves (with or without a domain), but a
+    resource of the stack can cancel that (OSS Block Public Access under a bucket's own public ACL)."""
+    return _stack_judged()
+
+
+@functools.cache
+def _stack_judged() -> frozenset[str]:
+    data = _data()
+    return frozenset(t for s in data.suppressors for t in s.targets) - data.deferred
+
+
+def is_stack_judged(type_token: str) -> bool:
+    """A type the resource policies judge with the stack (``AnalyzeStack``): a suppressor of the data targets it."""
+    return type_token in _stack_judged()
 
 
 def suppressors() -> tuple[Suppressor, ...]:

@@ -19,8 +19,8 @@ from test_exposure_types import (
     _resource,
     audit,
     config,  # noqa: F401
+    judged,
     provider,
-    rargs,
     registry,  # noqa: F401
     run,
     stack_args,
@@ -41,7 +41,7 @@ def _case(token: str, index: int, kind: str, tag: bool = True) -> dict[str, Any]
 
 
 def _findings(token: str, props: dict[str, Any], region: str, config: dict[str, Any]) -> list[str]:  # noqa: F811
-    args = rargs(token, props, config, provider(region))
+    args = judged(token, props, config, provider(region))
     found = run("icp-filing-required", args) + run("untied-mainland-exposure", args)
     if is_deferred(token):  # judged with the stack (here: the resource alone in it)
         assert found == []
