@@ -47,6 +47,7 @@ from china_site.engine.artifacts import (
     failed_run_artifact,
     partial_artifact,
 )
+from china_site.engine.pipeline import DNS_LINKED_EXPOSURE, LINKS_NOT_IN_ARTIFACT
 from china_site.errors import InputError
 
 __all__ = ["Comparison", "Disagreement", "compare", "event_to_json", "is_event", "parse_event_lines", "parse_events"]
@@ -383,11 +384,17 @@ class Comparison:
     disagreements: tuple[Disagreement, ...]
 
 
+# links-not-in-artifact (engine events lack a DNS record's dependencies) is dns-linked-exposure left unjudged.
+_GAP_STANDS_FOR = {LINKS_NOT_IN_ARTIFACT: DNS_LINKED_EXPOSURE}
+
+
 def compare(
     artifact: Artifact, findings: Sequence[Any], *, pack: str, stack_urn: str, skip_policies: Iterable[str] = ()
 ) -> Comparison:
     """Compare the engine's policy events of ``pack`` with ``findings`` (driver Diagnostics) by (policy, resource,
-    level). A stack-level event without a resource counts as the stack's URN. Remediations are not violations."""
+    level). A stack-level event without a resource counts as the stack's URN. Remediations are not violations. A
+    mandatory gap finding on a resource (``links-not-in-artifact``) answers the engine's verdict there of the policy
+    it could not judge (``dns-linked-exposure``): not a disagreement."""
     skip = set(skip_policies)
     engine = tuple(e for e in artifact.policy_events if e.pack == pack and e.enforcement != "remediate")
     compared = pack in artifact.policy_packs or bool(engine)
@@ -399,6 +406,13 @@ def compare(
 
     theirs = {key(e.policy, e.urn, e.enforcement) for e in engine}
     ours = {key(d.policy, d.urn, d.enforcement) for d in findings if d.policy not in skip}
+    # A gap finding of ours on a resource stands for the engine's verdict there of the policy it could not judge
+    # (mandatory both): the report already says why, so it is no disagreement to explain.
+    ours |= {
+        key(_GAP_STANDS_FOR[d.policy], d.urn, d.enforcement)
+        for d in findings
+        if d.policy in _GAP_STANDS_FOR and d.urn and d.enforcement == "mandatory"
+    }
     out = [Disagreement(p, u, lvl, "engine") for p, u, lvl in sorted(theirs - ours)]
     out += [Disagreement(p, u, lvl, "china-site") for p, u, lvl in sorted(ours - theirs)]
     return Comparison(pack, True, engine, tuple(out))
