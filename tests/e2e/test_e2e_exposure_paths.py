@@ -108,3 +108,32 @@ def test_an_unknown_type_is_blocked_on_the_mainland(project: Project, local_clou
     up = project.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies", check=False, env=env)
     assert up.returncode != 0
     assert local_cloud.resources(NEWER) == []
+
+
+BUCKET = "alicloud:oss/bucket:Bucket"
+BUCKETS_PROGRAM = f"""
+import pulumi
+import pulumi_alicloud as alicloud
+
+mainland = alicloud.Provider("mainland", region="cn-shanghai")
+opts = pulumi.ResourceOptions(provider=mainland)
+tags = {{"china-site:domain": "{DOMAIN}"}}
+
+alicloud.oss.Bucket("open", bucket="site-open", acl="public-read", tags=tags, opts=opts)
+alicloud.oss.Bucket("untied", bucket="site-untied", acl="public-read", opts=opts)
+blocked = alicloud.oss.Bucket("blocked", bucket="site-blocked", acl="public-read", tags=tags, opts=opts)
+alicloud.oss.BucketPublicAccessBlock("blocked-bpa", bucket="site-blocked", block_public_access=True,
+                                     opts=pulumi.ResourceOptions(provider=mainland, depends_on=[blocked]))
+"""
+
+
+def test_block_public_access_cancels_a_buckets_own_public_acl(project: Project, local_cloud: LocalCloud) -> None:
+    """Issue 18 item 6: the bucket whose public ACL OSS Block Public Access blocks gets nothing; its open twin is
+    blocked (icp-filing-required), and an untied public bucket keeps the untied-mainland-exposure advisory."""
+    hand_made(project, BUCKETS_PROGRAM)
+    pre = project.pulumi("preview", "--policy-pack", "policies", check=False)
+    assert pre.returncode != 0, pre.output[-3000:]
+    found = policy_events(pre)
+    assert {(p, u) for p, u, level in found if level == "mandatory"} == {("icp-filing-required", urn(BUCKET, "open"))}
+    assert ("untied-mainland-exposure", urn(BUCKET, "untied"), "advisory") in found
+    assert not [f for f in found if f[1] == urn(BUCKET, "blocked")], found
