@@ -106,7 +106,7 @@ def test_the_data_names_the_provider_version_it_was_reviewed_against() -> None:
 
 
 def test_policy_time_parses_only_the_exposing_part_and_it_is_the_same() -> None:
-    from china_site.exposure import _exposing_data
+    from china_site.exposure_data import _exposing_data
 
     assert _exposing_data() == exposure_data()["exposing"]
 
@@ -174,7 +174,8 @@ def test_every_error_code_family_is_a_product_of_an_exposing_type() -> None:
 
 
 def test_a_bad_data_entry_is_refused_with_its_place() -> None:
-    from china_site.exposure import ExposureDataError, _compile
+    from china_site.exposure import ExposureDataError
+    from china_site.exposure_data import _compile
 
     good = {"product": "x", "how": "y", "public": "always"}
     _compile("alicloud:x/y:Z", good)

@@ -246,7 +246,8 @@ def check_stack_judged(policy: str, args: StackValidationArgs, report: ReportVio
 def _stack_judged_exposures(args: StackValidationArgs, stack_config: Mapping[str, str]) -> list[tuple[Any, Exposure]]:
     """The public stack-judged resources no suppressor of the stack cancels (computed once per request and stack
     config: every resource policy asks)."""
-    from china_site.exposure import _merged, view_exposure
+    from china_site.exposure import view_exposure
+    from china_site.exposure_links import _merged
     from china_site.exposure_stack import suppressor_of
 
     memo = request_memo()
@@ -270,7 +271,8 @@ def _stack_judged_exposures(args: StackValidationArgs, stack_config: Mapping[str
 def _deferred_exposures(deferred: list[Any], views: list[Any], stack_config: Any) -> list[tuple[Any, Exposure]]:
     """The deferred resources that are public once the stack is seen: no suppressor of the data applies (a rule whose
     load balancer is intranet serves nothing)."""
-    from china_site.exposure import _merged, view_exposure
+    from china_site.exposure import view_exposure
+    from china_site.exposure_links import _merged
     from china_site.exposure_stack import placed_by_stack, suppressor_of
 
     out: list[tuple[Any, Exposure]] = []
