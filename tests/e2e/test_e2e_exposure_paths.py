@@ -10,6 +10,7 @@ import textwrap
 
 from e2e_helpers import Project, policy_events
 from localcloud.fixtures import LocalCloud
+from test_e2e_audit import audit, engine_set, findings
 
 DOMAIN = "shop.unfiled-example.com"
 STACK_NAME = "byhand"
@@ -131,9 +132,14 @@ def test_block_public_access_cancels_a_buckets_own_public_acl(project: Project, 
     """Issue 18 item 6: the bucket whose public ACL OSS Block Public Access blocks gets nothing; its open twin is
     blocked (icp-filing-required), and an untied public bucket keeps the untied-mainland-exposure advisory."""
     hand_made(project, BUCKETS_PROGRAM)
-    pre = project.pulumi("preview", "--policy-pack", "policies", check=False)
+    streaming = {"PULUMI_ENABLE_STREAMING_JSON_PREVIEW": "true"}
+    pre = project.pulumi("preview", "--policy-pack", "policies", "--json", check=False, env=streaming)
     assert pre.returncode != 0, pre.output[-3000:]
     found = policy_events(pre)
     assert {(p, u) for p, u, level in found if level == "mandatory"} == {("icp-filing-required", urn(BUCKET, "open"))}
     assert ("untied-mainland-exposure", urn(BUCKET, "untied"), "advisory") in found
     assert not [f for f in found if f[1] == urn(BUCKET, "blocked")], found
+    # `china-site audit` of the engine's own events: the same verdicts, the blocked bucket passes there too.
+    code, report = audit(project, pre.stdout)
+    assert code == 1 and report["engine_compared"] is True and report["disagreements"] == []
+    assert {f for f in findings(report) if f[0] != "run-failed"} == engine_set(found)
