@@ -428,9 +428,10 @@ PUBLIC_POLICY = (
 
 def every_policy(stack: Stack, config: dict[str, Any]) -> set[tuple[str, str]]:  # noqa: F811
     """(policy, resource name) of every violation of the whole pack: each resource policy per resource (Analyze),
-    then every policy the SDK runs at AnalyzeStack, as the engine does."""
+    then every stack policy and every resource policy that judges the stack (AnalyzeStack), as the engine does."""
     from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy
 
+    from china_site.policies._adapter import StackJudgingPolicy
     from china_site.policies.pack import POLICIES as PACK
 
     found: set[tuple[str, str]] = set()
@@ -442,7 +443,7 @@ def every_policy(stack: Stack, config: dict[str, Any]) -> set[tuple[str, str]]: 
                     r.resource_type, r.props, r.urn, r.name, OPTS, r.provider, dict(config), {}
                 )
                 found |= {(policy.name, r.name) for _ in run(policy.name, args)}
-        if isinstance(policy, StackValidationPolicy):
+        if isinstance(policy, StackValidationPolicy | StackJudgingPolicy):
             out: list[str | None] = []
             policy.validate(
                 StackValidationArgs(stack.resources, dict(config), {}),
@@ -546,3 +547,38 @@ def test_block_public_access_of_a_bucket_through_the_audit(tmp_path: Path, regis
         ]
         data = audit(tmp_path, _export(account, {"sh": "cn-shanghai"}), registry)
         assert {(f["policy"], f["enforcement"], f["name"]) for f in data["findings"]} == expected, data["findings"]
+
+
+@pytest.mark.parametrize(
+    "levels",
+    [
+        {},
+        # Both stack policies off: the pack builds the stack's resources itself for the resource policies.
+        {"dns-linked-exposure": "disabled", "filing-registry-available": "disabled"},
+        # A resource policy off is off at AnalyzeStack too.
+        {"untied-mainland-exposure": "disabled"},
+    ],
+)
+def test_stack_judged_findings_follow_each_policys_own_level(
+    levels: dict[str, str],
+    tmp_path: Path,
+    registry: Path,  # noqa: F811
+) -> None:
+    import json
+
+    resources: list[dict[str, Any]] = []
+    for kind, on in (("ok", True), ("bad", False)):
+        for tag, tags in (("tagged", {"tags": {"china-site:domain": HOST}}), ("untied", {})):
+            name = f"{kind}-{tag}"
+            resources += [
+                _resource(BUCKET, f"bucket-{name}", {"bucket": name, "policy": PUBLIC_POLICY, **tags}, "sh"),
+                _resource(BPA, f"bpa-{name}", {"bucket": name, "blockPublicAccess": on}, "sh"),
+            ]
+    policy_config = tmp_path / "policy.json"
+    policy_config.write_text(json.dumps({p: {"enforcementLevel": v} for p, v in levels.items()}), encoding="utf-8")
+    export = _export(resources, {"sh": "cn-shanghai"})
+    data = audit(tmp_path, export, registry, "--policy-config", str(policy_config))
+    expected = {("icp-filing-required", "mandatory", "bucket-bad-tagged")}
+    if "untied-mainland-exposure" not in levels:
+        expected.add(("untied-mainland-exposure", "advisory", "bucket-bad-untied"))
+    assert {(f["policy"], f["enforcement"], f["name"]) for f in data["findings"]} == expected, data["findings"]

@@ -94,7 +94,13 @@ from china_site.policies._routing import (
     core_rules_for,
     route,
 )
-from china_site.policies._stack import check_dns_linked, check_registry_available, check_stack_judged, stack_views
+from china_site.policies._stack import (
+    check_dns_linked,
+    check_registry_available,
+    check_stack_judged,
+    stack_judged_in,
+    stack_views,
+)
 from china_site.policies._values import _PROXIES, explicit_provider, plain, provider_props
 
 if TYPE_CHECKING:
@@ -111,6 +117,7 @@ __all__ = [
     "SCOPE_REMEDIABLE_TYPES",
     "UNTIED_MAINLAND_EXPOSURE",
     "PolicyMeta",
+    "StackJudgingPolicy",
     "all_findings",
     "check_dns_linked",
     "check_registry_available",
@@ -143,6 +150,7 @@ __all__ = [
     "set_engine_stack_config",
     "settings_for",
     "stack_config",
+    "stack_judged_in",
     "stack_policy",
     "stack_views",
     "take_registry_failures",
@@ -222,15 +230,15 @@ class PolicyMeta(TypedDict):
     tags: list[str]
 
 
-class _ResourceAndStackPolicy(ResourceValidationPolicy):
-    """A resource policy that the SDK also runs at ``AnalyzeStack`` (registered below as a virtual
-    ``StackValidationPolicy``: the servicer picks the policies of each request by ``isinstance``). There its
-    ``validate`` gets the ``StackValidationArgs`` and judges the stack-judged types (``check_stack_judged``): their
-    findings keep this policy's name and level, the untied advisory included. The engine is told it is a resource
-    policy (``GetAnalyzerInfo`` tests ``ResourceValidationPolicy`` first)."""
+class StackJudgingPolicy(ResourceValidationPolicy):
+    """A resource policy that also judges, once the engine shows the whole stack, the stack-judged types
+    (``check_stack_judged``: a resource of the stack may cancel their exposure). The SDK runs only stack policies at
+    ``AnalyzeStack``; ``pack.py`` calls these with ``StackValidationArgs`` there, building the stack's resources once
+    for all of them, and their findings keep this policy's name and level (the untied advisory included)."""
 
-
-StackValidationPolicy.register(_ResourceAndStackPolicy)
+    def judge_stack(self, args: StackValidationArgs, report: ReportViolation) -> None:
+        """The policy at ``AnalyzeStack`` (its validate tells the args apart)."""
+        self.validate(args, report)  # type: ignore[arg-type]
 
 
 def resource_policy(
@@ -257,7 +265,7 @@ def resource_policy(
         settings, findings = evaluated
         report_findings(report, findings, settings, policy=name, urn=args.urn, name=args.name)
 
-    return _ResourceAndStackPolicy(
+    return StackJudgingPolicy(
         validate=guarded(name, body),
         remediate=remediate,  # type: ignore[arg-type]  # the SDK's hint wants Awaitable | None; plain returns work
         config_schema=config_schema(),

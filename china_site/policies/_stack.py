@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pulumi_policy import (
@@ -224,11 +224,16 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
         _report_on(report, findings, settings, origin, origin_prefix)
 
 
+def stack_judged_in(types: Iterable[str]) -> bool:
+    """Whether any of the stack's resource types is stack-judged (``is_stack_judged``): cheap, by type only."""
+    return any(is_stack_judged(t) for t in types)
+
+
 def check_stack_judged(policy: str, args: StackValidationArgs, report: ReportViolation) -> None:
     """A resource policy at ``AnalyzeStack``: its findings for the stack-judged resources (``is_stack_judged``), the
     same rules and messages as at ``Analyze``, unless a suppressor of the stack cancels the exposure (a bucket whose
     public ACL or policy OSS Block Public Access blocks gets no finding). Raises ChinaSiteError on bad config."""
-    if not any(is_stack_judged(r.resource_type) for r in args.resources):
+    if not stack_judged_in(r.resource_type for r in args.resources):
         return  # by type first: no properties are read
     settings = settings_for(policy, args.get_config())
     judged = _stack_judged_exposures(args, settings.stack_config)
