@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -701,10 +701,11 @@ def preflight(
     raise typer.Exit(code)
 
 
-def _engine_section(comparison: Any) -> tuple[dict[str, Any], list[str]]:
-    """The JSON keys and the table notes for the engine's own policy verdicts (events with policyEvents)."""
+def _engine_section(comparison: Any, redact: Callable[[str], str]) -> tuple[dict[str, Any], list[str]]:
+    """The JSON keys and the table notes for the engine's own policy verdicts (events with policyEvents). The
+    engine's messages go through ``redact``, the redaction of our own messages."""
     events = [
-        {"policy": e.policy, "enforcement": e.enforcement, "urn": e.urn, "pack": e.pack, "message": e.message}
+        {"policy": e.policy, "enforcement": e.enforcement, "urn": e.urn, "pack": e.pack, "message": redact(e.message)}
         for e in comparison.engine
     ]
     disagreements = [d.to_dict() for d in comparison.disagreements]
@@ -815,6 +816,7 @@ def audit(
         RESOURCES_NOT_IN_ARTIFACT,
         check,
         load_pack,
+        message_redactor,
         omission_diagnostics,
         plan,
         provider_gap_diagnostics,
@@ -872,6 +874,9 @@ def audit(
             + provider_gap_diagnostics(doc)
             + link_gap_diagnostics(doc, dns_linked)
         )
+        # Engine-copied text (failed-run messages) goes through the redaction of our own messages.
+        redact = message_redactor(doc.records)
+        gaps = [d if redact(d.message) == d.message else replace(d, message=redact(d.message)) for d in gaps]
         checked = replace(checked, diagnostics=gaps + checked.diagnostics, records=doc.records)
         extra: dict[str, Any] = {}
         notes: list[str] = []
@@ -881,7 +886,7 @@ def audit(
             stack_urn = root_stack_urn(doc.stack or "", doc.project or "")
             skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT, RUN_FAILED, LINKS_NOT_IN_ARTIFACT]
             comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
-            extra, notes = _engine_section(comparison)
+            extra, notes = _engine_section(comparison, redact)
         title = f"{doc.project or '?'}/{doc.stack or '?'} ({doc.kind}: {doc.source})"
         whole, sources = _artifact_locations(artifact, doc.records) if format is ReportFormat.sarif else (None, {})
         code = _emit_report(
@@ -904,6 +909,12 @@ def pack_dir(
     directory: Annotated[
         Path | None, typer.Option("--dir", help="Write the pack here instead of the cache folder.")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Write into a --dir folder that holds files other than a china-site pack (overwrites them)."
+        ),
+    ] = False,
 ) -> None:
     """Print a folder that is a working policy pack: pulumi preview --policy-pack "$(china-site pack-dir)".
 
@@ -912,7 +923,27 @@ def pack_dir(
     from china_site.packdir import materialise
 
     with user_errors():
-        folder = materialise(directory)
+        folder = materialise(directory, force=force)
+    typer.echo(str(folder))
+
+
+@app.command("provider-dir")
+def provider_dir() -> None:
+    """Print the folder of the china-site provider plugin: pulumi package add "$(china-site provider-dir)".
+
+    The plugin (``pulumi-resource-china-site``, this environment's interpreter) is put into Pulumi's plugin cache
+    ($PULUMI_HOME/plugins, ~/.pulumi by default) first, where the engine finds it like any provider."""
+    from china_site.provider.install import ensure_installed
+
+    try:
+        folder = ensure_installed()
+    except OSError as err:
+        print(
+            f"china-site: error: cannot write the provider plugin into Pulumi's plugin cache ({err.strerror}) / "
+            "无法写入 Pulumi 插件缓存 — set PULUMI_HOME to a writable folder",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2) from None
     typer.echo(str(folder))
 
 

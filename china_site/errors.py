@@ -20,11 +20,13 @@ class ChinaSiteError(Exception):
     def line(self) -> str:
         """One line in which control characters and escape sequences are shown, not sent to the terminal, each part
         cut to its share (where 240, fix 400 characters; what 1,600, which only a message listing several of our own
-        findings comes near): an offending value is never printed whole."""
+        findings comes near): an offending value is never printed whole. Credentials in any URL in it are hidden
+        (:func:`china_site.redact.redact_urls`), before the cut so that a cut never leaves half a secret."""
+        from china_site.redact import redact_urls
         from china_site.safeio import clip, printable
 
         def part(text: str, limit: int) -> str:
-            return printable(clip(" ".join(text.split("\n")), limit))
+            return printable(clip(redact_urls(" ".join(text.split("\n"))), limit))
 
         parts = []
         if self.where:

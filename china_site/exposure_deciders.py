@@ -7,7 +7,6 @@ names of a type's ``domain`` paths. The stricter reading throughout: an unknown 
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -72,9 +71,11 @@ def _json_value(value: object) -> object:
         return None
     if len(value) > _MAX_JSON_TEXT:
         return UNREADABLE
+    from china_site.safeio import load_json
+
     try:
-        return json.loads(value)
-    except (ValueError, RecursionError):
+        return load_json(value)  # a number too long or nesting too deep (ValueErrors too) is unreadable
+    except ValueError:
         return UNREADABLE
 
 
@@ -240,9 +241,11 @@ def _policy_public(document: object, private_conditions: frozenset[str] = frozen
     if isinstance(document, str):
         if not document.strip():
             return False
+        from china_site.safeio import load_json
+
         try:
-            document = json.loads(document)
-        except ValueError:
+            document = load_json(document)
+        except ValueError:  # malformed, a number too long, nested too deep (NestingError is a ValueError)
             return True  # unparseable: the stricter reading
     if not isinstance(document, Mapping):
         return True

@@ -44,7 +44,16 @@ from pydantic_core import PydanticUndefined
 
 from china_site import domains, numbers
 from china_site.errors import ChinaSiteError, RegistryError
-from china_site.safeio import MAX_DEPTH, DatesAsWrittenLoader, NestingError, check_depth, clip, read_capped
+from china_site.safeio import (
+    MAX_DEPTH,
+    DatesAsWrittenLoader,
+    NestingError,
+    NumberTooLongError,
+    UniqueKeys,
+    clip,
+    load_json,
+    read_capped,
+)
 
 __all__ = [
     "ACCESS_PROVIDER_ALIASES",
@@ -617,7 +626,17 @@ class Site(_Model):
 
     def psb_deadline(self, grace_days: int = 30) -> dt.date | None:
         """Last day to file with the PSB (launch + ``grace_days``), or None when not launched."""
-        return self.launched + dt.timedelta(days=grace_days) if self.launched else None
+        return days_after(self.launched, grace_days) if self.launched else None
+
+
+def days_after(day: dt.date, days: int) -> dt.date:
+    """``day + days``, stopping at the last day of the calendar (``launched: 9999-12-31`` is a valid date, and
+    every command must take the registries ``filings validate`` accepts)."""
+    if days >= (dt.date.max - day).days:
+        return dt.date.max
+    if -days >= (day - dt.date.min).days:
+        return dt.date.min
+    return day + dt.timedelta(days=days)
 
 
 class Expiring(NamedTuple):
@@ -749,8 +768,7 @@ class FilingRegistry(_Model):
           ``psb_grace_days`` window (from launch) ends by then;
         - ``("domain", domain, expires)`` for each site whose ``domain_expires`` falls by then.
         """
-        room = (dt.date.max - today).days
-        horizon = dt.date.max if within_days >= room else today + dt.timedelta(days=within_days)
+        horizon = days_after(today, within_days)
         rows: list[Expiring] = []
         for entity_id, entity in self.entities.items():
             if entity.status == "cancelled":
@@ -1008,29 +1026,9 @@ def _parse_registry(data: object, *, source: str) -> FilingRegistry:
 # --- decoding -----------------------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(DatesAsWrittenLoader):
+class _UniqueKeyLoader(UniqueKeys, DatesAsWrittenLoader):
     """SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one: a lost entity or site), with
     bounded nesting and alias expansion; an impossible date stays text so validation names its entry and field."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
-        seen: set[Any] = set()
-        for key_node, _value in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:  # unhashable key: the base class reports it
-                continue
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    f"found duplicate key {clip(repr(key), 80)}",
-                    key_node.start_mark,
-                )
-        return super().construct_mapping(node, deep=deep)
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -1071,9 +1069,9 @@ def _decode_registry(raw: bytes, *, source: str, fmt: Literal["json", "yaml"]) -
     )
     if fmt == "json":
         try:
-            data = json.loads(text, object_pairs_hook=_json_pairs)
-            check_depth(data)
-            return data
+            return load_json(text, object_pairs_hook=_json_pairs)
+        except NumberTooLongError as err:
+            raise RegistryError(f"malformed JSON: {err}", source=source, fix="write the number as text") from None
         except json.JSONDecodeError as err:
             raise RegistryError(
                 f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
@@ -1115,6 +1113,10 @@ def _decode_registry(raw: bytes, *, source: str, fmt: Literal["json", "yaml"]) -
 _REMOTE = re.compile(r"(?P<scheme>oss|s3)://(?P<bucket>[^/?#]+)/(?P<key>[^?#]+)")
 
 
+DEADLINE_ENV = "CHINA_SITE_REGISTRY_DEADLINE"
+DEFAULT_DEADLINE = 30.0
+
+
 def default_cache_dir() -> Path:
     """``$CHINA_SITE_CACHE_DIR``, else ``$XDG_CACHE_HOME/china-site``, else ``~/.cache/china-site``."""
     env = os.environ.get(CACHE_DIR_ENV)
@@ -1131,17 +1133,17 @@ def load_registry(
     connect_timeout: float = 5.0,
     read_timeout: float = 15.0,
     max_attempts: int = 3,
-    deadline: float = 30.0,
+    deadline: float | None = None,
 ) -> FilingRegistry:
     """Load from a path (YAML/JSON), ``oss://BUCKET/KEY`` or ``s3://BUCKET/KEY``; raises RegistryError.
 
     Remote objects are cached under ``cache_dir`` (default :func:`default_cache_dir`) per endpoint and source with
     their ETag and checksum, and re-validated with ``If-None-Match``. ``max_attempts`` is the number of requests
     sent at most, the first one included (1 = no retry; a redirect counts as a request, so a redirect loop ends
-    there); ``deadline`` (seconds) bounds the whole load — connecting, every attempt and reading the body — whatever
-    the server does (hangs, trickles, redirects). A server that cannot be reached in time fails closed unless
-    ``CHINA_SITE_REGISTRY_OFFLINE_CACHE=1``. A local file whose bytes were already loaded (same source) returns the
-    same registry object without parsing it again.
+    there); ``deadline`` (seconds; default ``CHINA_SITE_REGISTRY_DEADLINE``, else 30) bounds the whole load —
+    connecting, every attempt and reading the body — whatever the server does (hangs, trickles, redirects). A
+    server that cannot be reached in time fails closed unless ``CHINA_SITE_REGISTRY_OFFLINE_CACHE=1``. A local
+    file whose bytes were already loaded (same source) returns the same registry object without parsing it again.
     """
     text = str(source).strip()
     if not text:
@@ -1157,6 +1159,10 @@ def load_registry(
                 source=text,
                 fix="give both the bucket and the object key, e.g. oss://my-bucket/filings.yaml",
             )
+        if deadline is None:
+            from china_site.deadline import seconds_from_env
+
+            deadline = seconds_from_env(os.environ, DEADLINE_ENV, DEFAULT_DEADLINE)
         raw, info, notes = _fetch_remote(
             text,
             m["scheme"],  # type: ignore[arg-type]
@@ -1364,16 +1370,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def _safe_endpoint(url: str | None) -> str:
     """scheme://host[:port] — never user info, path or query."""
-    if not url:
-        return "the default endpoint"
-    from urllib.parse import urlsplit
+    from china_site.redact import safe_url
 
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}" if parts.scheme else host
+    return safe_url(url)
 
 
 def _offline_allowed() -> bool:
@@ -1544,7 +1543,10 @@ def _fetch_remote(
     except ClientError as err:
         meta = err.response.get("ResponseMetadata", {})
         status = meta.get("HTTPStatusCode")
-        code = str(err.response.get("Error", {}).get("Code", "") or status)
+        from china_site.redact import safe_code
+
+        # The server's text: escaped and cut unless it has an error code's shape.
+        code = safe_code(str(err.response.get("Error", {}).get("Code", "") or status)) or str(status)
         if (status == 304 or code in ("304", "NotModified")) and cached is not None:
             info = FetchInfo(source, 304, True, cached.etag, cache_file=str(cached.path))
             return cached.body, info, notes

@@ -13,7 +13,8 @@ process (one ``pulumi preview``), failures included, so a dead endpoint costs on
 Credentials come from the environment (``ALIBABA_CLOUD_ACCESS_KEY_ID``/``_SECRET``, or the provider's
 ``ALICLOUD_ACCESS_KEY``/``ALICLOUD_SECRET_KEY``) or stack config ``alicloud:accessKey``/``alicloud:secretKey``; they
 are never written to messages or logs. ``CHINA_SITE_CDN_ENDPOINT`` overrides the endpoint (``http://host:port`` for a
-local test server; default ``https://cdn.aliyuncs.com``).
+local test server; default ``https://cdn.aliyuncs.com``). The timeout (``liveTimeoutSeconds``, default 3 s) is an
+overall deadline per call: an endpoint that answers one byte at a time cannot hold the preview longer.
 """
 
 from __future__ import annotations
@@ -129,16 +130,22 @@ def _split_endpoint(endpoint: str) -> tuple[str, str]:
 
 
 def _describe(exc: BaseException) -> str:
-    """A short, secret-free reason: timeout, connection refused, an API error code, or the exception type."""
+    """A short, secret-free reason: timeout, connection refused, an API error code (escaped and cut), or the
+    exception type."""
+    from china_site.deadline import DeadlineExceeded
+    from china_site.redact import safe_code
+
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, DeadlineExceeded):
+            return f"timeout: {current}"
         text = str(current).lower()
         if "timed out" in text or "timeout" in type(current).__name__.lower():
             return "timeout"
-        code = getattr(current, "code", None)
-        if isinstance(code, str) and code and code != "None":
+        code = safe_code(getattr(current, "code", None))
+        if code is not None:
             return f"API error {code}"
         if "connection refused" in text or "failed to establish" in text or "max retries" in text:
             return "endpoint unreachable"
@@ -190,8 +197,12 @@ class LiveVerifier:
                 "unavailable",
                 "no Alibaba Cloud credentials (set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET)",
             )
+        from china_site.deadline import call_with_deadline
+
+        query = self._query or self._sdk_query
         try:
-            status = (self._query or self._sdk_query)(domain)
+            # The timeout bounds the whole call (connecting, the request, every byte of the answer), not each read.
+            status = call_with_deadline(lambda: query(domain), self._timeout, name="china-site-live-check")
         except ImportError:
             return LiveResult(domain, "unavailable", "alibabacloud-cdn20180510 is not installed")
         except Exception as exc:  # any transport or API failure: no answer, the registry decides

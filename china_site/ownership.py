@@ -15,16 +15,20 @@ of ours creates DCDN domains, so only the CDN API is used.
 The SDK (``alibabacloud-cdn20180510``) is imported on first use. Credentials come from the environment exactly as
 :mod:`china_site.live` reads them (``ALIBABA_CLOUD_ACCESS_KEY_ID``/``_SECRET`` or the provider's
 ``ALICLOUD_ACCESS_KEY``/``ALICLOUD_SECRET_KEY``); ``CHINA_SITE_CDN_ENDPOINT`` overrides the endpoint (a local test
-server). Secrets never reach a message.
+server). ``CHINA_SITE_CDN_TIMEOUT`` (seconds, default 5) is the overall deadline of each call. Secrets never reach a
+message; the API's error codes are escaped and cut, and a verification value that is not ``verify_`` + 32 hex
+digits is refused.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from china_site.deadline import call_with_deadline
 from china_site.errors import ChinaSiteError
 from china_site.live import (
     DEFAULT_ENDPOINT,
@@ -35,6 +39,7 @@ from china_site.live import (
     credentials_from,
     endpoint_from,
 )
+from china_site.redact import safe_code, safe_url
 
 __all__ = [
     "RECORD_HOST",
@@ -129,10 +134,11 @@ Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 
 
-def _without_userinfo(endpoint: str) -> str:
-    import re
-
-    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)?[^/@]*@", r"\1", endpoint)
+TIMEOUT_ENV: Final = "CHINA_SITE_CDN_TIMEOUT"
+DEFAULT_TIMEOUT: Final = 5.0
+# DescribeVerifyContent's value: "verify_" and 32 hex digits (an MD5). Anything else is refused before it is printed
+# or becomes the value of a DNS record.
+_VERIFY_CONTENT: Final = re.compile(r"verify_[0-9a-fA-F]{32}")
 
 
 class OwnershipClient:
@@ -141,7 +147,7 @@ class OwnershipClient:
     def __init__(self, *, credentials: Credentials | None, endpoint: str = DEFAULT_ENDPOINT, timeout: float = 5.0):
         self._credentials = credentials
         self._endpoint = endpoint
-        self._shown = _without_userinfo(endpoint)  # messages never carry a user:password@ of the endpoint
+        self._shown = safe_url(endpoint)  # scheme://host[:port]: never user info, path, parameters or query
         self._timeout = timeout
         self._client: Any = None
 
@@ -165,7 +171,19 @@ class OwnershipClient:
                 where=f"CDN API {self._shown}",
                 fix="retry later, or take the value from the CDN console (Add Domain Name → verify ownership)",
             )
-        return content.strip()
+        value = content.strip()
+        if not _VERIFY_CONTENT.fullmatch(value):
+            from china_site.safeio import clip, printable
+
+            raise OwnershipError(
+                f"DescribeVerifyContent gave a value for {domain} that is not verify_ followed by 32 hex digits "
+                f"({printable(clip(repr(value), 60))}); it is neither shown as the record to create nor written to "
+                "DNS / DescribeVerifyContent 返回的验证值格式不正确，不会写入 DNS",
+                where=f"CDN API {self._shown}",
+                fix="check CHINA_SITE_CDN_ENDPOINT (a proxy rewriting answers?), or take the value from the CDN "
+                "console (Add Domain Name → verify ownership)",
+            )
+        return value
 
     def verify_once(self, domain: str) -> bool:
         """VerifyDomainOwner (dnsCheck): True when the account owns the domain, False on DomainOwnerVerifyFail."""
@@ -230,16 +248,19 @@ class OwnershipClient:
             )
         runtime = cdn_runtime(self._timeout)
         try:
-            response = send(self._sdk_client(), runtime)
-        except Exception as exc:  # transport or API error: one line, the API's code, never a secret
-            code = getattr(exc, "code", None)
+            # The timeout bounds the whole call, not each read: a trickling endpoint cannot hold `pulumi up`.
+            response = call_with_deadline(
+                lambda: send(self._sdk_client(), runtime), self._timeout, name=f"china-site-{action}"
+            )
+        except Exception as exc:  # transport or API error: one line, the API's code (escaped, cut), never a secret
+            code = safe_code(getattr(exc, "code", None))
             reason = _describe(exc)
             raise OwnershipError(
                 f"{action} for {domain} failed: {reason}",
                 where=f"CDN API {self._shown}",
                 fix="check the credentials (RAM permission cdn:DescribeVerifyContent / cdn:VerifyDomainOwner) and "
                 "the network, then run pulumi up again",
-                code=code if isinstance(code, str) and code else None,
+                code=code,
             ) from None
         return getattr(response, "body", None)
 
@@ -252,6 +273,10 @@ class OwnershipClient:
         return self._client
 
 
-def client_from_env(environ: Mapping[str, str], *, timeout: float = 5.0) -> OwnershipClient:
-    """The client for this environment's credentials and endpoint (``CHINA_SITE_CDN_ENDPOINT``)."""
-    return OwnershipClient(credentials=credentials_from(environ), endpoint=endpoint_from(environ), timeout=timeout)
+def client_from_env(environ: Mapping[str, str], *, timeout: float | None = None) -> OwnershipClient:
+    """The client for this environment's credentials and endpoint (``CHINA_SITE_CDN_ENDPOINT``). ``timeout``: the
+    overall deadline of each call in seconds; ``CHINA_SITE_CDN_TIMEOUT`` when set, else ``timeout``, else 5."""
+    from china_site.deadline import seconds_from_env
+
+    seconds = seconds_from_env(environ, TIMEOUT_ENV, timeout if timeout is not None else DEFAULT_TIMEOUT)
+    return OwnershipClient(credentials=credentials_from(environ), endpoint=endpoint_from(environ), timeout=seconds)

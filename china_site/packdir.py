@@ -20,10 +20,14 @@ the pack provides that ``venv``:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import secrets
 import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from china_site import __version__
@@ -61,8 +65,20 @@ def default_pack_dir(cache_dir: Path | None = None) -> Path:
     return base / f"pack-{__version__}-{digest}"
 
 
-def materialise(target: Path | None = None) -> Path:
-    """Write (or refresh) a working pack folder for this interpreter's environment and return it."""
+MARKER = ".china-site-pack"  # written into every pack folder we make: the proof that the folder is ours
+LOCK = ".china-site-pack.lock"  # serialises concurrent runs writing the same folder
+_TEMP_PREFIX = ".china-site-tmp-"
+# What an unmarked pack folder made by an older china-site (in our own cache) may hold.
+_LEGACY_NAMES = frozenset({*PACK_FILES, "venv"})
+
+
+def materialise(target: Path | None = None, *, force: bool = False) -> Path:
+    """Write (or refresh) a working pack folder for this interpreter's environment and return it.
+
+    ``target`` (``pack-dir --dir``) must be missing, empty or a pack folder we made (it holds :data:`MARKER`);
+    anything else is refused (one line, exit 2) unless ``force``: the user's own ``__main__.py``, ``README.md`` or
+    ``venv/`` are never written over. Concurrent runs on the same folder take turns (a lock file) and each file is
+    replaced atomically from a temporary file of its own."""
     source = pack_source()
     chosen = target is not None
     target = (target or default_pack_dir()).expanduser().resolve()
@@ -70,24 +86,80 @@ def materialise(target: Path | None = None) -> Path:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         target.mkdir(mode=0o700, exist_ok=True)
         _refuse_shared([target] if chosen else [target.parent, target])
-        for name in PACK_FILES:
-            src = source / name
-            if not src.is_file():
-                continue
-            dst = target / name
-            data = src.read_bytes()
-            if not dst.is_file() or dst.read_bytes() != data:
-                tmp = dst.with_name(f".{name}.tmp")
-                tmp.write_bytes(data)
-                tmp.replace(dst)
-        _link_environment(target / "venv")
+        if not force:
+            _refuse_foreign(target, legacy_ok=not chosen)
+        with _locked(target):
+            if not force:
+                _refuse_foreign(target, legacy_ok=not chosen)  # again: what another run did while we waited
+            _write_atomic(target / MARKER, f"china-site policy pack {__version__}\n".encode())
+            for name in PACK_FILES:
+                src = source / name
+                if not src.is_file():
+                    continue
+                dst = target / name
+                data = src.read_bytes()
+                if dst.is_symlink() or not dst.is_file() or dst.read_bytes() != data:
+                    _write_atomic(dst, data)
+            _link_environment(target / "venv")
     except OSError as err:
         raise InputError(
             f"cannot write the policy pack folder ({err.strerror or err})",
             where=str(target),
-            fix="set CHINA_SITE_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder",
+            fix="pass --dir a new or empty folder you can write"
+            if chosen
+            else "set CHINA_SITE_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder",
         ) from None
     return target
+
+
+def _refuse_foreign(target: Path, *, legacy_ok: bool) -> None:
+    """Refuse a folder holding anything but a previous pack of ours (or nothing)."""
+    names = {entry.name for entry in os.scandir(target)} - {LOCK}
+    names = {n for n in names if not n.startswith(_TEMP_PREFIX)}
+    if not names or MARKER in names or (legacy_ok and names <= _LEGACY_NAMES):
+        return
+    from china_site.safeio import clip, printable
+
+    shown = ", ".join(sorted(names)[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    raise InputError(
+        f"the folder already holds files that are not a china-site policy pack ({printable(clip(shown, 120))}); "
+        "writing the pack there would overwrite or delete them / 该目录中已有不属于 china-site 策略包的文件，"
+        "写入会覆盖或删除它们",
+        where=str(target),
+        fix="choose an empty or new folder for --dir, or pass --force to write the pack there anyway / "
+        "请为 --dir 选择空目录或新目录，或加 --force 强制写入",
+    )
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on ``folder/.china-site-pack.lock`` (POSIX ``flock``; elsewhere only the atomic renames
+    protect concurrent runs)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` through a temporary file of this run's own, renamed over it (never half a file)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{_TEMP_PREFIX}{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _refuse_shared(folders: list[Path]) -> None:
@@ -115,11 +187,17 @@ def _link_environment(venv: Path) -> None:
     if sys.prefix != sys.base_prefix and _python_in(env).exists():
         if venv.is_symlink() and venv.resolve() == env:
             return
-        if venv.is_symlink() or venv.is_file():
-            venv.unlink()
-        elif venv.is_dir():
+        if venv.is_dir() and not venv.is_symlink():
             shutil.rmtree(venv)
-        venv.symlink_to(env, target_is_directory=True)
+        # A link of this run's own name, renamed over ``venv``: a concurrent run never finds it half made.
+        tmp = venv.with_name(f"{_TEMP_PREFIX}venv.{os.getpid()}.{secrets.token_hex(4)}")
+        tmp.symlink_to(env, target_is_directory=True)
+        try:
+            os.replace(tmp, venv)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
         return
     if venv.is_symlink():
         venv.unlink()

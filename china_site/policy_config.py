@@ -219,9 +219,11 @@ def _decode_stack_value(key: str, text: str, *, secret: bool) -> object:
     """Stack config values are strings; structured ones (lists, numbers, booleans) are JSON inside them."""
     if key in ("filings", "today", "verify"):
         return text
+    from china_site.safeio import load_json
+
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, TypeError):
+        return load_json(text)  # a number too long or nesting too deep is a ValueError too
+    except (ValueError, TypeError):
         shown = "the (secret) value" if secret else repr(text[:40])
         raise InputError(
             f"cannot parse {shown} as JSON",
@@ -255,13 +257,15 @@ def read_stack_config(environ: Mapping[str, str] | None = None) -> tuple[dict[st
 
     Raises InputError when ``PULUMI_CONFIG`` is set but is not a JSON object.
     """
+    from china_site.safeio import load_json
+
     env = os.environ if environ is None else environ
     raw = env.get("PULUMI_CONFIG")
     config: dict[str, str] = {}
     if raw:
         try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
+            data = load_json(raw)
+        except ValueError:  # malformed, a number too long, nested too deep
             data = None
         if not isinstance(data, dict):
             raise InputError(
@@ -274,8 +278,8 @@ def read_stack_config(environ: Mapping[str, str] | None = None) -> tuple[dict[st
     raw_secrets = env.get("PULUMI_CONFIG_SECRET_KEYS")
     if raw_secrets:
         try:
-            keys = json.loads(raw_secrets)
-        except json.JSONDecodeError:
+            keys = load_json(raw_secrets)
+        except ValueError:
             keys = []
         if isinstance(keys, list):
             secrets = frozenset(str(k) for k in keys)

@@ -18,7 +18,7 @@ from china_site import domains
 from china_site import rule_findings as rf
 from china_site.access import needs_provider_access
 from china_site.errors import ChinaSiteError
-from china_site.filings import Entity, FilingRegistry, Permit, Site
+from china_site.filings import Entity, FilingRegistry, Permit, Site, days_after
 from china_site.model import (
     COMMERCIAL_PERMIT_REQUIRED,
     DOMAIN_ELIGIBLE,
@@ -223,7 +223,7 @@ def _approved_site(
 def psb_deadline(site: Site, today: dt.date, options: RuleOptions = RuleOptions()) -> tuple[dt.date, dt.date]:
     """(launch day, last day of the PSB window). An unlaunched site launches with this deploy (today)."""
     launch = site.launched or today
-    deadline = site.psb_deadline(options.psb_grace_days) or launch + dt.timedelta(days=options.psb_grace_days)
+    deadline = site.psb_deadline(options.psb_grace_days) or days_after(launch, options.psb_grace_days)
     return launch, deadline
 
 

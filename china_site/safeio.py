@@ -8,6 +8,9 @@ bounded YAML (nesting, aliases), bounded nesting of decoded data, and text made 
   impossible dates (``2026-02-30``, month 13) as text so a validator names the entry and field instead of the
   loader crashing.
 - :func:`check_depth` bounds the nesting of already-decoded data (JSON) without recursion.
+- :func:`load_json` decodes outside JSON with both bounds: a number longer than Python converts (4,300 digits,
+  refused before any conversion) is a :class:`NumberTooLongError` instead of a bare ``ValueError``, and nesting too
+  deep for the decoder (a ``RecursionError``) or beyond ``max_depth`` is a :class:`NestingError`.
 - :func:`clip` and :func:`printable` cut outside text to a few hundred characters and make control characters and
   escape sequences visible instead of letting them reach a terminal.
 """
@@ -28,8 +31,12 @@ __all__ = [
     "BoundedLoader",
     "DatesAsWrittenLoader",
     "NestingError",
+    "NumberTooLongError",
+    "UniqueKeyLoader",
+    "UniqueKeys",
     "check_depth",
     "clip",
+    "load_json",
     "printable",
     "read_capped",
 ]
@@ -160,6 +167,36 @@ def _check_expansion(root: yaml.Node, limit: int) -> None:
                 stack.append((child, False))
 
 
+class UniqueKeys(yaml.SafeLoader):
+    """A loader that refuses a key written twice in one mapping (PyYAML silently keeps the last one; the Pulumi CLI,
+    Go's yaml.v3, refuses it too): a ``ConstructorError`` naming the key and its line. Mixed in before a bounded
+    loader."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # unhashable key: the base class reports it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {clip(repr(key), 80)}",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+class UniqueKeyLoader(UniqueKeys, BoundedLoader):
+    """:class:`BoundedLoader` that refuses duplicate keys (Pulumi.yaml, Pulumi.<stack>.yaml)."""
+
+
 def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)  # type: ignore[no-untyped-call]
@@ -193,6 +230,32 @@ def check_depth(data: object, max_depth: int = MAX_DEPTH) -> None:
         for child in children:
             if isinstance(child, dict | list | tuple):
                 stack.append((child, depth + 1))
+
+
+class NumberTooLongError(ValueError):
+    """A JSON number with more digits than Python converts (``sys.get_int_max_str_digits()``, 4,300)."""
+
+
+def load_json(text: str | bytes, *, max_depth: int = MAX_DEPTH, object_pairs_hook: Any = None) -> Any:
+    """``json.loads`` for outside input: raises ``json.JSONDecodeError`` for malformed text,
+    :class:`NumberTooLongError` for a number longer than Python converts (it checks the length before converting,
+    so no time is spent on it) and :class:`NestingError` for nesting beyond ``max_depth`` (also when the decoder
+    itself runs out of recursion, at about 1,000 levels). As fast as ``json.loads``: no per-value hook."""
+    import json
+
+    try:
+        data = json.loads(text, object_pairs_hook=object_pairs_hook)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise NestingError(f"nested more than {max_depth} levels deep") from None
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):  # (e.g. a duplicate key from object_pairs_hook)
+            raise
+        limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 4300
+        raise NumberTooLongError(f"a number of more than {limit} digits") from None
+    check_depth(data, max_depth)
+    return data
 
 
 # --- text for people ---------------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import errno
 import functools
 import hashlib
 import mimetypes
@@ -28,7 +27,7 @@ import os
 import re
 import stat
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from fnmatch import fnmatch, translate
@@ -37,6 +36,7 @@ from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from china_site import fswalk
 from china_site.errors import ChinaSiteError
 
 __all__ = [
@@ -385,51 +385,6 @@ def _exclude_matcher(exclude: tuple[str, ...]) -> Callable[[str], object] | None
     return lambda key: match(os.path.normcase(key))
 
 
-_STAT_IGNORED = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
-
-
-def _is_file(entry: os.DirEntry[str]) -> bool:
-    """``Path(entry.path).is_file()`` (symlinks followed; a missing target or a loop is not a file) from the
-    directory listing, without a ``stat`` for plain files."""
-    try:
-        return entry.is_file()
-    except OSError as exc:
-        if exc.errno in _STAT_IGNORED:
-            return False
-        raise
-
-
-def _walk(root: str, skipped: list[tuple[str, str]]) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
-    """``(key prefix, file entries)`` per directory, in the order of ``os.walk(root)`` top-down with directory and
-    file names sorted: symlinked directories are not entered (recorded in ``skipped``), unreadable directories are
-    skipped (as ``os.walk`` does). Entries that are not directories are yielded, files or not."""
-    stack: list[tuple[str, str]] = [(root, "")]
-    while stack:
-        top, prefix = stack.pop()
-        try:
-            with os.scandir(top) as listing:
-                entries = list(listing)
-        except OSError:
-            continue
-        dirs: list[os.DirEntry[str]] = []
-        others: list[os.DirEntry[str]] = []
-        for entry in entries:
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            (dirs if is_dir else others).append(entry)
-        others.sort(key=lambda e: e.name)
-        dirs.sort(key=lambda e: e.name)
-        yield prefix, others
-        for entry in reversed(dirs):  # pushed in reverse: popped (visited) in name order, depth first
-            if os.path.islink(entry.path):
-                skipped.append((f"{prefix}{entry.name}/", "a symbolic link to a folder (not followed)"))
-            else:
-                stack.append((entry.path, f"{prefix}{entry.name}/"))
-    skipped.sort()
-
-
 SKIP_LINK_OUT = "a symbolic link to a file outside the content folder (never uploaded)"
 SKIP_LINK_SPECIAL = "a symbolic link to something that is not a regular file (device, pipe or socket)"
 SKIP_SPECIAL = "not a regular file (device, pipe or socket)"
@@ -456,21 +411,22 @@ def _key_of(root: str, path: str) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
-def _local_source(root: str, entry: os.DirEntry[str]) -> str:
-    """The real path of a directory entry that may be uploaded, or why it may not (a ``SKIP_…`` reason): it is not
-    a regular file (device, pipe, socket), or it is a symbolic link whose target is outside ``root``
-    (``/etc/passwd``, ``/proc/self/environ``, ``../secrets``), missing or not a regular file. Links whose target is
-    a regular file inside ``root`` are followed. Plain files cost no system call here (the listing's file type);
-    :func:`_open_checked` confirms the type on the open file."""
+def _local_source(root: str, dir_path: str, entry: os.DirEntry[str]) -> str:
+    """The real path of a directory entry (of a folder listed by descriptor) that may be uploaded, or why it may
+    not (a ``SKIP_…`` reason): it is not a regular file (device, pipe, socket), or it is a symbolic link whose
+    target is outside ``root`` (``/etc/passwd``, ``/proc/self/environ``, ``../secrets``), missing or not a regular
+    file. Links whose target is a regular file inside ``root`` are followed. Plain files cost no system call here
+    (the listing's file type); the open file's type is checked when it is read."""
+    path = os.path.join(dir_path, entry.name)
     try:
         if entry.is_file(follow_symlinks=False):
-            return entry.path
+            return path
         if not entry.is_symlink():
             return SKIP_SPECIAL
     except OSError:
         return "cannot be read (vanished while scanning)"
-    real = os.path.realpath(entry.path)
-    if not _inside(root, real):
+    real = os.path.realpath(path)
+    if not _inside(root, real) or real == root:
         return SKIP_LINK_OUT
     try:
         st = os.stat(real)
@@ -479,6 +435,25 @@ def _local_source(root: str, entry: os.DirEntry[str]) -> str:
     if not stat.S_ISREG(st.st_mode):
         return SKIP_LINK_SPECIAL
     return real
+
+
+def _folder_error(err: fswalk.WalkError) -> SyncError:
+    """A folder the scan could not list or enter: the sync stops before anything is uploaded or deleted (read as
+    empty, its published pages would be deleted)."""
+    if err.replaced:
+        return SyncError(
+            "folder replaced by a symbolic link or a file while the content was being scanned; it is not followed "
+            "/ 扫描内容时目录被替换为符号链接或文件，不会跟随",
+            where=err.path,
+            fix="run the sync (pulumi up) again once the build has finished writing the content folder; nothing was "
+            "uploaded or deleted",
+        )
+    return SyncError(
+        f"cannot list folder: {err.reason} / 无法读取目录",
+        where=err.path,
+        fix="make every folder of the content readable (e.g. chmod -R u+rX on it) or move it out of the content "
+        "folder; nothing was uploaded or deleted",
+    )
 
 
 def _open_checked(path: str, expected: tuple[int, int] | None) -> BinaryIO:
@@ -525,56 +500,99 @@ def scan(
     excluded = _exclude_matcher(exclude)
     files: dict[str, LocalFile] = {}
     left_out: list[tuple[str, str]] = []
-    for prefix, entries in _walk(root_text, left_out):
-        for entry in entries:
-            key = prefix + entry.name
-            if excluded is not None and excluded(key):
-                left_out.append((key, "excluded by a pattern (exclude list)"))
-                continue
-            if not _utf8(key):
-                left_out.append((key, SKIP_NAME))
-                continue
-            path = _local_source(root_text, entry)
-            if not os.path.isabs(path):
-                left_out.append((key, path))
-                continue
-            if excluded is not None and path != entry.path and excluded(_key_of(root_text, path)):
-                left_out.append((key, SKIP_LINK_EXCLUDED))  # a link must not publish .env, .git/config, a key…
-                continue
-            try:
-                with _open_checked(path, None) as fh:
-                    st = os.fstat(fh.fileno())
-                    sha, md5, size, parts = _hash_stream(fh, st.st_size)
-            except OSError as exc:
-                raise SyncError(
-                    f"cannot read file: {exc.strerror or type(exc).__name__} / 无法读取文件",
-                    where=str(entry.path),
-                    fix="check the file's permissions",
-                ) from None
-            if size > MAX_OBJECT_SIZE:
-                raise SyncError(
-                    "file larger than 48.8 TB, the limit of an OSS object / 文件超过 OSS 单个对象上限",
-                    where=str(path),
-                    fix="leave the file out of the content folder",
+    root_fd = -1
+    # A folder whose files the exclude list leaves out whatever their names (.git/ by the default list) may be
+    # unlistable without stopping the sync: nothing in it would be uploaded, so nothing published is lost.
+    tolerate = (
+        None if excluded is None else lambda prefix: bool(excluded(prefix + "x") and excluded(prefix + "a/b.html"))
+    )
+    walker = fswalk.walk(root_text, lambda key, why: left_out.append((key, why)), tolerate=tolerate)
+    try:
+        for prefix, dir_fd, dir_path, entries in walker:
+            if not prefix:
+                root_fd = dir_fd  # open until the walk ends: links are opened beneath it
+            for entry in entries:
+                key = prefix + entry.name
+                if excluded is not None and excluded(key):
+                    left_out.append((key, "excluded by a pattern (exclude list)"))
+                    continue
+                if not _utf8(key):
+                    left_out.append((key, SKIP_NAME))
+                    continue
+                path = _local_source(root_text, dir_path, entry)
+                if not os.path.isabs(path):
+                    left_out.append((key, path))
+                    continue
+                linked = path != os.path.join(dir_path, entry.name)
+                if excluded is not None and linked and excluded(_key_of(root_text, path)):
+                    left_out.append((key, SKIP_LINK_EXCLUDED))  # a link must not publish .env, .git/config, a key…
+                    continue
+                opener = (
+                    functools.partial(fswalk.open_beneath, root_fd, _key_of(root_text, path))
+                    if linked
+                    else functools.partial(fswalk.open_in, dir_fd, entry.name)
                 )
-            files[key] = LocalFile(
-                key=key,
-                path=path,
-                sha256=sha,
-                md5=md5,
-                size=size,
-                content_type=content_type_for(key),
-                cache_control=policy.for_key(key),
-                inode=(st.st_dev, st.st_ino),
-                etag=_multipart_etag(parts) if parts else md5,
-                parts=tuple(parts),
-            )
+                files[key] = _scanned(key, path, opener, policy)
+    except fswalk.WalkError as err:
+        raise _folder_error(err) from None
+    finally:
+        walker.close()
     if skipped is not None:
         # A name that is not UTF-8 (a folder's or an excluded file's too) is shown with U+FFFD: a log takes only UTF-8.
         skipped.extend(
             sorted((key.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), why) for key, why in left_out)
         )
     return files
+
+
+def _scanned(key: str, path: str, opener: Callable[[], int], policy: CachePolicy) -> LocalFile:
+    """Hash one file, opened by ``opener`` (by name in its listed folder, or a link's target beneath the root):
+    neither follows a link anywhere, so a file or folder swapped for one since the listing is refused."""
+    try:
+        fd = opener()
+    except OSError as exc:
+        raise SyncError(
+            f"cannot read file: {exc.strerror or type(exc).__name__} / 无法读取文件",
+            where=path,
+            fix="check the file's permissions; if the build is still writing the folder, run the sync again later",
+        ) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SyncError(
+                "file replaced by a device, pipe or socket while the content was being scanned / 扫描时文件被替换",
+                where=path,
+                fix="run the sync (pulumi up) again once the build has finished writing the content folder",
+            )
+        os.set_blocking(fd, True)
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            sha, md5, size, parts = _hash_stream(fh, st.st_size)
+    except OSError as exc:
+        raise SyncError(
+            f"cannot read file: {exc.strerror or type(exc).__name__} / 无法读取文件",
+            where=path,
+            fix="check the file's permissions",
+        ) from None
+    finally:
+        os.close(fd)
+    if size > MAX_OBJECT_SIZE:
+        raise SyncError(
+            "file larger than 48.8 TB, the limit of an OSS object / 文件超过 OSS 单个对象上限",
+            where=str(path),
+            fix="leave the file out of the content folder",
+        )
+    return LocalFile(
+        key=key,
+        path=path,
+        sha256=sha,
+        md5=md5,
+        size=size,
+        content_type=content_type_for(key),
+        cache_control=policy.for_key(key),
+        inode=(st.st_dev, st.st_ino),
+        etag=_multipart_etag(parts) if parts else md5,
+        parts=tuple(parts),
+    )
 
 
 def file_hashes(
@@ -675,14 +693,10 @@ _ACCESS_CODES = frozenset(
 
 
 def _safe_endpoint(client: Any) -> str:
-    from urllib.parse import urlsplit
+    from china_site.redact import safe_url
 
     url = str(getattr(getattr(client, "meta", None), "endpoint_url", "") or "")
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return f"{parts.scheme}://{host}" if parts.scheme else "the OSS endpoint"
+    return safe_url(url) if url else "the OSS endpoint"
 
 
 def describe_error(exc: BaseException, *, client: Any, bucket: str, key: str | None, operation: str) -> SyncError:
@@ -696,7 +710,10 @@ def describe_error(exc: BaseException, *, client: Any, bucket: str, key: str | N
         return exc
     if isinstance(exc, bx.ClientError):
         err = exc.response.get("Error", {}) or {}
-        code = str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or "Unknown")
+        from china_site.redact import safe_code
+
+        raw = err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or "Unknown"
+        code = safe_code(str(raw)) or "Unknown"  # the server's text: escaped and cut unless it has a code's shape
         if code == "NoSuchBucket":
             return SyncError(
                 f"{operation} failed: bucket {bucket!r} does not exist at {endpoint} (NoSuchBucket) / "

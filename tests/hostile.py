@@ -78,6 +78,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
     do_PUT = do_GET
+    do_POST = do_GET  # the CDN API's calls
 
 
 @contextlib.contextmanager

@@ -555,7 +555,11 @@ def _with_program_time_value(record: VerificationRecord) -> VerificationRecord:
     from china_site.ownership import OwnershipError, client_from_env
 
     try:
-        return replace(record, value=client_from_env(os.environ, timeout=3.0).verify_content(record.domain))
+        client = client_from_env(os.environ, timeout=3.0)
+    except ChinaSiteError as err:  # CHINA_SITE_CDN_TIMEOUT is not a number of seconds: one line, no traceback
+        raise surface(err) from None
+    try:
+        return replace(record, value=client.verify_content(record.domain))
     except (OwnershipError, ImportError) as err:
         pulumi.log.info(f"DescribeVerifyContent not available now: {err}")
         return record
@@ -595,7 +599,8 @@ def _secret_certificate(certificate: SiteCertificate | None) -> SiteCertificate 
 
 def _origin_host(origin: Any) -> pulumi.Input[str]:
     """A WebBackend's load balancer DNS name, or the host name given."""
-    dns_name = getattr(origin, "dns_name", None)
-    if isinstance(dns_name, pulumi.Output):
-        return dns_name
+    # Only a resource is asked for its dns_name: getattr on an Output (a host name from another program's or the
+    # engine's output, e.g. a WebBackend's dnsName through the provider) would lift a missing attribute.
+    if isinstance(origin, pulumi.Resource):
+        return origin.dns_name  # type: ignore[attr-defined, no-any-return]
     return origin  # type: ignore[no-any-return]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NoReturn
 
 from china_site.errors import InputError
-from china_site.safeio import MAX_DEPTH, NestingError, check_depth, clip, read_capped
+from china_site.safeio import MAX_DEPTH, NestingError, NumberTooLongError, clip, load_json, read_capped
 
 # Pulumi's special signature key and the signatures that can follow it (sdk/go/common/resource/properties.go).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -347,8 +347,9 @@ def parse_artifact(data: bytes | str, source: str = "<artifact>", *, state: Arti
     if not text.strip():
         _fail(source, "is empty", fix=_EXPORT_FIX)
     try:
-        doc = json.loads(text)
-        check_depth(doc)
+        doc = load_json(text)  # numbers and nesting bounded as it decodes
+    except NumberTooLongError as exc:
+        _fail(source, f"holds {exc}, which no Pulumi export or preview does", fix=_EXPORT_FIX)
     except json.JSONDecodeError as exc:
         from china_site.engine.events import parse_event_lines
 
@@ -850,9 +851,11 @@ def _normalize(value: Any, source: str, entry: str, path: str, *, fix: str, mask
                 if "plaintext" in value:  # `pulumi stack export --show-secrets`
                     plaintext = value["plaintext"]
                     try:
-                        decoded = json.loads(plaintext) if isinstance(plaintext, str) else plaintext
+                        decoded = load_json(plaintext) if isinstance(plaintext, str) else plaintext
                     except json.JSONDecodeError:
                         _fail(source, "the secret's plaintext is not JSON", entry=entry, field=path, fix=fix)
+                    except (NumberTooLongError, NestingError) as exc:
+                        _fail(source, f"the secret's plaintext holds {exc}", entry=entry, field=path, fix=fix)
                     return secret(_normalize(decoded, source, entry, path, fix=fix, masked_secrets=masked_secrets))
                 if "ciphertext" in value:  # encrypted: we cannot (and must not) decrypt it
                     return secret()

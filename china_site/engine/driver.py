@@ -345,7 +345,7 @@ def stack_config_env(stack_config: Mapping[str, str] | None) -> Iterator[None]:
 
 def load_policy_config(path: str) -> dict[str, Any]:
     """Read a ``--policy-pack-config`` JSON file. Empty content is an empty config, as in Pulumi."""
-    from china_site.safeio import MAX_CONFIG_BYTES, NestingError, check_depth, read_capped
+    from china_site.safeio import MAX_CONFIG_BYTES, NestingError, NumberTooLongError, load_json, read_capped
 
     def refuse(why: str) -> NoReturn:
         raise InputError(f"the policy config is too large: {why}", where=path, fix=_CONFIG_FIX)
@@ -358,9 +358,10 @@ def load_policy_config(path: str) -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
-        doc = json.loads(text)
-        check_depth(doc)
-    except (RecursionError, NestingError):
+        doc = load_json(text)
+    except NumberTooLongError as exc:
+        raise InputError(f"the policy config holds {exc}", where=path, fix=_CONFIG_FIX) from None
+    except NestingError:
         raise InputError("the policy config is nested too deeply", where=path, fix=_CONFIG_FIX) from None
     except json.JSONDecodeError as exc:
         raise InputError(
@@ -402,6 +403,7 @@ def policy_entries(doc: Mapping[str, Any], *, source: str) -> dict[str, Any]:
         if not isinstance(policies, dict):
             raise InputError('"policies" must be an object', where=source, fix=_CONFIG_FIX)
         _environments(entries.get("environments"), source)
+        _check_entry_types(policies, source)
         exceptions = entries.get("exceptions")
         if exceptions not in (None, {}):
             if not isinstance(exceptions, dict):
@@ -414,7 +416,32 @@ def policy_entries(doc: Mapping[str, Any], *, source: str) -> dict[str, Any]:
         return dict(policies)
     if "environments" in entries:
         _environments(entries.pop("environments"), source)
+    _check_entry_types(entries, source)
     return entries
+
+
+def _check_entry_types(entries: Mapping[str, Any], source: str) -> None:
+    """Each policy's entry is an enforcement level string or an object, as the engine requires
+    (``parsePolicyPackConfig``): ``5``, ``null``, ``[]`` or ``true`` is one line, never silently ignored."""
+    for key, value in entries.items():
+        if not isinstance(value, str | Mapping):
+            raise InputError(
+                f"must be an enforcement level string or an object, not {_kind_of(value)}",
+                where=f"{source}, policy '{key}'",
+                fix='write e.g. "mandatory" or {"enforcementLevel": "advisory"}',
+            )
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
 
 
 def _environments(value: Any, source: str) -> None:

@@ -73,6 +73,16 @@ EVENT_KEYS = frozenset(
         "errorEvent",
     }
 )
+# The payloads parse_events reads: each must be an object when present.
+_READ_PAYLOADS = (
+    "preludeEvent",
+    "summaryEvent",
+    "resourcePreEvent",
+    "resOutputsEvent",
+    "policyEvent",
+    "policyAnalyzeSummaryEvent",
+    "policyAnalyzeStackSummaryEvent",
+)
 # Keys whose values are property maps (never renamed).
 _OPAQUE = frozenset({"inputs", "outputs", "config", "before", "after", "detailedDiff", "detailed_diff"})
 
@@ -114,14 +124,20 @@ def _fail(source: str, what: str, *, entry: str | None = None, field: str | None
 
 def parse_event_lines(text: str, source: str, *, state: Artifact | None = None) -> Artifact:
     """Newline-delimited events (blank lines skipped)."""
+    from china_site.safeio import MAX_DEPTH, NestingError, NumberTooLongError, load_json
+
     events: list[Any] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            events.append(json.loads(line))
+            events.append(load_json(line))  # numbers and nesting bounded before anything reads the event
         except json.JSONDecodeError as exc:
             _fail(source, f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})")
+        except NumberTooLongError as exc:
+            _fail(source, f"line {number} holds {exc}, which no engine event does")
+        except NestingError:
+            _fail(source, f"line {number} is nested more than {MAX_DEPTH} levels deep, which no engine event is")
     return parse_events(events, source, state=state)
 
 
@@ -142,6 +158,10 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
         if not isinstance(raw, Mapping):
             _fail(source, f"expected an event object, found {_kind(raw)}", entry=entry)
         event = _normalize_keys(raw)
+        for name in _READ_PAYLOADS:  # every payload this function reads is an object (or absent)
+            payload = event.get(name)
+            if payload is not None and not isinstance(payload, Mapping):
+                _fail(source, f"expected an object, found {_kind(payload)}", entry=entry, field=name)
         if event.get("preludeEvent"):
             cfg = event["preludeEvent"].get("config") or {}
             if not isinstance(cfg, Mapping):
@@ -187,18 +207,26 @@ def parse_events(events: list[Any], source: str, *, state: Artifact | None = Non
             ended = True
         if isinstance(summary, Mapping):
             counted = max(counted, _counted(summary.get("resourceChanges")))
-        if summary and isinstance(summary.get("policyPacks") or summary.get("PolicyPacks"), Mapping):
+        ran = (summary.get("policyPacks") or summary.get("PolicyPacks")) if summary else None
+        if ran is not None:
+            field_name = "summaryEvent." + ("policyPacks" if summary.get("policyPacks") else "PolicyPacks")
+            if not isinstance(ran, Mapping):
+                _fail(source, f"expected an object, found {_kind(ran)}", entry=entry, field=field_name)
             # The engine keys them "<name>|<kind>|<location>" ("china-site|local|policies" for a local pack; the real
             # engine showed it), so the pack's name is what comes before the first "|".
-            packs.update(
-                {
-                    str(k).split("|", 1)[0]: str(v)
-                    for k, v in (summary.get("policyPacks") or summary["PolicyPacks"]).items()
-                }
-            )
-        analyzed = event.get("policyAnalyzeSummaryEvent") or event.get("policyAnalyzeStackSummaryEvent")
-        if analyzed and isinstance(analyzed.get("policyPackName"), str):
-            packs.setdefault(analyzed["policyPackName"], str(analyzed.get("policyPackVersion") or ""))
+            for k, v in ran.items():
+                if not isinstance(v, str):
+                    _fail(source, f"expected a version string, found {_kind(v)}", entry=entry, field=field_name)
+                packs[str(k).split("|", 1)[0]] = v
+        for name in ("policyAnalyzeSummaryEvent", "policyAnalyzeStackSummaryEvent"):
+            analyzed = event.get(name)
+            if not analyzed or analyzed.get("policyPackName") is None:
+                continue
+            pack_name, pack_version = analyzed.get("policyPackName"), analyzed.get("policyPackVersion") or ""
+            if not isinstance(pack_name, str) or not isinstance(pack_version, str):
+                _fail(source, "expected a string", entry=entry, field=f"{name}.policyPack…")
+            packs.setdefault(pack_name, pack_version)
+            break
     for found in policy_events:
         packs.setdefault(found.pack, found.pack_version)
 

@@ -80,6 +80,7 @@ __all__ = [
     "available_stacks",
     "check",
     "load_pack",
+    "message_redactor",
     "plan",
     "project_config",
     "read_project",
@@ -117,7 +118,7 @@ class Project:
 def _yaml(path: Path) -> Any:
     import yaml
 
-    from china_site.safeio import MAX_CONFIG_BYTES, BoundedLoader, NestingError, read_capped
+    from china_site.safeio import MAX_CONFIG_BYTES, NestingError, UniqueKeyLoader, read_capped
 
     def refuse(why: str) -> NoReturn:
         raise InputError(f"is too large for a Pulumi project or stack file: {why}", where=str(path))
@@ -131,7 +132,8 @@ def _yaml(path: Path) -> Any:
             f"is not UTF-8 text (invalid byte at offset {exc.start})", where=str(path), fix="save the file as UTF-8"
         ) from None
     try:
-        return yaml.load(text, Loader=BoundedLoader)  # SafeLoader with bounded nesting and aliases
+        # SafeLoader with bounded nesting and aliases, refusing a key written twice (as the Pulumi CLI does)
+        return yaml.load(text, Loader=UniqueKeyLoader)
     except NestingError as exc:
         raise InputError(f"is not usable YAML ({exc})", where=str(path), fix="write the values out") from None
     except yaml.YAMLError as exc:
@@ -948,16 +950,29 @@ def _secret_forms(records: Sequence[Record]) -> set[str]:
     return forms
 
 
+def message_redactor(records: Sequence[Record]) -> Callable[[str], str]:
+    """The one redaction every message of a report goes through, ours and the engine's alike: the records' secret
+    values and what a policy may derive from them (the registrable domain of a secret host name) become
+    ``[secret]``, and credentials in any URL (user info, token parameters) become ``***``."""
+    from china_site.redact import redact_urls
+
+    forms = _secret_forms(records) if secret_strings(records, min_length=3) else set()
+
+    def redact(text: str) -> str:
+        return redact_urls(_redact(text, forms) if forms else text)
+
+    return redact
+
+
 def _redact_derived(diagnostics: list[Diagnostic], records: Sequence[Record]) -> list[Diagnostic]:
     """The driver redacts secret values it finds verbatim; a policy can also print what it *derived* from a secret
-    (the registrable domain of a secret host name). Redact those too: a secret never reaches a report."""
+    (the registrable domain of a secret host name), or a URL with credentials. Redact those too: a secret never
+    reaches a report."""
     secrets = secret_strings(records, min_length=3)
-    if not secrets:
-        return diagnostics
-    forms = _secret_forms(records)
+    redact = message_redactor(records)
     out = []
     for d in diagnostics:
-        message = _redact(d.message, forms)
+        message = redact(d.message)
         name = _redact(d.name, secrets)
         out.append(d if (message, name) == (d.message, d.name) else replace(d, message=message, name=name))
     return out
