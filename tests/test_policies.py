@@ -34,6 +34,8 @@ from china_site.policies import _adapter, pack
 POLICIES = {p.name: p for p in pack.POLICIES}
 RESOURCE_POLICIES = [p for p in pack.POLICIES if isinstance(p, ResourceValidationPolicy)]
 STACK_POLICIES = [p for p in pack.POLICIES if isinstance(p, StackValidationPolicy)]
+# Resource policies that also judge the stack-judged types at AnalyzeStack (pack.py calls them after the SDK's).
+STACK_JUDGING = [p for p in RESOURCE_POLICIES if isinstance(p, _adapter.StackJudgingPolicy)]
 
 CDN = "alicloud:cdn/domainNew:DomainNew"
 DCDN = "alicloud:dcdn/domain:Domain"
@@ -698,7 +700,7 @@ def test_no_exception_escapes_any_stack_policy(
         for i, (t, p, _) in enumerate(resources)
     ]
     views.append(PolicyResource(DNS, _props(record), urn(DNS, "rec"), "rec", OPTS, None, None, [], {}))
-    for policy in STACK_POLICIES:
+    for policy in [*STACK_POLICIES, *STACK_JUDGING]:
         messages: list[str] = []
         try:
             policy.validate(sargs(views, config), lambda m, u=None, out=messages: out.append(m))  # type: ignore[arg-type,misc]
@@ -846,7 +848,7 @@ def _direct(records: list[Any], registry: Path, *, stack: bool = True) -> tuple[
 
     by_urn = {r.urn: r for r in records}
     stack_request = driver.analyze_stack_request(records)
-    for policy in STACK_POLICIES if stack else ():
+    for policy in [*STACK_POLICIES, *STACK_JUDGING] if stack else ():
         resources: list[PolicyResource] = []
         for r in stack_request.resources:
             resources.append(
