@@ -1,4 +1,4 @@
-"""The filing registry (DESIGN.md contract): pydantic v2 models, cross-field checks, lookup and loaders.
+"""The filing registry (DESIGN.md contract): loading it — decoding bytes (JSON/YAML) and the loaders.
 
 The registry is outside data: every key is checked (unknown keys are rejected), every number is parsed by
 :mod:`china_site.numbers` and stored in its normalised form, domains are stored as ASCII (punycode) lower-case
@@ -18,12 +18,12 @@ ETag and re-validated with ``If-None-Match`` on every load; an unreachable serve
 ``CHINA_SITE_REGISTRY_OFFLINE_CACHE=1`` allows the last cached copy (said in a warning). boto3 is imported only
 when a remote source is loaded. A local file whose bytes were already loaded in this process (same source) is not
 parsed again (:func:`clear_registry_cache`).
-"""
 
-# The registry's rooms: registry_fields (field types, validation helpers, the base model), registry_models (the
-# models and their lookups), registry_checks (cross-field checks), registry_parse (data → registry, one-line
-# problems), registry_remote (oss:// and s3://, the ETag cache). This module: the size limit, decoding bytes
-# (JSON/YAML) and the loaders; every name that was importable from here still is.
+Where the rest lives (every name that was importable from here still is): :mod:`china_site.registry_fields` (field
+types, validation helpers, the base model), :mod:`china_site.registry_models` (the models and their lookups),
+:mod:`china_site.registry_checks` (cross-field checks), :mod:`china_site.registry_parse` (data → registry, one-line
+problems), :mod:`china_site.registry_remote` (``oss://`` and ``s3://``, the ETag cache).
+"""
 
 from __future__ import annotations
 
