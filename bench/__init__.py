@@ -14,3 +14,9 @@ FIGURES: dict[str, str] = {
     "content_sync": "content sync: no-op resync vs one ListObjectsV2 pass; one change = one PUT",
     "preflight": "preflight: per resource vs bare Pulumi mocks",
 }
+
+# Figures that run the real Pulumi engine (tools/pulumi-engine.sh and the local cloud of tests/e2e): part of the full
+# run (`make bench`) and of `--only`, never of the quick smoke run.
+ENGINE_FIGURES: dict[str, str] = {
+    "provider_preview": "pulumi preview of the sample site: YAML through the provider plugin vs the Python component",
+}

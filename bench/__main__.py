@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import FIGURES
+from bench import ENGINE_FIGURES, FIGURES
 from bench._common import BENCH_DIR, sizes
 
 
@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=list(FIGURES),
+        choices=[*FIGURES, *ENGINE_FIGURES],
         metavar="NAME",
-        help=f"run only this figure (repeatable): {', '.join(FIGURES)}",
+        help=f"run only this figure (repeatable): {', '.join([*FIGURES, *ENGINE_FIGURES])}",
     )
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json", help="JSON results file")
     args = parser.parse_args(argv)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     sz = sizes(args.quick)
-    names = args.only or list(FIGURES)
+    names = args.only or [*FIGURES, *([] if args.quick else ENGINE_FIGURES)]
     results: dict[str, Any] = {
         "_meta": {
             "machine": _machine(),
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             work = Path(tmp, name)
             work.mkdir()
-            console.print(f"[bold]{name}[/bold] — {FIGURES[name]} …", highlight=False)
+            console.print(f"[bold]{name}[/bold] — {({**FIGURES, **ENGINE_FIGURES})[name]} …", highlight=False)
             started = time.perf_counter()
             try:
                 module = importlib.import_module(f"bench.{name}")

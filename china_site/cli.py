@@ -927,6 +927,26 @@ def pack_dir(
     typer.echo(str(folder))
 
 
+@app.command("provider-dir")
+def provider_dir() -> None:
+    """Print the folder of the china-site provider plugin: pulumi package add "$(china-site provider-dir)".
+
+    The plugin (``pulumi-resource-china-site``, this environment's interpreter) is put into Pulumi's plugin cache
+    ($PULUMI_HOME/plugins, ~/.pulumi by default) first, where the engine finds it like any provider."""
+    from china_site.provider.install import ensure_installed
+
+    try:
+        folder = ensure_installed()
+    except OSError as err:
+        print(
+            f"china-site: error: cannot write the provider plugin into Pulumi's plugin cache ({err.strerror}) / "
+            "无法写入 Pulumi 插件缓存 — set PULUMI_HOME to a writable folder",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2) from None
+    typer.echo(str(folder))
+
+
 def main() -> None:
     try:
         app()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from china_site.provider.schema import version
+
+# The engine's default provider of the china-site package at this version (the SDK asks for it by version).
+CHINA_SITE_PROVIDER = "default_" + version().replace(".", "_")
+
 # Pulumi.hongkong.yaml: a Site with its bucket, content and CDN.
 HONGKONG_RESOURCES: frozenset[tuple[str, str]] = frozenset(
     {
@@ -14,11 +19,11 @@ HONGKONG_RESOURCES: frozenset[tuple[str, str]] = frozenset(
         ("alicloud:cdn/domainNew:DomainNew", "site-cdn"),
         ("alicloud:cdn/domainConfig:DomainConfig", "site-private-oss"),
         ("alicloud:cdn/domainConfig:DomainConfig", "site-index-rewrite"),
-        ("china-site:index:SiteContent", "site-content"),
-        ("pulumi-python:dynamic:Resource", "site-content-sync"),
-        ("pulumi:providers:pulumi-python", "default"),
+        # The content: the china-site provider's custom resource (named as the dynamic child it replaces).
+        ("china-site:index:SiteContent", "site-content-sync"),
+        ("pulumi:providers:china-site", CHINA_SITE_PROVIDER),
         # No DNS zone: the CDN domain waits for VerifyDomainOwner; the program names the TXT record to create.
-        ("pulumi-python:dynamic/china-site:DomainOwnership", "site-domain-ownership"),
+        ("china-site:index:DomainOwnership", "site-domain-ownership"),
     }
 )
 
@@ -26,6 +31,6 @@ HONGKONG_RESOURCES: frozenset[tuple[str, str]] = frozenset(
 # verification's content lookup and TXT record at verification.<root domain>.
 MAINLAND_RESOURCES: frozenset[tuple[str, str]] = HONGKONG_RESOURCES | {
     ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns"),
-    ("pulumi-python:dynamic/china-site:DomainVerifyContent", "site-verify-content"),
+    ("china-site:index:DomainVerifyContent", "site-verify-content"),
     ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns-ownership"),
 }

@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pytest
 from mocks import Recorder, Registration, engine_urn, is_secret, reveal, run_program
+from sample_stacks import CHINA_SITE_PROVIDER
 
 from china_site.components.backend import WebBackend, WebBackendArgs, plan_subnets
 from china_site.components.site import Site, SiteArgs, SiteCertificate, default_bucket_name, relative_record
@@ -92,14 +93,15 @@ def cdn_set(*configs: str) -> set[tuple[str, str]]:
 
 
 CORE = {(SITE, "site"), (PROVIDER, "site-provider")}
-OWNERSHIP = "pulumi-python:dynamic/china-site:DomainOwnership"
-VERIFY_CONTENT = "pulumi-python:dynamic/china-site:DomainVerifyContent"
-DYNAMIC_PROVIDER = ("pulumi:providers:pulumi-python", "default")  # the engine's default provider of dynamic resources
+OWNERSHIP = "china-site:index:DomainOwnership"
+VERIFY_CONTENT = "china-site:index:DomainVerifyContent"
+# The engine's default provider of the china-site package (the provider plugin), at the SDK's version.
+CHINA_SITE_DEFAULT = ("pulumi:providers:china-site", CHINA_SITE_PROVIDER)
 
 
 def ownership_set(*, zone: bool, prefix: str = "site") -> set[tuple[str, str]]:
     """The CDN ownership verification step: with a DNS zone the content lookup and the TXT record come first."""
-    steps = {(OWNERSHIP, f"{prefix}-domain-ownership"), DYNAMIC_PROVIDER}
+    steps = {(OWNERSHIP, f"{prefix}-domain-ownership"), CHINA_SITE_DEFAULT}
     if zone:
         steps |= {(VERIFY_CONTENT, f"{prefix}-verify-content"), (RECORD, f"{prefix}-dns-ownership")}
     return steps
@@ -158,8 +160,7 @@ def test_mainland_filed_site_full(registry: FilingRegistry) -> None:
         "private-oss", "index-rewrite", "https-force"
     ) | ownership_set(zone=True) | {
         (RECORD, "site-dns"),
-        (CONTENT, "site-content"),
-        (DYNAMIC, "site-content-sync"),
+        (CONTENT, "site-content-sync"),
     }
     site = rec.one(SITE, "site")
     assert site.parent.endswith("::pulumi:pulumi:Stack::china-site-test")
@@ -214,10 +215,11 @@ def test_mainland_filed_site_full(registry: FilingRegistry) -> None:
     assert record["value"] == f"{FILED}.w.kunlunaz.com"
 
     # Content: into the bucket, homepage checked against the numbers the decision gives.
-    content = rec.one(CONTENT)
-    sync = rec.one(DYNAMIC)
-    assert rec.ancestors(sync) == [content, site]
-    assert sync.urn.split("::")[2] == f"{SITE}${CONTENT}${DYNAMIC}"
+    sync = rec.one(CONTENT)
+    assert rec.ancestors(sync) == [site] and sync.name == "site-content-sync"
+    assert sync.urn.split("::")[2] == f"{SITE}${CONTENT}"
+    assert sync.inputs["owner"] == "china-site/test/site-content"  # the owner mark of the pre-plugin component
+    assert "__provider" not in sync.inputs and not rec.of_type(DYNAMIC)
     assert (sync.inputs["bucket"], sync.inputs["region"], sync.inputs["mainland"]) == (
         "www-mingyue-tea-cn-test",
         "cn-shanghai",
@@ -723,12 +725,10 @@ def test_cdn_domain_waits_for_ownership_with_dns_zone(
     assert txt.urn in ownership.dependencies
     assert ownership.urn in cdn.dependencies
     assert cdn.urn not in content.dependencies + txt.dependencies + ownership.dependencies
-    assert (content.inputs["component"], content.inputs["domain"], content.inputs["root"]) == (
-        "china-site:index:DomainVerifyContent",
-        FILED,
-        "mingyue-tea.cn",
-    )
-    assert ownership.inputs["component"] == "china-site:index:DomainOwnership"
+    assert (content.inputs["domain"], content.inputs["root"]) == (FILED, "mingyue-tea.cn")
+    # Custom resources of the provider plugin: nothing pickled, an alias to the pre-plugin dynamic resource.
+    assert "__provider" not in content.inputs and "__provider" not in ownership.inputs
+    assert not rec.of_type(DYNAMIC)
     assert (ownership.inputs["recordFqdn"], ownership.inputs["verifyType"]) == (
         "verification.mingyue-tea.cn",
         "dnsCheck",
@@ -837,3 +837,15 @@ def test_globally_named_children_delete_before_replace(registry: FilingRegistry)
     assert not rec.one(PROVIDER, "site-provider").delete_before_replace
     no_cdn = run_site(domain=UNFILED, hosting="hongkong", filings=registry, cdn=False)
     assert no_cdn.one(CNAME).delete_before_replace and no_cdn.one(BUCKET).delete_before_replace
+
+
+@pytest.mark.parametrize("as_output", [False, True])
+def test_origin_host_name_string_or_output(registry: FilingRegistry, as_output: bool) -> None:
+    # A host name (what the provider passes for a WebBackend's dnsName output from YAML/TypeScript/Go) is the CDN's
+    # source as it is; an Output is never asked for a dns_name attribute.
+    host = "alb-abc.cn-shanghai.alb.aliyuncsslb.com"
+    origin: Any = pulumi.Output.from_input(host) if as_output else host
+    rec = run_site(domain=FILED, hosting="mainland", filings=registry, origin=origin, domain_verified=True)
+    [source] = rec.one(CDN).inputs["sources"]
+    assert (source["type"], source["content"]) == ("domain", host)
+    assert not rec.of_type(BUCKET)

@@ -1,4 +1,5 @@
-"""SiteContent: the dynamic provider against a real S3-compatible server, and the component under Pulumi mocks."""
+"""SiteContent: its lifecycle (the legacy dynamic provider, which delegates to china_site.provider.content, as the
+provider plugin does) against a real S3-compatible server, and the custom resource under Pulumi mocks."""
 
 from __future__ import annotations
 
@@ -199,7 +200,7 @@ class Recorder(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.resources.append(args)
         outs = dict(args.inputs)
-        if args.typ == "pulumi-python:dynamic:Resource":
+        if args.typ == COMPONENT_TYPE:
             outs["manifest"] = {}
             outs["objectCount"] = len(outs.get("files") or {})
         return f"{args.name}-id", outs
@@ -214,9 +215,11 @@ class ParentMonitor(pulumi.runtime.mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.parents: dict[str, str] = {}
+        self.aliases: dict[str, list[Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # the gRPC method name
         self.parents[request.name] = request.parent
+        self.aliases[request.name] = list(request.aliases)
         return super().RegisterResource(request)
 
 
@@ -242,13 +245,13 @@ def mainland_args(bucket: str, content_dir: Path) -> SiteContentArgs:
     )
 
 
-def _dynamic(recorder: Recorder) -> pulumi.runtime.MockResourceArgs:
-    [res] = [r for r in recorder.resources if r.typ == "pulumi-python:dynamic:Resource"]
+def _content_resource(recorder: Recorder) -> pulumi.runtime.MockResourceArgs:
+    [res] = [r for r in recorder.resources if r.typ == COMPONENT_TYPE]
     return res
 
 
 @pulumi.runtime.test
-def test_component_registers_the_dynamic_resource_with_its_inputs(
+def test_site_content_registers_the_provider_resource_with_its_inputs(
     mocks: tuple[Recorder, ParentMonitor], caplog: pytest.LogCaptureFixture
 ) -> Any:
     recorder, monitor = mocks
@@ -256,10 +259,12 @@ def test_component_registers_the_dynamic_resource_with_its_inputs(
 
     def check(values: list[Any]) -> None:
         count, icp_displayed, psb_displayed, problems = values
-        res = _dynamic(recorder)
-        assert res.name == "web-sync"
+        res = _content_resource(recorder)
+        # Registered as <name>-sync (the name of the dynamic child it adopts in stacks of earlier versions).
+        assert res.name == "web-sync" and res.typ == "china-site:index:SiteContent"
         inputs = res.inputs
-        assert inputs["component"] == COMPONENT_TYPE
+        assert "component" not in inputs and "__provider" not in inputs  # nothing pickled in the state
+        assert inputs["owner"] == "project/stack/web"
         assert inputs["bucket"] == "mingyue-web" and inputs["region"] == "cn-shanghai"
         assert inputs["prefix"] == "" and inputs.get("endpoint") is None
         assert inputs["files"] == file_hashes(SAMPLE_SITE)
@@ -267,12 +272,14 @@ def test_component_registers_the_dynamic_resource_with_its_inputs(
         assert inputs["icpNumber"] == ICP and inputs["psbNumber"] == PSB
         assert inputs["icpNumberDisplayed"] is True and inputs["psbNumberDisplayed"] is True
         assert inputs["icpNumberLinked"] is True and inputs["psbNumberLinked"] is True
-        assert "__provider" in inputs
         assert SECRET not in repr(inputs)
-        # parent chain: stack → component → dynamic resource
-        assert [r.name for r in recorder.resources if r.typ == COMPONENT_TYPE] == ["web"]
-        assert monitor.parents["web"].endswith("::pulumi:pulumi:Stack::project-stack")
-        assert monitor.parents["web-sync"].endswith(f"${COMPONENT_TYPE}::web")
+        assert [r.typ for r in recorder.resources] == [COMPONENT_TYPE]  # one custom resource, no dynamic child
+        assert monitor.parents["web-sync"].endswith("::pulumi:pulumi:Stack::project-stack")
+        # ... with an alias to that dynamic child (parent: the old component <name>, at the stack).
+        [alias] = monitor.aliases["web-sync"]
+        legacy = alias.spec if alias.HasField("spec") else alias
+        assert (legacy.name, legacy.type) == ("web-sync", "pulumi-python:dynamic:Resource")
+        assert legacy.parentUrn == "urn:pulumi:stack::project::china-site:index:SiteContent::web"
         assert count == 4 and icp_displayed is True and psb_displayed is True and problems == []
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "备案号" in r.getMessage()]
 
@@ -294,13 +301,13 @@ def test_mainland_homepage_without_numbers_warns_and_records_false(
 
     def check(values: list[Any]) -> None:
         _, icp_displayed, problems = values
-        inputs = _dynamic(recorder).inputs
+        inputs = _content_resource(recorder).inputs
         assert inputs["icpNumberDisplayed"] is False and inputs["psbNumberDisplayed"] is False
         assert icp_displayed is False and len(problems) == 2
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert any("icp-number-displayed" in w and "首页" in w and ICP in w for w in warnings)
 
-    # object_count comes from the dynamic resource: waiting on it waits for its registration
+    # object_count comes from the resource's outputs: waiting on it waits for its registration
     return pulumi.Output.all(content.object_count, content.icp_number_displayed, content.homepage_problems).apply(check)
 
 
@@ -324,7 +331,7 @@ def test_hong_kong_site_is_not_checked(mocks: tuple[Recorder, ParentMonitor], tm
 
     def check(values: list[Any]) -> None:
         _, displayed = values
-        inputs = _dynamic(recorder).inputs
+        inputs = _content_resource(recorder).inputs
         assert inputs["bucket"] == "hk-bucket" and inputs["prefix"] == "www/"
         assert inputs.get("icpNumberDisplayed") is None and inputs.get("psbNumberDisplayed") is None
         assert displayed is None
@@ -358,7 +365,7 @@ def test_component_leaves_out_links_out_of_the_folder_and_says_so(
     content = SiteContent("links", mainland_args("b", site))
 
     def check(_: Any) -> None:
-        inputs = _dynamic(recorder).inputs
+        inputs = _content_resource(recorder).inputs
         assert not {"passwd.txt", "env.txt", ".env"} & set(inputs["files"])
         assert ".env" in inputs["exclude"] and inputs["takeOverExisting"] is False
         assert inputs["owner"].endswith("/links")
@@ -403,7 +410,7 @@ def test_homepage_check_never_reads_a_link_out_of_the_folder(
     other = SiteContent("zero", mainland_args("b", zero))
 
     def check(_: Any) -> None:
-        inputs = [r.inputs for r in recorder.resources if r.typ == "pulumi-python:dynamic:Resource"]
+        inputs = [r.inputs for r in recorder.resources if r.typ == COMPONENT_TYPE]
         assert all(i["icpNumberDisplayed"] is False for i in inputs) and len(inputs) == 2
 
     return pulumi.Output.all(content.object_count, other.object_count).apply(check)

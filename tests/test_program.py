@@ -65,7 +65,7 @@ def test_mainland_stack() -> None:
     assert out["psb_number"] == "沪公网安备31011502012345号"
     assert "沪ICP备2021012345号-1" in out["footer_html"]
     # The sample content shows the numbers the decision expects: the policy input says so.
-    sync = rec.one("pulumi-python:dynamic:Resource")
+    sync = rec.one("china-site:index:SiteContent")
     assert sync.inputs["icpNumberDisplayed"] is True
     assert sync.inputs["psbNumberDisplayed"] is True
     assert Path(sync.inputs["contentDir"]) == ROOT / "site"
@@ -295,11 +295,9 @@ def test_a_project_of_another_name_without_the_domain_fails_in_one_line() -> Non
 
 def test_verification_timeout_from_config_reaches_the_ownership_check() -> None:
     # The e2e suite shortens the ownership check with it (tests/e2e/test_e2e_ownership.py); default 600 s.
-    default = run_stack("mainland").recorder.one("pulumi-python:dynamic/china-site:DomainOwnership")
+    default = run_stack("mainland").recorder.one("china-site:index:DomainOwnership")
     assert default.inputs["timeoutSeconds"] == 600.0
-    short = run_stack("mainland", verificationTimeout="1.5").recorder.one(
-        "pulumi-python:dynamic/china-site:DomainOwnership"
-    )
+    short = run_stack("mainland", verificationTimeout="1.5").recorder.one("china-site:index:DomainOwnership")
     assert short.inputs["timeoutSeconds"] == 1.5
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sample_stacks import MAINLAND_RESOURCES
+from sample_stacks import CHINA_SITE_PROVIDER, MAINLAND_RESOURCES
 
 from china_site.engine.artifacts import SECRET_SIG, SIG_KEY, STACK_TYPE, UNKNOWN, Record
 from china_site.engine.runner import (
@@ -153,8 +153,8 @@ def test_mainland_stack_records_are_engine_faithful() -> None:
     assert site.urn == "urn:pulumi:mainland::china-site::china-site:index:Site::site" and site.parent == stack.urn
     cdn = records[("alicloud:cdn/domainNew:DomainNew", "site-cdn")]
     assert cdn.urn == f"urn:pulumi:mainland::china-site::{SITE}$alicloud:cdn/domainNew:DomainNew::site-cdn"
-    sync = records[("pulumi-python:dynamic:Resource", "site-content-sync")]
-    assert sync.urn.split("::")[2] == f"{SITE}$china-site:index:SiteContent$pulumi-python:dynamic:Resource"
+    sync = records[("china-site:index:SiteContent", "site-content-sync")]
+    assert sync.urn.split("::")[2] == f"{SITE}$china-site:index:SiteContent"
     # Inputs under their wire names, as the Python SDK sends them.
     assert cdn.inputs["domainName"] == "www.mingyue-tea.cn" and cdn.inputs["scope"] == "domestic"
     assert sync.inputs["icpNumberDisplayed"] is True and sync.inputs["psbNumberDisplayed"] is True
@@ -162,9 +162,10 @@ def test_mainland_stack_records_are_engine_faithful() -> None:
     provider = records[(PROVIDER, "site-provider")]
     assert cdn.provider is not None and cdn.provider.urn == provider.urn
     assert cdn.provider.inputs["region"] == "cn-shanghai" and provider.parent == site.urn
-    # The dynamic resource uses the engine's default provider for its package, registered as the engine does.
+    # The content uses the engine's default provider of the china-site package at the SDK's version, as the engine
+    # registers it.
     assert sync.provider is not None
-    assert sync.provider.urn == "urn:pulumi:mainland::china-site::pulumi:providers:pulumi-python::default"
+    assert sync.provider.urn == f"urn:pulumi:mainland::china-site::pulumi:providers:china-site::{CHINA_SITE_PROVIDER}"
     # Plausible outputs, and the DNS record's value is the CDN's cname (a dependency, as the engine records it).
     assert cdn.outputs is not None and cdn.outputs["cname"] == "www.mingyue-tea.cn.w.kunlunaz.com"
     bucket = records[("alicloud:oss/bucket:Bucket", "site-bucket")]
@@ -188,8 +189,8 @@ def test_hongkong_stack_records() -> None:
     assert (SITE, "site") in records and ("alicloud:dns/alidnsRecord:AlidnsRecord", "site-dns") not in records
     assert records[(PROVIDER, "site-provider")].inputs["region"] == "cn-hongkong"
     assert records[("alicloud:cdn/domainNew:DomainNew", "site-cdn")].inputs["scope"] == "overseas"
-    assert len(result.records) == 14  # with the CDN ownership check (no DNS zone: the record is the user's)
-    assert ("pulumi-python:dynamic/china-site:DomainOwnership", "site-domain-ownership") in records
+    assert len(result.records) == 13  # with the CDN ownership check (no DNS zone: the record is the user's)
+    assert ("china-site:index:DomainOwnership", "site-domain-ownership") in records
     assert any("Hong Kong" in e.message for e in result.logs)
     assert any("verification.harbour-lantern.com" in e.message for e in result.logs if e.severity == "warning")
 

@@ -2,20 +2,26 @@
 
 With ``dns_zone`` the Site registers, in this order (each depends on the one before):
 
-1. ``<name>-verify-content`` — ``pulumi-python:dynamic/china-site:DomainVerifyContent``: its create asks
+1. ``<name>-verify-content`` — ``china-site:index:DomainVerifyContent``: its create asks
    ``DescribeVerifyContent`` for the domain and outputs ``content`` (``verify_…``);
 2. ``<name>-dns-ownership`` — ``alicloud.dns.AlidnsRecord``: TXT, host record ``verification`` in the root domain's
    zone (``verification.<root domain>``), value = that content;
-3. ``<name>-domain-ownership`` — ``pulumi-python:dynamic/china-site:DomainOwnership``: its create calls
+3. ``<name>-domain-ownership`` — ``china-site:index:DomainOwnership``: its create calls
    ``VerifyDomainOwner`` (dnsCheck) at once (an account that already owns the domain passes on the first call) and
    then every ``intervalSeconds`` until ``timeoutSeconds``, failing with the record to create;
 4. the CDN domain ``depends_on`` the ownership resource.
 
 Without ``dns_zone`` only step 3 is registered (the user creates the record; the program prints it first).
 
-**Offline.** Only the dynamic providers' ``create`` talks to the cloud, and Pulumi's mocks (preflight, tests) never
-run a provider: under mocks nothing here calls the API, and ``content`` is unknown. The providers are pickled into
-the state, so they hold no credentials: they read the environment when they run.
+Both are custom resources of the china-site provider plugin (:mod:`china_site.provider.ownership`), so they work
+the same from YAML, TypeScript and Go. Stacks deployed before the plugin hold dynamic resources of the types
+``pulumi-python:dynamic/china-site:…``; the resources alias them (adopted by ``pulumi up``, nothing verified
+again), and :class:`VerifyContentProvider` / :class:`DomainOwnershipProvider` stay for such stacks' refresh and
+destroy before the upgrade.
+
+**Offline.** Only the provider's ``create`` talks to the cloud, and Pulumi's mocks (preflight, tests) never run a
+provider: under mocks nothing here calls the API, and ``content`` is unknown. Credentials never enter the state: the
+provider reads the environment when it runs.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ __all__ = [
 
 OWNERSHIP_COMPONENT: Final = "china-site:index:DomainOwnership"
 VERIFY_CONTENT_COMPONENT: Final = "china-site:index:DomainVerifyContent"
+# The types of stacks deployed before the provider plugin (dynamic resources; the providers below serve them).
+LEGACY_OWNERSHIP_TYPE: Final = "pulumi-python:dynamic/china-site:DomainOwnership"
+LEGACY_VERIFY_CONTENT_TYPE: Final = "pulumi-python:dynamic/china-site:DomainVerifyContent"
 DEFAULT_TIMEOUT_SECONDS: Final = 600.0
 DEFAULT_INTERVAL_SECONDS: Final = 15.0
 
@@ -114,19 +123,32 @@ class DomainOwnershipProvider(ResourceProvider):
         return ReadResult(id_, props)
 
 
-class DomainVerifyContent(pulumi.dynamic.Resource, module="china-site", name="DomainVerifyContent"):
-    """``pulumi-python:dynamic/china-site:DomainVerifyContent``; output ``content`` (verify_…)."""
+def _custom_opts(opts: pulumi.ResourceOptions | None, legacy_type: str) -> pulumi.ResourceOptions:
+    """The provider at this package's version, and an alias to the dynamic resource of a stack deployed before the
+    provider plugin (same name and parent, type ``legacy_type``): ``pulumi up`` adopts it instead of verifying
+    again."""
+    from china_site.provider.install import ensure_for_program
+    from china_site.provider.schema import version
+
+    ensure_for_program()
+    return pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(version=version(), aliases=[pulumi.Alias(type_=legacy_type)])
+    )
+
+
+class DomainVerifyContent(pulumi.CustomResource):
+    """``china-site:index:DomainVerifyContent``; output ``content`` (verify_…)."""
 
     content: pulumi.Output[str]
 
     def __init__(self, name: str, domain: str, root: str, opts: pulumi.ResourceOptions | None = None) -> None:
-        props = {"component": VERIFY_CONTENT_COMPONENT, "domain": domain, "root": root, "content": None}
-        super().__init__(VerifyContentProvider(), name, props, opts)
+        props = {"domain": domain, "root": root, "content": None}
+        super().__init__(VERIFY_CONTENT_COMPONENT, name, props, _custom_opts(opts, LEGACY_VERIFY_CONTENT_TYPE))
 
 
-class DomainOwnership(pulumi.dynamic.Resource, module="china-site", name="DomainOwnership"):
-    """``pulumi-python:dynamic/china-site:DomainOwnership``; output ``verified`` (true once VerifyDomainOwner
-    passed) and ``attempts``."""
+class DomainOwnership(pulumi.CustomResource):
+    """``china-site:index:DomainOwnership``; output ``verified`` (true once VerifyDomainOwner passed) and
+    ``attempts``."""
 
     verified: pulumi.Output[bool]
     attempts: pulumi.Output[int]
@@ -144,7 +166,6 @@ class DomainOwnership(pulumi.dynamic.Resource, module="china-site", name="Domain
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
-            "component": OWNERSHIP_COMPONENT,
             "domain": domain,
             "root": root,
             "recordFqdn": record_fqdn,
@@ -156,4 +177,4 @@ class DomainOwnership(pulumi.dynamic.Resource, module="china-site", name="Domain
             "verified": None,
             "attempts": None,
         }
-        super().__init__(DomainOwnershipProvider(), name, props, opts)
+        super().__init__(OWNERSHIP_COMPONENT, name, props, _custom_opts(opts, LEGACY_OWNERSHIP_TYPE))

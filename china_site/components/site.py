@@ -599,7 +599,8 @@ def _secret_certificate(certificate: SiteCertificate | None) -> SiteCertificate 
 
 def _origin_host(origin: Any) -> pulumi.Input[str]:
     """A WebBackend's load balancer DNS name, or the host name given."""
-    dns_name = getattr(origin, "dns_name", None)
-    if isinstance(dns_name, pulumi.Output):
-        return dns_name
+    # Only a resource is asked for its dns_name: getattr on an Output (a host name from another program's or the
+    # engine's output, e.g. a WebBackend's dnsName through the provider) would lift a missing attribute.
+    if isinstance(origin, pulumi.Resource):
+        return origin.dns_name  # type: ignore[attr-defined, no-any-return]
     return origin  # type: ignore[no-any-return]

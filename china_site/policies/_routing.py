@@ -46,7 +46,7 @@ ROUTES: Final[Mapping[tuple[str, str], str]] = {
 SCOPE_REMEDIABLE_TYPES: Final = frozenset(
     {"alicloud:cdn/domainNew:DomainNew", "alicloud:cdn/domain:Domain", "alicloud:dcdn/domain:Domain"}
 )
-# Homepage-footer inputs (SiteContent's dynamic resource, or any resource that carries them).
+# Homepage-footer inputs (china-site:index:SiteContent, a pre-plugin dynamic one, or any resource that carries them).
 DISPLAY_KEYS: Final = ("icpNumberDisplayed", "psbNumberDisplayed")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from e2e_helpers import TODAY, Project, policy_events
+from sample_stacks import CHINA_SITE_PROVIDER
 
 NO_REGION = "—"
 
@@ -61,10 +62,10 @@ def test_preflight_lists_what_the_real_preview_does(stack: str, project: Project
     assert table.returncode == 0, table.stdout + table.stderr
     offline = preflight_plan(table.stdout)
     # The real preview's JSON leaves out default providers (the engine registers them; the display hides them):
-    # preflight lists SiteContent's `pulumi:providers:pulumi-python` "default", the real preview does not.
-    default_providers = {k for k in offline if k[0].startswith("pulumi:providers:") and k[1] == "default"}
-    assert default_providers == {("pulumi:providers:pulumi-python", "default")}
-    assert not {k for k in real if k[1] == "default"}
+    # preflight lists the china-site plugin's default provider (SiteContent, the ownership check), the preview does not.
+    default_providers = {k for k in offline if k[0].startswith("pulumi:providers:") and k[1].startswith("default")}
+    assert default_providers == {("pulumi:providers:china-site", CHINA_SITE_PROVIDER)}
+    assert not {k for k in real if k[1].startswith("default")}
     assert set(offline) - default_providers == set(real)
     shown = {key: region for key, region in offline.items() if region != NO_REGION}
     assert shown, offline

@@ -1,0 +1,81 @@
+"""Where the engine finds ``pulumi-resource-china-site``: Pulumi's plugin cache, like any provider.
+
+The plugin is ``python -m china_site.provider`` of the environment china-site is installed in. The engine does not
+look in a virtualenv, and a plugin it finds on ``$PATH`` comes with a warning (and wins over the plugin cache — so
+china-site ships no ``pulumi-resource-china-site`` console script, which an activated virtualenv would put on
+``PATH``). :func:`ensure_installed` puts a launcher for *this* environment's interpreter into the plugin cache —
+``$PULUMI_HOME/plugins/resource-china-site-v<version>/pulumi-resource-china-site`` (``~/.pulumi`` by default), the
+place ``pulumi plugin install`` would put it. The Python components call it before registering a china-site
+resource (no manual step); ``china-site provider-dir`` calls it and prints the folder, for ``pulumi package add``
+in a YAML, TypeScript or Go project.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from china_site.provider.schema import PACKAGE, version
+
+__all__ = ["ensure_for_program", "ensure_installed", "launcher_text", "plugin_folder"]
+
+EXECUTABLE = f"pulumi-resource-{PACKAGE}"
+
+
+def plugin_folder(plugin_version: str | None = None) -> Path:
+    home = os.environ.get("PULUMI_HOME") or os.path.join(os.path.expanduser("~"), ".pulumi")
+    return Path(home) / "plugins" / f"resource-{PACKAGE}-v{plugin_version or version()}"
+
+
+def launcher_text(python: str | None = None) -> str:
+    interpreter = shlex.quote(python or sys.executable)
+    return (
+        f"#!/bin/sh\n# china-site {version()}: the provider plugin of this Python environment\n"
+        f'exec {interpreter} -m china_site.provider "$@"\n'
+    )
+
+
+def ensure_installed(python: str | None = None) -> Path:
+    """The plugin folder, with the launcher for ``python`` (default: this interpreter) written when missing or
+    different. Atomic: a concurrent engine never sees half a file."""
+    folder = plugin_folder()
+    target = folder / EXECUTABLE
+    text = launcher_text(python)
+    try:
+        if target.read_text(encoding="utf-8") == text:
+            return folder
+    except OSError:
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{EXECUTABLE}.{os.getpid()}.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.chmod(0o755)
+    os.replace(tmp, target)
+    return folder
+
+
+def ensure_for_program() -> None:
+    """Before a Python program registers a china-site resource: the plugin in the cache, unless under Pulumi's mocks
+    (tests, preflight: no engine) or inside the plugin itself (Construct: the engine already runs it)."""
+    from pulumi.runtime import mocks, settings
+
+    if isinstance(getattr(settings.SETTINGS, "monitor", None), mocks.MockMonitor) or os.environ.get(_IN_PLUGIN):
+        return
+    try:
+        ensure_installed()
+    except OSError as err:
+        from china_site.components.placement import surface
+        from china_site.errors import InputError
+
+        raise surface(
+            InputError(
+                f"cannot put the china-site provider plugin into Pulumi's plugin cache ({err.strerror})",
+                where=str(plugin_folder()),
+                fix="set PULUMI_HOME to a writable folder, or run `china-site provider-dir` once as its owner",
+            )
+        ) from None
+
+
+_IN_PLUGIN = "CHINA_SITE_PROVIDER_PROCESS"
