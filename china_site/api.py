@@ -51,6 +51,7 @@ __all__ = [
     "advise",
     "audit",
     "event_to_json",
+    "not_applicable",
     "run_audit",
 ]
 
@@ -259,6 +260,7 @@ def run_audit(
         skip = [PROVIDER_NOT_IN_ARTIFACT, RESOURCES_NOT_IN_ARTIFACT, RUN_FAILED, LINKS_NOT_IN_ARTIFACT]
         comparison = compare(doc, checked.diagnostics, pack=pack.name, stack_urn=stack_urn, skip_policies=skip)
         engine, notes = _engine_section(comparison, redact)
+    rows = plan(doc.records, checked.stack_config)
     report = Report.from_records(
         checked.diagnostics,
         checked.records,
@@ -266,17 +268,31 @@ def run_audit(
         stack=checked.stack,
         project=checked.project,
         policies=policies_meta(checked.pack.policies, pack_enforcement=checked.pack.enforcement),
-        not_applicable=[(na.urn, na.policy) for na in checked.evaluation.not_applicable],
+        not_applicable=not_applicable(checked, rows),
     )
     return AuditRun(
         report=report,
         artifact=doc,
         checked=checked,
         project_dir=project_dir,
-        plan=plan(doc.records, checked.stack_config),
+        plan=rows,
         engine=engine,
         notes=notes,
     )
+
+
+def not_applicable(checked: Checked, rows: Sequence[PlanRow]) -> list[tuple[str, str]]:
+    """(URN, policy) checks that did not apply, for JUnit's ``skipped``: what the policies reported as not applicable
+    (a registry that could not be read), and every resource policy on a resource the plan shows is not public
+    (nothing for it to judge). A check with a finding is never among them (the report keeps findings first)."""
+    from pulumi_policy import StackValidationPolicy
+
+    pairs = [(na.urn, na.policy) for na in checked.evaluation.not_applicable]
+    resource_policies = [p.name for p in checked.pack.policies if not isinstance(p, StackValidationPolicy)]
+    for row in rows:
+        if not row.public:
+            pairs.extend((row.urn, name) for name in resource_policies)
+    return pairs
 
 
 def event_to_json(event: Any) -> dict[str, Any]:

@@ -609,6 +609,7 @@ def preflight(
     output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
 ) -> None:
     """Run the program and the pack offline (see ``_PREFLIGHT_HELP``)."""
+    from china_site import api
     from china_site.engine.driver import policies_meta
     from china_site.engine.runner import (
         TODAY_KEY,
@@ -667,6 +668,7 @@ def preflight(
         notes = _program_notes(result.logs)
         entry = project.main / "__main__.py" if project.main.is_dir() else project.main
         title = f"{result.project}/{result.stack}"
+        rows = plan(result.records, checked.stack_config)
         report = Report.from_records(
             checked.diagnostics,
             checked.records,
@@ -678,14 +680,14 @@ def preflight(
             if format in (ReportFormat.sarif, ReportFormat.codequality)
             else {},
             artifact=_whole_file(entry),
-            not_applicable=[(na.urn, na.policy) for na in checked.evaluation.not_applicable],
+            not_applicable=api.not_applicable(checked, rows),
         )
         code = _emit_report(
             report,
             format=format,
             output=output,
             title=title,
-            plan_rows=plan(result.records, checked.stack_config),
+            plan_rows=rows,
             notes=notes,
             refusal=result.refusal,
         )

@@ -23,7 +23,7 @@ def _short(token: str) -> str:
 
 
 def _policy(spec: ResourceType) -> str:
-    from china_site.exposure_stack import is_deferred
+    from china_site.exposure_stack import is_deferred, is_stack_judged, suppressors
 
     if is_deferred(spec.token):
         return "`dns-linked-exposure` (judged with the stack: every mandatory rule for its domain)"
@@ -37,6 +37,9 @@ def _policy(spec: ResourceType) -> str:
         policy += "; `dns-linked-exposure`"
     if spec.token in ("alicloud:oss/bucketAcl:BucketAcl", "alicloud:oss/bucketPolicy:BucketPolicy"):
         policy += "; `dns-linked-exposure` with the bucket's tags"
+    if is_stack_judged(spec.token):
+        cancelled_by = ", ".join(f"`{s.name}`" for s in suppressors() if spec.token in s.targets)
+        policy += f" (judged with the stack; cancelled by {cancelled_by})"
     return policy
 
 

@@ -5,6 +5,9 @@ have no entry of their own (network interfaces). Pure: no Pulumi imports; ``dns-
 
 ``deferred`` types are only public through another resource of the stack (a forwarding rule through its load
 balancer): the resource policies leave them to ``dns-linked-exposure``, which judges them with the stack here.
+Every other target of a suppressor is *stack-judged* (a bucket whose public ACL OSS Block Public Access blocks): the
+resource policies judge it at ``AnalyzeStack`` instead of ``Analyze``, with the same rules and under the same names
+(the untied advisory included), unless a suppressor of the stack cancels its exposure.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ __all__ = [
     "Suppressor",
     "deferred_types",
     "is_deferred",
+    "is_stack_judged",
     "record_disabled",
     "suppressor_of",
     "tie_exposure",
@@ -58,7 +62,7 @@ class _Stack:
 
 @functools.cache
 def _data() -> _Stack:
-    from china_site.exposure import _exposing_head
+    from china_site.exposure_data import _exposing_head
 
     spec = _exposing_head().get("stack")
     where = "china_site/data/exposure_types.yaml: stack"
@@ -128,6 +132,23 @@ def is_deferred(type_token: str) -> bool:
     return type_token in _data().deferred
 
 
+def stack_judged_types() -> frozenset[str]:
+    """The targets of a suppressor that are not deferred: public by themselves (with or without a domain), but a
+    resource of the stack can cancel that (OSS Block Public Access under a bucket's own public ACL)."""
+    return _stack_judged()
+
+
+@functools.cache
+def _stack_judged() -> frozenset[str]:
+    data = _data()
+    return frozenset(t for s in data.suppressors for t in s.targets) - data.deferred
+
+
+def is_stack_judged(type_token: str) -> bool:
+    """A type the resource policies judge with the stack (``AnalyzeStack``): a suppressor of the data targets it."""
+    return type_token in _stack_judged()
+
+
 def suppressors() -> tuple[Suppressor, ...]:
     return _data().suppressors
 
@@ -150,7 +171,7 @@ def links() -> Mapping[str, str]:
 def record_disabled(type_token: str | None, props: Mapping[str, Any]) -> bool:
     """A DNS record turned off (``status: DISABLE``): it resolves nothing, so it links nothing. An unknown status is
     not off (the stricter reading)."""
-    from china_site.exposure import _get, _text
+    from china_site.exposure_values import _get, _text
 
     if type_token is None:
         return False
@@ -165,13 +186,14 @@ def record_disabled(type_token: str | None, props: Mapping[str, Any]) -> bool:
 
 
 def _flag_true(props: Mapping[str, Any], key: str) -> bool:
-    from china_site.exposure import _flag, _get
+    from china_site.exposure_values import _flag, _get
 
     return _flag(_get(props, key)) is True
 
 
 def _text_of(props: Mapping[str, Any], key: str) -> str | None:
-    from china_site.exposure import _get, _text, is_unknown
+    from china_site.exposure import is_unknown
+    from china_site.exposure_values import _get, _text
 
     text = _text(_get(props, key))
     return None if text is None or is_unknown(text) else text
@@ -182,7 +204,8 @@ def suppressor_of(
 ) -> tuple[Suppressor, Any] | None:
     """The suppressor (data) and the resource of the stack (a ``ResourceView``) that cancel ``target``'s exposure,
     or None. Found through the target's property dependencies (``via``) or the same bucket name (``match``)."""
-    from china_site.exposure import _merged, view_exposure
+    from china_site.exposure import view_exposure
+    from china_site.exposure_links import _merged
 
     candidates = [s for s in _data().suppressors if target.type in s.targets]
     if not candidates:
@@ -231,7 +254,8 @@ def placed_by_stack(
     the strictest); unchanged when the data names no such resource, or none is in the stack."""
     from dataclasses import replace
 
-    from china_site.exposure import _merged, view_exposure
+    from china_site.exposure import view_exposure
+    from china_site.exposure_links import _merged
 
     rule = _data().areas.get(target.type)
     if rule is None:
@@ -279,7 +303,10 @@ def placed_by_stack(
 def tie_exposure(view: Any, stack_config: Mapping[str, str] | None) -> Exposure | None:
     """The exposure of a resource with no entry of its own that an EIP association makes public (a network
     interface): public, with its own ``china-site:domain`` tags, in its region. None for any other type."""
-    from china_site.exposure import _classify, _Ctx, _dedupe, _merged, _region, _tag_facts
+    from china_site.exposure_deciders import _Ctx
+    from china_site.exposure_links import _merged
+    from china_site.exposure_regions import _classify, _region
+    from china_site.exposure_resource import _dedupe, _tag_facts
 
     if view.type not in _data().ties:
         return None

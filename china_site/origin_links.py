@@ -19,7 +19,9 @@ from dataclasses import replace
 from typing import Any, Final
 
 from china_site.access import needs_provider_access
-from china_site.exposure import RESOURCE_TYPES, ResourceView, _merged, _norm_value, _reveal, is_unknown, view_exposure
+from china_site.exposure import RESOURCE_TYPES, ResourceView, is_unknown, view_exposure
+from china_site.exposure_links import _merged, _norm_value
+from china_site.exposure_values import _reveal
 from china_site.model import Exposure
 
 __all__ = ["CDN_SOURCE_TYPES", "link_cdn_origins"]

@@ -9,7 +9,8 @@ the consistency notes of :mod:`china_site.consistency` (warnings).
 from __future__ import annotations
 
 from china_site import consistency, numbers
-from china_site.filings import Entity, FilingRegistry, Site, _Problem, _province_name, _short
+from china_site.registry_fields import _Problem, _province_name, _short
+from china_site.registry_models import Entity, FilingRegistry, Site
 
 __all__ = ["cross_check"]
 

@@ -96,7 +96,7 @@ class _Tables:
 
 @functools.cache
 def _tables() -> _Tables:
-    from china_site.exposure import _exposing_head
+    from china_site.exposure_data import _exposing_head
 
     spec = _exposing_head().get("templates")
     where = "china_site/data/exposure_types.yaml: templates"
@@ -232,7 +232,8 @@ def _parse(body: str) -> Any:
 
 def read_template(type_token: str, props: Mapping[str, Any]) -> Template | None:
     """What ``type_token`` (a template type) creates, read from its wire inputs; None for any other type."""
-    from china_site.exposure import UNKNOWN, _get, _text
+    from china_site.exposure import UNKNOWN
+    from china_site.exposure_values import _get, _text
 
     spec = _tables().types.get(type_token)
     if spec is None:
@@ -286,7 +287,8 @@ def read_template(type_token: str, props: Mapping[str, Any]) -> Template | None:
 def _parameters(document: Mapping[str, Any], given: object) -> dict[str, object]:
     """Parameter name → value: the stack's ``parameters`` ({parameterKey, parameterValue}), else the template's
     ``Default``; a parameter with neither is absent (a ``Ref`` to it is then unknown)."""
-    from china_site.exposure import UNKNOWN, _get
+    from china_site.exposure import UNKNOWN
+    from china_site.exposure_values import _get
 
     values: dict[str, object] = {}
     declared = document.get("Parameters")

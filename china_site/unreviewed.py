@@ -79,7 +79,8 @@ def _known() -> frozenset[str]:
     the parsed list)."""
     import re
 
-    from china_site.exposure import _REVIEWED_KEY, RESOURCE_TYPES, _data_text
+    from china_site.exposure import RESOURCE_TYPES
+    from china_site.exposure_data import _REVIEWED_KEY, _data_text
 
     _, _, reviewed = _data_text().partition(_REVIEWED_KEY)
     listed = re.findall(r"^[\s:]*- (alicloud:\S+)\s*$", reviewed, re.M)
@@ -98,7 +99,8 @@ def is_unreviewed(type_token: str) -> bool:
 
 
 def _is_off(value: object) -> bool:
-    from china_site.exposure import UNKNOWN, _reveal
+    from china_site.exposure import UNKNOWN
+    from china_site.exposure_values import _reveal
 
     value = _reveal(value)
     if value is UNKNOWN:
@@ -116,7 +118,7 @@ def _is_off(value: object) -> bool:
 
 def public_looking(props: Mapping[str, Any], _prefix: str = "", _depth: int = 0) -> list[str]:
     """The wire paths of inputs that look public (see the module docstring), at most a few levels deep."""
-    from china_site.exposure import _reveal
+    from china_site.exposure_values import _reveal
 
     if _depth > _MAX_DEPTH or not isinstance(props, Mapping):
         return []
@@ -143,7 +145,8 @@ def public_looking(props: Mapping[str, Any], _prefix: str = "", _depth: int = 0)
 def serves_mainland_nodes(props: Mapping[str, Any]) -> bool:
     """A CDN-like scope input (``scope: domestic``/``global``) on an unreviewed type: it serves mainland nodes
     whatever its API region. An unknown scope reads as mainland (the stricter reading)."""
-    from china_site.exposure import UNKNOWN, _reveal
+    from china_site.exposure import UNKNOWN
+    from china_site.exposure_values import _reveal
 
     hints = _hints()
     try:
@@ -232,7 +235,8 @@ def needs_check(type_token: str) -> bool:
 def placed(type_token: str, props: Mapping[str, Any], area: Area, region: str | None) -> tuple[Area, str | None]:
     """Where a template type creates its resources: its region property (a stack instance's region, the strictest
     of a list), else ``area``/``region`` (the provider's)."""
-    from china_site.exposure import UNKNOWN, _get, _text
+    from china_site.exposure import UNKNOWN
+    from china_site.exposure_values import _get, _text
     from china_site.regions import classify
     from china_site.templates import template_region_property
 

@@ -19,14 +19,15 @@ from test_exposure_types import (
     _resource,
     audit,
     config,  # noqa: F401
+    judged,
     provider,
-    rargs,
     registry,  # noqa: F401
     run,
     stack_args,
 )
 
-from china_site.exposure import RESOURCE_TYPES, ExposureDataError, _compile, exposure_data, exposure_from_resource
+from china_site.exposure import RESOURCE_TYPES, ExposureDataError, exposure_data, exposure_from_resource
+from china_site.exposure_data import _compile
 from china_site.policies._exposures import is_deferred
 
 CASES = [(token, index) for token in EXPOSING for index in range(len(RESOURCE_TYPES[token].cases))]
@@ -41,7 +42,7 @@ def _case(token: str, index: int, kind: str, tag: bool = True) -> dict[str, Any]
 
 
 def _findings(token: str, props: dict[str, Any], region: str, config: dict[str, Any]) -> list[str]:  # noqa: F811
-    args = rargs(token, props, config, provider(region))
+    args = judged(token, props, config, provider(region))
     found = run("icp-filing-required", args) + run("untied-mainland-exposure", args)
     if is_deferred(token):  # judged with the stack (here: the resource alone in it)
         assert found == []
@@ -108,7 +109,7 @@ def test_every_case_through_the_audit(tmp_path: Path, registry: Path) -> None:  
 
 def _expose(spec: dict[str, Any], props: dict[str, Any], region: str = MAINLAND) -> Any:
     resource = _compile("alicloud:x/y:Z", {"product": "x", "how": "y", **spec})
-    from china_site.exposure import _Ctx
+    from china_site.exposure_deciders import _Ctx
 
     ctx = _Ctx(props)
     return resource.handler(ctx), ctx.unknown

@@ -39,7 +39,7 @@ from china_site.exposure import (
 )
 from china_site.exposure_stack import area_sources
 from china_site.policies import _adapter, pack
-from china_site.policies._exposures import is_deferred
+from china_site.policies._exposures import is_deferred, is_stack_judged
 
 POLICIES = {p.name: p for p in pack.POLICIES}
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
@@ -106,7 +106,7 @@ def test_the_data_names_the_provider_version_it_was_reviewed_against() -> None:
 
 
 def test_policy_time_parses_only_the_exposing_part_and_it_is_the_same() -> None:
-    from china_site.exposure import _exposing_data
+    from china_site.exposure_data import _exposing_data
 
     assert _exposing_data() == exposure_data()["exposing"]
 
@@ -174,7 +174,8 @@ def test_every_error_code_family_is_a_product_of_an_exposing_type() -> None:
 
 
 def test_a_bad_data_entry_is_refused_with_its_place() -> None:
-    from china_site.exposure import ExposureDataError, _compile
+    from china_site.exposure import ExposureDataError
+    from china_site.exposure_data import _compile
 
     good = {"product": "x", "how": "y", "public": "always"}
     _compile("alicloud:x/y:Z", good)
@@ -270,11 +271,21 @@ def stack_args(token: str, props: Mapping[str, Any], config: Mapping[str, Any], 
     return StackValidationArgs([resource], dict(config), {})
 
 
+def judged(token: str, props: Mapping[str, Any], config: Mapping[str, Any], prov: Any) -> Any:
+    """What the resource policies judge the resource with: its own args, or (a stack-judged type: a resource of the
+    stack may cancel its exposure) the stack it is alone in, where the same policies judge it at AnalyzeStack."""
+    if is_stack_judged(token):
+        assert run("icp-filing-required", rargs(token, props, config, prov)) == []  # never at Analyze
+        assert run("untied-mainland-exposure", rargs(token, props, config, prov)) == []
+        return stack_args(token, props, config, prov)
+    return rargs(token, props, config, prov)
+
+
 @pytest.mark.parametrize("token", EXPOSING)
 def test_mainland_case_through_the_policies(token: str, config: dict[str, Any]) -> None:
     spec = RESOURCE_TYPES[token]
     props, region = placed(spec, "mainland")
-    args = rargs(token, props, config, provider(region))
+    args = judged(token, props, config, provider(region))
     if is_deferred(token):  # only public through another resource: judged with the stack
         assert run("icp-filing-required", args) == [] and run("untied-mainland-exposure", args) == []
         [message] = run("dns-linked-exposure", stack_args(token, props, config, provider(region)))
@@ -289,7 +300,7 @@ def test_mainland_case_through_the_policies(token: str, config: dict[str, Any]) 
         assert icp == []
         assert len(untied) == 1 and "no domain is tied to it" in untied[0], untied
         if "tags" in SDK[token]:  # a tag ties the domain: the mandatory finding
-            tagged = rargs(token, {**props, "tags": {"china-site:domain": UNFILED_TAG}}, config, provider(region))
+            tagged = judged(token, {**props, "tags": {"china-site:domain": UNFILED_TAG}}, config, provider(region))
             [message] = run("icp-filing-required", tagged)
             assert UNFILED_TAG in message
 
@@ -300,7 +311,7 @@ def test_hong_kong_case_through_the_policies(token: str, config: dict[str, Any])
     props, region = placed(spec, "hongkong")
     if "tags" in SDK[token]:
         props["tags"] = {"china-site:domain": UNFILED_TAG}
-    args = rargs(token, props, config, provider(region))
+    args = judged(token, props, config, provider(region))
     if is_deferred(token):
         assert run("dns-linked-exposure", stack_args(token, props, config, provider(region))) == []
     if spec.area_kind == "mainland":  # no offshore configuration exists: the Hong Kong provider changes nothing
@@ -361,7 +372,7 @@ def test_the_example_made_private_by_its_own_rule_passes_on_the_mainland(token: 
     _made_private(props, exposure_data()["exposing"][token]["public"])
     exposure = exposure_from_resource(token, props, provider_props={"region": region})
     assert exposure is not None and exposure.public is False, props
-    args = rargs(token, props, config, provider(region))
+    args = judged(token, props, config, provider(region))
     assert run("icp-filing-required", args) == [] and run("untied-mainland-exposure", args) == []
 
 
@@ -736,8 +747,8 @@ def test_bucket_made_public_by_another_resource_is_judged_like_its_own_acl(
     )
     [(message, urn)] = out
     assert urn == acl.urn and "static.unfiled-shop.cn" in message and "makes bucket 'site-bucket' public" in message
-    # The same bucket with acl public-read on itself: the same finding, from the resource policy.
-    own = rargs(
+    # The same bucket with acl public-read on itself: the same finding, from the resource policy (at AnalyzeStack).
+    own = judged(
         "alicloud:oss/bucket:Bucket",
         {"bucket": "site-b", "acl": "public-read", "tags": tags},
         config,

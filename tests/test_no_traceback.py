@@ -181,7 +181,7 @@ def test_a_duplicate_key_in_the_stack_config_is_one_line(tmp_path: Path) -> None
 
 def test_json_inside_stack_config_and_bucket_policies_is_bounded() -> None:
     from china_site.errors import InputError
-    from china_site.exposure import _policy_public
+    from china_site.exposure_deciders import _policy_public
     from china_site.policy_config import _decode_stack_value, read_stack_config
 
     with pytest.raises(InputError, match="cannot parse"):

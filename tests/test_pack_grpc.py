@@ -169,6 +169,34 @@ def test_other_provider_filing_on_cdn_private_bucket_passes_and_public_ecs_origi
     assert finding.urn.endswith("::origin") and "tencent-cloud" in finding.message and "新增接入" in finding.message
 
 
+@pytest.mark.parametrize("tags", [True, False])
+def test_block_public_access_cancels_a_buckets_own_public_acl(
+    pack: PackProcess, shared: dict[str, Any], tags: bool
+) -> None:
+    # Issue 18 item 6: the bucket is judged at AnalyzeStack (where the suppressor is seen), under its usual policy.
+    pack.configure(shared)
+    props = {"bucket": "site-bucket", "acl": "public-read"}
+    bucket = (
+        tagged(OSS_BUCKET, "site-bucket", "www.unfiled.cn", **props)
+        if tags
+        else Resource(OSS_BUCKET, "site-bucket", props, SHANGHAI)
+    )
+    for on in (True, False):
+        block = Resource(
+            "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "bpa",
+            {"bucket": "site-bucket", "blockPublicAccess": on},
+            SHANGHAI,
+        )
+        run = pack.run([bucket, block])
+        if on:
+            assert run.diagnostics == []
+            continue
+        [diag] = run.diagnostics
+        policy, level = ("icp-filing-required", "mandatory") if tags else ("untied-mainland-exposure", "advisory")
+        assert (diag.policy, diag.level, diag.urn) == (policy, level, bucket.urn)
+
+
 @pytest.mark.parametrize(("domain", "expected"), [("waiting.com.cn", "still pending"), ("dropped.cn", "cancelled")])
 def test_pending_cancelled_and_other_access_provider(
     pack: PackProcess, shared: dict[str, Any], domain: str, expected: str

@@ -414,3 +414,171 @@ def test_without_dependencies_a_ga_domain_is_never_placed_more_leniently(config:
     stack.add(GA_IP_SET, "ips", {"accelerateRegionId": "cn-hongkong", "bandwidth": 5}, acceleratorId=accelerator)
     stack.add("alicloud:ga/domain:Domain", "served", {"domain": HOST})  # no acceleratorId dependency
     assert len([m for m in stack.linked(config) if "'served'" in m]) == 1  # its own region (cn-hangzhou) stands
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A bucket's own public ACL or policy under OSS Block Public Access (a false positive is a defect): the bucket is
+# stack-judged — every resource policy judges it at AnalyzeStack, where the suppressor is seen.
+
+PUBLIC_POLICY = (
+    '{"Version":"1","Statement":[{"Effect":"Allow","Principal":["*"],"Action":["oss:GetObject"],'
+    '"Resource":["acs:oss:*:*:site/*"]}]}'
+)
+
+
+def every_policy(stack: Stack, config: dict[str, Any]) -> set[tuple[str, str]]:  # noqa: F811
+    """(policy, resource name) of every violation of the whole pack: each resource policy per resource (Analyze),
+    then every stack policy and every resource policy that judges the stack (AnalyzeStack), as the engine does."""
+    from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy
+
+    from china_site.policies._adapter import StackJudgingPolicy
+    from china_site.policies.pack import POLICIES as PACK
+
+    found: set[tuple[str, str]] = set()
+    names = {r.urn: r.name for r in stack.resources}
+    for policy in PACK:
+        if isinstance(policy, ResourceValidationPolicy):
+            for r in stack.resources:
+                args = ResourceValidationArgs(
+                    r.resource_type, r.props, r.urn, r.name, OPTS, r.provider, dict(config), {}
+                )
+                found |= {(policy.name, r.name) for _ in run(policy.name, args)}
+        if isinstance(policy, StackValidationPolicy | StackJudgingPolicy):
+            out: list[str | None] = []
+            policy.validate(
+                StackValidationArgs(stack.resources, dict(config), {}),
+                lambda message, urn=None, out=out: out.append(urn),  # type: ignore[arg-type,misc]
+            )
+            found |= {(policy.name, names.get(urn or "", "?")) for urn in out}
+    return found
+
+
+def own_bucket(own: dict[str, Any], tagged: bool, block: object, token: str = BPA, other: bool = False) -> Stack:
+    stack = Stack()
+    tags = {"tags": {"china-site:domain": HOST}} if tagged else {}
+    stack.add(BUCKET, "bucket", {"bucket": "site", **own, **tags})
+    if block is not None:
+        props: dict[str, Any] = {"blockPublicAccess": block}
+        stack.add(token, "bpa", {"bucket": "other" if other else "site", **props} if token == BPA else props)
+    return stack
+
+
+OWN = [{"acl": "public-read"}, {"acl": "public-read-write"}, {"policy": PUBLIC_POLICY}]
+
+
+@pytest.mark.parametrize("own", OWN)
+@pytest.mark.parametrize("token", [BPA, ACCOUNT_BPA])
+@pytest.mark.parametrize("tagged", [True, False])
+def test_block_public_access_cancels_the_buckets_own_acl_or_policy(
+    own: dict[str, Any],
+    token: str,
+    tagged: bool,
+    config: dict[str, Any],  # noqa: F811
+) -> None:
+    assert every_policy(own_bucket(own, tagged, True, token), config) == set()
+
+
+@pytest.mark.parametrize("own", OWN)
+@pytest.mark.parametrize("tagged", [True, False])
+@pytest.mark.parametrize(
+    ("block", "token", "other"),
+    [
+        (None, BPA, False),  # no Block Public Access in the stack
+        (False, BPA, False),
+        (False, ACCOUNT_BPA, False),
+        (UNKNOWN_STRING, BPA, False),  # unknown at preview: never suppresses
+        (UNKNOWN_STRING, ACCOUNT_BPA, False),
+        (True, BPA, True),  # another bucket's
+    ],
+)
+def test_a_public_bucket_without_block_public_access_keeps_its_finding(
+    own: dict[str, Any],
+    tagged: bool,
+    block: object,
+    token: str,
+    other: bool,
+    config: dict[str, Any],  # noqa: F811
+) -> None:
+    expected = "icp-filing-required" if tagged else "untied-mainland-exposure"  # the untied advisory is kept
+    assert every_policy(own_bucket(own, tagged, block, token, other), config) == {(expected, "bucket")}
+
+
+def test_a_private_bucket_and_a_hong_kong_bucket_get_nothing(config: dict[str, Any]) -> None:  # noqa: F811
+    assert every_policy(own_bucket({"acl": "private"}, True, None), config) == set()
+    stack = Stack("cn-hongkong")
+    stack.add(BUCKET, "bucket", {"bucket": "site", "acl": "public-read", "tags": {"china-site:domain": HOST}})
+    assert every_policy(stack, config) == set()
+
+
+def test_block_public_access_cancels_the_bucket_and_its_acl_resource(config: dict[str, Any]) -> None:  # noqa: F811
+    """The bucket's own ACL and an oss.BucketAcl of it, one Block Public Access: nothing from any policy."""
+    for block, expected in (
+        (True, set()),
+        (
+            False,
+            {("icp-filing-required", "bucket"), ("untied-mainland-exposure", "acl"), ("dns-linked-exposure", "acl")},
+        ),
+    ):
+        stack = own_bucket({"acl": "public-read"}, True, block)
+        stack.add(BUCKET_ACL, "acl", {"bucket": "site", "acl": "public-read"})
+        assert every_policy(stack, config) == expected
+
+
+def test_block_public_access_of_a_bucket_through_the_audit(tmp_path: Path, registry: Path) -> None:  # noqa: F811
+    resources: list[dict[str, Any]] = []
+    for kind, on in (("ok", True), ("bad", False)):
+        for tag, tags in (("tagged", {"tags": {"china-site:domain": HOST}}), ("untied", {})):
+            name = f"{kind}-{tag}"
+            resources += [
+                _resource(BUCKET, f"bucket-{name}", {"bucket": name, "acl": "public-read", **tags}, "sh"),
+                _resource(BPA, f"bpa-{name}", {"bucket": name, "blockPublicAccess": on}, "sh"),
+            ]
+    data = audit(tmp_path, _export(resources, {"sh": "cn-shanghai"}), registry)
+    found = {(f["policy"], f["enforcement"], f["name"]) for f in data["findings"]}
+    assert found == {
+        ("icp-filing-required", "mandatory", "bucket-bad-tagged"),
+        ("untied-mainland-exposure", "advisory", "bucket-bad-untied"),
+    }, data["findings"]
+    # The bucket's own public policy under the account's Block Public Access (a stack of its own each).
+    for on, expected in ((True, set()), (False, {("untied-mainland-exposure", "advisory", "bucket")})):
+        account = [
+            _resource(BUCKET, "bucket", {"bucket": "site", "policy": PUBLIC_POLICY}, "sh"),
+            _resource(ACCOUNT_BPA, "account-bpa", {"blockPublicAccess": on}, "sh"),
+        ]
+        data = audit(tmp_path, _export(account, {"sh": "cn-shanghai"}), registry)
+        assert {(f["policy"], f["enforcement"], f["name"]) for f in data["findings"]} == expected, data["findings"]
+
+
+@pytest.mark.parametrize(
+    "levels",
+    [
+        {},
+        # Both stack policies off: the pack builds the stack's resources itself for the resource policies.
+        {"dns-linked-exposure": "disabled", "filing-registry-available": "disabled"},
+        # A resource policy off is off at AnalyzeStack too.
+        {"untied-mainland-exposure": "disabled"},
+    ],
+)
+def test_stack_judged_findings_follow_each_policys_own_level(
+    levels: dict[str, str],
+    tmp_path: Path,
+    registry: Path,  # noqa: F811
+) -> None:
+    import json
+
+    resources: list[dict[str, Any]] = []
+    for kind, on in (("ok", True), ("bad", False)):
+        for tag, tags in (("tagged", {"tags": {"china-site:domain": HOST}}), ("untied", {})):
+            name = f"{kind}-{tag}"
+            resources += [
+                _resource(BUCKET, f"bucket-{name}", {"bucket": name, "policy": PUBLIC_POLICY, **tags}, "sh"),
+                _resource(BPA, f"bpa-{name}", {"bucket": name, "blockPublicAccess": on}, "sh"),
+            ]
+    policy_config = tmp_path / "policy.json"
+    policy_config.write_text(json.dumps({p: {"enforcementLevel": v} for p, v in levels.items()}), encoding="utf-8")
+    export = _export(resources, {"sh": "cn-shanghai"})
+    data = audit(tmp_path, export, registry, "--policy-config", str(policy_config))
+    expected = {("icp-filing-required", "mandatory", "bucket-bad-tagged")}
+    if "untied-mainland-exposure" not in levels:
+        expected.add(("untied-mainland-exposure", "advisory", "bucket-bad-untied"))
+    assert {(f["policy"], f["enforcement"], f["name"]) for f in data["findings"]} == expected, data["findings"]

@@ -690,11 +690,11 @@ def test_objects_replaced_by_someone_else_are_never_deleted(tmp_path: Path, buck
 @pytest.fixture
 def small_parts(monkeypatch: pytest.MonkeyPatch) -> int:
     """Multipart from 5 MiB with 5 MiB parts (S3's smallest, which moto enforces), so a test file of some dozen MiB
-    exercises what a 1 GB file does."""
-    from china_site import sync as sync_mod
+    exercises what a 1 GB file does. The sizes live in ``sync_multipart`` (every sync module reads them there)."""
+    from china_site import sync_multipart
 
-    monkeypatch.setattr(sync_mod, "MULTIPART_THRESHOLD", 5 * 1024**2)
-    monkeypatch.setattr(sync_mod, "MIN_PART_SIZE", 5 * 1024**2)
+    monkeypatch.setattr(sync_multipart, "MULTIPART_THRESHOLD", 5 * 1024**2)
+    monkeypatch.setattr(sync_multipart, "MIN_PART_SIZE", 5 * 1024**2)
     return 5 * 1024**2
 
 

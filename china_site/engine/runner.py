@@ -681,7 +681,7 @@ class PlanRow:
 
 
 def _text(value: Any) -> str | None:
-    from china_site.exposure import _reveal
+    from china_site.exposure_values import _reveal
 
     value = _reveal(value)
     return value if isinstance(value, str) and value else None

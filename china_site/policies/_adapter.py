@@ -70,6 +70,7 @@ from china_site.policies._exposures import (
     display_exposure,
     is_covered,
     is_deferred,
+    is_stack_judged,
     resource_exposure,
 )
 from china_site.policies._memo import _memoized, _resource_memo, request_memo, request_scope
@@ -95,7 +96,13 @@ from china_site.policies._routing import (
     core_rules_for,
     route,
 )
-from china_site.policies._stack import check_dns_linked, check_registry_available, stack_views
+from china_site.policies._stack import (
+    check_dns_linked,
+    check_registry_available,
+    check_stack_judged,
+    stack_judged_in,
+    stack_views,
+)
 from china_site.policies._values import _PROXIES, explicit_provider, plain, provider_props
 
 if TYPE_CHECKING:
@@ -112,6 +119,7 @@ __all__ = [
     "SCOPE_REMEDIABLE_TYPES",
     "UNTIED_MAINLAND_EXPOSURE",
     "PolicyMeta",
+    "StackJudgingPolicy",
     "all_findings",
     "check_dns_linked",
     "check_pack_config",
@@ -126,6 +134,7 @@ __all__ = [
     "internal_error_message",
     "is_covered",
     "is_deferred",
+    "is_stack_judged",
     "live_reconcile",
     "log_once",
     "pack_config_errors",
@@ -145,6 +154,7 @@ __all__ = [
     "set_engine_stack_config",
     "settings_for",
     "stack_config",
+    "stack_judged_in",
     "stack_policy",
     "stack_views",
     "take_registry_failures",
@@ -162,12 +172,16 @@ def _evaluate_resource(policy: str, args: ResourceValidationArgs) -> tuple[PackS
         return None  # cheap exit before touching the properties
     if is_deferred(args.resource_type):
         return None  # public only through another resource of the stack: dns-linked-exposure judges it
+    if not displays and is_stack_judged(args.resource_type):
+        return None  # a resource of the stack may cancel its exposure: judged at AnalyzeStack (check_stack_judged)
     memo = _resource_memo(args)
     props = _memoized(memo, "props", lambda: plain(args.props))
     if not isinstance(props, Mapping):
         return None
     if not (displays and _has_display_inputs(props)) and not is_covered(args.resource_type):
         return None
+    if displays and is_stack_judged(args.resource_type) and not _has_display_inputs(props):
+        return None  # judged at AnalyzeStack, like the other policies (check_stack_judged)
     settings = settings_for(policy, args.get_config())
     provider = _memoized(memo, "provider", lambda: provider_props(args.provider))
     build = display_exposure if displays and _has_display_inputs(props) else resource_exposure
@@ -227,6 +241,17 @@ def _with_details(policy: Any, details: str | None) -> Any:
     return policy
 
 
+class StackJudgingPolicy(ResourceValidationPolicy):
+    """A resource policy that also judges, once the engine shows the whole stack, the stack-judged types
+    (``check_stack_judged``: a resource of the stack may cancel their exposure). The SDK runs only stack policies at
+    ``AnalyzeStack``; ``pack.py`` calls these with ``StackValidationArgs`` there, building the stack's resources once
+    for all of them, and their findings keep this policy's name and level (the untied advisory included)."""
+
+    def judge_stack(self, args: StackValidationArgs, report: ReportViolation) -> None:
+        """The policy at ``AnalyzeStack`` (its validate tells the args apart)."""
+        self.validate(args, report)  # type: ignore[arg-type]
+
+
 def resource_policy(
     *,
     remediate: Callable[[ResourceValidationArgs], Mapping[str, Any] | None] | None = None,
@@ -236,21 +261,23 @@ def resource_policy(
     name = meta["name"]
     details = meta.pop("details", None)
 
-    def body(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    def body(args: ResourceValidationArgs | StackValidationArgs, report: ReportViolation) -> None:
         from china_site.errors import ChinaSiteError
 
         try:
+            if isinstance(args, StackValidationArgs):
+                check_stack_judged(name, args, report)
+                return
             evaluated = _evaluate_resource(name, args)
         except ChinaSiteError as exc:
             report(config_error_message(name, exc), None)
             return
         if evaluated is None:
-            args.not_applicable("not public on the mainland, or not a type this policy covers")
             return
         settings, findings = evaluated
         report_findings(report, findings, settings, policy=name, urn=args.urn, name=args.name)
 
-    policy = ResourceValidationPolicy(
+    policy = StackJudgingPolicy(
         validate=guarded(name, body),
         remediate=remediate,  # type: ignore[arg-type]  # the SDK's hint wants Awaitable | None; plain returns work
         config_schema=config_schema(),

@@ -47,6 +47,19 @@ def is_deferred(type_token: str) -> bool:
     return type_token in _DEFERRED[0]
 
 
+_STACK_JUDGED: list[frozenset[str]] = []  # china_site.exposure_stack.stack_judged_types(), bound on first use
+
+
+def is_stack_judged(type_token: str) -> bool:
+    """A covered type the resource policies judge at ``AnalyzeStack`` rather than ``Analyze``: a resource of the stack
+    can cancel its exposure (OSS Block Public Access under a bucket's public ACL), which ``Analyze`` cannot see."""
+    if not _STACK_JUDGED:
+        from china_site.exposure_stack import stack_judged_types
+
+        _STACK_JUDGED.append(stack_judged_types())
+    return type_token in _STACK_JUDGED[0]
+
+
 def _has_display_inputs(props: Mapping[str, Any]) -> bool:
     try:
         return any(key in props for key in DISPLAY_KEYS)

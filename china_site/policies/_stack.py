@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pulumi_policy import (
@@ -23,9 +23,15 @@ from china_site.policies._config import (
     settings_for,
     take_registry_failures,
 )
-from china_site.policies._exposures import BUCKET_LINKER_TYPES, LINKER_TYPES, is_covered, is_deferred
+from china_site.policies._exposures import (
+    BUCKET_LINKER_TYPES,
+    LINKER_TYPES,
+    is_covered,
+    is_deferred,
+    is_stack_judged,
+)
 from china_site.policies._memo import request_memo
-from china_site.policies._reporting import all_findings, config_error_message, report_findings
+from china_site.policies._reporting import all_findings, config_error_message, core_findings, report_findings
 from china_site.policies._routing import DNS_LINKED_EXPOSURE
 from china_site.policies._values import explicit_provider, plain, provider_props
 
@@ -224,10 +230,60 @@ def check_dns_linked(args: StackValidationArgs, report: ReportViolation) -> None
         _report_on(report, findings, settings, origin, origin_prefix)
 
 
+def stack_judged_in(types: Iterable[str]) -> bool:
+    """Whether any of the stack's resource types is stack-judged (``is_stack_judged``): cheap, by type only."""
+    return any(is_stack_judged(t) for t in types)
+
+
+def check_stack_judged(policy: str, args: StackValidationArgs, report: ReportViolation) -> None:
+    """A resource policy at ``AnalyzeStack``: its findings for the stack-judged resources (``is_stack_judged``), the
+    same rules and messages as at ``Analyze``, unless a suppressor of the stack cancels the exposure (a bucket whose
+    public ACL or policy OSS Block Public Access blocks gets no finding). Raises ChinaSiteError on bad config."""
+    if not stack_judged_in(r.resource_type for r in args.resources):
+        return  # by type first: no properties are read
+    settings = settings_for(policy, args.get_config())
+    judged = _stack_judged_exposures(args, settings.stack_config)
+    if not judged:
+        return
+    registry = registry_for(settings)
+    if isinstance(registry, Exception):
+        _registry_skip(args, policy)
+        return
+    for view, exposure in judged:
+        findings = core_findings(policy, exposure, registry, settings)
+        report_findings(report, findings, settings, policy=policy, urn=view.urn, name=view.name, report_urn=view.urn)
+
+
+def _stack_judged_exposures(args: StackValidationArgs, stack_config: Mapping[str, str]) -> list[tuple[Any, Exposure]]:
+    """The public stack-judged resources no suppressor of the stack cancels (computed once per request and stack
+    config: every resource policy asks)."""
+    from china_site.exposure import view_exposure
+    from china_site.exposure_links import _merged
+    from china_site.exposure_stack import suppressor_of
+
+    memo = request_memo()
+    key = f"stack_judged:{sorted(stack_config.items())!r}"
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[no-any-return]
+    views = stack_views(args)
+    out: list[tuple[Any, Exposure]] = []
+    for view in views:
+        if not is_stack_judged(view.type):
+            continue
+        exposure = view_exposure(view, _merged(view), stack_config)
+        if exposure is None or not exposure.public or suppressor_of(view, views, stack_config) is not None:
+            continue
+        out.append((view, exposure))
+    if memo is not None:
+        memo[key] = out
+    return out
+
+
 def _deferred_exposures(deferred: list[Any], views: list[Any], stack_config: Any) -> list[tuple[Any, Exposure]]:
     """The deferred resources that are public once the stack is seen: no suppressor of the data applies (a rule whose
     load balancer is intranet serves nothing)."""
-    from china_site.exposure import _merged, view_exposure
+    from china_site.exposure import view_exposure
+    from china_site.exposure_links import _merged
     from china_site.exposure_stack import placed_by_stack, suppressor_of
 
     out: list[tuple[Any, Exposure]] = []

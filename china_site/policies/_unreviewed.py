@@ -23,7 +23,8 @@ def check_unreviewed(policy: str) -> Callable[[ResourceValidationArgs, ReportVio
         if not needs_check(args.resource_type):
             return  # cheap exit: one dict lookup for every reviewed type
         from china_site.errors import ChinaSiteError
-        from china_site.exposure import _text, region_of
+        from china_site.exposure import region_of
+        from china_site.exposure_values import _text
         from china_site.regions import classify
         from china_site.unreviewed import unreviewed_findings
 

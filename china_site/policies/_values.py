@@ -29,7 +29,8 @@ def _plain_deps() -> dict[str, Any]:
     if not _PLAIN_DEPS:
         from pulumi_policy import Secret
 
-        from china_site.exposure import _UNKNOWN_SENTINELS, UNKNOWN, is_unknown
+        from china_site.exposure import UNKNOWN, is_unknown
+        from china_site.exposure_values import _UNKNOWN_SENTINELS
 
         _PLAIN_DEPS.update(Secret=Secret, UNKNOWN=UNKNOWN, is_unknown=is_unknown, sentinels=_UNKNOWN_SENTINELS)
     return _PLAIN_DEPS

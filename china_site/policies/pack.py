@@ -138,15 +138,82 @@ def _scope_requests() -> None:
         if original is None or getattr(original, "_china_site", False):
             continue  # absent in this SDK version, or already wrapped (idempotent)
 
-        def scoped(self, request, context, _original=original):  # type: ignore[no-untyped-def]
+        def scoped(self, request, context, _original=original, _stack=method == "AnalyzeStack"):  # type: ignore[no-untyped-def]
             with request_scope():
                 response = _original(self, request, context)
+                if _stack:
+                    _judge_stack_types(self, request, response)
                 _waived_as_advisory(response)
                 return response
 
         scoped._china_site = True  # type: ignore[attr-defined]
         scoped.__name__ = scoped.__qualname__ = method
         setattr(servicer, method, scoped)
+
+
+def _judge_stack_types(servicer: Any, request: Any, response: Any) -> None:
+    """At ``AnalyzeStack``, every resource policy judges the stack-judged resources (a bucket whose public ACL OSS
+    Block Public Access may cancel: ``_stack.check_stack_judged``) — the SDK runs only stack policies there. Their
+    violations are reported as the SDK reports any policy's (its name, level, severity; not applicable likewise).
+    The stack's resources are built once for all of them, and not at all when the request has no such type; when a
+    stack policy already built the stack's views in this request (``stack_views``), only types and URNs are needed."""
+    from china_site.policies._adapter import StackJudgingPolicy, stack_judged_in
+
+    if not stack_judged_in(r.type for r in request.resources):
+        return
+    from pulumi_policy import EnforcementLevel, StackValidationArgs
+    from pulumi_policy import policy as sdk
+
+    policies = [
+        (policy, level)
+        for policy in getattr(servicer, "_PolicyAnalyzerServicer__policies", ())
+        if isinstance(policy, StackJudgingPolicy)
+        and (level := servicer._get_enforcement_level(policy)) != EnforcementLevel.DISABLED
+    ]
+    if not policies:
+        return
+    resources = _stack_resources(servicer, request)
+    tags = getattr(servicer, "_PolicyAnalyzerServicer__stack_tags", {})
+    for policy, level in policies:
+        if level == EnforcementLevel.REMEDIATE:
+            level = EnforcementLevel.MANDATORY  # as the SDK treats a stack policy
+        report = servicer._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+        try:
+            policy.judge_stack(StackValidationArgs(resources, servicer._get_policy_config(policy.name), tags), report)
+        except sdk._NotApplicableError as exc:
+            response.not_applicable.append(
+                sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=exc.reason or "")
+            )
+
+
+def _stack_resources(servicer: Any, request: Any) -> list[Any]:
+    """The request's resources as the SDK gives a stack policy (``PolicyResource`` with properties, options, provider
+    and property dependencies), built once; bare (type and URN) when this request's stack views already exist."""
+    from pulumi_policy import PolicyResource
+    from pulumi_policy import policy as sdk
+
+    memo = request_memo()
+    cached = memo.get("stack_views") if memo is not None else None
+    bare = cached is not None and cached[0] == tuple(r.urn for r in request.resources)
+    out: list[Any] = []
+    by_urn: dict[str, Any] = {}
+    for r in request.resources:
+        if bare:
+            props: Any = {}
+            options: Any = None
+            provider: Any = None
+        else:
+            props = sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties)))
+            options, provider = servicer._get_resource_options(r), servicer._get_provider_resource(r)
+        resource = PolicyResource(r.type, props, r.urn, r.name, options, provider, None, [], {})
+        out.append(resource)
+        by_urn[r.urn] = resource
+    if not bare:
+        for r, resource in zip(request.resources, out, strict=True):
+            resource.dependencies.extend(by_urn[d] for d in r.dependencies if d in by_urn)
+            for key, urns in r.propertyDependencies.items():
+                resource.property_dependencies[key] = [by_urn[u] for u in urns.urns if u in by_urn]
+    return out
 
 
 def _waived_as_advisory(response: Any) -> None:

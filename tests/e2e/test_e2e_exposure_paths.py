@@ -10,6 +10,7 @@ import textwrap
 
 from e2e_helpers import Project, policy_events
 from localcloud.fixtures import LocalCloud
+from test_e2e_audit import audit, engine_set, findings
 
 DOMAIN = "shop.unfiled-example.com"
 STACK_NAME = "byhand"
@@ -108,3 +109,37 @@ def test_an_unknown_type_is_blocked_on_the_mainland(project: Project, local_clou
     up = project.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies", check=False, env=env)
     assert up.returncode != 0
     assert local_cloud.resources(NEWER) == []
+
+
+BUCKET = "alicloud:oss/bucket:Bucket"
+BUCKETS_PROGRAM = f"""
+import pulumi
+import pulumi_alicloud as alicloud
+
+mainland = alicloud.Provider("mainland", region="cn-shanghai")
+opts = pulumi.ResourceOptions(provider=mainland)
+tags = {{"china-site:domain": "{DOMAIN}"}}
+
+alicloud.oss.Bucket("open", bucket="site-open", acl="public-read", tags=tags, opts=opts)
+alicloud.oss.Bucket("untied", bucket="site-untied", acl="public-read", opts=opts)
+blocked = alicloud.oss.Bucket("blocked", bucket="site-blocked", acl="public-read", tags=tags, opts=opts)
+alicloud.oss.BucketPublicAccessBlock("blocked-bpa", bucket="site-blocked", block_public_access=True,
+                                     opts=pulumi.ResourceOptions(provider=mainland, depends_on=[blocked]))
+"""
+
+
+def test_block_public_access_cancels_a_buckets_own_public_acl(project: Project, local_cloud: LocalCloud) -> None:
+    """Issue 18 item 6: the bucket whose public ACL OSS Block Public Access blocks gets nothing; its open twin is
+    blocked (icp-filing-required), and an untied public bucket keeps the untied-mainland-exposure advisory."""
+    hand_made(project, BUCKETS_PROGRAM)
+    streaming = {"PULUMI_ENABLE_STREAMING_JSON_PREVIEW": "true"}
+    pre = project.pulumi("preview", "--policy-pack", "policies", "--json", check=False, env=streaming)
+    assert pre.returncode != 0, pre.output[-3000:]
+    found = policy_events(pre)
+    assert {(p, u) for p, u, level in found if level == "mandatory"} == {("icp-filing-required", urn(BUCKET, "open"))}
+    assert ("untied-mainland-exposure", urn(BUCKET, "untied"), "advisory") in found
+    assert not [f for f in found if f[1] == urn(BUCKET, "blocked")], found
+    # `china-site audit` of the engine's own events: the same verdicts, the blocked bucket passes there too.
+    code, report = audit(project, pre.stdout)
+    assert code == 1 and report["engine_compared"] is True and report["disagreements"] == []
+    assert {f for f in findings(report) if f[0] != "run-failed"} == engine_set(found)
