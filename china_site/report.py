@@ -432,8 +432,9 @@ def xml_text(text: str) -> str:
 def to_junit(report: Report, *, policies: Sequence[str] = ()) -> str:
     """JUnit XML: one ``testsuite``; one ``testcase`` per resource × resource policy and one per stack policy on the
     stack (classname = URN, name = policy). A mandatory diagnostic makes it a ``failure``; advisory diagnostics are
-    printed in ``system-out`` of a passing test case; a check the policy reported as not applicable (a resource it
-    does not judge: not public, not an Alibaba Cloud type) is ``skipped``, never counted as passed. Combinations
+    printed in ``system-out`` of a passing test case; a check in ``report.not_applicable`` (a resource policy on a
+    resource that is not public, a check the policy reported as not applicable) is ``skipped``, never counted as
+    passed. Combinations
     named by a diagnostic but outside those are added, so nothing is lost."""
     import xml.etree.ElementTree as ET
 
