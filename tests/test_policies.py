@@ -54,6 +54,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "CHINA_SITE_CDN_ENDPOINT"):
         monkeypatch.delenv(key, raising=False)
     _adapter.set_engine_stack_config({}, ())
+    # Each test is a run of its own, as each pack process is: no registry failure another test's run left unreported
+    # (an audit of a broken registry in tests/test_audit.py, in the same worker) may reach this test's stack policy.
+    _adapter.reset_run_state()
 
 
 @pytest.fixture(scope="module")
