@@ -117,7 +117,7 @@ def _full_key(raw: object, project: str) -> str:
 def read_project(directory: str | os.PathLike[str], *, require_program: bool = True) -> Project:
     """Read ``Pulumi.yaml``. Raises InputError (one line naming the file and field) for anything unusable,
     including (with ``require_program``) a missing program."""
-    from china_site.engine.mocks import config_text
+    from china_site.engine.mock_wire import config_text
 
     root = Path(directory).expanduser().resolve()
     if not root.is_dir():
@@ -204,7 +204,7 @@ def project_config(
     file. ``secure:`` values cannot be decrypted offline: their plaintext comes from ``secrets`` (by full key) or is
     ``secret_placeholder``; either way the key is listed as secret.
     """
-    from china_site.engine.mocks import config_text
+    from china_site.engine.mock_wire import config_text
 
     project = read_project(project_dir, require_program=False)
     path = _stack_file(project, stack)

@@ -343,7 +343,7 @@ def _refusing_component(err: BaseException, recorder: Recorder, project: str, st
     it; the root Stack when there is none."""
     import pulumi
 
-    from china_site.engine.mocks import engine_urn
+    from china_site.engine.mock_wire import engine_urn
 
     found: tuple[str, str, str] | None = None
     tb = err.__traceback__
