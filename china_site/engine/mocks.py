@@ -26,45 +26,69 @@ component and program tests use:
   is isolated: its own thread, event loop and copy of the caller's context (Pulumi's configuration, settings, mocks
   and root stack are context variables), so two runs in one process never see each other.
 
+What a registration is and its wire form live in :mod:`china_site.engine.mock_wire`; the per-type plausible outputs
+in :mod:`china_site.engine.mock_outputs`; :func:`run_mocked` in :mod:`china_site.engine.mock_run`. Their public
+names are re-exported here, as before the split.
+
 Pulumi (``pulumi``, ``pulumi.runtime``) is imported only when a program runs or a recorder is created.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import hashlib
 import ipaddress
-import json
-import logging
-import os
-import re
-import runpy
-import sys
 import threading
-import traceback
 import uuid
 from abc import ABCMeta
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from china_site.engine.artifacts import SECRET_SIG, SIG_KEY, STACK_TYPE
+from china_site.engine.artifacts import SECRET_SIG, STACK_TYPE
+from china_site.engine.mock_outputs import (  # re-exported: the plausible outputs lived here before the split
+    _ID_FROM,
+    DEFAULT_CALLS,
+    DEFAULT_OUTPUTS,
+    CallFn,
+    MockContext,
+    OutputFn,
+)
+from china_site.engine.mock_run import Program, ProgramRun, run_mocked  # re-exported: running lived here
+from china_site.engine.mock_wire import (  # re-exported: the records and their wire form lived here before the split
+    PROVIDER_PREFIX,
+    SECRET_SIG_KEY,
+    Call,
+    LogEntry,
+    Registration,
+    _source_position,
+    _struct_json,
+    _to_wire,
+    config_text,
+    engine_urn,
+    is_secret,
+    parse_duration,
+    reveal,
+    wire_value,
+)
 
 if TYPE_CHECKING:
     from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 __all__ = [
+    "DEFAULT_CALLS",
+    "DEFAULT_OUTPUTS",
     "PROVIDER_PREFIX",
     "SECRET_SIG",
     "SECRET_SIG_KEY",
     "STACK_TYPE",
     "Call",
+    "CallFn",
     "LogEntry",
+    "MockContext",
+    "OutputFn",
+    "Program",
     "ProgramRun",
     "Recorder",
     "Registration",
+    "config_text",
     "engine_urn",
     "is_secret",
     "parse_duration",
@@ -73,292 +97,7 @@ __all__ = [
     "wire_value",
 ]
 
-SECRET_SIG_KEY = SIG_KEY
-PROVIDER_PREFIX = "pulumi:providers:"
 _ID_NAMESPACE = uuid.UUID("6f1b3d3e-6c1e-4f0e-9a57-6368696e6173")  # fixed: provider IDs are deterministic
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Records
-
-
-@dataclass(frozen=True)
-class Registration:
-    """One resource as the engine received it (``RegisterResource`` or ``ReadResource``)."""
-
-    urn: str
-    type: str
-    name: str
-    parent: str  # parent URN; "" for the root Stack and default providers
-    provider: str  # provider reference "<urn>::<id>" as requested; "" = the default provider (see ``effective``)
-    custom: bool
-    id: str
-    inputs: dict[str, Any]  # wire names (camelCase), as the SDK deserialises them; secrets wrapped
-    outputs: dict[str, Any]  # the state the mock answered with (same form)
-    dependencies: tuple[str, ...] = ()
-    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    version: str = ""
-    protect: bool = False
-    delete_before_replace: bool = False
-    ignore_changes: tuple[str, ...] = ()
-    additional_secret_outputs: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    custom_timeouts: tuple[float, float, float] = (0.0, 0.0, 0.0)  # create, update, delete (seconds)
-    read: bool = False  # a ``get`` (ReadResource) rather than a registration
-    synthesized: bool = False  # a default provider the engine would have created
-    effective_provider: str = ""  # provider reference actually used (explicit, or the synthesized default)
-    wire_inputs: dict[str, Any] = field(default_factory=dict)  # exactly as sent (engine JSON form)
-    wire_outputs: dict[str, Any] = field(default_factory=dict)  # the state as the engine would store it
-    source_position: str = ""  # where the program registered it, as the engine records it (``file:///…#line,col``)
-
-    @property
-    def qualified_type(self) -> str:
-        """The type chain in the URN, e.g. ``china-site:index:Site$alicloud:oss/bucket:Bucket``."""
-        return self.urn.split("::")[2]
-
-    @property
-    def package(self) -> str:
-        if self.type.startswith(PROVIDER_PREFIX):
-            return self.type[len(PROVIDER_PREFIX) :]
-        return self.type.split(":", 1)[0]
-
-
-@dataclass(frozen=True)
-class Call:
-    token: str
-    args: dict[str, Any]
-    provider: str
-    result: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    severity: str  # "debug" | "info" | "warning" | "error"
-    message: str
-    urn: str
-
-
-def engine_urn(stack: str, project: str, parent_urn: str, type_: str, name: str) -> str:
-    """A URN as the engine builds it: the parent's full qualified type chain, the root Stack left out."""
-    if parent_urn:
-        parent_type = parent_urn.split("::")[2]
-        if parent_type != STACK_TYPE:
-            type_ = f"{parent_type}${type_}"
-    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
-
-
-def is_secret(value: object) -> bool:
-    return isinstance(value, Mapping) and value.get(SECRET_SIG_KEY) == SECRET_SIG
-
-
-def reveal(value: Any) -> Any:
-    """``value`` with every secret wrapper removed (deeply), for assertions and output functions."""
-    if is_secret(value):
-        return reveal(value.get("value"))
-    if isinstance(value, Mapping):
-        return {k: reveal(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [reveal(v) for v in value]
-    return value
-
-
-def wire_value(value: Any) -> Any:
-    """A value from ``json_format.MessageToDict`` of a Struct, with whole doubles back to integers (the engine
-    stores JSON numbers; ``pulumi stack export`` prints ``2``, not ``2.0``) and object keys sorted (as the engine
-    writes them; a Struct's map order varies from run to run)."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    if isinstance(value, dict):
-        return {k: wire_value(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [wire_value(v) for v in value]
-    return value
-
-
-def _struct_json(struct: Any) -> dict[str, Any]:
-    from google.protobuf import json_format
-
-    if struct is None:
-        return {}
-    data = json_format.MessageToDict(struct)
-    return wire_value(data) if isinstance(data, dict) else {}
-
-
-def _to_wire(value: Any) -> Any:
-    """A plain Python value (an output function's answer) in wire JSON form; secrets stay wrapped."""
-    from pulumi.output import Unknown
-
-    from china_site.engine.artifacts import UNKNOWN
-
-    if isinstance(value, Unknown):
-        return UNKNOWN
-    if isinstance(value, Mapping):
-        return {str(k): _to_wire(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_wire(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
-
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(text: str) -> float:
-    """A Go duration (``"5m"``, ``"1h30m"``, ``"90s"``) in seconds, as the engine parses ``customTimeouts``;
-    0 for an empty or unparseable value."""
-    text = (text or "").strip()
-    if not text:
-        return 0.0
-    total, pos = 0.0, 0
-    for match in _DURATION.finditer(text):
-        if match.start() != pos:
-            return 0.0
-        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        pos = match.end()
-    return total if pos == len(text) else 0.0
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Plausible outputs
-
-OutputFn = Callable[["Recorder", "MockContext"], Mapping[str, Any]]
-CallFn = Callable[["Recorder", "MockCallArgs", str | None], Mapping[str, Any]]
-
-
-@dataclass(frozen=True)
-class MockContext:
-    """What an output function knows about the resource being registered."""
-
-    urn: str
-    type: str
-    name: str
-    inputs: Mapping[str, Any]
-    region: str | None  # from the provider's ``region`` or the stack's ``<pkg>:region``
-
-    @property
-    def digest(self) -> str:
-        return _digest(self.urn)
-
-    def ip(self, first_octet: int = 47) -> str:
-        d = bytes.fromhex(self.digest[:6])
-        return f"{first_octet}.{d[0]}.{d[1]}.{max(d[2], 1)}"
-
-    def get(self, key: str) -> Any:
-        """An input, unwrapped from its secret wrapper; None when absent or unknown."""
-        from pulumi.output import Unknown
-
-        value = reveal(self.inputs.get(key))
-        return None if isinstance(value, Unknown) else value
-
-
-def _region_or_default(ctx: MockContext) -> str:
-    return ctx.region or "cn-hangzhou"
-
-
-def _oss_bucket(rec: Recorder, ctx: MockContext) -> Mapping[str, Any]:
-    region = _region_or_default(ctx)
-    bucket = ctx.get("bucket") or f"{ctx.name}-{ctx.digest[:8]}".lower()
-    return {
-        "bucket": bucket,
-        "extranetEndpoint": f"oss-{region}.aliyuncs.com",
-        "intranetEndpoint": f"oss-{region}-internal.aliyuncs.com",
-        "location": f"oss-{region}",
-        "creationDate": "2025-01-01",
-        "owner": "1234567890123456",
-        "acl": ctx.get("acl") or "private",
-        "storageClass": ctx.get("storageClass") or "Standard",
-    }
-
-
-def _cdn_domain(rec: Recorder, ctx: MockContext) -> Mapping[str, Any]:
-    domain = ctx.get("domainName") or ctx.name
-    return {"cname": f"{domain}.w.kunlunaz.com", "status": "online", "scope": ctx.inputs.get("scope", "domestic")}
-
-
-def _dcdn_domain(rec: Recorder, ctx: MockContext) -> Mapping[str, Any]:
-    domain = ctx.get("domainName") or ctx.name
-    return {"cname": f"{domain}.w.kunlunaz.com", "status": "online"}
-
-
-def _eip(rec: Recorder, ctx: MockContext) -> Mapping[str, Any]:
-    return {"ipAddress": ctx.ip(), "status": "Available"}
-
-
-def _alb(rec: Recorder, ctx: MockContext) -> Mapping[str, Any]:
-    region = _region_or_default(ctx)
-    return {"dnsName": f"alb-{ctx.digest[:18]}.{region}.alb.aliyuncs.com", "status": "Active"}
-
-
-def _nlb(rec: Recorder, ctx: MockContext) -> Mapping[str, Any]:
-    region = _region_or_default(ctx)
-    return {"dnsName": f"nlb-{ctx.digest[:18]}.{region}.nlb.aliyuncs.com", "status": "Active"}
-
-
-def _clb(rec: Recorder, ctx: MockContext) -> Mapping[str, Any]:
-    internet = str(ctx.get("addressType") or "internet").lower() != "intranet"
-    return {"address": ctx.ip() if internet else ctx.ip(10), "status": "active"}
-
-
-def _ecs_instance(rec: Recorder, ctx: MockContext) -> Mapping[str, Any]:
-    out: dict[str, Any] = {"status": "Running", "privateIp": rec.private_ip_for(ctx)}
-    bandwidth = ctx.get("internetMaxBandwidthOut")
-    if isinstance(bandwidth, int | float) and not isinstance(bandwidth, bool) and bandwidth > 0:
-        out["publicIp"] = ctx.ip()
-    return out
-
-
-def _vpc(rec: Recorder, ctx: MockContext) -> Mapping[str, Any]:
-    return {"routeTableId": f"vtb-{ctx.digest[:20]}", "routerId": f"vrt-{ctx.digest[20:40]}", "status": "Available"}
-
-
-def _cname_token(rec: Recorder, ctx: MockContext) -> Mapping[str, Any]:
-    return {"token": ctx.digest[:32], "expireTime": "2099-01-01T00:00:00.000Z"}
-
-
-DEFAULT_OUTPUTS: dict[str, OutputFn] = {
-    "alicloud:oss/bucket:Bucket": _oss_bucket,
-    "alicloud:oss/bucketCnameToken:BucketCnameToken": _cname_token,
-    "alicloud:cdn/domainNew:DomainNew": _cdn_domain,
-    "alicloud:cdn/domain:Domain": _cdn_domain,
-    "alicloud:dcdn/domain:Domain": _dcdn_domain,
-    "alicloud:ecs/eipAddress:EipAddress": _eip,
-    "alicloud:ecs/eip:Eip": _eip,
-    "alicloud:alb/loadBalancer:LoadBalancer": _alb,
-    "alicloud:nlb/loadBalancer:LoadBalancer": _nlb,
-    "alicloud:slb/loadBalancer:LoadBalancer": _clb,
-    "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": _clb,
-    "alicloud:ecs/instance:Instance": _ecs_instance,
-    "alicloud:vpc/network:Network": _vpc,
-}
-
-
-def _zones(rec: Recorder, args: MockCallArgs, region: str | None) -> Mapping[str, Any]:
-    region = region or "cn-hangzhou"
-    zones = [f"{region}-{letter}" for letter in ("b", "c", "d")]
-    return {
-        "ids": zones,
-        "zones": [{"id": z, "zoneId": z, "localName": z} for z in zones],
-        "id": region,
-    }
-
-
-DEFAULT_CALLS: dict[str, CallFn] = {
-    "alicloud:alb/getZones:getZones": _zones,
-}
-
-# Resource types whose physical ID is one of their inputs/outputs (as the provider reports it).
-_ID_FROM: dict[str, str] = {
-    "alicloud:oss/bucket:Bucket": "bucket",
-    "alicloud:cdn/domainNew:DomainNew": "domainName",
-    "alicloud:cdn/domain:Domain": "domainName",
-    "alicloud:dcdn/domain:Domain": "domainName",
-}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -722,204 +461,3 @@ def _register_mocks_abc() -> None:
     base = _mocks_base()
     if not issubclass(Recorder, base):
         base.register(Recorder)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Running a program
-
-
-@dataclass
-class ProgramRun:
-    recorder: Recorder
-    error: BaseException | None = None
-    error_message: str | None = None  # what `pulumi up` would print: a RunError's message, else a traceback
-
-    @property
-    def outputs(self) -> dict[str, Any]:
-        """The stack outputs (``pulumi.export``), resolved; secrets stay wrapped."""
-        return self.recorder.stack_outputs()
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def messages(self, severity: str | None = None) -> list[str]:
-        return [e.message for e in self.recorder.logs if severity is None or e.severity == severity]
-
-
-Program = Callable[[], Any] | str | os.PathLike[str]
-
-_RUN_LOCK = threading.Lock()  # one program at a time per process: runs change the working directory
-
-
-def run_mocked(
-    program: Program,
-    config: Mapping[str, str] | None = None,
-    *,
-    project: str = "china-site",
-    stack: str = "dev",
-    preview: bool = False,
-    secret_keys: Sequence[str] = (),
-    recorder: Recorder | None = None,
-    cwd: str | os.PathLike[str] | None = None,
-    organization: str = "organization",
-    check: bool = True,
-) -> ProgramRun:
-    """Run ``program`` under mocks and return what it registered.
-
-    ``program``: a callable (the program body), a ``__main__.py`` path, or a project directory (run as
-    ``runpy.run_path(dir)``, as Pulumi's Python host does). ``config``: flat ``namespace:key`` → string map (see
-    :func:`china_site.engine.runner.project_config`). The working directory is ``cwd``, else the program's directory,
-    and is restored after. Each run is isolated: its own thread and event loop, its own context (configuration,
-    settings, mocks, root stack). ``check``: re-raise the program's exception; otherwise it is left in
-    :attr:`ProgramRun.error`.
-    """
-    _register_mocks_abc()
-    recorder = recorder or Recorder()
-    recorder.project, recorder.stack = project, stack
-    recorder.config = dict(config or {})
-    path: Path | None = None
-    if callable(program):
-        body: Callable[[], Any] = program
-    else:
-        path = Path(program).resolve()
-        if not path.exists():
-            raise FileNotFoundError(f"no Pulumi program at {path}")
-        body = _path_body(path)
-    workdir = (
-        Path(cwd)
-        if cwd is not None
-        else (path if path is not None and path.is_dir() else (path.parent if path else None))
-    )
-    run = ProgramRun(recorder)
-
-    def go() -> None:
-        import pulumi
-        from pulumi.runtime import config as runtime_config
-        from pulumi.runtime import settings as runtime_settings
-        from pulumi.runtime.rpc_manager import RPCManager
-        from pulumi.runtime.stack import run_in_stack
-
-        runtime_config.set_all_config(dict(recorder.config), list(secret_keys))
-        monitor = _recording_monitor(recorder)
-        features = set(monitor.GetDeploymentInfo(None).supportedFeatures)
-        runtime_settings.ROOT.set(None)
-        # A complete, fresh set of settings: every one (outstanding outputs, RPC manager, lock, package references,
-        # …) starts empty, so nothing a previous Pulumi program or test left in the caller's context (e.g.
-        # pulumi.runtime.set_mocks in the main thread) is waited on or reused by this run.
-        _configure_in_context(
-            {
-                "rpc_manager": RPCManager(),
-                "monitor": monitor,
-                "monitor_features": features,
-                "engine": _recording_engine(recorder),
-                "project": project,
-                "stack": stack,
-                "dry_run": preview,
-                "organization": organization,
-                "root_directory": str(workdir) if workdir else None,
-                "callbacks": None,
-                "outputs": set(),
-                "lock": threading.Lock(),
-                "package_refs": {},
-                "base_providers_by_ref": {},
-                "parallel": None,
-                "legacy_apply_enabled": os.getenv("PULUMI_ENABLE_LEGACY_APPLY", "false") == "true",  # as Settings
-            }
-        )
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        old_cwd = os.getcwd()
-        # As Pulumi's host does: a failed program leaves futures unobserved; asyncio's complaints are noise.
-        asyncio_logger = logging.getLogger("asyncio")
-        old_level = asyncio_logger.level
-        asyncio_logger.setLevel(logging.CRITICAL)
-        try:
-            if workdir is not None:
-                os.chdir(workdir)
-            loop.run_until_complete(run_in_stack(body))
-        except pulumi.RunError as err:
-            run.error, run.error_message = err, str(err)
-        except BaseException as err:
-            run.error = err
-            run.error_message = "Program failed with an unhandled exception:\n" + "".join(
-                traceback.format_exception(err)
-            )
-        finally:
-            os.chdir(old_cwd)
-            asyncio_logger.setLevel(old_level)
-            try:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            finally:
-                loop.close()
-                asyncio.set_event_loop(None)
-
-    # Its own thread (so its own event loop: the caller's loop and pytest's are left alone) and a copy of the
-    # caller's context (so configuration, settings and the root stack of this run stay in this run).
-    with _RUN_LOCK:
-        context = contextvars.copy_context()
-        thread = threading.Thread(target=context.run, args=(go,), name="pulumi-program", daemon=True)
-        thread.start()
-        thread.join()
-    if check and run.error is not None:
-        raise run.error
-    return run
-
-
-def _configure_in_context(values: Mapping[str, Any]) -> None:
-    """``pulumi.runtime.configure``, confined to the current context.
-
-    Pulumi's settings are context variables, but assigning one whose current value is None also replaces its
-    process-wide *default* (``pulumi._utils.ContextProperty.fset``) — and building a ``Settings`` object assigns
-    them all — which would hand this run's monitor, engine and pending outputs to every context that has not set
-    its own (a thread started later, another run), where they could be reused or waited on. Set the context
-    variables themselves instead. A setting not in ``values`` (one a newer SDK added) is set to None here, so it too
-    is this run's own rather than whatever default an earlier run left.
-    """
-    from pulumi._utils import ContextProperty
-    from pulumi.runtime.settings import SETTINGS, Settings
-
-    properties = {key: prop for key, prop in vars(Settings).items() if isinstance(prop, ContextProperty)}
-    for key, prop in properties.items():
-        prop._data.set(values.get(key))
-    for key, value in values.items():
-        if key not in properties:
-            setattr(SETTINGS, key, value)
-
-
-def _path_body(path: Path) -> Callable[[], Any]:
-    def body() -> Any:
-        directory = str(path if path.is_dir() else path.parent)
-        added = directory not in sys.path
-        if added:
-            sys.path.insert(0, directory)
-        try:
-            return runpy.run_path(str(path), run_name="__main__")
-        finally:
-            if added and directory in sys.path:
-                sys.path.remove(directory)
-
-    return body
-
-
-def config_text(value: Any) -> str:
-    """A config value as Pulumi hands it to a program: strings as they are, everything else JSON."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _source_position(request: Any) -> str:
-    """The request's ``sourcePosition`` in the engine's state form (``<uri>#<line>[,<column>]``), or ""."""
-    try:
-        if not request.HasField("sourcePosition"):
-            return ""
-    except ValueError:  # a request type without the field (older SDKs)
-        return ""
-    position = request.sourcePosition
-    if not position.uri:
-        return ""
-    fragment = f"#{position.line}" if position.line else ""
-    if fragment and position.column:
-        fragment += f",{position.column}"
-    return position.uri + fragment

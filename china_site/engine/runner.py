@@ -30,6 +30,10 @@ is :class:`ProgramError` (a :class:`~china_site.errors.ChinaSiteError`, one line
 error the program reports (``china-site:domain`` missing), or a real crash (its exception type and message, the
 traceback only with ``--debug``).
 
+Where the rest lives: reading ``Pulumi.yaml``/``Pulumi.<stack>.yaml`` is :mod:`china_site.engine.project`; loading
+the pack, a check over records and the report's redaction are :mod:`china_site.engine.packcheck`. Their public names
+are re-exported here, as before the split.
+
 Isolation. Each run has its own thread, event loop and context (Pulumi's config, settings, mocks and root stack
 are context variables): two runs in one process never see each other. Python modules the program imports stay
 imported for the process, as in any Python process.
@@ -37,40 +41,67 @@ imported for the process, as in any Python process.
 
 from __future__ import annotations
 
-import datetime as dt
 import heapq
 import os
 import re
-import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from china_site.engine.artifacts import (
     MASKED_SECRET,
     PROVIDER_TYPE_PREFIX,
     STACK_TYPE,
-    Artifact,
     ProviderRef,
     Record,
     RecordOptions,
-    parse_urn,
     root_stack_urn,
-    secret_strings,
 )
-from china_site.errors import ChinaSiteError, InputError
+from china_site.engine.packcheck import (  # re-exported: the pack and a check lived here before the split
+    ADAPTER_MODULE,
+    PACK_MODULE,
+    PROVIDER_NOT_IN_ARTIFACT,
+    RESOURCES_NOT_IN_ARTIFACT,
+    Checked,
+    Pack,
+    _redact,
+    _secret_forms,
+    check,
+    load_pack,
+    message_redactor,
+    omission_diagnostics,
+    provider_gap_diagnostics,
+    reset_pack_state,
+    shared_policy_config,
+)
+from china_site.engine.project import (  # re-exported: project and stack configuration lived here before the split
+    FILINGS_KEY,
+    TODAY_KEY,
+    Project,
+    _full_key,
+    available_stacks,
+    project_config,
+    read_project,
+    resolve_filings,
+)
+from china_site.errors import ChinaSiteError
 
 if TYPE_CHECKING:
     from pulumi_policy import Policy
 
-    from china_site.engine.driver import Diagnostic, Evaluation
+    from china_site.engine.driver import Diagnostic
     from china_site.engine.mocks import LogEntry, ProgramRun, Recorder, Registration
     from china_site.model import Finding
 
 __all__ = [
+    "ADAPTER_MODULE",
     "FILINGS_KEY",
+    "PACK_MODULE",
+    "PROVIDER_NOT_IN_ARTIFACT",
+    "RESOURCES_NOT_IN_ARTIFACT",
     "TODAY_KEY",
+    "Checked",
     "Pack",
     "PlanRow",
     "ProgramError",
@@ -81,9 +112,12 @@ __all__ = [
     "check",
     "load_pack",
     "message_redactor",
+    "omission_diagnostics",
     "plan",
     "project_config",
+    "provider_gap_diagnostics",
     "read_project",
+    "records_of",
     "refusal_diagnostics",
     "reset_pack_state",
     "resolve_filings",
@@ -91,216 +125,11 @@ __all__ = [
     "shared_policy_config",
 ]
 
-FILINGS_KEY = "china-site:filings"
-TODAY_KEY = "china-site:today"
 _PROGRAM_FIX = "fix the program or its stack configuration, then run preflight again"
 
 
 class ProgramError(ChinaSiteError):
     """The program could not run to the end for a reason that is not a compliance verdict (exit 2)."""
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Project and stack configuration
-
-
-@dataclass(frozen=True)
-class Project:
-    """What ``Pulumi.yaml`` says: the project's name, its directory and the program to run."""
-
-    name: str
-    directory: Path
-    main: Path  # a directory (run as a package: its __main__.py) or a .py file
-    defaults: dict[str, str] = field(default_factory=dict)  # project-level config defaults, full keys
-    secret_defaults: frozenset[str] = frozenset()
-
-
-def _yaml(path: Path) -> Any:
-    import yaml
-
-    from china_site.safeio import MAX_CONFIG_BYTES, NestingError, UniqueKeyLoader, read_capped
-
-    def refuse(why: str) -> NoReturn:
-        raise InputError(f"is too large for a Pulumi project or stack file: {why}", where=str(path))
-
-    try:
-        text = read_capped(str(path), MAX_CONFIG_BYTES, refuse=refuse).decode("utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror or type(exc).__name__})", where=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"is not UTF-8 text (invalid byte at offset {exc.start})", where=str(path), fix="save the file as UTF-8"
-        ) from None
-    try:
-        # SafeLoader with bounded nesting and aliases, refusing a key written twice (as the Pulumi CLI does)
-        return yaml.load(text, Loader=UniqueKeyLoader)
-    except NestingError as exc:
-        raise InputError(f"is not usable YAML ({exc})", where=str(path), fix="write the values out") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(f"is not valid YAML ({problem}{at})", where=str(path), fix="correct the YAML") from None
-    except (ValueError, TypeError, RecursionError) as exc:  # a value YAML cannot build, e.g. the date 2026-02-30
-        raise InputError(
-            f"is not valid YAML ({type(exc).__name__}: {str(exc)[:80]})",
-            where=str(path),
-            fix="correct the value (quote it to keep it a string, e.g. '2026-02-28')",
-        ) from None
-
-
-def _project_file(directory: Path) -> Path:
-    for name in ("Pulumi.yaml", "Pulumi.yml"):
-        if (directory / name).is_file():
-            return directory / name
-    raise InputError(
-        "no Pulumi.yaml here, so this is not a Pulumi project",
-        where=str(directory),
-        fix="pass the directory that holds Pulumi.yaml (default: the current directory)",
-    )
-
-
-def _contains_secure(value: Any) -> bool:
-    if isinstance(value, Mapping):
-        if set(value) == {"secure"}:
-            return True
-        return any(_contains_secure(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains_secure(v) for v in value)
-    return False
-
-
-def _replace_secure(value: Any, plaintext: str) -> Any:
-    if isinstance(value, Mapping):
-        if set(value) == {"secure"}:
-            return plaintext
-        return {k: _replace_secure(v, plaintext) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_secure(v, plaintext) for v in value]
-    return value
-
-
-def _full_key(raw: object, project: str) -> str:
-    key = str(raw)
-    return key if ":" in key else f"{project}:{key}"
-
-
-def read_project(directory: str | os.PathLike[str], *, require_program: bool = True) -> Project:
-    """Read ``Pulumi.yaml``. Raises InputError (one line naming the file and field) for anything unusable,
-    including (with ``require_program``) a missing program."""
-    from china_site.engine.mocks import config_text
-
-    root = Path(directory).expanduser().resolve()
-    if not root.is_dir():
-        raise InputError("is not a directory", where=str(directory), fix="pass a Pulumi project directory")
-    path = _project_file(root)
-    doc = _yaml(path)
-    if not isinstance(doc, Mapping):
-        raise InputError("expected a YAML mapping", where=str(path), fix="write a Pulumi project file")
-    name = doc.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise InputError("the project has no name", where=f"{path}, field 'name'", fix="set name: <project>")
-    runtime = doc.get("runtime")
-    runtime_name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
-    if runtime_name != "python":
-        raise InputError(
-            f"runtime '{runtime_name}' is not supported: preflight runs Python programs",
-            where=f"{path}, field 'runtime'",
-            fix="run `pulumi preview --json` and `china-site audit` on its output instead",
-        )
-    main = doc.get("main")
-    program = root
-    if main is not None:
-        if not isinstance(main, str) or not main.strip():
-            raise InputError("expected a path", where=f"{path}, field 'main'", fix="set main to the program's path")
-        program = (root / main).resolve()
-    entry = program / "__main__.py" if program.is_dir() else program
-    if require_program and not entry.is_file():
-        raise InputError(
-            f"no Python program at {entry}",
-            where=f"{path}, field 'main'" if main is not None else str(root),
-            fix="add __main__.py to the project (or set main: in Pulumi.yaml)",
-        )
-    defaults: dict[str, str] = {}
-    secret_defaults: set[str] = set()
-    config = doc.get("config") or {}
-    if not isinstance(config, Mapping):
-        raise InputError("expected a mapping", where=f"{path}, field 'config'", fix="write config: as key: value")
-    for raw, spec in config.items():
-        key = _full_key(raw, name)
-        if isinstance(spec, Mapping) and ({"default", "value", "type", "secret", "description"} & set(spec)):
-            value = spec.get("value", spec.get("default"))
-            if spec.get("secret") is True:
-                secret_defaults.add(key)
-        else:
-            value = spec
-        if value is not None:
-            defaults[key] = config_text(value)
-    return Project(name=name.strip(), directory=root, main=program, defaults=defaults,
-                   secret_defaults=frozenset(secret_defaults))  # fmt: skip
-
-
-def available_stacks(directory: str | os.PathLike[str]) -> list[str]:
-    """The stacks that have a ``Pulumi.<stack>.yaml`` in ``directory``, sorted."""
-    root = Path(directory)
-    files = [p for p in root.glob("Pulumi.*.y*ml") if p.suffix in (".yaml", ".yml") and p.is_file()]
-    names = {p.name[len("Pulumi.") : -len(p.suffix)] for p in files}
-    return sorted(n for n in names if n)
-
-
-def _stack_file(project: Project, stack: str) -> Path:
-    short = stack.rsplit("/", 1)[-1]  # org/project/stack → stack
-    for suffix in (".yaml", ".yml"):
-        path = project.directory / f"Pulumi.{short}{suffix}"
-        if path.is_file():
-            return path
-    stacks = available_stacks(project.directory)
-    raise InputError(
-        f"no stack '{stack}': there is no Pulumi.{short}.yaml",
-        where=str(project.directory),
-        fix=f"use --stack with one of: {', '.join(stacks)}" if stacks else "create Pulumi.<stack>.yaml",
-    )
-
-
-def project_config(
-    project_dir: str | os.PathLike[str],
-    stack: str,
-    *,
-    secrets: Mapping[str, str] | None = None,
-    secret_placeholder: str = MASKED_SECRET,
-) -> tuple[str, dict[str, str], list[str]]:
-    """``(project name, config, secret keys)`` from ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml``.
-
-    Keys without a namespace belong to the project. Project-level ``config:`` defaults apply first, then the stack
-    file. ``secure:`` values cannot be decrypted offline: their plaintext comes from ``secrets`` (by full key) or is
-    ``secret_placeholder``; either way the key is listed as secret.
-    """
-    from china_site.engine.mocks import config_text
-
-    project = read_project(project_dir, require_program=False)
-    path = _stack_file(project, stack)
-    doc = _yaml(path)
-    if doc is None:
-        doc = {}
-    if not isinstance(doc, Mapping):
-        raise InputError("expected a YAML mapping", where=str(path), fix="write config: as key: value")
-    raw_config = doc.get("config") or {}
-    if not isinstance(raw_config, Mapping):
-        raise InputError("expected a mapping", where=f"{path}, field 'config'", fix="write config: as key: value")
-    config = dict(project.defaults)
-    secret_keys = list(project.secret_defaults)
-    for raw, value in raw_config.items():
-        key = _full_key(raw, project.name)
-        if _contains_secure(value):
-            plaintext = (secrets or {}).get(key)
-            if isinstance(value, Mapping) and set(value) == {"secure"}:
-                config[key] = plaintext if plaintext is not None else secret_placeholder
-            else:  # secure values inside structured config
-                config[key] = config_text(_replace_secure(value, secret_placeholder))
-            secret_keys.append(key)
-        else:
-            config[key] = config_text(value)
-    return project.name, config, sorted(set(secret_keys))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -358,14 +187,6 @@ class RunResult:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Running
-
-
-def resolve_filings(source: str, base: str | os.PathLike[str]) -> str:
-    """A registry source as an absolute path (relative to ``base``); URIs (``oss://``, ``s3://``) as they are."""
-    if "://" in source:
-        return source
-    path = Path(source).expanduser()
-    return str(path if path.is_absolute() else (Path(base) / path).resolve())
 
 
 def run_program(
@@ -434,12 +255,6 @@ def run_program(
         logs=logs,
         directory=project.directory,
     )
-
-
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for value in sorted((s for s in secrets if s and len(s) >= 3), key=len, reverse=True):
-        text = text.replace(value, MASKED_SECRET)
-    return text
 
 
 def _classify_failure(run: ProgramRun, project: Project, stack: str, secrets: set[str]) -> ProgramRefusal:
@@ -528,7 +343,7 @@ def _refusing_component(err: BaseException, recorder: Recorder, project: str, st
     it; the root Stack when there is none."""
     import pulumi
 
-    from china_site.engine.mocks import engine_urn
+    from china_site.engine.mock_wire import engine_urn
 
     found: tuple[str, str, str] | None = None
     tb = err.__traceback__
@@ -750,326 +565,3 @@ def plan(records: Sequence[Record], stack_config: Mapping[str, str] | None = Non
             )
         )
     return rows
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The pack and a check
-
-
-@dataclass(frozen=True)
-class Pack:
-    policies: list[Policy]
-    name: str
-    directory: Path
-    enforcement: str = "advisory"
-
-
-ADAPTER_MODULE = "china_site.policies._adapter"
-PACK_MODULE = "china_site.policies.pack"
-
-
-def load_pack(directory: str | os.PathLike[str] | None = None) -> Pack:
-    """Import the china-site CrossGuard pack (``china_site.policies.pack``: ``POLICIES``) in-process, as the same
-    Policy objects ``python -m pulumi.policy`` serves from the pack folder. ``directory`` (or
-    ``$CHINA_SITE_POLICY_PACK``) names another pack folder whose ``pack.py`` defines ``POLICIES`` (tests and
-    benchmarks use it for stand-in packs)."""
-    import importlib
-
-    chosen = directory if directory is not None else os.environ.get("CHINA_SITE_POLICY_PACK")
-    if chosen is None or (
-        (Path(chosen).expanduser() / "__main__.py").is_file() and not (Path(chosen).expanduser() / "pack.py").is_file()
-    ):
-        module = importlib.import_module(PACK_MODULE)
-        pack_dir = Path(module.__file__ or ".").resolve().parent
-    else:
-        pack_dir = Path(chosen).expanduser().resolve()
-        entry = pack_dir / "pack.py"
-        if not entry.is_file():
-            raise InputError(
-                "no china-site policy pack here (no pack.py)",
-                where=str(pack_dir),
-                fix="unset CHINA_SITE_POLICY_PACK to use the installed pack (china_site.policies), or point it at a "
-                "pack folder with a pack.py",
-            )
-        loaded = sys.modules.get("pack")
-        if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() != entry.resolve():
-            raise InputError(
-                f"another module named 'pack' is already imported ({getattr(loaded, '__file__', '?')})",
-                where=str(entry),
-                fix="rename the other module",
-            )
-        if str(pack_dir) not in sys.path:
-            sys.path.insert(0, str(pack_dir))
-        module = importlib.import_module("pack")
-    policies = list(getattr(module, "POLICIES", []))
-    if not policies:
-        raise InputError("the pack defines no POLICIES", where=str(pack_dir), fix="fix the policy pack")
-    adapter = sys.modules.get(ADAPTER_MODULE)
-    name = str(getattr(module, "PACK_NAME", None) or getattr(adapter, "PACK_NAME", "china-site"))
-    return Pack(policies=policies, name=name, directory=pack_dir)
-
-
-def shared_policy_config(
-    policies: Sequence[Policy], config: Mapping[str, Any] | None, shared: Mapping[str, Any]
-) -> dict[str, Any]:
-    """``config`` (a ``--policy-pack-config`` document) with ``shared`` keys (``filings``, ``today`` from the
-    command line) set on every policy, so a command-line flag wins over the file and over stack config."""
-    out: dict[str, Any] = dict(config or {})
-    if not shared:
-        return out
-    for policy in policies:
-        entry = out.get(policy.name)
-        if isinstance(entry, str):
-            merged: dict[str, Any] = {"enforcementLevel": entry}
-        elif isinstance(entry, Mapping):
-            merged = dict(entry)
-        else:
-            merged = {}
-        merged.update(shared)
-        out[policy.name] = merged
-    return out
-
-
-def reset_pack_state() -> None:
-    """Start each check as the engine starts each run: with a fresh pack process. The pack keeps per-process state
-    (loaded registries, failures not yet reported by ``filing-registry-available``, resolved settings); in one
-    process running several checks (tests, a long-lived caller) that state must not carry over from one run to the
-    next. Uses the pack's ``reset_run_state()`` when it has one."""
-    adapter = sys.modules.get(ADAPTER_MODULE)
-    if adapter is None:
-        return
-    reset = getattr(adapter, "reset_run_state", None)
-    if callable(reset):
-        reset()
-        return
-    take = getattr(adapter, "take_registry_failures", None)
-    if callable(take):
-        take()
-    for name in ("_REGISTRIES", "_SETTINGS"):
-        cache = getattr(adapter, name, None)
-        if isinstance(cache, dict):
-            cache.clear()
-
-
-@dataclass
-class Checked:
-    """One check: the evaluation, the refusal findings (if any) and everything a report needs."""
-
-    evaluation: Evaluation
-    diagnostics: list[Diagnostic]
-    records: list[Record]
-    pack: Pack
-    stack: str | None
-    project: str | None
-    stack_config: dict[str, str]
-
-
-def check(
-    records: Sequence[Record],
-    *,
-    pack: Pack,
-    stack_config: Mapping[str, str] | None,
-    policy_config: Mapping[str, Any] | None = None,
-    config_source: str = "policy config",
-    filings: str | None = None,
-    today: dt.date | None = None,
-    refusal: ProgramRefusal | None = None,
-    stack: str | None = None,
-    project: str | None = None,
-    project_dir: str | os.PathLike[str] | None = None,
-    progress: Callable[[Iterable[Record], int], Iterable[Record]] | None = None,
-) -> Checked:
-    """Run the pack over ``records`` as the engine would (:func:`china_site.engine.driver.evaluate`).
-
-    ``filings``/``today`` (command-line flags) reach every policy as the shared config keys — in the stack config
-    (``china-site:filings``/``china-site:today``) and in the policy config of every policy (so they win).
-    A ``refusal`` adds its mandatory findings first. ``project_dir``: the Pulumi project the records come from; a
-    relative ``china-site:filings`` is read from there, and without any registry setting the pack's documented
-    default applies to *that* project: its ``filings.yaml`` (a missing file is a mandatory finding, never a pass).
-    """
-    from china_site.engine.driver import evaluate
-
-    reset_pack_state()
-    config = dict(stack_config or {})
-    if project_dir is not None:
-        current = config.get(FILINGS_KEY)
-        if current is None:
-            config[FILINGS_KEY] = str(Path(project_dir).resolve() / "filings.yaml")
-        elif current != MASKED_SECRET:
-            config[FILINGS_KEY] = resolve_filings(current, project_dir)
-    shared: dict[str, Any] = {}
-    if filings is not None:
-        config[FILINGS_KEY] = filings
-        shared["filings"] = filings
-    if today is not None:
-        config[TODAY_KEY] = today.isoformat()
-        shared["today"] = today.isoformat()
-    policy_doc = shared_policy_config(pack.policies, policy_config, shared)
-    evaluation = evaluate(
-        pack.policies,
-        records,
-        config=policy_doc,
-        pack_enforcement=pack.enforcement,
-        pack_name=pack.name,
-        config_source=config_source,
-        stack_config=config,
-        progress=progress,
-    )
-    diagnostics = _redact_derived(list(evaluation.diagnostics), records)
-    if refusal is not None:
-        diagnostics = refusal_diagnostics(refusal, pack.policies) + diagnostics
-    return Checked(evaluation, diagnostics, list(records), pack, stack, project, config)
-
-
-def _derived_forms(text: str) -> set[str]:
-    """What a policy message may show of a secret host name: its ASCII and Unicode forms and its registrable
-    domain ("Fix: file example.cn …"). Other secrets have no derived forms."""
-    from china_site import domains
-
-    forms: set[str] = set()
-    candidate = text.strip().lower()
-    if not candidate or any(c.isspace() for c in candidate) or "." not in candidate or len(candidate) > 253:
-        return forms
-    try:
-        ascii_host = domains.to_ascii(candidate)
-        forms |= {ascii_host, domains.to_unicode(ascii_host)}
-        registrable = domains.registrable_domain(ascii_host)
-        if registrable:
-            forms |= {registrable, domains.to_unicode(registrable)}
-    except Exception:  # not a host name: nothing derived
-        return set()
-    return {f for f in forms if f and len(f) >= 3}
-
-
-def _secret_forms(records: Sequence[Record]) -> set[str]:
-    """Every plaintext secret of the records and what a message may derive from it."""
-    secrets = secret_strings(records, min_length=3)
-    forms = set(secrets)
-    for text in secrets:
-        forms |= _derived_forms(text)
-    return forms
-
-
-def message_redactor(records: Sequence[Record]) -> Callable[[str], str]:
-    """The one redaction every message of a report goes through, ours and the engine's alike: the records' secret
-    values and what a policy may derive from them (the registrable domain of a secret host name) become
-    ``[secret]``, and credentials in any URL (user info, token parameters) become ``***``."""
-    from china_site.redact import redact_urls
-
-    forms = _secret_forms(records) if secret_strings(records, min_length=3) else set()
-
-    def redact(text: str) -> str:
-        return redact_urls(_redact(text, forms) if forms else text)
-
-    return redact
-
-
-def _redact_derived(diagnostics: list[Diagnostic], records: Sequence[Record]) -> list[Diagnostic]:
-    """The driver redacts secret values it finds verbatim; a policy can also print what it *derived* from a secret
-    (the registrable domain of a secret host name), or a URL with credentials. Redact those too: a secret never
-    reaches a report."""
-    secrets = secret_strings(records, min_length=3)
-    redact = message_redactor(records)
-    out = []
-    for d in diagnostics:
-        message = redact(d.message)
-        name = _redact(d.name, secrets)
-        out.append(d if (message, name) == (d.message, d.name) else replace(d, message=message, name=name))
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Artifacts that leave a resource's provider out (a preview without --show-sames)
-
-PROVIDER_NOT_IN_ARTIFACT = "provider-not-in-artifact"
-
-
-RESOURCES_NOT_IN_ARTIFACT = "resources-not-in-artifact"
-
-
-def omission_diagnostics(artifact: Artifact) -> list[Diagnostic]:
-    """One mandatory stack-level finding when a preview leaves out unchanged resources (no ``--show-sames``).
-
-    The engine judges every resource at each preview (a waiver that expired, a filing that lapsed, a new registry all
-    change verdicts without changing the resource), so an audit that judged only the listed ones would pass silently
-    where ``pulumi preview --policy-pack`` fails. Found by the real-engine suite (tests/e2e/test_e2e_audit.py)."""
-    from china_site.engine.driver import Diagnostic
-
-    stack = artifact.stack or "?"
-    if artifact.kind == "events" and artifact.events_cut_off:
-        return [
-            Diagnostic(
-                policy=RESOURCES_NOT_IN_ARTIFACT,
-                enforcement="mandatory",
-                urn="",
-                type="pulumi:pulumi:Stack",
-                name=f"{artifact.project or '?'}-{stack}",
-                message=(
-                    "The engine events must be a whole run: every run of the engine ends with a summaryEvent, and "
-                    f"{artifact.source or 'the artifact'} has none, so it was cut off (a killed job, a partial "
-                    "upload) and resources after the cut were not checked.\n"
-                    "该事件文件没有 summaryEvent（引擎每次运行都以它结束），说明文件被截断，截断之后的资源未被检查。\n"
-                    "Fix: save the whole output of `pulumi up --json` / `pulumi preview --json` (or every event the "
-                    "Automation API's on_event received), or audit the state: `pulumi stack export --file state.json`."
-                ),
-            )
-        ]
-    n = artifact.omitted_unchanged
-    if artifact.kind != "preview" or n <= 0:
-        return []
-    return [
-        Diagnostic(
-            policy=RESOURCES_NOT_IN_ARTIFACT,
-            enforcement="mandatory",
-            urn="",
-            type="pulumi:pulumi:Stack",
-            name=f"{artifact.project or '?'}-{stack}",
-            message=(
-                f"The preview must list every resource the policy pack judges: {n} unchanged resource(s) of stack "
-                f"'{stack}' are counted in {artifact.source or 'the artifact'} (changeSummary.same) but not listed, "
-                "so they were not checked — the engine checks them at every preview.\n"
-                f"该预览统计了 {n} 个未变更的资源（changeSummary.same），但没有列出它们，因此未检查这些资源。\n"
-                "Fix: run `pulumi preview --json --show-sames > plan.json`, or audit the current state: "
-                "`pulumi stack export --file state.json` and `china-site audit state.json`."
-            ),
-        )
-    ]
-
-
-def provider_gap_diagnostics(artifact: Artifact) -> list[Diagnostic]:
-    """One mandatory finding per resource whose explicit provider the artifact lacks (and ``--state`` did not give).
-
-    Mandatory because nothing can be said for such a resource — its region decides whether ICP rules apply — so the
-    audit fails closed; but it says *why* (the artifact is incomplete) and how to fix it, instead of reading the
-    missing region as mainland and reporting an ICP violation that may not exist. The resource is not judged by the
-    pack at all (``Artifact.judged_records``).
-    """
-    from china_site.engine.driver import Diagnostic
-
-    out: list[Diagnostic] = []
-    for gap in artifact.missing_providers:
-        rec = gap.record
-        provider = parse_urn(gap.provider_urn)
-        what = f"{rec.type} '{rec.name}'"
-        out.append(
-            Diagnostic(
-                policy=PROVIDER_NOT_IN_ARTIFACT,
-                enforcement="mandatory",
-                urn=rec.urn,
-                type=rec.type,
-                name=rec.name,
-                message=(
-                    "The artifact must carry every resource's provider: its region decides whether China's filing "
-                    "rules apply.\n"
-                    f"{what} uses the explicit provider '{provider.name}' ({gap.provider_urn}), which is not in "
-                    f"{artifact.source or 'the artifact'}: its region, and so whether it serves mainland China, is "
-                    "unknown, so it was not checked (it is not read as mainland).\n"
-                    f"{what} 使用的显式 provider '{provider.name}' 不在该文件中，无法确定其地域（是否在中国内地提供"
-                    "服务），因此未检查该资源。\n"
-                    "Fix: run `pulumi preview --json --show-sames > plan.json` (a preview without --show-sames "
-                    "leaves out unchanged resources, explicit providers included), or also pass the current state: "
-                    "`pulumi stack export --file state.json` and `china-site audit plan.json --state state.json`."
-                ),
-            )
-        )
-    return out
