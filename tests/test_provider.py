@@ -11,6 +11,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -338,6 +339,30 @@ def test_plugin_goes_into_pulumis_plugin_cache(tmp_path: Path, monkeypatch: pyte
     assert ensure_installed() == folder and launcher.stat().st_mtime_ns == mtime  # unchanged: not rewritten
     ensure_installed("/other/python")
     assert "/other/python" in launcher.read_text(encoding="utf-8")
+
+
+def test_a_foreign_plugin_is_never_overwritten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``pulumi-resource-china-site`` that is not our launcher (installed with ``pulumi plugin install``, or by
+    hand) stays as it is: one line saying so, from the library and from ``china-site provider-dir`` (exit 2)."""
+    from china_site.provider.install import ensure_installed, plugin_folder
+
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "home"))
+    folder = plugin_folder()
+    folder.mkdir(parents=True)
+    theirs = folder / "pulumi-resource-china-site"
+    theirs.write_bytes(b"\x7fELF a real plugin binary")
+    with pytest.raises(FileExistsError) as err:
+        ensure_installed()
+    assert "was not written by china-site" in str(err.value.strerror)
+    done = subprocess.run(
+        [sys.executable, "-m", "china_site.cli", "provider-dir"],
+        env={**os.environ, "PULUMI_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "not written by china-site" in done.stderr
+    assert theirs.read_bytes() == b"\x7fELF a real plugin binary"
 
 
 def test_plugin_process_serves_and_prints_its_port(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ in a YAML, TypeScript or Go project.
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
 import sys
@@ -22,6 +23,8 @@ from china_site.provider.schema import PACKAGE, version
 __all__ = ["ensure_for_program", "ensure_installed", "launcher_text", "plugin_folder"]
 
 EXECUTABLE = f"pulumi-resource-{PACKAGE}"
+# The launcher's second line: what marks a launcher as china-site's own (the only kind it ever rewrites).
+_MARK = "# china-site: the provider plugin of a Python environment (written by china-site; rewritten when it moves)"
 
 
 def plugin_folder(plugin_version: str | None = None) -> Path:
@@ -31,10 +34,7 @@ def plugin_folder(plugin_version: str | None = None) -> Path:
 
 def launcher_text(python: str | None = None) -> str:
     interpreter = shlex.quote(python or sys.executable)
-    return (
-        f"#!/bin/sh\n# china-site {version()}: the provider plugin of this Python environment\n"
-        f'exec {interpreter} -m china_site.provider "$@"\n'
-    )
+    return f'#!/bin/sh\n{_MARK}\nexec {interpreter} -m china_site.provider "$@"\n'
 
 
 def ensure_installed(python: str | None = None) -> Path:
@@ -44,10 +44,20 @@ def ensure_installed(python: str | None = None) -> Path:
     target = folder / EXECUTABLE
     text = launcher_text(python)
     try:
-        if target.read_text(encoding="utf-8") == text:
-            return folder
+        current = target.read_bytes()[:4096].decode("utf-8", "replace")
+    except FileNotFoundError:
+        current = None
     except OSError:
-        pass
+        current = ""
+    if current == text:
+        return folder
+    if current is not None and not current.split("\n", 2)[1:2] == [_MARK]:
+        # Never write over what china-site did not write (a plugin installed by `pulumi plugin install`, by hand).
+        raise FileExistsError(
+            errno.EEXIST,
+            f"{target} exists and was not written by china-site; remove it (or use its own PULUMI_HOME) to let "
+            "china-site install its launcher there",
+        )
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{EXECUTABLE}.{os.getpid()}.tmp"
     tmp.write_text(text, encoding="utf-8")
