@@ -168,7 +168,11 @@ class _TooLarge(ValueError):
 def _yaml_loader() -> type:
     import yaml
 
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    # The pure-Python safe loader, not libyaml's: a template is outside input, and libyaml composes nested flow
+    # collections by C recursion — 50,000 ``[`` crashed the process (a segfault with PyYAML 6.0.3, found by the suite
+    # on the lowest allowed versions); Python's composer raises RecursionError instead, which _parse turns into a
+    # finding. Templates are at most 512 KiB, so the slower loader costs little.
+    base = yaml.SafeLoader
 
     class RosLoader(base):  # type: ignore[misc, valid-type]
         """The safe loader, reading ROS short-form tags (``!Ref X`` → ``{"Ref": X}``, ``!GetAtt`` →
@@ -222,6 +226,8 @@ def _parse(body: str) -> Any:
             return None
         _count_nodes(node)
         return loader.construct_document(node)
+    except RecursionError as exc:
+        raise _TooLarge("nested too deep") from exc
     finally:
         loader.dispose()
 

@@ -177,13 +177,24 @@ def _judge_stack_types(servicer: Any, request: Any, response: Any) -> None:
     for policy, level in policies:
         if level == EnforcementLevel.REMEDIATE:
             level = EnforcementLevel.MANDATORY  # as the SDK treats a stack policy
-        report = servicer._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+        report = _report_violation(servicer, response, policy, level)
         try:
             policy.judge_stack(StackValidationArgs(resources, servicer._get_policy_config(policy.name), tags), report)
         except sdk._NotApplicableError as exc:
             response.not_applicable.append(
                 sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=exc.reason or "")
             )
+
+
+def _report_violation(servicer: Any, response: Any, policy: Any, level: Any) -> Any:
+    """The SDK's own violation reporter for ``policy``: with its severity where the SDK reports one (pulumi-policy
+    ≥ 1.20 takes it as a fifth argument), without it on older SDKs (1.19, the floor)."""
+    import inspect
+
+    create = servicer._create_report_violation
+    if "severity" in inspect.signature(create).parameters:
+        return create(response, policy.name, policy.description, level, getattr(policy, "severity", None))
+    return create(response, policy.name, policy.description, level)
 
 
 def _stack_resources(servicer: Any, request: Any) -> list[Any]:
