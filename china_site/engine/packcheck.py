@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from china_site.engine.artifacts import MASKED_SECRET, Artifact, Record, parse_urn, secret_strings
+from china_site.engine.pipeline import gap_finding
 from china_site.engine.project import FILINGS_KEY, TODAY_KEY, resolve_filings
 from china_site.errors import InputError
 
@@ -289,18 +290,14 @@ def omission_diagnostics(artifact: Artifact) -> list[Diagnostic]:
     The engine judges every resource at each preview (a waiver that expired, a filing that lapsed, a new registry all
     change verdicts without changing the resource), so an audit that judged only the listed ones would pass silently
     where ``pulumi preview --policy-pack`` fails. Found by the real-engine suite (tests/e2e/test_e2e_audit.py)."""
-    from china_site.engine.driver import Diagnostic
 
     stack = artifact.stack or "?"
     if artifact.kind == "events" and artifact.events_cut_off:
         return [
-            Diagnostic(
-                policy=RESOURCES_NOT_IN_ARTIFACT,
-                enforcement="mandatory",
-                urn="",
-                type="pulumi:pulumi:Stack",
-                name=f"{artifact.project or '?'}-{stack}",
-                message=(
+            gap_finding(
+                RESOURCES_NOT_IN_ARTIFACT,
+                artifact,
+                (
                     "The engine events must be a whole run: every run of the engine ends with a summaryEvent, and "
                     f"{artifact.source or 'the artifact'} has none, so it was cut off (a killed job, a partial "
                     "upload) and resources after the cut were not checked.\n"
@@ -314,13 +311,10 @@ def omission_diagnostics(artifact: Artifact) -> list[Diagnostic]:
     if artifact.kind != "preview" or n <= 0:
         return []
     return [
-        Diagnostic(
-            policy=RESOURCES_NOT_IN_ARTIFACT,
-            enforcement="mandatory",
-            urn="",
-            type="pulumi:pulumi:Stack",
-            name=f"{artifact.project or '?'}-{stack}",
-            message=(
+        gap_finding(
+            RESOURCES_NOT_IN_ARTIFACT,
+            artifact,
+            (
                 f"The preview must list every resource the policy pack judges: {n} unchanged resource(s) of stack "
                 f"'{stack}' are counted in {artifact.source or 'the artifact'} (changeSummary.same) but not listed, "
                 "so they were not checked — the engine checks them at every preview.\n"
@@ -340,7 +334,6 @@ def provider_gap_diagnostics(artifact: Artifact) -> list[Diagnostic]:
     missing region as mainland and reporting an ICP violation that may not exist. The resource is not judged by the
     pack at all (``Artifact.judged_records``).
     """
-    from china_site.engine.driver import Diagnostic
 
     out: list[Diagnostic] = []
     for gap in artifact.missing_providers:
@@ -348,12 +341,10 @@ def provider_gap_diagnostics(artifact: Artifact) -> list[Diagnostic]:
         provider = parse_urn(gap.provider_urn)
         what = f"{rec.type} '{rec.name}'"
         out.append(
-            Diagnostic(
-                policy=PROVIDER_NOT_IN_ARTIFACT,
-                enforcement="mandatory",
-                urn=rec.urn,
-                type=rec.type,
-                name=rec.name,
+            gap_finding(
+                PROVIDER_NOT_IN_ARTIFACT,
+                artifact,
+                record=rec,
                 message=(
                     "The artifact must carry every resource's provider: its region decides whether China's filing "
                     "rules apply.\n"

@@ -41,9 +41,18 @@ def _stack_name(artifact: Artifact) -> str:
     return f"{artifact.project or '?'}-{artifact.stack or '?'}"
 
 
+def gap_finding(policy: str, artifact: Artifact, message: str, *, record: Record | None = None) -> Diagnostic:
+    """A mandatory audit-only finding (the run failed, or the artifact lacks what a check needs — never a silent
+    pass): on ``record`` when one resource is concerned, else on the stack."""
+    from china_site.engine.driver import Diagnostic
+
+    if record is None:
+        return Diagnostic(policy, "mandatory", "", STACK_TYPE, _stack_name(artifact), message)
+    return Diagnostic(policy, "mandatory", record.urn, record.type, record.name, message)
+
+
 def run_failure_diagnostics(artifact: Artifact) -> list[Diagnostic]:
     """One mandatory stack-level ``run-failed`` finding quoting the run's errors, when the run failed."""
-    from china_site.engine.driver import Diagnostic
 
     if not artifact.run_failures:
         return []
@@ -59,13 +68,10 @@ def run_failure_diagnostics(artifact: Artifact) -> list[Diagnostic]:
         quoted += f"\n- … and {len(errors) - _MAX_ERRORS} more error(s)"
     what = "preview" if artifact.kind == "preview" else "run"
     return [
-        Diagnostic(
-            policy=RUN_FAILED,
-            enforcement="mandatory",
-            urn="",
-            type=STACK_TYPE,
-            name=_stack_name(artifact),
-            message=(
+        gap_finding(
+            RUN_FAILED,
+            artifact,
+            (
                 "A Pulumi run that failed never passes an audit: the engine deploys nothing from it.\n"
                 f"The Pulumi {what} that wrote {artifact.source or 'the artifact'} failed (a program that refuses a "
                 "mainland deploy without its filings, a provider error, or a mandatory policy violation):\n"
@@ -83,7 +89,6 @@ def run_failure_diagnostics(artifact: Artifact) -> list[Diagnostic]:
 def uncarried_diagnostics(artifact: Artifact) -> list[Diagnostic]:
     """``resources-not-in-artifact`` when JSON engine events carry fewer resources than their summaryEvent counts
     (events filtered, or lost between the engine and the file)."""
-    from china_site.engine.driver import Diagnostic
 
     if artifact.kind not in ("events", "preview") or artifact.events_cut_off:  # a cut-off stream is said already
         return []
@@ -92,13 +97,10 @@ def uncarried_diagnostics(artifact: Artifact) -> list[Diagnostic]:
         return []
     if artifact.kind == "preview":
         return [
-            Diagnostic(
-                policy=RESOURCES_NOT_IN_ARTIFACT,
-                enforcement="mandatory",
-                urn="",
-                type=STACK_TYPE,
-                name=_stack_name(artifact),
-                message=(
+            gap_finding(
+                RESOURCES_NOT_IN_ARTIFACT,
+                artifact,
+                (
                     "The preview must list every resource it changes.\n"
                     f"The changeSummary of {artifact.source or 'the artifact'} counts "
                     f"{artifact.counted_resources} created, updated or replaced resource(s) but its steps list "
@@ -110,13 +112,10 @@ def uncarried_diagnostics(artifact: Artifact) -> list[Diagnostic]:
             )
         ]
     return [
-        Diagnostic(
-            policy=RESOURCES_NOT_IN_ARTIFACT,
-            enforcement="mandatory",
-            urn="",
-            type=STACK_TYPE,
-            name=_stack_name(artifact),
-            message=(
+        gap_finding(
+            RESOURCES_NOT_IN_ARTIFACT,
+            artifact,
+            (
                 "The engine events must carry every resource their run counts.\n"
                 f"The summaryEvent of {artifact.source or 'the artifact'} counts {artifact.counted_resources} "
                 "resource(s) but the events "
@@ -176,7 +175,6 @@ def link_gap_diagnostics(
     pointing it at some resource of the stack would be a mandatory violation (:func:`worst_case_links`): a record
     that no link can make a violation (a filed name, no mainland target) is not a gap. Without it, every such
     record gets the finding."""
-    from china_site.engine.driver import Diagnostic
     from china_site.exposure import dns_link
 
     unlinked = unlinked_dns_records(artifact)
@@ -192,12 +190,10 @@ def link_gap_diagnostics(
         assert link is not None
         what = f"{record.type} '{record.name}'"
         out.append(
-            Diagnostic(
-                policy=LINKS_NOT_IN_ARTIFACT,
-                enforcement="mandatory",
-                urn=record.urn,
-                type=record.type,
-                name=record.name,
+            gap_finding(
+                LINKS_NOT_IN_ARTIFACT,
+                artifact,
+                record=record,
                 message=(
                     "The artifact must carry what ties a DNS name to the resource it serves: dns-linked-exposure "
                     "judges that resource for the name.\n"
