@@ -49,6 +49,9 @@ def test_known_types_and_other_packages_are_not_unreviewed() -> None:
         ({"addressType": "Intranet", "internetAccess": False, "publicKey": "ssh-ed25519 AAAA"}, []),
         ({"bandwidthOut": 0, "config": {"listeners": [{"port": 80}]}}, ["config.listeners"]),
         ({"endpointConfig": [{"publicEndpoint": "UNKNOWN"}]}, ["endpointConfig"]),
+        # switches that only close a path: on, they make a new type less public (no mandatory false positive)
+        ({"blockPublicAccess": True, "disableInternet": True, "restrictPublicBuckets": True}, []),
+        ({"blockPublicAccess": True, "publicRead": True}, ["publicRead"]),
     ],
 )
 def test_public_looking_inputs(props: dict[str, Any], looks: list[str]) -> None:
